@@ -1,0 +1,95 @@
+"""The Python API: load a scenario, run it, get :class:`~waystation.results.Results`.
+
+Everything the CLI, the report and the web page do goes through these
+functions; there is one implementation of the model.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from waystation.io import Problem, ScenarioError, load_scenario, load_strategy
+from waystation.model import Model
+from waystation.results import Results, summarise
+from waystation.scenario import Scenario, StrategySpec, compile_model
+from waystation.simulate import DEFAULT_BLOCK, Progress, run_blocks
+
+__all__ = ["compile_scenario", "package_version", "run", "run_model"]
+
+
+def package_version() -> str:
+    """The installed version of waystation."""
+    try:
+        return version("waystation")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    """Accept a Scenario, a shipped scenario name or a file path."""
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def compile_scenario(
+    scenario: Scenario | str | Path, strategy: str | Path | StrategySpec | None = None
+) -> Model:
+    """The engine's model for a scenario and strategy (built-in name, file or spec)."""
+    sc = _as_scenario(scenario)
+    spec = strategy
+    if isinstance(strategy, str | Path):
+        spec = load_strategy(strategy, sc)
+    try:
+        return compile_model(sc, spec)  # type: ignore[arg-type]
+    except ValueError as err:
+        raise ScenarioError([Problem(sc.name, None, "strategy", str(err))]) from None
+
+
+def run_model(
+    model: Model,
+    worlds: int = 10_000,
+    seed: int = 0,
+    *,
+    block_size: int = DEFAULT_BLOCK,
+    workers: int = 1,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    keep_worlds: bool = True,
+) -> Results:
+    """Simulate a compiled model; see :func:`run`."""
+    blocks = run_blocks(model, worlds, seed, block_size, workers, executor, progress, keep_worlds)
+    return summarise(
+        blocks,
+        scenario=model.name,
+        strategy=model.strategy.name,
+        seed=seed,
+        actors=model.actors,
+        times=model.times,
+        version=package_version(),
+    )
+
+
+def run(
+    scenario: Scenario | str | Path = "default",
+    worlds: int = 10_000,
+    seed: int = 0,
+    *,
+    strategy: str | Path | StrategySpec | None = None,
+    block_size: int = DEFAULT_BLOCK,
+    workers: int = 1,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    keep_worlds: bool = True,
+) -> Results:
+    """Run ``worlds`` possible worlds of a scenario under a strategy.
+
+    ``scenario`` is a :class:`Scenario`, a shipped name or a YAML path;
+    ``strategy`` a built-in name, a YAML path or a spec (default: the
+    scenario's own). The same ``seed`` gives bit-identical results whatever
+    ``block_size``, ``workers`` or ``executor`` (e.g. a Dask client's
+    ``get_executor()``). ``progress(done, total)`` is called as blocks finish.
+    """
+    model = compile_scenario(scenario, strategy)
+    return run_model(model, worlds, seed, block_size=block_size, workers=workers,
+                     executor=executor, progress=progress, keep_worlds=keep_worlds)  # fmt: skip

@@ -1,0 +1,346 @@
+"""One time step of the model: each mechanism as a small pure function.
+
+Every function takes arrays and returns arrays; ``step`` composes them into a
+new :class:`~waystation.state.State`. Section numbers refer to the essay
+"Paths and waystations in AI safety" (Carlsmith 2025) and to the project's
+``docs/model.md``, which states each equation.
+
+Conventions: ``p`` maps parameter names to arrays shaped ``(W, 1)`` (world
+and nature parameters) or ``(W, A)`` (actor parameters); ``lv`` maps lever
+names to ``(W, A)`` or ``(W, 1)`` arrays. Rates are per year, capability and
+safety are in OOM, labour in full-time-equivalent researchers (FTE).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import numpy as np
+
+from waystation.state import WAYSTATIONS, Array, Shocks, State
+
+Params = Mapping[str, Array]
+Levers = Mapping[str, Array]
+
+#: Exp arguments are clipped to this range: exp is slow when it over/underflows.
+_EXP_CLIP = 40.0
+#: Reference shares of safety labour at which ``e_base`` and ``o_base`` are stated.
+EVAL_REF_SHARE = 0.1
+HARDEN_REF_SHARE = 0.05
+#: Extra hazard of a superintelligence outside its safety range (x hazard_rate).
+SI_HAZARD = 10.0
+#: Waystation thresholds (MODEL.md section 7).
+PAUSE_LEVEL, PAUSE_YEARS = 0.9, 1.0
+AAR_TRUST, AAR_SHARE = 0.5, 0.1
+HARDENED_OOM = 1.0
+_IDX = {name: k for k, name in enumerate(WAYSTATIONS)}
+
+
+def sigmoid(x: Array) -> Array:
+    """Logistic function with its argument clipped so exp never overflows."""
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -_EXP_CLIP, _EXP_CLIP)))
+
+
+def rival_max(C: Array) -> Array:
+    """Return, for each actor, the highest capability among the *other* actors (OOM).
+
+    With a single actor there is no rival and the result is ``-inf``.
+    """
+    A = C.shape[1]
+    if A == 1:
+        return np.full_like(C, -np.inf)
+    order = np.sort(C, axis=1)
+    top, second = order[:, -1:], order[:, -2:-1]
+    return np.where(C >= top, second, top)
+
+
+class Labour(NamedTuple):
+    """Labour pools of one step, in FTE (essay section 5)."""
+
+    human_safety: Array  #: (W, A)
+    human_cap: Array  #: (W, A)
+    ai: Array  #: (W, A) all AI research labour
+    ai_safety: Array  #: (W, A) trusted, effective AI safety labour
+    emulated: Array  #: (W, 1) enhanced human labour per actor
+
+
+def human_labour(p: Params, years: Array) -> tuple[Array, Array]:
+    """Human safety and capabilities researchers after ``years`` of growth (FTE, section 5)."""
+    hs = p["safety_researchers"] * np.exp(np.log1p(p["safety_growth"]) * years)
+    hc = p["capability_researchers"] * np.exp(np.log1p(p["capability_growth"]) * years)
+    return hs, hc
+
+
+def ai_labour(C: Array, p: Params, lv: Levers) -> Array:
+    """AI research labour, growing 10**k_ai per OOM of capability (FTE; overview, essay 4).
+
+    This is the engine of the capabilities feedback loop. Tool-only AI gives up
+    a share ``tool_labor_cut`` of it.
+    """
+    oom = np.clip(C - p["C_useful"], 0.0, p["C_max"])
+    base = p["ai_labor_ratio"] * p["capability_researchers"]
+    return base * 10.0 ** (p["k_ai"] * oom) * (1.0 - lv["tool_ai_only"] * p["tool_labor_cut"])
+
+
+def trust(S_eff: Array, C: Array, p: Params) -> Array:
+    """How far AI labour can be relied on: sigmoid of the true margin (0..1, section 5)."""
+    return sigmoid((S_eff - C) / p["edge_width"])
+
+
+def trusted_ai_safety(L_ai: Array, tr: Array, p: Params, lv: Levers) -> Array:
+    """AI safety labour after the trust discount (FTE; overview, essays 4-5).
+
+    Checkable work (share ``eval_ease``) counts in full; the rest only as far as
+    the AI is trusted and not scheming.
+    """
+    honest = np.clip(1.0 - p["scheming"], 0.0, 1.0)
+    quality = p["eval_ease"] + (1.0 - p["eval_ease"]) * tr * honest
+    return lv["ai_safety_share"] * L_ai * p["ai_safety_edge"] * quality
+
+
+def emulated_labour(t: float, em_time: Array, p: Params) -> Array:
+    """Enhanced human (emulated) labour available at ``t`` (FTE, section 5): grows by copying."""
+    age = np.clip(t - em_time, 0.0, _EXP_CLIP / np.maximum(p["em_growth"], 1e-9))
+    grown = np.minimum(p["em_max"], p["em_initial"] * np.exp(p["em_growth"] * age))
+    return np.where(t >= em_time, grown, 0.0)
+
+
+def capability_rate(lab: Labour, p: Params, lv: Levers) -> Array:
+    """Unrestrained capability growth in OOM/yr (section 4, capability frontier).
+
+    Compute grows at the actor's share of the frontier trend; algorithmic
+    progress scales with research labour relative to 2026 as ``labour**lam_c``.
+    """
+    keep = 1.0 - lv["wbe_investment"]
+    labour = (lab.human_cap + (1.0 - lv["ai_safety_share"]) * lab.ai) * keep
+    ref = p["capability_researchers"] * (1.0 + p["ai_labor_ratio"])
+    rate = p["compute_scale"] * p["g_compute"] + p["g_algo"] * (labour / ref) ** p["lam_c"]
+    return np.minimum(rate, p["max_rate"])
+
+
+def safety_inputs(lab: Labour, lv: Levers) -> Array:
+    """Total safety labour per actor: human, trusted AI and emulated (FTE, section 5)."""
+    return (lab.human_safety * (1.0 - lv["wbe_investment"])) + lab.ai_safety + lab.emulated
+
+
+def safety_rates(I_s: Array, B: Array, p: Params, lv: Levers) -> tuple[Array, Array, Array]:
+    """Growth of safety ranges, world hardening and evaluation quality per year (section 4).
+
+    Safety labour is split between motivation control (``S``), evaluation
+    (``E``) and hardening (``O``); each actor receives ``spillover`` of the
+    others' progress. Returns ``(dS, dO, dE)`` rates.
+    """
+    ref = p["safety_ref"]
+    e_share, h_share = lv["eval_investment"], lv["hardening_investment"]
+    total = np.maximum(1.0, e_share + h_share)
+    e_share, h_share = e_share / total, h_share / total
+    s_share = 1.0 - e_share - h_share
+    scale = p["s_base"] * B / p["hardness"]
+    own = scale * (s_share * I_s / ref) ** p["lam_s"]
+    shared = own + lv["spillover"] * (own.sum(axis=1, keepdims=True) - own)
+    harden = (h_share * I_s).sum(axis=1, keepdims=True) / (HARDEN_REF_SHARE * ref)
+    dO = p["o_base"] * B / p["hardness"] * harden ** p["lam_s"]
+    eval_own = (e_share * I_s / (EVAL_REF_SHARE * ref)) ** p["lam_s"]
+    eval_shared = eval_own + lv["spillover"] * (eval_own.sum(axis=1, keepdims=True) - eval_own)
+    dE = p["e_base"] * B * eval_shared
+    return shared, dO, dE
+
+
+def evaluation_error(noise: Array, z: Array, dt: float, p: Params) -> Array:
+    """Advance the unit evaluation error, an Ornstein-Uhlenbeck process (section 4, risk evaluation).
+
+    Exact discretisation: the stationary sd is 1 and the correlation time
+    ``eval_memory`` years, whatever ``dt``.
+    """
+    a = np.exp(-dt / p["eval_memory"])
+    return noise * a + np.sqrt(1.0 - a * a) * z
+
+
+def estimated_margin(S_eff: Array, C: Array, E: Array, noise: Array, p: Params) -> Array:
+    """An actor's estimate of its margin ``S_eff - C`` (OOM, section 4, risk evaluation).
+
+    Noise shrinks with evaluation quality; scheming systems past ``C_aar``
+    bias the estimate towards "safe".
+    """
+    bias = p["scheming"] * np.maximum(0.0, C - p["C_aar"])
+    return (S_eff - C) + bias + p["sigma_eval"] / (1.0 + E) * noise
+
+
+def race_relief(C: Array, p: Params) -> Array:
+    """How much race pressure erodes voluntary restraint (0..race_pressure, section 4).
+
+    Grows with how far the nearest rival leads; half strength when neck and neck.
+    """
+    return p["race_pressure"] * sigmoid((rival_max(C) - C) / p["race_scale"])
+
+
+def restraint(M_fc: Array, C: Array, will: Array, p: Params, lv: Levers) -> Array:
+    """Pause fraction of each actor, 0..1 (section 4, capability restraint).
+
+    Voluntary caution responds to the forecast margin and is eroded by race
+    pressure; a coordinated pause binds through enforcement, and the
+    unenforced part of it through each actor's own caution.
+    """
+    caution = np.clip(lv["caution"] + will, 0.0, 1.0)
+    voluntary = caution * sigmoid((lv["margin_target"] - M_fc) / p["pause_width"])
+    voluntary = np.maximum(0.0, voluntary - race_relief(C, p))
+    enforced = np.clip(lv["enforcement"] + will, 0.0, 1.0)
+    governed = lv["global_pause"] * (enforced + (1.0 - enforced) * caution)
+    return np.clip(voluntary + governed, 0.0, 1.0)
+
+
+def sabotage(C: Array, p: Params, lv: Levers) -> Array:
+    """Share of an actor's growth lost to rivals' sabotage once its lead passes a threshold.
+
+    Models deterrence by "mutually assured AI malfunction" (section 6).
+    """
+    lead = C - rival_max(C)
+    return lv["deterrence"] * sigmoid((lead - p["deterrence_threshold"]) / 0.1)
+
+
+def hazard(C: Array, S_eff: Array, p: Params, lv: Levers) -> tuple[Array, Array]:
+    """Lethal and survivable hazard rates per actor, events/yr (section 4, footnote 14).
+
+    The hazard is a logistic in how far the frontier is beyond the safety
+    range. Events from systems well below ``C_aar`` are mostly survivable
+    warning shots; unsafe superintelligence is ``SI_HAZARD`` times worse.
+    """
+    width = p["edge_width"]
+    h = p["hazard_rate"] * sigmoid((C - S_eff) / width)
+    h = h * (1.0 + SI_HAZARD * sigmoid((C - p["C_si"]) / width))
+    h = h * (1.0 - lv["tool_ai_only"] * p["tool_hazard_cut"])
+    lethal_share = (1.0 - p["warning_share"]) * sigmoid(
+        (C - (p["C_aar"] - p["lethal_offset"])) / width
+    )
+    return h * lethal_share, h * (1.0 - lethal_share)
+
+
+def backdrop_target(C: Array, S_eff: Array, relief: Array, p: Params) -> Array:
+    """Backdrop capacity that current AI deployment pushes towards (1 = 2026, section 4).
+
+    Safely deployed capability raises it; deployment beyond the safety range
+    and racing erode it.
+    """
+    safe = np.maximum(0.0, np.minimum(C, S_eff)).mean(axis=1, keepdims=True)
+    unsafe = np.maximum(0.0, C - S_eff).mean(axis=1, keepdims=True)
+    race = relief.mean(axis=1, keepdims=True)
+    return np.clip(1.0 + p["b_gain"] * safe - p["b_erosion"] * (unsafe + race), 0.25, 4.0)
+
+
+def wbe_effort(t: float, lab: Labour, p: Params, lv: Levers) -> Array:
+    """Research effort going into whole-brain emulation this year (FTE, section 5)."""
+    background = p["wbe_background"] * np.exp(
+        np.log1p(p["wbe_background_growth"]) * (t - p["start"])
+    )
+    invested = lv["wbe_investment"] * (lab.human_safety + lab.human_cap + lab.ai)
+    return background + invested.sum(axis=1, keepdims=True)
+
+
+def labour(state: State, S_eff: Array, p: Params, lv: Levers) -> tuple[Labour, Array]:
+    """All labour pools at the start of a step, and the trust in AI labour."""
+    hs, hc = human_labour(p, state.t - p["start"])
+    L_ai = ai_labour(state.C, p, lv)
+    tr = trust(S_eff, state.C, p)
+    em = emulated_labour(state.t, state.em_time, p) / state.C.shape[1]
+    return Labour(hs, hc, L_ai, trusted_ai_safety(L_ai, tr, p, lv), em), tr
+
+
+def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> State:
+    """Advance every world by ``dt`` years; worlds that reached victory stay frozen."""
+    live = (~state.done).astype(np.float64)
+    h_dt = dt * live
+    S_eff = state.S + state.O
+    lab, tr = labour(state, S_eff, p, lv)
+
+    noise = evaluation_error(state.noise, shocks.eval_z, dt, p)
+    M_hat = estimated_margin(S_eff, state.C, state.E, noise, p)
+    M_fc = M_hat + (state.dS_rate - state.dC_rate) * lv["lookahead"]
+    pause = restraint(M_fc, state.C, state.will, p, lv)
+
+    dC = capability_rate(lab, p, lv) * (1.0 - pause) * (1.0 - sabotage(state.C, p, lv))
+    I_s = safety_inputs(lab, lv)
+    dS, dO, dE = safety_rates(I_s, state.B, p, lv)
+    dE = dE * (1.0 + state.will)
+    verify_p = -np.expm1(-p["verify_rate"] * p["eval_ease"] * _labour_ratio(I_s, p) * h_dt)
+    verified = shocks.verify_u < verify_p
+    C = np.minimum(state.C + dC * h_dt, p["C_max"])
+    S = state.S + dS * h_dt + verified * p["verify_jump"]
+    O = state.O + dO * h_dt
+    E = state.E + dE * h_dt
+
+    lethal, survivable = hazard(C, S + O, p, lv)
+    survival = state.survival * np.exp(-lethal.sum(axis=1, keepdims=True) * h_dt)
+    warn_p = -np.expm1(-survivable.sum(axis=1, keepdims=True) * h_dt)
+    warned = shocks.warn_u < warn_p
+    will = state.will * np.exp(-p["will_decay"] * dt) + warned * p["will_per_warning"]
+
+    relief = race_relief(C, p)
+    B_t = backdrop_target(C, S + O, relief, p)
+    B = B_t + (state.B - B_t) * np.exp(-h_dt / p["b_tau"])
+
+    t = state.t + dt
+    wbe = state.wbe_progress + wbe_effort(state.t, lab, p, lv) * h_dt
+    em_time = np.where(
+        np.isinf(state.em_time) & (wbe >= p["wbe_cost"]), t + p["wbe_lag"], state.em_time
+    )
+
+    win = ((C >= p["C_si"]) & (C <= S + O)).any(axis=1, keepdims=True) & ~state.done
+    new = state._replace(
+        t=t,
+        C=C,
+        S=S,
+        O=O,
+        E=E,
+        B=B,
+        will=will,
+        noise=noise,
+        margin_est=M_hat,
+        trust=tr,
+        pause=pause,
+        dC_rate=dC,
+        dS_rate=dS,
+        wbe_progress=wbe,
+        em_time=em_time,
+        survival=survival,
+        p_victory=state.p_victory + win * survival,
+        done=state.done | win,
+        victory_year=np.where(win, t, state.victory_year),
+        warnings=state.warnings + warned,
+    )
+    return track_waystations(new, state.done, lv, verified, h_dt, p)
+
+
+def _labour_ratio(I_s: Array, p: Params) -> Array:
+    """Total safety labour relative to the 2026 total, for breakthrough chances."""
+    total: Array = I_s.sum(axis=1, keepdims=True) / p["safety_ref"]
+    return total ** p["lam_s"]
+
+
+def track_waystations(
+    s: State, was_done: Array, lv: Levers, verified: Array, h_dt: Array, p: Params
+) -> State:
+    """Record the first arrival at each waystation of MODEL.md section 7 (essay section 6)."""
+    S_eff = s.S + s.O
+    all_paused = (s.pause >= PAUSE_LEVEL).all(axis=1, keepdims=True)
+    pause_run = np.where(all_paused, s.pause_run + h_dt, 0.0)
+    aar = (s.C >= p["C_aar"]) & (s.trust >= AAR_TRUST) & (lv["ai_safety_share"] >= AAR_SHARE)
+    sweet = ((s.C >= p["C_aar"]) & (s.C <= S_eff)).any(axis=1, keepdims=True)
+    events = np.concatenate(
+        [
+            pause_run >= PAUSE_YEARS,
+            aar.any(axis=1, keepdims=True),
+            s.t >= s.em_time,
+            sweet,
+            s.O >= HARDENED_OOM,
+            verified,
+        ],
+        axis=1,
+    )
+    first = events & np.isnan(s.reached) & ~was_done
+    return s._replace(
+        pause_run=pause_run,
+        sweet_years=s.sweet_years + sweet * h_dt,
+        reached=np.where(first, s.t, s.reached),
+        reach_survival=np.where(first, s.survival, s.reach_survival),
+    )

@@ -1,0 +1,237 @@
+"""Reading scenario and strategy files, with errors that point at the line.
+
+YAML is read with ``yaml.SafeLoader`` only (no tags, no code), and the node
+tree is walked once more to map every key path to its line, so that a
+validation error can say ``file:line: path: what was wrong``. Shipped
+scenarios are package data, listed by :func:`shipped_scenarios`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from waystation.scenario import Scenario, StrategySpec, strategy_spec
+from waystation.strategies import BUILTIN_STRATEGIES
+
+Path_ = tuple[str | int, ...]
+_MAX_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in an input file."""
+
+    source: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario or strategy that cannot be used; ``problems`` lists every located issue."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def shipped_scenarios() -> dict[str, str]:
+    """Names and one-line descriptions of the scenarios shipped with waystation."""
+    out = {}
+    for entry in sorted(resources.files("waystation.scenarios").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            data = yaml.safe_load(entry.read_text(encoding="utf-8"))
+            out[entry.name[:-5]] = str(data.get("description", "")).strip().split("\n")[0]
+    return out
+
+
+def _line_map(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
+    """Record the 1-based line of every key and item under ``node``."""
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            sub = (*path, str(key.value))
+            lines[sub] = key.start_mark.line + 1
+            _line_map(value, sub, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, (*path, i), lines)
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML text safely; return the data and a map from key paths to lines."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(err, "problem", None) or str(err)
+        raise ScenarioError([Problem(source, line, "", f"not valid YAML: {problem}")]) from None
+    lines: dict[Path_, int] = {}
+    if node is not None:
+        _line_map(node, (), lines)
+    return data, lines
+
+
+def _read(path: Path) -> str:
+    """Read a text file, refusing missing, oversized or non-UTF-8 files with a located error."""
+    source = str(path)
+    if not path.is_file():
+        raise ScenarioError([Problem(source, None, "", "no such file")])
+    if path.stat().st_size > _MAX_BYTES:
+        raise ScenarioError([Problem(source, None, "", f"file larger than {_MAX_BYTES} bytes")])
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ScenarioError([Problem(source, None, "", f"not UTF-8 text: {err.reason}")]) from None
+
+
+def _render_path(loc: Path_) -> str:
+    """``actors[0].levers.caution`` from a key path."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
+    """The longest prefix of a pydantic location that exists in the data (drops type tags)."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not path_is_tag(part):
+            path.append(part)
+            break
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def path_is_tag(part: str) -> bool:
+    """Whether a pydantic location part is a type tag rather than a key."""
+    return "[" in part or part in {"str", "dict", "float", "int", "StrategySpec"}
+
+
+def _message(err: dict[str, Any], model: type[BaseModel], path: Path_) -> str:
+    """A readable message for one pydantic error, with the value and what was expected."""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        known = _fields_at(model, path[:-1])
+        hint = difflib.get_close_matches(str(path[-1]), known, n=1)
+        did = f"; did you mean {hint[0]!r}?" if hint else ""
+        return f"unknown key {path[-1]!r}{did} expected one of: {', '.join(known)}"
+    if kind == "missing":
+        return "required key is missing"
+    text = str(err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
+    if kind in {"string_type", "list_type", "dict_type", "model_type", "float_type"}:
+        return f"{text}{shown}"
+    return text if "got" in text or not shown else f"{text}{shown}"
+
+
+def _fields_at(model: type[BaseModel], path: Path_) -> list[str]:
+    """Field names (aliases) of the sub-model found at ``path`` inside ``model``."""
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", {})
+        if part not in fields:
+            return []
+        current = _model_of(fields[part].annotation)
+    return [f.alias or k for k, f in getattr(current, "model_fields", {}).items()]
+
+
+def _model_of(annotation: Any) -> Any:
+    """The BaseModel class inside an annotation such as ``list[ActorSpec] | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def validate(
+    model: type[BaseModel], data: Any, source: str, lines: dict[Path_, int]
+) -> BaseModel:
+    """Validate data against a model; raise ScenarioError with every located problem."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        problems = []
+        for e in err.errors(include_url=False):
+            path = _data_path(data, tuple(e["loc"]))
+            line = next((lines[path[:i]] for i in range(len(path), -1, -1) if path[:i] in lines),
+                        None)  # fmt: skip
+            problems.append(Problem(source, line, _render_path(path), _message(e, model, path)))
+        unique = list(dict.fromkeys(problems))
+        raise ScenarioError(unique) from None
+
+
+def scenario_from_text(text: str, source: str = "<scenario>") -> Scenario:
+    """Parse and validate a scenario from YAML text."""
+    data, lines = parse_yaml(text, source)
+    if not isinstance(data, dict):
+        got = type(data).__name__
+        raise ScenarioError([Problem(source, 1, "", f"expected a mapping of keys, got {got}")])
+    result = validate(Scenario, data, source, lines)
+    assert isinstance(result, Scenario)
+    return result
+
+
+def load_scenario(path_or_name: str | Path) -> Scenario:
+    """Load a scenario by shipped name (see ``waystation scenarios``) or by file path."""
+    name = str(path_or_name)
+    if isinstance(path_or_name, str) and name in shipped_scenarios():
+        entry = resources.files("waystation.scenarios").joinpath(f"{name}.yaml")
+        return scenario_from_text(entry.read_text(encoding="utf-8"), f"{name}.yaml")
+    path = Path(path_or_name)
+    if not path.exists() and not name.endswith((".yaml", ".yml")):
+        known = list(shipped_scenarios())
+        hint = difflib.get_close_matches(name, known, n=1)
+        did = f"; did you mean {hint[0]!r}?" if hint else ""
+        message = f"no shipped scenario or file of that name{did} shipped: {', '.join(known)}"
+        raise ScenarioError([Problem(name, None, "", message)])
+    return scenario_from_text(_read(path), str(path))
+
+
+def load_strategy(name_or_path: str | Path, scenario: Scenario | None = None) -> StrategySpec:
+    """A strategy by built-in name or from a YAML file (a strategy, or ``strategy:`` in it)."""
+    text = str(name_or_path)
+    if isinstance(name_or_path, str) and text in BUILTIN_STRATEGIES:
+        return strategy_spec(text, scenario) if scenario else StrategySpec.model_validate(
+            {"name": text, **BUILTIN_STRATEGIES[text]}
+        )
+    path = Path(name_or_path)
+    if not path.exists():
+        hint = difflib.get_close_matches(text, list(BUILTIN_STRATEGIES), n=1)
+        did = f"; did you mean {hint[0]!r}?" if hint else ""
+        message = f"no built-in strategy or file of that name{did}"
+        raise ScenarioError([Problem(text, None, "", message)])
+    data, lines = parse_yaml(_read(path), str(path))
+    if isinstance(data, dict) and set(data) == {"strategy"}:
+        data = data["strategy"]
+        lines = {k[1:]: v for k, v in lines.items() if k[:1] == ("strategy",)}
+    result = validate(StrategySpec, data, str(path), lines)
+    assert isinstance(result, StrategySpec)
+    return result

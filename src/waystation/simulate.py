@@ -1,0 +1,271 @@
+"""The engine: runs worlds in blocks and streams them into exact running tallies.
+
+Reproducibility (MODEL.md section 2): random numbers come from *stream
+blocks* of :data:`STREAM_BLOCK` worlds, each with its own generator spawned
+from one :class:`numpy.random.SeedSequence` by its index, always drawing a
+full stream block. A compute block is a whole number of stream blocks, so a
+world's numbers never depend on the block size, the number of workers or the
+total number of worlds. Summaries are sums of fixed-point integers and
+histogram counts, which add up exactly in any order, so every reported figure
+is bit-identical however the run was split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+
+import numpy as np
+
+from waystation.dynamics import capability_rate, labour, safety_inputs, safety_rates, step, trust
+from waystation.model import Model, assemble, draw_inputs
+from waystation.state import WAYSTATIONS, Array, Shocks, State
+from waystation.strategies import apply_strategy
+
+#: Worlds per random stream; compute blocks are multiples of it.
+STREAM_BLOCK = 4096
+#: Default compute block: 2**15 worlds keeps a block's arrays in cache.
+DEFAULT_BLOCK = 2**15
+#: Fixed-point scale of exact sums: probabilities are summed as integers of 2**-32.
+FIX = float(2**32)
+#: Trajectory histograms: variable, lower edge, upper edge, number of bins.
+HISTOGRAMS: tuple[tuple[str, float, float, int], ...] = (
+    ("capability", -4.0, 21.0, 1000),
+    ("safety_range", -4.0, 21.0, 1000),
+    ("margin", -10.0, 10.0, 800),
+    ("pause", 0.0, 1.0, 200),
+    ("evaluation", 0.0, 30.0, 600),
+    ("backdrop", 0.0, 4.5, 450),
+)
+_NBINS = sum(h[3] for h in HISTOGRAMS)
+_OFFSETS = np.cumsum([0] + [h[3] for h in HISTOGRAMS])[:-1]
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class BlockOut:
+    """What one block returns: exact tallies, trajectory histograms, optional per-world rows."""
+
+    index: int
+    tally: dict[str, Array]
+    hist: Array
+    records: dict[str, Array] | None
+
+
+def fixed(x: Array) -> Array:
+    """Fixed-point integers of ``x`` (in units of 2**-32), whose sums are exact and associative."""
+    return np.rint(x * FIX).astype(np.int64)
+
+
+def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0: float) -> State:
+    """The state at the start year: each actor's frontier and safety range, nothing reached."""
+    W, A = z0.shape
+    C = p["frontier"] + np.zeros((W, A))
+    S = p["safety_range"] + np.zeros((W, A))
+    zeros1 = np.zeros((W, 1))
+    s = State(
+        t=t0, C=C, S=S, O=zeros1, E=np.zeros((W, A)), B=np.ones((W, 1)), will=zeros1,
+        noise=z0, margin_est=S - C, trust=trust(S, C, p), pause=np.zeros((W, A)),
+        dC_rate=np.zeros((W, A)), dS_rate=np.zeros((W, A)), wbe_progress=zeros1,
+        em_time=np.full((W, 1), np.inf), survival=np.ones((W, 1)), p_victory=zeros1,
+        done=np.zeros((W, 1), dtype=bool), victory_year=np.full((W, 1), np.nan),
+        warnings=zeros1, pause_run=zeros1, sweet_years=zeros1,
+        reached=np.full((W, len(WAYSTATIONS)), np.nan),
+        reach_survival=np.zeros((W, len(WAYSTATIONS))),
+    )  # fmt: skip
+    lab, _ = labour(s, S, p, lv)
+    dS, _, _ = safety_rates(safety_inputs(lab, lv), s.B, p, lv)
+    return s._replace(dC_rate=capability_rate(lab, p, lv), dS_rate=dS)
+
+
+def _histogram(s: State, hist: Array, i: int, n: int) -> None:
+    """Add the first ``n`` worlds of state ``s`` to the trajectory histogram at time index ``i``."""
+    S_eff = s.S + s.O
+    A = s.C.shape[1]
+    series = (s.C, S_eff, S_eff - s.C, s.pause, s.E, np.broadcast_to(s.B, s.C.shape))
+    idx = np.empty((len(HISTOGRAMS), n, A), dtype=np.int64)
+    for v, ((_, lo, hi, nb), x) in enumerate(zip(HISTOGRAMS, series, strict=True)):
+        b = ((x[:n] - lo) * (nb / (hi - lo))).astype(np.int64)
+        idx[v] = np.clip(b, 0, nb - 1) + _OFFSETS[v]
+    idx += (np.arange(A) * _NBINS)[None, None, :]
+    hist[i] += np.bincount(idx.ravel(), minlength=A * _NBINS).reshape(A, _NBINS)
+
+
+def _streams(seed: int, first: int, count: int) -> list[np.random.Generator]:
+    """One generator per stream block, spawned from the root seed by stream-block index."""
+    return [
+        np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(first + j,)))
+        for j in range(count)
+    ]
+
+
+def _draw(rngs: list[np.random.Generator], shape: tuple[int, ...], kind: str) -> Array:
+    """Draw a full stream block from every generator and stack them along worlds."""
+    if kind == "normal":
+        return np.concatenate([g.standard_normal(shape) for g in rngs])
+    return np.concatenate([g.random(shape) for g in rngs])
+
+
+def simulate_block(model: Model, seed: int, index: int, block: int, n_valid: int) -> BlockOut:
+    """Simulate compute block ``index`` of ``block`` worlds; tally its first ``n_valid``."""
+    per = block // STREAM_BLOCK
+    rngs = _streams(seed, index * per, per)
+    draws = [draw_inputs(model, STREAM_BLOCK, g) for g in rngs]
+    x = {k: np.concatenate([d[k] for d in draws]) for k in draws[0]}
+    p, base = assemble(model, x)
+    A = len(model.actors)
+    s = initial_state(p, base, _draw(rngs, (STREAM_BLOCK, A), "normal"), model.start)
+    T = model.steps
+    hist = np.zeros((T + 1, A, _NBINS), dtype=np.int64)
+    survival_t = np.zeros(T + 1, dtype=np.int64)
+    survival_t[0] = n_valid * int(FIX)
+    _histogram(s, hist, 0, n_valid)
+    for i in range(1, T + 1):
+        lv = apply_strategy(model.strategy, base, s, p, model.actors)
+        shocks = Shocks(
+            eval_z=_draw(rngs, (STREAM_BLOCK, A), "normal"),
+            warn_u=_draw(rngs, (STREAM_BLOCK, 1), "uniform"),
+            verify_u=_draw(rngs, (STREAM_BLOCK, 1), "uniform"),
+        )
+        s = step(s, p, lv, shocks, model.dt)
+        survival_t[i] = fixed(s.survival[:n_valid]).sum()
+        _histogram(s, hist, i, n_valid)
+    tally = _tally(s, model, n_valid)
+    tally["survival_t"] = survival_t
+    records = _records(s, x, model, n_valid)
+    return BlockOut(index, tally, hist, records)
+
+
+def _outcomes(s: State, n: int) -> tuple[Array, Array, Array]:
+    """Per-world P(victory), P(failure), P(costly non-failure) of the first ``n`` worlds."""
+    v = s.p_victory[:n, 0]
+    f = 1.0 - s.survival[:n, 0]
+    c = np.where(s.done[:n, 0], 0.0, s.survival[:n, 0])
+    return v, f, c
+
+
+def _tally(s: State, model: Model, n: int) -> dict[str, Array]:
+    """Exact sums over the first ``n`` worlds of everything the summaries need."""
+    v, f, c = _outcomes(s, n)
+    fv, ff = fixed(v), fixed(f)
+    fc = int(FIX) - fv - ff
+    restrained = s.pause[:n].mean(axis=1) >= 0.5
+    unsafe = (s.C[:n] > s.S[:n] + s.O[:n]).any(axis=1)
+    step_of = np.rint((np.nan_to_num(s.victory_year[:n, 0], nan=model.start) - model.start)
+                      / model.dt).astype(np.int64)  # fmt: skip
+    t: dict[str, Array] = {
+        "n": np.array([n], dtype=np.int64),
+        "outcome": np.array([fv.sum(), ff.sum(), fc.sum()]),
+        "outcome_sq": np.array([_sq(v), _sq(f), _sq(c)]),
+        "cnf_restrained": np.array([fc[restrained].sum()]),
+        "cnf_unsafe": np.array([fc[~restrained & unsafe].sum()]),
+        "sweet_years": np.array([fixed(s.sweet_years[:n, 0]).sum()]),
+    }
+    t["victory_t"] = _weighted_bincount(step_of, fv, model.steps + 1)
+    t.update(_waystation_tally(s, model, n, v))
+    return t
+
+
+def _sq(x: Array) -> np.int64:
+    """Exact sum of squares in fixed point."""
+    return np.int64(fixed(x * x).sum())
+
+
+def _weighted_bincount(idx: Array, w: Array, size: int) -> Array:
+    """Integer-weighted bincount (exact): sums of fixed-point weights per index."""
+    out = np.zeros(size, dtype=np.int64)
+    np.add.at(out, idx, w)
+    return out
+
+
+def _waystation_tally(s: State, model: Model, n: int, v: Array) -> dict[str, Array]:
+    """Sums behind P(reached), P(victory | reached / not reached) and median years."""
+    reached = ~np.isnan(s.reached[:n])
+    rs = s.reach_survival[:n]
+    a1 = v[:, None] * reached
+    a0 = v[:, None] * ~reached
+    b0 = 1.0 - rs
+    out = {
+        "ws_a1": fixed(a1).sum(0), "ws_a1a1": fixed(a1 * a1).sum(0),
+        "ws_b1": fixed(rs).sum(0), "ws_b1b1": fixed(rs * rs).sum(0),
+        "ws_a1b1": fixed(a1 * rs).sum(0),
+        "ws_a0": fixed(a0).sum(0), "ws_a0a0": fixed(a0 * a0).sum(0),
+        "ws_b0b0": fixed(b0 * b0).sum(0), "ws_a0b0": fixed(a0 * b0).sum(0),
+    }  # fmt: skip
+    years = np.zeros((len(WAYSTATIONS), model.steps + 1), dtype=np.int64)
+    step_idx = np.rint((np.nan_to_num(s.reached[:n], nan=model.start) - model.start) / model.dt)
+    frs = fixed(rs)
+    for k in range(len(WAYSTATIONS)):
+        years[k] = _weighted_bincount(step_idx[:, k].astype(np.int64), frs[:, k], model.steps + 1)
+    out["ws_year"] = years
+    return out
+
+
+def _records(s: State, x: Mapping[str, Array], model: Model, n: int) -> dict[str, Array]:
+    """Per-world rows: uncertain inputs, outcome probabilities and waystation years."""
+    v, f, c = _outcomes(s, n)
+    rec = {k: x[k][:n] for k in model.uncertain()}
+    rec.update(p_victory=v, p_costly_non_failure=c, p_failure=f,
+               victory_year=s.victory_year[:n, 0], warning_shots=s.warnings[:n, 0],
+               sweet_spot_years=s.sweet_years[:n, 0])  # fmt: skip
+    for k, w in enumerate(WAYSTATIONS):
+        rec[f"reached.{w}"] = s.reached[:n, k]
+    for a, name in enumerate(model.actors):
+        rec[f"{name}.final_capability"] = s.C[:n, a]
+        rec[f"{name}.final_safety_range"] = s.S[:n, a] + s.O[:n, 0]
+    return rec
+
+
+def plan_blocks(worlds: int, block_size: int) -> list[tuple[int, int]]:
+    """Split ``worlds`` into compute blocks: (index, valid worlds) with whole stream blocks."""
+    if worlds < 1:
+        raise ValueError(f"worlds must be at least 1, got {worlds}")
+    if block_size < 1:
+        raise ValueError(f"block_size must be at least 1, got {block_size}")
+    block = -(-block_size // STREAM_BLOCK) * STREAM_BLOCK
+    count = -(-worlds // block)
+    return [(i, min(block, worlds - i * block)) for i in range(count)]
+
+
+def run_blocks(
+    model: Model,
+    worlds: int,
+    seed: int,
+    block_size: int = DEFAULT_BLOCK,
+    workers: int = 1,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+    keep_worlds: bool = True,
+) -> list[BlockOut]:
+    """Run every block (in this process, a process pool or a given executor), in block order."""
+    block = -(-block_size // STREAM_BLOCK) * STREAM_BLOCK
+    plan = plan_blocks(worlds, block)
+    done = 0
+    outs: dict[int, BlockOut] = {}
+
+    def collect(out: BlockOut, n: int) -> None:
+        nonlocal done
+        outs[out.index] = out if keep_worlds else BlockOut(out.index, out.tally, out.hist, None)
+        done += n
+        if progress is not None:
+            progress(done, worlds)
+
+    if executor is None and workers <= 1:
+        for i, n in plan:
+            collect(simulate_block(model, seed, i, block, n), n)
+    else:
+        own = executor is None
+        pool = executor or ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+        try:
+            futures: dict[Future[BlockOut], int] = {
+                pool.submit(simulate_block, model, seed, i, block, n): n for i, n in plan
+            }
+            for fut in as_completed(futures):
+                collect(fut.result(), futures[fut])
+        finally:
+            if own:
+                pool.shutdown(cancel_futures=True)
+    return [outs[i] for i, _ in plan]
