@@ -66,6 +66,7 @@ def run_model(
         seed=seed,
         actors=model.actors,
         times=model.times,
+        record_times=model.times[model.record_steps],
         version=package_version(),
     )
 

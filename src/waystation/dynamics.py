@@ -33,26 +33,64 @@ SI_HAZARD = 10.0
 #: Waystation thresholds (MODEL.md section 7).
 PAUSE_LEVEL, PAUSE_YEARS = 0.9, 1.0
 AAR_TRUST, AAR_SHARE = 0.5, 0.1
-HARDENED_OOM = 1.0
+HARDENED_OOM = 2.0
 _IDX = {name: k for k, name in enumerate(WAYSTATIONS)}
 
 
 def sigmoid(x: Array) -> Array:
-    """Logistic function with its argument clipped so exp never overflows."""
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -_EXP_CLIP, _EXP_CLIP)))
+    """Logistic function, computed in place on a clipped copy so exp never overflows."""
+    z = np.clip(x, -_EXP_CLIP, _EXP_CLIP)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    z += 1.0
+    return np.reciprocal(z, out=z)
+
+
+def actor_sum(x: Array) -> Array:
+    """Sum over actors as column additions: (W, A) -> (W, 1).
+
+    numpy reductions over a short trailing axis are slow; adding A column
+    views is a handful of fast vector operations.
+    """
+    out = x[:, 0:1].copy()
+    for a in range(1, x.shape[1]):
+        out += x[:, a : a + 1]
+    return out
+
+
+def actor_any(x: Array) -> Array:
+    """Logical or over actors: (W, A) bool -> (W, 1)."""
+    out = x[:, 0:1].copy()
+    for a in range(1, x.shape[1]):
+        out |= x[:, a : a + 1]
+    return out
+
+
+def actor_all(x: Array) -> Array:
+    """Logical and over actors: (W, A) bool -> (W, 1)."""
+    out = x[:, 0:1].copy()
+    for a in range(1, x.shape[1]):
+        out &= x[:, a : a + 1]
+    return out
 
 
 def rival_max(C: Array) -> Array:
     """Return, for each actor, the highest capability among the *other* actors (OOM).
 
+    Uses running maxima from both sides, so it costs O(A) column operations.
     With a single actor there is no rival and the result is ``-inf``.
     """
     A = C.shape[1]
     if A == 1:
         return np.full_like(C, -np.inf)
-    order = np.sort(C, axis=1)
-    top, second = order[:, -1:], order[:, -2:-1]
-    return np.where(C >= top, second, top)
+    out = np.empty_like(C)
+    for a in range(A):
+        others = [C[:, b] for b in range(A) if b != a]
+        col = others[0].copy()
+        for o in others[1:]:
+            np.maximum(col, o, out=col)
+        out[:, a] = col
+    return out
 
 
 class Labour(NamedTuple):
@@ -63,6 +101,7 @@ class Labour(NamedTuple):
     ai: Array  #: (W, A) all AI research labour
     ai_safety: Array  #: (W, A) trusted, effective AI safety labour
     emulated: Array  #: (W, 1) enhanced human labour per actor
+    progress: Array  #: (W, A) capability gained since 2026, OOM
 
 
 def human_labour(p: Params, years: Array) -> tuple[Array, Array]:
@@ -106,16 +145,20 @@ def emulated_labour(t: float, em_time: Array, p: Params) -> Array:
     return np.where(t >= em_time, grown, 0.0)
 
 
-def capability_rate(lab: Labour, p: Params, lv: Levers) -> Array:
+def capability_rate(t: float, lab: Labour, p: Params, lv: Levers) -> Array:
     """Unrestrained capability growth in OOM/yr (section 4, capability frontier).
 
-    Compute grows at the actor's share of the frontier trend; algorithmic
-    progress scales with research labour relative to 2026 as ``labour**lam_c``.
+    Compute grows at the actor's share of the frontier trend for
+    ``scaling_years``, then at the hardware trend alone; algorithmic progress
+    scales with research labour relative to 2026 as ``labour**lam_c``.
     """
+    scaling = sigmoid(p["start"] + p["scaling_years"] - t)
+    compute = p["g_hardware"] + (p["g_compute"] - p["g_hardware"]) * scaling
     keep = 1.0 - lv["wbe_investment"]
     labour = (lab.human_cap + (1.0 - lv["ai_safety_share"]) * lab.ai) * keep
     ref = p["capability_researchers"] * (1.0 + p["ai_labor_ratio"])
-    rate = p["compute_scale"] * p["g_compute"] + p["g_algo"] * (labour / ref) ** p["lam_c"]
+    harder = 10.0 ** (-p["ideas_harder"] * np.maximum(0.0, lab.progress))
+    rate = p["compute_scale"] * compute + p["g_algo"] * (labour / ref) ** p["lam_c"] * harder
     return np.minimum(rate, p["max_rate"])
 
 
@@ -138,11 +181,11 @@ def safety_rates(I_s: Array, B: Array, p: Params, lv: Levers) -> tuple[Array, Ar
     s_share = 1.0 - e_share - h_share
     scale = p["s_base"] * B / p["hardness"]
     own = scale * (s_share * I_s / ref) ** p["lam_s"]
-    shared = own + lv["spillover"] * (own.sum(axis=1, keepdims=True) - own)
-    harden = (h_share * I_s).sum(axis=1, keepdims=True) / (HARDEN_REF_SHARE * ref)
+    shared = own + lv["spillover"] * (actor_sum(own) - own)
+    harden = actor_sum(h_share * I_s) / (HARDEN_REF_SHARE * ref)
     dO = p["o_base"] * B / p["hardness"] * harden ** p["lam_s"]
     eval_own = (e_share * I_s / (EVAL_REF_SHARE * ref)) ** p["lam_s"]
-    eval_shared = eval_own + lv["spillover"] * (eval_own.sum(axis=1, keepdims=True) - eval_own)
+    eval_shared = eval_own + lv["spillover"] * (actor_sum(eval_own) - eval_own)
     dE = p["e_base"] * B * eval_shared
     return shared, dO, dE
 
@@ -167,15 +210,16 @@ def estimated_margin(S_eff: Array, C: Array, E: Array, noise: Array, p: Params) 
     return (S_eff - C) + bias + p["sigma_eval"] / (1.0 + E) * noise
 
 
-def race_relief(C: Array, p: Params) -> Array:
+def race_relief(C: Array, rival: Array, p: Params) -> Array:
     """How much race pressure erodes voluntary restraint (0..race_pressure, section 4).
 
-    Grows with how far the nearest rival leads; half strength when neck and neck.
+    Grows with how far the nearest rival (capability ``rival``) leads; half
+    strength when neck and neck.
     """
-    return p["race_pressure"] * sigmoid((rival_max(C) - C) / p["race_scale"])
+    return p["race_pressure"] * sigmoid((rival - C) / p["race_scale"])
 
 
-def restraint(M_fc: Array, C: Array, will: Array, p: Params, lv: Levers) -> Array:
+def restraint(M_fc: Array, relief: Array, will: Array, p: Params, lv: Levers) -> Array:
     """Pause fraction of each actor, 0..1 (section 4, capability restraint).
 
     Voluntary caution responds to the forecast margin and is eroded by race
@@ -184,18 +228,18 @@ def restraint(M_fc: Array, C: Array, will: Array, p: Params, lv: Levers) -> Arra
     """
     caution = np.clip(lv["caution"] + will, 0.0, 1.0)
     voluntary = caution * sigmoid((lv["margin_target"] - M_fc) / p["pause_width"])
-    voluntary = np.maximum(0.0, voluntary - race_relief(C, p))
+    voluntary = np.maximum(0.0, voluntary - relief)
     enforced = np.clip(lv["enforcement"] + will, 0.0, 1.0)
     governed = lv["global_pause"] * (enforced + (1.0 - enforced) * caution)
     return np.clip(voluntary + governed, 0.0, 1.0)
 
 
-def sabotage(C: Array, p: Params, lv: Levers) -> Array:
+def sabotage(C: Array, rival: Array, p: Params, lv: Levers) -> Array:
     """Share of an actor's growth lost to rivals' sabotage once its lead passes a threshold.
 
     Models deterrence by "mutually assured AI malfunction" (section 6).
     """
-    lead = C - rival_max(C)
+    lead = C - rival
     return lv["deterrence"] * sigmoid((lead - p["deterrence_threshold"]) / 0.1)
 
 
@@ -222,9 +266,9 @@ def backdrop_target(C: Array, S_eff: Array, relief: Array, p: Params) -> Array:
     Safely deployed capability raises it; deployment beyond the safety range
     and racing erode it.
     """
-    safe = np.maximum(0.0, np.minimum(C, S_eff)).mean(axis=1, keepdims=True)
-    unsafe = np.maximum(0.0, C - S_eff).mean(axis=1, keepdims=True)
-    race = relief.mean(axis=1, keepdims=True)
+    safe = actor_sum(np.maximum(0.0, np.minimum(C, S_eff))) / C.shape[1]
+    unsafe = actor_sum(np.maximum(0.0, C - S_eff)) / C.shape[1]
+    race = actor_sum(relief) / C.shape[1]
     return np.clip(1.0 + p["b_gain"] * safe - p["b_erosion"] * (unsafe + race), 0.25, 4.0)
 
 
@@ -234,7 +278,7 @@ def wbe_effort(t: float, lab: Labour, p: Params, lv: Levers) -> Array:
         np.log1p(p["wbe_background_growth"]) * (t - p["start"])
     )
     invested = lv["wbe_investment"] * (lab.human_safety + lab.human_cap + lab.ai)
-    return background + invested.sum(axis=1, keepdims=True)
+    return background + actor_sum(invested)
 
 
 def labour(state: State, S_eff: Array, p: Params, lv: Levers) -> tuple[Labour, Array]:
@@ -243,7 +287,8 @@ def labour(state: State, S_eff: Array, p: Params, lv: Levers) -> tuple[Labour, A
     L_ai = ai_labour(state.C, p, lv)
     tr = trust(S_eff, state.C, p)
     em = emulated_labour(state.t, state.em_time, p) / state.C.shape[1]
-    return Labour(hs, hc, L_ai, trusted_ai_safety(L_ai, tr, p, lv), em), tr
+    progress = state.C - p["frontier"]
+    return Labour(hs, hc, L_ai, trusted_ai_safety(L_ai, tr, p, lv), em, progress), tr
 
 
 def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> State:
@@ -256,26 +301,27 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     noise = evaluation_error(state.noise, shocks.eval_z, dt, p)
     M_hat = estimated_margin(S_eff, state.C, state.E, noise, p)
     M_fc = M_hat + (state.dS_rate - state.dC_rate) * lv["lookahead"]
-    pause = restraint(M_fc, state.C, state.will, p, lv)
+    rival = rival_max(state.C)
+    pause = restraint(M_fc, race_relief(state.C, rival, p), state.will, p, lv)
 
-    dC = capability_rate(lab, p, lv) * (1.0 - pause) * (1.0 - sabotage(state.C, p, lv))
+    dC = capability_rate(state.t, lab, p, lv) * (1.0 - pause) * (1.0 - sabotage(state.C, rival, p, lv))
     I_s = safety_inputs(lab, lv)
     dS, dO, dE = safety_rates(I_s, state.B, p, lv)
     dE = dE * (1.0 + state.will)
     verify_p = -np.expm1(-p["verify_rate"] * p["eval_ease"] * _labour_ratio(I_s, p) * h_dt)
     verified = shocks.verify_u < verify_p
     C = np.minimum(state.C + dC * h_dt, p["C_max"])
-    S = state.S + dS * h_dt + verified * p["verify_jump"]
+    S = np.minimum(state.S + dS * h_dt + verified * p["verify_jump"], p["C_max"])
     O = state.O + dO * h_dt
     E = state.E + dE * h_dt
 
     lethal, survivable = hazard(C, S + O, p, lv)
-    survival = state.survival * np.exp(-lethal.sum(axis=1, keepdims=True) * h_dt)
-    warn_p = -np.expm1(-survivable.sum(axis=1, keepdims=True) * h_dt)
+    survival = state.survival * np.exp(-actor_sum(lethal) * h_dt)
+    warn_p = -np.expm1(-actor_sum(survivable) * h_dt)
     warned = shocks.warn_u < warn_p
     will = state.will * np.exp(-p["will_decay"] * dt) + warned * p["will_per_warning"]
 
-    relief = race_relief(C, p)
+    relief = race_relief(C, rival_max(C), p)
     B_t = backdrop_target(C, S + O, relief, p)
     B = B_t + (state.B - B_t) * np.exp(-h_dt / p["b_tau"])
 
@@ -285,7 +331,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         np.isinf(state.em_time) & (wbe >= p["wbe_cost"]), t + p["wbe_lag"], state.em_time
     )
 
-    win = ((C >= p["C_si"]) & (C <= S + O)).any(axis=1, keepdims=True) & ~state.done
+    win = actor_any((C >= p["C_si"]) & (C <= S + O)) & ~state.done
     new = state._replace(
         t=t,
         C=C,
@@ -313,7 +359,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
 
 def _labour_ratio(I_s: Array, p: Params) -> Array:
     """Total safety labour relative to the 2026 total, for breakthrough chances."""
-    total: Array = I_s.sum(axis=1, keepdims=True) / p["safety_ref"]
+    total: Array = actor_sum(I_s) / p["safety_ref"]
     return total ** p["lam_s"]
 
 
@@ -322,14 +368,14 @@ def track_waystations(
 ) -> State:
     """Record the first arrival at each waystation of MODEL.md section 7 (essay section 6)."""
     S_eff = s.S + s.O
-    all_paused = (s.pause >= PAUSE_LEVEL).all(axis=1, keepdims=True)
+    all_paused = actor_all(s.pause >= PAUSE_LEVEL)
     pause_run = np.where(all_paused, s.pause_run + h_dt, 0.0)
     aar = (s.C >= p["C_aar"]) & (s.trust >= AAR_TRUST) & (lv["ai_safety_share"] >= AAR_SHARE)
-    sweet = ((s.C >= p["C_aar"]) & (s.C <= S_eff)).any(axis=1, keepdims=True)
+    sweet = actor_any((s.C >= p["C_aar"]) & (s.C <= S_eff))
     events = np.concatenate(
         [
             pause_run >= PAUSE_YEARS,
-            aar.any(axis=1, keepdims=True),
+            actor_any(aar),
             s.t >= s.em_time,
             sweet,
             s.O >= HARDENED_OOM,

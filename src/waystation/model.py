@@ -10,11 +10,11 @@ the strategy. Flat names are the registry name for world-level inputs and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from waystation.distributions import Dist, sample
+from waystation.distributions import Dist, parse_dist, sample
 from waystation.levers import ACTOR_LEVERS, GLOBAL_LEVERS, LEVER_REGISTRY
 from waystation.params import REGISTRY, params_in
 from waystation.state import Array
@@ -37,11 +37,44 @@ class Model:
     correlations: Mapping[tuple[str, str], float] = field(default_factory=dict)
     strategy: Strategy = field(default_factory=lambda: Strategy("default"))
     description: str = ""
+    layout: tuple[str, ...] | None = None
+
+    def stream_layout(self) -> tuple[str, ...]:
+        """Inputs that get a column of the random stream, in order.
+
+        Fixed when the model is first built, so that overriding an input
+        (e.g. fixing hardness for the competence profile) leaves every other
+        input's draws unchanged: common random numbers.
+        """
+        return self.layout if self.layout is not None else self.uncertain()
+
+    def with_overrides(self, values: Mapping[str, Dist | float]) -> Model:
+        """A copy with some inputs replaced (numbers become constants), same random layout."""
+        unknown = sorted(set(values) - set(self.inputs))
+        if unknown:
+            raise ValueError(f"unknown inputs: {', '.join(unknown)}")
+        inputs = dict(self.inputs)
+        for k, v in values.items():
+            inputs[k] = v if isinstance(v, Dist) else parse_dist(float(v))
+        corr = {pair: r for pair, r in self.correlations.items()
+                if not any(inputs[n].is_constant for n in pair)}  # fmt: skip
+        return replace(self, inputs=inputs, correlations=corr, layout=self.stream_layout())
+
+    def with_strategy(self, strategy: Strategy) -> Model:
+        """A copy under another strategy, same worlds and shocks."""
+        return replace(self, strategy=strategy, layout=self.stream_layout())
 
     @property
     def steps(self) -> int:
         """Number of time steps from start to horizon."""
         return max(1, round((self.horizon - self.start) / self.dt))
+
+    @property
+    def record_steps(self) -> Array:
+        """Step indices at which trajectories are recorded: yearly, plus the last step."""
+        every = max(1, round(1.0 / self.dt))
+        idx = np.arange(0, self.steps + 1, every)
+        return idx if idx[-1] == self.steps else np.append(idx, self.steps)
 
     @property
     def times(self) -> Array:
@@ -61,26 +94,58 @@ def input_bounds(name: str) -> tuple[float, float]:
     return LEVER_REGISTRY[base].bounds
 
 
+_PLACEHOLDER = parse_dist("uniform(0, 1)")
+
+
 def draw_inputs(model: Model, n: int, rng: np.random.Generator) -> dict[str, Array]:
-    """Draw every input for ``n`` worlds: shape (n,), clipped to the registry bounds."""
-    drawn = sample(model.inputs, n, rng, model.correlations or None)
+    """Draw every input for ``n`` worlds: shape (n,), clipped to the registry bounds.
+
+    Every name in the stream layout takes its column of the stream even when it
+    has since been fixed to a constant, so the other inputs keep their draws.
+    """
+    layout = model.stream_layout()
+    dists = {k: (model.inputs[k] if not model.inputs[k].is_constant else _PLACEHOLDER)
+             for k in layout}  # fmt: skip
+    dists.update({k: d for k, d in model.inputs.items() if k not in dists})
+    drawn = sample(dists, n, rng, model.correlations or None)
     out: dict[str, Array] = {}
-    for name, values in drawn.items():
+    for name, dist in model.inputs.items():
+        values = np.full(n, dist.median()) if dist.is_constant else drawn[name]
         lo, hi = input_bounds(name)
         out[name] = np.clip(values, lo, hi)
     return out
 
 
 def assemble(model: Model, x: Mapping[str, Array]) -> tuple[dict[str, Array], dict[str, Array]]:
-    """Shape flat draws into parameter and lever arrays: (W, 1) world-level, (W, A) per actor."""
-    n = len(next(iter(x.values())))
-    p: dict[str, Array] = {k: x[k][:, None] for k in WORLD_PARAMS}
-    for k in ACTOR_PARAMS:
-        p[k] = np.stack([x[f"{a}.{k}"] for a in model.actors], axis=1)
+    """Shape flat draws into parameter and lever arrays.
+
+    World-level inputs become (W, 1) arrays, per-actor ones (W, A). Inputs that
+    are the same in every world collapse to 0-d (or (1, A)) arrays: they
+    broadcast alike and cost no memory traffic in the hot loop.
+    """
+    def world(k: str) -> Array:
+        return np.asarray(x[k][0]) if model.inputs[k].is_constant else x[k][:, None]
+
+    def actors(k: str) -> Array:
+        keys = [f"{a}.{k}" for a in model.actors]
+        if all(model.inputs[key].is_constant for key in keys):
+            return np.array([[x[key][0] for key in keys]])
+        return _columns([x[key] for key in keys])
+
+    p: dict[str, Array] = {k: world(k) for k in WORLD_PARAMS}
+    p.update({k: actors(k) for k in ACTOR_PARAMS})
     p["C_si"] = p["C_aar"] + p["si_gap"]
     p["safety_ref"] = np.maximum(p["safety_researchers"].sum(axis=1, keepdims=True), 1.0)
-    p["start"] = np.full((n, 1), model.start)
-    lv: dict[str, Array] = {k: x[k][:, None] for k in GLOBAL_LEVERS}
-    for k in ACTOR_LEVERS:
-        lv[k] = np.stack([x[f"{a}.{k}"] for a in model.actors], axis=1)
+    p["start"] = np.asarray(model.start)
+    lv: dict[str, Array] = {k: world(k) for k in GLOBAL_LEVERS}
+    lv.update({k: actors(k) for k in ACTOR_LEVERS})
     return p, lv
+
+
+def _columns(cols: list[Array]) -> Array:
+    """Stack per-actor columns into a (W, A) array in Fortran order.
+
+    Column-major (W, A) arrays keep each actor's values contiguous, so sums and
+    maxima over actors are fast vector operations rather than strided loops.
+    """
+    return np.asfortranarray(np.stack(cols, axis=1))

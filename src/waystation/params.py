@@ -168,6 +168,25 @@ PARAMS: tuple[Param, ...] = (
         _EPOCH_COMPUTE,
     ),
     _P(
+        "g_hardware",
+        "world",
+        0.15,
+        "OOM/yr",
+        (0.0, 1.0),
+        "effective-compute growth from hardware alone, once spending stops scaling",
+        "Epoch AI ML Hardware hub 2024-25: price-performance ~1.4x/yr (~30%/yr cheaper)",
+    ),
+    _P(
+        "scaling_years",
+        "world",
+        "4 to 16",
+        "yr",
+        (0.5, 100.0),
+        "years for which spending keeps compute growing at g_compute before it falls to g_hardware",
+        "illustrative: Epoch AI 2024 ('Can AI scaling continue through 2030?') finds the "
+        "trend feasible to about 2030; power and chip supply bound it after",
+    ),
+    _P(
         "g_algo",
         "world",
         "0.26 to 0.72",
@@ -185,6 +204,16 @@ PARAMS: tuple[Param, ...] = (
         "returns to research labour in algorithmic progress (parallelisation penalty)",
         "illustrative: between the 0.3-1.0 range used in compute-centric takeoff models "
         "(Davidson 2023)",
+    ),
+    _P(
+        "ideas_harder",
+        "world",
+        "0.1 to 0.5",
+        "OOM/OOM",
+        (0.0, 3.0),
+        "fall in algorithmic progress (log10 factor) per OOM of capability already gained",
+        "illustrative: ideas get harder to find (Bloom et al. 2020); whether AI labour outruns "
+        "this (a software intelligence explosion) is deeply uncertain (Davidson 2023)",
     ),
     _P(
         "ai_labor_ratio",
@@ -235,7 +264,7 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "max_rate",
         "world",
-        5.0,
+        3.0,
         "OOM/yr",
         (0.1, 50.0),
         "physical ceiling on the rate of capability growth",
@@ -496,7 +525,7 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "deterrence_threshold",
         "world",
-        1.0,
+        0.3,
         "OOM",
         (0.0, 10.0),
         "lead over the nearest rival that triggers sabotage under deterrence",

@@ -240,6 +240,7 @@ def summarise(
     seed: int,
     actors: tuple[str, ...],
     times: Array,
+    record_times: Array,
     version: str,
 ) -> Results:
     """Turn the blocks of a run into :class:`Results`."""
@@ -260,7 +261,7 @@ def summarise(
         "victory": np.cumsum(t["victory_t"]) / FIX / n,
         "failure": 1.0 - t["survival_t"] / FIX / n,
     }
-    traj = Trajectories(times, actors, tuple(h[0] for h in HISTOGRAMS), QUANTILES,
+    traj = Trajectories(record_times, actors, tuple(h[0] for h in HISTOGRAMS), QUANTILES,
                         _quantiles(hist, n))  # fmt: skip
     return Results(
         scenario=scenario, strategy=strategy, seed=seed, n_worlds=n, actors=actors, times=times,

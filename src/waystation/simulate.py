@@ -63,13 +63,13 @@ def fixed(x: Array) -> Array:
 def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0: float) -> State:
     """The state at the start year: each actor's frontier and safety range, nothing reached."""
     W, A = z0.shape
-    C = p["frontier"] + np.zeros((W, A))
-    S = p["safety_range"] + np.zeros((W, A))
+    C = p["frontier"] + np.zeros((W, A), order="F")
+    S = p["safety_range"] + np.zeros((W, A), order="F")
     zeros1 = np.zeros((W, 1))
     s = State(
-        t=t0, C=C, S=S, O=zeros1, E=np.zeros((W, A)), B=np.ones((W, 1)), will=zeros1,
-        noise=z0, margin_est=S - C, trust=trust(S, C, p), pause=np.zeros((W, A)),
-        dC_rate=np.zeros((W, A)), dS_rate=np.zeros((W, A)), wbe_progress=zeros1,
+        t=t0, C=C, S=S, O=zeros1, E=np.zeros((W, A), order="F"), B=np.ones((W, 1)), will=zeros1,
+        noise=z0, margin_est=S - C, trust=trust(S, C, p), pause=np.zeros((W, A), order="F"),
+        dC_rate=np.zeros((W, A), order="F"), dS_rate=np.zeros((W, A), order="F"), wbe_progress=zeros1,
         em_time=np.full((W, 1), np.inf), survival=np.ones((W, 1)), p_victory=zeros1,
         done=np.zeros((W, 1), dtype=bool), victory_year=np.full((W, 1), np.nan),
         warnings=zeros1, pause_run=zeros1, sweet_years=zeros1,
@@ -78,7 +78,7 @@ def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0
     )  # fmt: skip
     lab, _ = labour(s, S, p, lv)
     dS, _, _ = safety_rates(safety_inputs(lab, lv), s.B, p, lv)
-    return s._replace(dC_rate=capability_rate(lab, p, lv), dS_rate=dS)
+    return s._replace(dC_rate=capability_rate(t0, lab, p, lv), dS_rate=dS)
 
 
 def _histogram(s: State, hist: Array, i: int, n: int) -> None:
@@ -103,10 +103,10 @@ def _streams(seed: int, first: int, count: int) -> list[np.random.Generator]:
 
 
 def _draw(rngs: list[np.random.Generator], shape: tuple[int, ...], kind: str) -> Array:
-    """Draw a full stream block from every generator and stack them along worlds."""
+    """Draw a full stream block from every generator and stack them along worlds (F order)."""
     if kind == "normal":
-        return np.concatenate([g.standard_normal(shape) for g in rngs])
-    return np.concatenate([g.random(shape) for g in rngs])
+        return np.asfortranarray(np.concatenate([g.standard_normal(shape) for g in rngs]))
+    return np.asfortranarray(np.concatenate([g.random(shape) for g in rngs]))
 
 
 def simulate_block(model: Model, seed: int, index: int, block: int, n_valid: int) -> BlockOut:
@@ -119,7 +119,8 @@ def simulate_block(model: Model, seed: int, index: int, block: int, n_valid: int
     A = len(model.actors)
     s = initial_state(p, base, _draw(rngs, (STREAM_BLOCK, A), "normal"), model.start)
     T = model.steps
-    hist = np.zeros((T + 1, A, _NBINS), dtype=np.int64)
+    record = {int(k): r for r, k in enumerate(model.record_steps)}
+    hist = np.zeros((len(record), A, _NBINS), dtype=np.int64)
     survival_t = np.zeros(T + 1, dtype=np.int64)
     survival_t[0] = n_valid * int(FIX)
     _histogram(s, hist, 0, n_valid)
@@ -132,7 +133,8 @@ def simulate_block(model: Model, seed: int, index: int, block: int, n_valid: int
         )
         s = step(s, p, lv, shocks, model.dt)
         survival_t[i] = fixed(s.survival[:n_valid]).sum()
-        _histogram(s, hist, i, n_valid)
+        if i in record:
+            _histogram(s, hist, record[i], n_valid)
     tally = _tally(s, model, n_valid)
     tally["survival_t"] = survival_t
     records = _records(s, x, model, n_valid)
@@ -158,8 +160,8 @@ def _tally(s: State, model: Model, n: int) -> dict[str, Array]:
                       / model.dt).astype(np.int64)  # fmt: skip
     t: dict[str, Array] = {
         "n": np.array([n], dtype=np.int64),
-        "outcome": np.array([fv.sum(), ff.sum(), fc.sum()]),
-        "outcome_sq": np.array([_sq(v), _sq(f), _sq(c)]),
+        "outcome": np.array([fv.sum(), fc.sum(), ff.sum()]),  # order of results.OUTCOMES
+        "outcome_sq": np.array([_sq(v), _sq(c), _sq(f)]),
         "cnf_restrained": np.array([fc[restrained].sum()]),
         "cnf_unsafe": np.array([fc[~restrained & unsafe].sum()]),
         "sweet_years": np.array([fixed(s.sweet_years[:n, 0]).sum()]),

@@ -1,0 +1,81 @@
+"""The typer application shared by every command module, and helpers they use."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from waystation.io import ScenarioError
+
+app = typer.Typer(
+    name="waystation",
+    help="Simulate paths through AI safety: capability frontiers, safety ranges, waystations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print an error for people on stderr and exit with ``code``."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn scenario and value errors into located messages and exit code 2 (no traceback)."""
+    try:
+        yield
+    except ScenarioError as e:
+        for problem in e.problems:
+            err.print(f"[bold red]error:[/] {problem}", highlight=False, markup=True)
+        raise typer.Exit(2) from None
+    except (ValueError, OSError) as e:
+        fail(str(e))
+
+
+def print_json(data: Any) -> None:
+    """Write one JSON object on stdout (NaN becomes null)."""
+    sys.stdout.write(json.dumps(_clean(data), indent=2) + "\n")
+
+
+def _clean(x: Any) -> Any:
+    """Replace non-finite floats by None, recursively, so the JSON is standard."""
+    if isinstance(x, float):
+        return x if x == x and abs(x) != float("inf") else None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    return x
+
+
+@contextmanager
+def progress_bar(total: int, label: str, show: bool) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr, fed by the engine's ``progress(done, total)`` callback."""
+    if not show:
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=err, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(label, total=total)
+        yield lambda done, _total: bar.update(task, completed=done)
+
+
+def main() -> None:
+    """Entry point of the ``waystation`` console script."""
+    app()
