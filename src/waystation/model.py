@@ -49,16 +49,18 @@ class Model:
         return self.layout if self.layout is not None else self.uncertain()
 
     def with_overrides(self, values: Mapping[str, Dist | float]) -> Model:
-        """A copy with some inputs replaced (numbers become constants), same random layout."""
+        """A copy with some inputs replaced (numbers become constants), same random layout.
+
+        Correlations are kept for drawing, so the inputs left uncertain keep
+        exactly their draws (a fixed input's own draw is discarded).
+        """
         unknown = sorted(set(values) - set(self.inputs))
         if unknown:
             raise ValueError(f"unknown inputs: {', '.join(unknown)}")
         inputs = dict(self.inputs)
         for k, v in values.items():
             inputs[k] = v if isinstance(v, Dist) else parse_dist(float(v))
-        corr = {pair: r for pair, r in self.correlations.items()
-                if not any(inputs[n].is_constant for n in pair)}  # fmt: skip
-        return replace(self, inputs=inputs, correlations=corr, layout=self.stream_layout())
+        return replace(self, inputs=inputs, layout=self.stream_layout())
 
     def with_strategy(self, strategy: Strategy) -> Model:
         """A copy under another strategy, same worlds and shocks."""
