@@ -92,5 +92,13 @@ def run(
     ``get_executor()``). ``progress(done, total)`` is called as blocks finish.
     """
     model = compile_scenario(scenario, strategy)
-    return run_model(model, worlds, seed, block_size=block_size, workers=workers,
-                     executor=executor, progress=progress, keep_worlds=keep_worlds)  # fmt: skip
+    return run_model(
+        model,
+        worlds,
+        seed,
+        block_size=block_size,
+        workers=workers,
+        executor=executor,
+        progress=progress,
+        keep_worlds=keep_worlds,
+    )

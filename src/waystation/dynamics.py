@@ -191,7 +191,7 @@ def safety_rates(I_s: Array, B: Array, p: Params, lv: Levers) -> tuple[Array, Ar
 
 
 def evaluation_error(noise: Array, z: Array, dt: float, p: Params) -> Array:
-    """Advance the unit evaluation error, an Ornstein-Uhlenbeck process (section 4, risk evaluation).
+    """Advance the unit evaluation error, an Ornstein-Uhlenbeck process (section 4).
 
     Exact discretisation: the stationary sd is 1 and the correlation time
     ``eval_memory`` years, whatever ``dt``.
@@ -304,7 +304,11 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     rival = rival_max(state.C)
     pause = restraint(M_fc, race_relief(state.C, rival, p), state.will, p, lv)
 
-    dC = capability_rate(state.t, lab, p, lv) * (1.0 - pause) * (1.0 - sabotage(state.C, rival, p, lv))
+    dC = (
+        capability_rate(state.t, lab, p, lv)
+        * (1.0 - pause)
+        * (1.0 - sabotage(state.C, rival, p, lv))
+    )
     I_s = safety_inputs(lab, lv)
     dS, dO, dE = safety_rates(I_s, state.B, p, lv)
     dE = dE * (1.0 + state.will)
@@ -331,7 +335,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         np.isinf(state.em_time) & (wbe >= p["wbe_cost"]), t + p["wbe_lag"], state.em_time
     )
 
-    win = actor_any((C >= p["C_si"]) & (C <= S + O)) & ~state.done
+    win = actor_any((p["C_si"] <= C) & (C <= S + O)) & ~state.done
     new = state._replace(
         t=t,
         C=C,
@@ -370,8 +374,8 @@ def track_waystations(
     S_eff = s.S + s.O
     all_paused = actor_all(s.pause >= PAUSE_LEVEL)
     pause_run = np.where(all_paused, s.pause_run + h_dt, 0.0)
-    aar = (s.C >= p["C_aar"]) & (s.trust >= AAR_TRUST) & (lv["ai_safety_share"] >= AAR_SHARE)
-    sweet = actor_any((s.C >= p["C_aar"]) & (s.C <= S_eff))
+    aar = (p["C_aar"] <= s.C) & (s.trust >= AAR_TRUST) & (lv["ai_safety_share"] >= AAR_SHARE)
+    sweet = actor_any((p["C_aar"] <= s.C) & (S_eff >= s.C))
     events = np.concatenate(
         [
             pause_run >= PAUSE_YEARS,

@@ -111,9 +111,9 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> Path_:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and not path_is_tag(part):
             path.append(part)
@@ -171,9 +171,7 @@ def _model_of(annotation: Any) -> Any:
     return None
 
 
-def validate(
-    model: type[BaseModel], data: Any, source: str, lines: dict[Path_, int]
-) -> BaseModel:
+def validate(model: type[BaseModel], data: Any, source: str, lines: dict[Path_, int]) -> BaseModel:
     """Validate data against a model; raise ScenarioError with every located problem."""
     try:
         return model.model_validate(data)
@@ -181,9 +179,11 @@ def validate(
         problems = []
         for e in err.errors(include_url=False):
             path = _data_path(data, tuple(e["loc"]))
-            line = next((lines[path[:i]] for i in range(len(path), -1, -1) if path[:i] in lines),
-                        None)  # fmt: skip
-            problems.append(Problem(source, line, _render_path(path), _message(e, model, path)))
+            line = next(
+                (lines[path[:i]] for i in range(len(path), -1, -1) if path[:i] in lines), None
+            )
+            message = _message(dict(e), model, path)
+            problems.append(Problem(source, line, _render_path(path), message))
         unique = list(dict.fromkeys(problems))
         raise ScenarioError(unique) from None
 
@@ -219,8 +219,10 @@ def load_strategy(name_or_path: str | Path, scenario: Scenario | None = None) ->
     """A strategy by built-in name or from a YAML file (a strategy, or ``strategy:`` in it)."""
     text = str(name_or_path)
     if isinstance(name_or_path, str) and text in BUILTIN_STRATEGIES:
-        return strategy_spec(text, scenario) if scenario else StrategySpec.model_validate(
-            {"name": text, **BUILTIN_STRATEGIES[text]}
+        return (
+            strategy_spec(text, scenario)
+            if scenario
+            else StrategySpec.model_validate({"name": text, **BUILTIN_STRATEGIES[text]})
         )
     path = Path(name_or_path)
     if not path.exists():

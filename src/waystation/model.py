@@ -106,8 +106,9 @@ def draw_inputs(model: Model, n: int, rng: np.random.Generator) -> dict[str, Arr
     has since been fixed to a constant, so the other inputs keep their draws.
     """
     layout = model.stream_layout()
-    dists = {k: (model.inputs[k] if not model.inputs[k].is_constant else _PLACEHOLDER)
-             for k in layout}  # fmt: skip
+    dists = {
+        k: (model.inputs[k] if not model.inputs[k].is_constant else _PLACEHOLDER) for k in layout
+    }
     dists.update({k: d for k, d in model.inputs.items() if k not in dists})
     drawn = sample(dists, n, rng, model.correlations or None)
     out: dict[str, Array] = {}
@@ -125,6 +126,7 @@ def assemble(model: Model, x: Mapping[str, Array]) -> tuple[dict[str, Array], di
     are the same in every world collapse to 0-d (or (1, A)) arrays: they
     broadcast alike and cost no memory traffic in the hot loop.
     """
+
     def world(k: str) -> Array:
         return np.asarray(x[k][0]) if model.inputs[k].is_constant else x[k][:, None]
 

@@ -259,7 +259,8 @@ PARAMS: tuple[Param, ...] = (
         "OOM",
         (0.1, 20.0),
         "capability distance from C_aar to full-blown superintelligence (C_si = C_aar + si_gap)",
-        "illustrative: AI 2027 takeoff forecast puts ASI three milestones beyond a superhuman coder",
+        "illustrative: AI 2027 takeoff forecast puts ASI three milestones beyond a "
+        "superhuman coder",
     ),
     _P(
         "max_rate",

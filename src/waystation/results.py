@@ -54,8 +54,12 @@ class Trajectories:
             for a, actor in enumerate(self.actors):
                 for t, year in enumerate(self.times):
                     row = {"variable": var, "actor": actor, "year": float(year)}
-                    row.update({f"q{round(q * 100):02d}": float(x) for q, x in
-                                zip(self.levels, self.values[v, a, t], strict=True)})  # fmt: skip
+                    row.update(
+                        {
+                            f"q{round(q * 100):02d}": float(x)
+                            for q, x in zip(self.levels, self.values[v, a, t], strict=True)
+                        }
+                    )
                     rows.append(row)
         return pd.DataFrame(rows)
 
@@ -156,8 +160,9 @@ class Results:
 
 def merge(blocks: Sequence[BlockOut]) -> tuple[dict[str, Array], Array, dict[str, Array] | None]:
     """Add up block tallies and histograms (exact) and concatenate per-world rows in order."""
-    tally = {k: sum((b.tally[k] for b in blocks[1:]), blocks[0].tally[k].copy())
-             for k in blocks[0].tally}  # fmt: skip
+    tally = {
+        k: sum((b.tally[k] for b in blocks[1:]), blocks[0].tally[k].copy()) for k in blocks[0].tally
+    }
     hist = sum((b.hist for b in blocks[1:]), blocks[0].hist.copy())
     records = None
     if all(b.records is not None for b in blocks):
@@ -203,9 +208,10 @@ def _quantiles(hist: Array, n: int) -> Array:
         for q in QUANTILES:
             target = q * n
             k = np.minimum((cum < target).sum(-1), nb - 1)
-            before = np.take_along_axis(cum, k[..., None], -1)[..., 0] - np.take_along_axis(
-                h, k[..., None], -1
-            )[..., 0]
+            before = (
+                np.take_along_axis(cum, k[..., None], -1)[..., 0]
+                - np.take_along_axis(h, k[..., None], -1)[..., 0]
+            )
             inside = np.take_along_axis(h, k[..., None], -1)[..., 0]
             frac = np.clip((target - before) / np.maximum(inside, 1.0), 0.0, 1.0)
             qs.append(lo + (k + frac) * width)
@@ -219,16 +225,36 @@ def _waystations(t: dict[str, Array], n: int, times: Array) -> dict[str, Waystat
     for k, name in enumerate(WAYSTATIONS):
         b1 = float(t["ws_b1"][k])
         p_r, p_r_se = _mean_se(b1, float(t["ws_b1b1"][k]), n)
-        given_r = given_n = (None, None)
+        given_r: tuple[float | None, float | None] = (None, None)
+        given_n: tuple[float | None, float | None] = (None, None)
         if b1 > 0:
-            given_r = _ratio(float(t["ws_a1"][k]), float(t["ws_a1a1"][k]), b1,
-                             float(t["ws_b1b1"][k]), float(t["ws_a1b1"][k]), n)  # fmt: skip
+            given_r = _ratio(
+                float(t["ws_a1"][k]),
+                float(t["ws_a1a1"][k]),
+                b1,
+                float(t["ws_b1b1"][k]),
+                float(t["ws_a1b1"][k]),
+                n,
+            )
         b0 = n * FIX - b1
         if b0 > FIX * 1e-9:
-            given_n = _ratio(float(t["ws_a0"][k]), float(t["ws_a0a0"][k]), b0,
-                             float(t["ws_b0b0"][k]), float(t["ws_a0b0"][k]), n)  # fmt: skip
-        out[name] = WaystationStats(p_r, p_r_se, _weighted_median(t["ws_year"][k], times),
-                                    given_r[0], given_r[1], given_n[0], given_n[1])  # fmt: skip
+            given_n = _ratio(
+                float(t["ws_a0"][k]),
+                float(t["ws_a0a0"][k]),
+                b0,
+                float(t["ws_b0b0"][k]),
+                float(t["ws_a0b0"][k]),
+                n,
+            )
+        out[name] = WaystationStats(
+            p_r,
+            p_r_se,
+            _weighted_median(t["ws_year"][k], times),
+            given_r[0],
+            given_r[1],
+            given_n[0],
+            given_n[1],
+        )
     return out
 
 
@@ -261,13 +287,24 @@ def summarise(
         "victory": np.cumsum(t["victory_t"]) / FIX / n,
         "failure": 1.0 - t["survival_t"] / FIX / n,
     }
-    traj = Trajectories(record_times, actors, tuple(h[0] for h in HISTOGRAMS), QUANTILES,
-                        _quantiles(hist, n))  # fmt: skip
+    traj = Trajectories(
+        record_times, actors, tuple(h[0] for h in HISTOGRAMS), QUANTILES, _quantiles(hist, n)
+    )
     return Results(
-        scenario=scenario, strategy=strategy, seed=seed, n_worlds=n, actors=actors, times=times,
-        probabilities=probs, standard_errors=ses, breakdown=breakdown,
-        median_victory_year=_weighted_median(t["victory_t"], times), cumulative=cumulative,
-        trajectories=traj, waystations=_waystations(t, n, times),
-        mean_sweet_spot_years=float(t["sweet_years"][0]) / FIX / n, records=records,
+        scenario=scenario,
+        strategy=strategy,
+        seed=seed,
+        n_worlds=n,
+        actors=actors,
+        times=times,
+        probabilities=probs,
+        standard_errors=ses,
+        breakdown=breakdown,
+        median_victory_year=_weighted_median(t["victory_t"], times),
+        cumulative=cumulative,
+        trajectories=traj,
+        waystations=_waystations(t, n, times),
+        mean_sweet_spot_years=float(t["sweet_years"][0]) / FIX / n,
+        records=records,
         version=version,
-    )  # fmt: skip
+    )

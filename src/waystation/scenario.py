@@ -54,9 +54,7 @@ def _as_number(value: Any) -> float:
 def _as_value(value: Any) -> float | str | dict[str, Any]:
     """Accept a number or a distribution spec that parses (bounds are checked per field)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | dict):
-        raise ValueError(
-            f"expected a number or a distribution such as '1 to 3', got {value!r}"
-        )
+        raise ValueError(f"expected a number or a distribution such as '1 to 3', got {value!r}")
     try:
         parse_dist(value)
     except DistributionError as err:
@@ -107,7 +105,7 @@ def _group(name: str, names: tuple[str, ...], doc: str) -> type[BaseModel]:
         text = f"{entry.meaning} [{entry.unit}]; default {entry.default}; source: {entry.source}"
         fields[key] = (Value | None, Field(default=None, description=text))
         bounds[key] = entry.bounds
-    model: type[BaseModel] = create_model(  # type: ignore[call-overload]
+    model: type[BaseModel] = create_model(
         name,
         __config__=_FORBID,
         __doc__=doc,
@@ -117,12 +115,19 @@ def _group(name: str, names: tuple[str, ...], doc: str) -> type[BaseModel]:
     return model
 
 
-NatureSpec = _group("NatureSpec", tuple(p.name for p in params_in("nature")),
-                    "Priors of the problem profile, drawn once per world.")  # fmt: skip
-WorldSpec = _group("WorldSpec", tuple(p.name for p in params_in("world")),
-                   "Calibration of the shared dynamics.")  # fmt: skip
-LeverDefaults = _group("LeverDefaults", GLOBAL_LEVERS + ACTOR_LEVERS,
-                       "Global levers, and defaults of actor levers for every actor.")  # fmt: skip
+NatureSpec = _group(
+    "NatureSpec",
+    tuple(p.name for p in params_in("nature")),
+    "Priors of the problem profile, drawn once per world.",
+)
+WorldSpec = _group(
+    "WorldSpec", tuple(p.name for p in params_in("world")), "Calibration of the shared dynamics."
+)
+LeverDefaults = _group(
+    "LeverDefaults",
+    GLOBAL_LEVERS + ACTOR_LEVERS,
+    "Global levers, and defaults of actor levers for every actor.",
+)
 ActorLevers = _group("ActorLevers", ACTOR_LEVERS, "One actor's levers.")
 
 
@@ -242,8 +247,9 @@ class Scenario(BaseModel):
         for corr in self.correlations:
             for name in corr.between:
                 if name not in inputs:
-                    raise ValueError(f"correlation names unknown input {name!r}"
-                                     f"{_suggest(name, inputs)}")  # fmt: skip
+                    raise ValueError(
+                        f"correlation names unknown input {name!r}{_suggest(name, inputs)}"
+                    )
                 if parse_dist(inputs[name]).is_constant:
                     raise ValueError(f"correlation names {name!r}, which is not uncertain")
         return self
@@ -254,8 +260,10 @@ def check_rule_actors(strategy: StrategySpec, actors: list[str]) -> None:
     for rule in strategy.rules:
         for name in rule.actors or []:
             if name not in actors:
-                raise ValueError(f"strategy {strategy.name!r} selects unknown actor {name!r}"
-                                 f"{_suggest(name, actors)}")  # fmt: skip
+                raise ValueError(
+                    f"strategy {strategy.name!r} selects unknown actor {name!r}"
+                    f"{_suggest(name, actors)}"
+                )
 
 
 def _suggest(name: str, known: Any) -> str:
@@ -267,17 +275,18 @@ def _suggest(name: str, known: Any) -> str:
 def input_specs(scenario: Scenario) -> dict[str, Any]:
     """Every model input under its flat name, with the scenario's value or the default."""
     specs: dict[str, Any] = {}
-    for group in (scenario.nature, scenario.world):
+    groups: tuple[BaseModel, BaseModel] = (scenario.nature, scenario.world)
+    for group in groups:
         for key, value in group:
             specs[key] = REGISTRY[key].default if value is None else value
-    shared = dict(scenario.levers)
+    shared: dict[str, Any] = dict(scenario.levers)
     for key in GLOBAL_LEVERS:
         specs[key] = LEVER_REGISTRY[key].default if shared[key] is None else shared[key]
     for actor in scenario.actors:
         for key in ACTOR_PARAMS:
             value = getattr(actor, key)
             specs[f"{actor.name}.{key}"] = REGISTRY[key].default if value is None else value
-        own = dict(actor.levers)
+        own: dict[str, Any] = dict(actor.levers)
         for key in ACTOR_LEVERS:
             value = own[key] if own[key] is not None else shared[key]
             specs[f"{actor.name}.{key}"] = LEVER_REGISTRY[key].default if value is None else value
@@ -293,8 +302,10 @@ def strategy_spec(strategy: str | StrategySpec | None, scenario: Scenario) -> St
     if isinstance(chosen, StrategySpec):
         return chosen
     if chosen not in BUILTIN_STRATEGIES:
-        raise ValueError(f"unknown strategy {chosen!r}{_suggest(chosen, BUILTIN_STRATEGIES)}; "
-                         f"built-in: {', '.join(BUILTIN_STRATEGIES)}")  # fmt: skip
+        raise ValueError(
+            f"unknown strategy {chosen!r}{_suggest(chosen, BUILTIN_STRATEGIES)}; "
+            f"built-in: {', '.join(BUILTIN_STRATEGIES)}"
+        )
     return StrategySpec.model_validate({"name": chosen, **BUILTIN_STRATEGIES[chosen]})
 
 

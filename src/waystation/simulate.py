@@ -67,15 +67,31 @@ def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0
     S = p["safety_range"] + np.zeros((W, A), order="F")
     zeros1 = np.zeros((W, 1))
     s = State(
-        t=t0, C=C, S=S, O=zeros1, E=np.zeros((W, A), order="F"), B=np.ones((W, 1)), will=zeros1,
-        noise=z0, margin_est=S - C, trust=trust(S, C, p), pause=np.zeros((W, A), order="F"),
-        dC_rate=np.zeros((W, A), order="F"), dS_rate=np.zeros((W, A), order="F"), wbe_progress=zeros1,
-        em_time=np.full((W, 1), np.inf), survival=np.ones((W, 1)), p_victory=zeros1,
-        done=np.zeros((W, 1), dtype=bool), victory_year=np.full((W, 1), np.nan),
-        warnings=zeros1, pause_run=zeros1, sweet_years=zeros1,
+        t=t0,
+        C=C,
+        S=S,
+        O=zeros1,
+        E=np.zeros((W, A), order="F"),
+        B=np.ones((W, 1)),
+        will=zeros1,
+        noise=z0,
+        margin_est=S - C,
+        trust=trust(S, C, p),
+        pause=np.zeros((W, A), order="F"),
+        dC_rate=np.zeros((W, A), order="F"),
+        dS_rate=np.zeros((W, A), order="F"),
+        wbe_progress=zeros1,
+        em_time=np.full((W, 1), np.inf),
+        survival=np.ones((W, 1)),
+        p_victory=zeros1,
+        done=np.zeros((W, 1), dtype=bool),
+        victory_year=np.full((W, 1), np.nan),
+        warnings=zeros1,
+        pause_run=zeros1,
+        sweet_years=zeros1,
         reached=np.full((W, len(WAYSTATIONS)), np.nan),
         reach_survival=np.zeros((W, len(WAYSTATIONS))),
-    )  # fmt: skip
+    )
     lab, _ = labour(s, S, p, lv)
     dS, _, _ = safety_rates(safety_inputs(lab, lv), s.B, p, lv)
     return s._replace(dC_rate=capability_rate(t0, lab, p, lv), dS_rate=dS)
@@ -156,8 +172,9 @@ def _tally(s: State, model: Model, n: int) -> dict[str, Array]:
     fc = int(FIX) - fv - ff
     restrained = s.pause[:n].mean(axis=1) >= 0.5
     unsafe = (s.C[:n] > s.S[:n] + s.O[:n]).any(axis=1)
-    step_of = np.rint((np.nan_to_num(s.victory_year[:n, 0], nan=model.start) - model.start)
-                      / model.dt).astype(np.int64)  # fmt: skip
+    step_of = np.rint(
+        (np.nan_to_num(s.victory_year[:n, 0], nan=model.start) - model.start) / model.dt
+    ).astype(np.int64)
     t: dict[str, Array] = {
         "n": np.array([n], dtype=np.int64),
         "outcome": np.array([fv.sum(), fc.sum(), ff.sum()]),  # order of results.OUTCOMES
@@ -191,12 +208,16 @@ def _waystation_tally(s: State, model: Model, n: int, v: Array) -> dict[str, Arr
     a0 = v[:, None] * ~reached
     b0 = 1.0 - rs
     out = {
-        "ws_a1": fixed(a1).sum(0), "ws_a1a1": fixed(a1 * a1).sum(0),
-        "ws_b1": fixed(rs).sum(0), "ws_b1b1": fixed(rs * rs).sum(0),
+        "ws_a1": fixed(a1).sum(0),
+        "ws_a1a1": fixed(a1 * a1).sum(0),
+        "ws_b1": fixed(rs).sum(0),
+        "ws_b1b1": fixed(rs * rs).sum(0),
         "ws_a1b1": fixed(a1 * rs).sum(0),
-        "ws_a0": fixed(a0).sum(0), "ws_a0a0": fixed(a0 * a0).sum(0),
-        "ws_b0b0": fixed(b0 * b0).sum(0), "ws_a0b0": fixed(a0 * b0).sum(0),
-    }  # fmt: skip
+        "ws_a0": fixed(a0).sum(0),
+        "ws_a0a0": fixed(a0 * a0).sum(0),
+        "ws_b0b0": fixed(b0 * b0).sum(0),
+        "ws_a0b0": fixed(a0 * b0).sum(0),
+    }
     years = np.zeros((len(WAYSTATIONS), model.steps + 1), dtype=np.int64)
     step_idx = np.rint((np.nan_to_num(s.reached[:n], nan=model.start) - model.start) / model.dt)
     frs = fixed(rs)
@@ -210,9 +231,14 @@ def _records(s: State, x: Mapping[str, Array], model: Model, n: int) -> dict[str
     """Per-world rows: uncertain inputs, outcome probabilities and waystation years."""
     v, f, c = _outcomes(s, n)
     rec = {k: x[k][:n] for k in model.uncertain()}
-    rec.update(p_victory=v, p_costly_non_failure=c, p_failure=f,
-               victory_year=s.victory_year[:n, 0], warning_shots=s.warnings[:n, 0],
-               sweet_spot_years=s.sweet_years[:n, 0])  # fmt: skip
+    rec.update(
+        p_victory=v,
+        p_costly_non_failure=c,
+        p_failure=f,
+        victory_year=s.victory_year[:n, 0],
+        warning_shots=s.warnings[:n, 0],
+        sweet_spot_years=s.sweet_years[:n, 0],
+    )
     for k, w in enumerate(WAYSTATIONS):
         rec[f"reached.{w}"] = s.reached[:n, k]
     for a, name in enumerate(model.actors):

@@ -8,12 +8,13 @@ magnitude (OOM) of effective compute above the 2026 frontier.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.float64]
+#: Arrays of floats, booleans or integers; shapes are documented per field.
+Array = NDArray[Any]
 BoolArray = NDArray[np.bool_]
 
 #: Waystations whose first arrival is recorded per world (MODEL.md section 7).

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from waystation.conditions import Condition
-from waystation.dynamics import rival_max, sigmoid
+from waystation.dynamics import rival_max
 from waystation.levers import LEVER_REGISTRY
 from waystation.state import WAYSTATIONS, Array, State
 

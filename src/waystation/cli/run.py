@@ -18,17 +18,22 @@ from waystation.simulate import DEFAULT_BLOCK
 from waystation.strategies import BUILTIN_STRATEGIES
 
 Scenario_ = Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")]
-Worlds = Annotated[int, typer.Option("--worlds", "-n", min=1, max=100_000_000,
-                                     help="Possible worlds to simulate.")]  # fmt: skip
+Worlds = Annotated[
+    int, typer.Option("--worlds", "-n", min=1, max=100_000_000, help="Possible worlds to simulate.")
+]
 Seed = Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")]
-Workers = Annotated[int, typer.Option("--workers", "-w", min=1, max=256,
-                                      help="Worker processes.")]  # fmt: skip
+Workers = Annotated[int, typer.Option("--workers", "-w", min=1, max=256, help="Worker processes.")]
 Block = Annotated[int, typer.Option("--block-size", min=1, help="Worlds per compute block.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-Strategy_ = Annotated[str | None, typer.Option("--strategy", "-s",
-                      help="Built-in strategy name or YAML file (default: the scenario's).")]  # fmt: skip
-KeepWorlds = Annotated[bool, typer.Option("--keep-worlds/--no-keep-worlds",
-                       help="Keep per-world records in memory.")]  # fmt: skip
+Strategy_ = Annotated[
+    str | None,
+    typer.Option(
+        "--strategy", "-s", help="Built-in strategy name or YAML file (default: the scenario's)."
+    ),
+]
+KeepWorlds = Annotated[
+    bool, typer.Option("--keep-worlds/--no-keep-worlds", help="Keep per-world records in memory.")
+]
 
 PROGRESS_MIN_WORLDS = 50_000
 
@@ -46,11 +51,19 @@ def run(
 ) -> None:
     """Run possible worlds of a scenario and report outcome probabilities."""
     with friendly_errors():
-        model = compile_scenario(scenario if not Path(scenario).is_file() else Path(scenario),
-                                 strategy)  # fmt: skip
+        model = compile_scenario(
+            scenario if not Path(scenario).is_file() else Path(scenario), strategy
+        )
         with progress_bar(worlds, "worlds", worlds >= PROGRESS_MIN_WORLDS) as progress:
-            res = run_model(model, worlds, seed, block_size=block_size, workers=workers,
-                            progress=progress, keep_worlds=keep_worlds)  # fmt: skip
+            res = run_model(
+                model,
+                worlds,
+                seed,
+                block_size=block_size,
+                workers=workers,
+                progress=progress,
+                keep_worlds=keep_worlds,
+            )
     if json:
         print_json(res.to_dict())
     else:
@@ -60,29 +73,42 @@ def run(
 def show_results(res: Results) -> None:
     """Readable tables of a run: outcomes, victory year, final states and waystations."""
     horizon = res.times[-1]
-    table = Table(title=f"{res.scenario} · strategy {res.strategy} · {res.n_worlds:,} worlds "
-                        f"· seed {res.seed} · horizon {horizon:g}")  # fmt: skip
+    table = Table(
+        title=f"{res.scenario} · strategy {res.strategy} · {res.n_worlds:,} worlds "
+        f"· seed {res.seed} · horizon {horizon:g}"
+    )
     for col in ("outcome", "probability", "± s.e.", "95% interval"):
         table.add_column(col, justify="left" if col == "outcome" else "right")
     for o in OUTCOMES:
         p, se = res.probabilities[o], res.standard_errors[o]
-        table.add_row(o.replace("_", " "), f"{p:.4f}", f"{se:.4f}",
-                      f"[{max(0.0, p - 1.96 * se):.4f}, {min(1.0, p + 1.96 * se):.4f}]")  # fmt: skip
+        table.add_row(
+            o.replace("_", " "),
+            f"{p:.4f}",
+            f"{se:.4f}",
+            f"[{max(0.0, p - 1.96 * se):.4f}, {min(1.0, p + 1.96 * se):.4f}]",
+        )
     out.print(table)
     b = res.breakdown
-    out.print(f"  costly non-failure at the horizon: restrained {b['restrained']:.4f}, "
-              f"still climbing unsafely {b['unsafe_climbing']:.4f}, safe below "
-              f"superintelligence {b['safe_below_superintelligence']:.4f}")  # fmt: skip
+    out.print(
+        f"  costly non-failure at the horizon: restrained {b['restrained']:.4f}, "
+        f"still climbing unsafely {b['unsafe_climbing']:.4f}, safe below "
+        f"superintelligence {b['safe_below_superintelligence']:.4f}"
+    )
     year = res.median_victory_year
     out.print(f"  median year of victory: {'none' if year is None else f'{year:g}'}\n")
-    finals = Table(title=f"State at {horizon:g} (or at victory): quantiles over worlds, OOM above 2026")
+    finals = Table(
+        title=f"State at {horizon:g} (or at victory): quantiles over worlds, OOM above 2026"
+    )
     for col in ("actor", "frontier q05", "q50", "q95", "safety range q05", "q50 ", "q95 "):
         finals.add_column(col, justify="right")
     cap, saf = res.final_quantiles("capability"), res.final_quantiles("safety_range")
     for actor in res.actors:
         c, s = cap[actor], saf[actor]
-        finals.add_row(actor, *(f"{c[q]:.2f}" for q in ("q05", "q50", "q95")),
-                       *(f"{s[q]:.2f}" for q in ("q05", "q50", "q95")))  # fmt: skip
+        finals.add_row(
+            actor,
+            *(f"{c[q]:.2f}" for q in ("q05", "q50", "q95")),
+            *(f"{s[q]:.2f}" for q in ("q05", "q50", "q95")),
+        )
     out.print(finals)
     show_waystations(res)
 
@@ -94,12 +120,22 @@ def _fmt(x: float | None, digits: int = 3) -> str:
 def show_waystations(res: Results) -> None:
     """The waystation table: how often reached, when, and how much easier victory becomes."""
     table = Table(title="Waystations (survival-weighted)")
-    for col in ("waystation", "P(reached)", "median year", "P(victory | reached)",
-                "P(victory | not reached)"):  # fmt: skip
+    for col in (
+        "waystation",
+        "P(reached)",
+        "median year",
+        "P(victory | reached)",
+        "P(victory | not reached)",
+    ):
         table.add_column(col, justify="right")
     for name, w in res.waystations.items():
-        table.add_row(name, _fmt(w.p_reached), "—" if w.median_year is None else f"{w.median_year:g}",
-                      _fmt(w.p_victory_given_reached), _fmt(w.p_victory_given_not_reached))  # fmt: skip
+        table.add_row(
+            name,
+            _fmt(w.p_reached),
+            "—" if w.median_year is None else f"{w.median_year:g}",
+            _fmt(w.p_victory_given_reached),
+            _fmt(w.p_victory_given_not_reached),
+        )
     out.print(table)
     out.print(f"  mean years in the sweet spot: {res.mean_sweet_spot_years:.2f}")
 
@@ -137,14 +173,29 @@ def strategies(json: Json = False) -> None:
 def params(json: Json = False) -> None:
     """List every model parameter and lever with unit, default, bounds and source."""
     rows = [
-        {"name": p.name, "group": p.group, "unit": p.unit, "default": p.default,
-         "bounds": list(p.bounds), "meaning": p.meaning, "source": p.source}
+        {
+            "name": p.name,
+            "group": p.group,
+            "unit": p.unit,
+            "default": p.default,
+            "bounds": list(p.bounds),
+            "meaning": p.meaning,
+            "source": p.source,
+        }
         for p in PARAMS
     ] + [
-        {"name": v.name, "group": f"lever ({v.scope})", "unit": v.unit, "default": v.default,
-         "bounds": list(v.bounds), "meaning": v.meaning, "source": v.source, "cost": v.cost}
+        {
+            "name": v.name,
+            "group": f"lever ({v.scope})",
+            "unit": v.unit,
+            "default": v.default,
+            "bounds": list(v.bounds),
+            "meaning": v.meaning,
+            "source": v.source,
+            "cost": v.cost,
+        }
         for v in LEVERS
-    ]  # fmt: skip
+    ]
     if json:
         print_json(rows)
         return
@@ -152,8 +203,9 @@ def params(json: Json = False) -> None:
     for col in ("name", "group", "unit", "default", "meaning"):
         table.add_column(col)
     for r in rows:
-        table.add_row(str(r["name"]), str(r["group"]), str(r["unit"]), str(r["default"]),
-                      str(r["meaning"]))  # fmt: skip
+        table.add_row(
+            str(r["name"]), str(r["group"]), str(r["unit"]), str(r["default"]), str(r["meaning"])
+        )
     out.print(table)
 
 
