@@ -142,9 +142,9 @@ def _message(err: dict[str, Any], model: type[BaseModel], path: Path_) -> str:
     text = str(err["msg"]).removeprefix("Value error, ")
     value = err.get("input")
     shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
-    if kind in {"string_type", "list_type", "dict_type", "model_type", "float_type"}:
-        return f"{text}{shown}"
-    return text if "got" in text or not shown else f"{text}{shown}"
+    if "\n" in text or "got" in text or (value is not None and repr(value) in text):
+        return text
+    return f"{text}{shown}"
 
 
 def _fields_at(model: type[BaseModel], path: Path_) -> list[str]:
@@ -177,7 +177,11 @@ def validate(model: type[BaseModel], data: Any, source: str, lines: dict[Path_, 
         return model.model_validate(data)
     except ValidationError as err:
         problems = []
-        for e in err.errors(include_url=False):
+        errors = err.errors(include_url=False)
+        deep = {tuple(e["loc"][:1]) for e in errors if len(e["loc"]) > 2}
+        for e in errors:
+            if e["loc"][-1:] == ("str",) and tuple(e["loc"][:1]) in deep:
+                continue  # the union's plain-string branch, when the mapping branch went deeper
             path = _data_path(data, tuple(e["loc"]))
             line = next(
                 (lines[path[:i]] for i in range(len(path), -1, -1) if path[:i] in lines), None

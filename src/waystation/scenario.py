@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    ValidationInfo,
     WithJsonSchema,
     create_model,
     field_validator,
@@ -231,27 +232,40 @@ class Scenario(BaseModel):
     correlations: list[CorrelationSpec] = Field(default_factory=list)
     strategy: str | StrategySpec | None = None
 
-    @model_validator(mode="after")
-    def _references(self) -> Scenario:
-        names = [a.name for a in self.actors]
+    @field_validator("actors")
+    @classmethod
+    def _unique(cls, actors: list[ActorSpec]) -> list[ActorSpec]:
+        names = [a.name for a in actors]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"actor names must be unique; repeated: {', '.join(dupes)}")
-        if isinstance(self.strategy, str) and self.strategy not in BUILTIN_STRATEGIES:
-            raise ValueError(
-                f"unknown strategy {self.strategy!r}{_suggest(self.strategy, BUILTIN_STRATEGIES)}"
-            )
-        if isinstance(self.strategy, StrategySpec):
-            check_rule_actors(self.strategy, names)
-        inputs = input_specs(self)
-        for corr in self.correlations:
+        return actors
+
+    @field_validator("correlations")
+    @classmethod
+    def _correlated_inputs(
+        cls, correlations: list[CorrelationSpec], info: ValidationInfo
+    ) -> list[CorrelationSpec]:
+        needed = ("nature", "world", "levers", "actors")
+        if not correlations or any(k not in info.data for k in needed):
+            return correlations
+        inputs = _input_specs(*(info.data[k] for k in needed))
+        for corr in correlations:
             for name in corr.between:
                 if name not in inputs:
-                    raise ValueError(
-                        f"correlation names unknown input {name!r}{_suggest(name, inputs)}"
-                    )
+                    hint = _suggest(name, inputs)
+                    raise ValueError(f"correlation names unknown input {name!r}{hint}")
                 if parse_dist(inputs[name]).is_constant:
                     raise ValueError(f"correlation names {name!r}, which is not uncertain")
+        return correlations
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        if isinstance(self.strategy, str) and self.strategy not in BUILTIN_STRATEGIES:
+            hint = _suggest(self.strategy, BUILTIN_STRATEGIES)
+            raise ValueError(f"unknown strategy {self.strategy!r}{hint}")
+        if isinstance(self.strategy, StrategySpec):
+            check_rule_actors(self.strategy, [a.name for a in self.actors])
         return self
 
 
@@ -274,15 +288,21 @@ def _suggest(name: str, known: Any) -> str:
 
 def input_specs(scenario: Scenario) -> dict[str, Any]:
     """Every model input under its flat name, with the scenario's value or the default."""
+    return _input_specs(scenario.nature, scenario.world, scenario.levers, scenario.actors)
+
+
+def _input_specs(
+    nature: BaseModel, world: BaseModel, levers: BaseModel, actors: list[ActorSpec]
+) -> dict[str, Any]:
+    """Flat input specs from the validated groups of a scenario."""
     specs: dict[str, Any] = {}
-    groups: tuple[BaseModel, BaseModel] = (scenario.nature, scenario.world)
-    for group in groups:
+    for group in (nature, world):
         for key, value in group:
             specs[key] = REGISTRY[key].default if value is None else value
-    shared: dict[str, Any] = dict(scenario.levers)
+    shared: dict[str, Any] = dict(levers)
     for key in GLOBAL_LEVERS:
         specs[key] = LEVER_REGISTRY[key].default if shared[key] is None else shared[key]
-    for actor in scenario.actors:
+    for actor in actors:
         for key in ACTOR_PARAMS:
             value = getattr(actor, key)
             specs[f"{actor.name}.{key}"] = REGISTRY[key].default if value is None else value
