@@ -66,3 +66,12 @@ def test_results_api() -> None:
     traj = res.trajectories.to_frame()
     assert {"variable", "actor", "year", "q50"} <= set(traj.columns)
     assert set(traj["actor"]) == set(res.actors)
+
+
+def test_every_parameter_is_in_the_model_doc() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "model.md").read_text()
+    names = [p.name for p in PARAMS if p.group != "time"] + [v.name for v in LEVERS]
+    missing = [name for name in names if name not in doc]
+    assert not missing, missing
