@@ -142,3 +142,11 @@ def test_victory_and_sweet_spot_at_known_years() -> None:
     assert sweet.median_year == 2028.0
     assert sweet.p_victory_given_reached == pytest.approx(1.0, abs=1e-9)
     assert res.mean_sweet_spot_years == pytest.approx(4.0, abs=0.13)
+
+
+def test_deterrence_needs_a_rival() -> None:
+    """With a single actor there is nobody to sabotage it: deterrence changes nothing."""
+    calm = ws.run(make(CONSTANT_WORLD), worlds=N, seed=4)
+    armed = ws.run(make(CONSTANT_WORLD, levers__deterrence=1.0), worlds=N, seed=4)
+    assert calm.probabilities == armed.probabilities
+    np.testing.assert_array_equal(calm.trajectories.values, armed.trajectories.values)

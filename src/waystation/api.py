@@ -6,6 +6,7 @@ functions; there is one implementation of the model.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import Executor
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -15,6 +16,7 @@ from waystation.model import Model
 from waystation.results import Results, summarise
 from waystation.scenario import Scenario, StrategySpec, compile_model
 from waystation.simulate import DEFAULT_BLOCK, Progress, run_blocks
+from waystation.state import Array
 
 __all__ = ["compile_scenario", "package_version", "run", "run_model"]
 
@@ -56,9 +58,16 @@ def run_model(
     executor: Executor | None = None,
     progress: Progress | None = None,
     keep_worlds: bool = True,
+    fixed_inputs: Mapping[str, Array] | None = None,
 ) -> Results:
-    """Simulate a compiled model; see :func:`run`."""
-    blocks = run_blocks(model, worlds, seed, block_size, workers, executor, progress, keep_worlds)
+    """Simulate a compiled model; see :func:`run`.
+
+    ``fixed_inputs`` maps uncertain inputs to per-world values (arrays of
+    length ``worlds``) that replace their draws, shocks unchanged: the hook
+    behind :func:`waystation.analyses.sensitivity`.
+    """
+    blocks = run_blocks(model, worlds, seed, block_size, workers, executor, progress, keep_worlds,
+                        fixed_inputs)  # fmt: skip
     return summarise(
         blocks,
         scenario=model.name,

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from waystation._kernels import elementwise
 from waystation.state import WAYSTATIONS, Array, Shocks, State
 
 Params = Mapping[str, Array]
@@ -39,7 +40,9 @@ _IDX = {name: k for k, name in enumerate(WAYSTATIONS)}
 
 def sigmoid(x: Array) -> Array:
     """Logistic function, computed in place on a clipped copy so exp never overflows."""
-    z = np.clip(x, -_EXP_CLIP, _EXP_CLIP)
+    z = np.array(np.clip(x, -_EXP_CLIP, _EXP_CLIP), dtype=np.float64, ndmin=1)
+    if np.ndim(x) == 0:
+        return 1.0 / (1.0 + np.exp(-z.reshape(())))
     np.negative(z, out=z)
     np.exp(z, out=z)
     z += 1.0
@@ -93,6 +96,96 @@ def rival_max(C: Array) -> Array:
     return out
 
 
+# Fused elementwise kernels (see waystation._kernels): each is written once,
+# as the expression the functions below document, and runs as one numba ufunc
+# when numba is installed. Operations keep the order of the plain numpy
+# expression, so both paths give the same bits.
+
+
+@elementwise
+def _logistic(k: Array, a: Array, b: Array, width: Array) -> Array:
+    """``k * sigmoid((a - b) / width)``, with the exp argument clipped."""
+    z = np.minimum(np.maximum((a - b) / width, -_EXP_CLIP), _EXP_CLIP)
+    return k * (1.0 / (1.0 + np.exp(-z)))
+
+
+@elementwise
+def _ai_labour(
+    C: Array, C_useful: Array, C_max: Array, ratio: Array, researchers: Array,
+    k_ai: Array, tool: Array, tool_cut: Array,
+) -> Array:  # fmt: skip
+    """Kernel of :func:`ai_labour`."""
+    oom = np.minimum(np.maximum(C - C_useful, 0.0), C_max)
+    return ratio * researchers * 10.0 ** (k_ai * oom) * (1.0 - tool * tool_cut)
+
+
+@elementwise
+def _trusted_ai_safety(
+    L_ai: Array, tr: Array, scheming: Array, eval_ease: Array, share: Array, edge: Array
+) -> Array:
+    """Kernel of :func:`trusted_ai_safety`."""
+    honest = np.minimum(np.maximum(1.0 - scheming, 0.0), 1.0)
+    quality = eval_ease + (1.0 - eval_ease) * tr * honest
+    return share * L_ai * edge * quality
+
+
+@elementwise
+def _capability_rate(
+    compute: Array, human_cap: Array, ai: Array, share: Array, wbe: Array,
+    researchers: Array, ratio: Array, ideas_harder: Array, progress: Array,
+    compute_scale: Array, g_algo: Array, lam_c: Array, max_rate: Array,
+) -> Array:  # fmt: skip
+    """Kernel of :func:`capability_rate`, given the (W, 1) compute growth."""
+    labour = (human_cap + (1.0 - share) * ai) * (1.0 - wbe)
+    ref = researchers * (1.0 + ratio)
+    harder = 10.0 ** (-ideas_harder * np.maximum(0.0, progress))
+    rate = compute_scale * compute + g_algo * (labour / ref) ** lam_c * harder
+    return np.minimum(rate, max_rate)
+
+
+@elementwise
+def _returns(scale: Array, share: Array, labour: Array, ref: Array, lam: Array) -> Array:
+    """``scale * (share * labour / ref) ** lam``: diminishing returns to research labour."""
+    return scale * (share * labour / ref) ** lam
+
+
+@elementwise
+def _estimated_margin(
+    S_eff: Array, C: Array, E: Array, noise: Array, scheming: Array, C_aar: Array,
+    sigma: Array,
+) -> Array:  # fmt: skip
+    """Kernel of :func:`estimated_margin`."""
+    bias = scheming * np.maximum(0.0, C - C_aar)
+    return (S_eff - C) + bias + sigma / (1.0 + E) * noise
+
+
+@elementwise
+def _restraint(
+    M_fc: Array, relief: Array, will: Array, caution_lv: Array, target: Array,
+    width: Array, enforcement: Array, global_pause: Array,
+) -> Array:  # fmt: skip
+    """Kernel of :func:`restraint`."""
+    caution = np.minimum(np.maximum(caution_lv + will, 0.0), 1.0)
+    z = np.minimum(np.maximum((target - M_fc) / width, -_EXP_CLIP), _EXP_CLIP)
+    voluntary = np.maximum(0.0, caution * (1.0 / (1.0 + np.exp(-z))) - relief)
+    enforced = np.minimum(np.maximum(enforcement + will, 0.0), 1.0)
+    governed = global_pause * (enforced + (1.0 - enforced) * caution)
+    return np.minimum(np.maximum(voluntary + governed, 0.0), 1.0)
+
+
+@elementwise
+def _hazard(
+    C: Array, S_eff: Array, rate: Array, width: Array, C_si: Array, tool: Array,
+    tool_cut: Array,
+) -> Array:  # fmt: skip
+    """Kernel of :func:`hazard`: the total hazard rate."""
+    z = np.minimum(np.maximum((C - S_eff) / width, -_EXP_CLIP), _EXP_CLIP)
+    h = rate * (1.0 / (1.0 + np.exp(-z)))
+    z = np.minimum(np.maximum((C - C_si) / width, -_EXP_CLIP), _EXP_CLIP)
+    h = h * (1.0 + SI_HAZARD * (1.0 / (1.0 + np.exp(-z))))
+    return h * (1.0 - tool * tool_cut)
+
+
 class Labour(NamedTuple):
     """Labour pools of one step, in FTE (essay section 5)."""
 
@@ -117,14 +210,14 @@ def ai_labour(C: Array, p: Params, lv: Levers) -> Array:
     This is the engine of the capabilities feedback loop. Tool-only AI gives up
     a share ``tool_labor_cut`` of it.
     """
-    oom = np.clip(C - p["C_useful"], 0.0, p["C_max"])
-    base = p["ai_labor_ratio"] * p["capability_researchers"]
-    return base * 10.0 ** (p["k_ai"] * oom) * (1.0 - lv["tool_ai_only"] * p["tool_labor_cut"])
+    return _ai_labour(C, p["C_useful"], p["C_max"], p["ai_labor_ratio"],
+                      p["capability_researchers"], p["k_ai"], lv["tool_ai_only"],
+                      p["tool_labor_cut"])  # fmt: skip
 
 
 def trust(S_eff: Array, C: Array, p: Params) -> Array:
     """How far AI labour can be relied on: sigmoid of the true margin (0..1, section 5)."""
-    return sigmoid((S_eff - C) / p["edge_width"])
+    return _logistic(1.0, S_eff, C, p["edge_width"])
 
 
 def trusted_ai_safety(L_ai: Array, tr: Array, p: Params, lv: Levers) -> Array:
@@ -133,9 +226,8 @@ def trusted_ai_safety(L_ai: Array, tr: Array, p: Params, lv: Levers) -> Array:
     Checkable work (share ``eval_ease``) counts in full; the rest only as far as
     the AI is trusted and not scheming.
     """
-    honest = np.clip(1.0 - p["scheming"], 0.0, 1.0)
-    quality = p["eval_ease"] + (1.0 - p["eval_ease"]) * tr * honest
-    return lv["ai_safety_share"] * L_ai * p["ai_safety_edge"] * quality
+    return _trusted_ai_safety(L_ai, tr, p["scheming"], p["eval_ease"], lv["ai_safety_share"],
+                              p["ai_safety_edge"])  # fmt: skip
 
 
 def emulated_labour(t: float, em_time: Array, p: Params) -> Array:
@@ -154,12 +246,11 @@ def capability_rate(t: float, lab: Labour, p: Params, lv: Levers) -> Array:
     """
     scaling = sigmoid(p["start"] + p["scaling_years"] - t)
     compute = p["g_hardware"] + (p["g_compute"] - p["g_hardware"]) * scaling
-    keep = 1.0 - lv["wbe_investment"]
-    labour = (lab.human_cap + (1.0 - lv["ai_safety_share"]) * lab.ai) * keep
-    ref = p["capability_researchers"] * (1.0 + p["ai_labor_ratio"])
-    harder = 10.0 ** (-p["ideas_harder"] * np.maximum(0.0, lab.progress))
-    rate = p["compute_scale"] * compute + p["g_algo"] * (labour / ref) ** p["lam_c"] * harder
-    return np.minimum(rate, p["max_rate"])
+    return _capability_rate(
+        compute, lab.human_cap, lab.ai, lv["ai_safety_share"], lv["wbe_investment"],
+        p["capability_researchers"], p["ai_labor_ratio"], p["ideas_harder"], lab.progress,
+        p["compute_scale"], p["g_algo"], p["lam_c"], p["max_rate"],
+    )  # fmt: skip
 
 
 def safety_inputs(lab: Labour, lv: Levers) -> Array:
@@ -180,11 +271,11 @@ def safety_rates(I_s: Array, B: Array, p: Params, lv: Levers) -> tuple[Array, Ar
     e_share, h_share = e_share / total, h_share / total
     s_share = 1.0 - e_share - h_share
     scale = p["s_base"] * B / p["hardness"]
-    own = scale * (s_share * I_s / ref) ** p["lam_s"]
+    own = _returns(scale, s_share, I_s, ref, p["lam_s"])
     shared = own + lv["spillover"] * (actor_sum(own) - own)
     harden = actor_sum(h_share * I_s) / (HARDEN_REF_SHARE * ref)
     dO = p["o_base"] * B / p["hardness"] * harden ** p["lam_s"]
-    eval_own = (e_share * I_s / (EVAL_REF_SHARE * ref)) ** p["lam_s"]
+    eval_own = _returns(1.0, e_share, I_s, EVAL_REF_SHARE * ref, p["lam_s"])
     eval_shared = eval_own + lv["spillover"] * (actor_sum(eval_own) - eval_own)
     dE = p["e_base"] * B * eval_shared
     return shared, dO, dE
@@ -206,8 +297,7 @@ def estimated_margin(S_eff: Array, C: Array, E: Array, noise: Array, p: Params) 
     Noise shrinks with evaluation quality; scheming systems past ``C_aar``
     bias the estimate towards "safe".
     """
-    bias = p["scheming"] * np.maximum(0.0, C - p["C_aar"])
-    return (S_eff - C) + bias + p["sigma_eval"] / (1.0 + E) * noise
+    return _estimated_margin(S_eff, C, E, noise, p["scheming"], p["C_aar"], p["sigma_eval"])
 
 
 def race_relief(C: Array, rival: Array, p: Params) -> Array:
@@ -216,7 +306,7 @@ def race_relief(C: Array, rival: Array, p: Params) -> Array:
     Grows with how far the nearest rival (capability ``rival``) leads; half
     strength when neck and neck.
     """
-    return p["race_pressure"] * sigmoid((rival - C) / p["race_scale"])
+    return _logistic(p["race_pressure"], rival, C, p["race_scale"])
 
 
 def restraint(M_fc: Array, relief: Array, will: Array, p: Params, lv: Levers) -> Array:
@@ -226,12 +316,8 @@ def restraint(M_fc: Array, relief: Array, will: Array, p: Params, lv: Levers) ->
     pressure; a coordinated pause binds through enforcement, and the
     unenforced part of it through each actor's own caution.
     """
-    caution = np.clip(lv["caution"] + will, 0.0, 1.0)
-    voluntary = caution * sigmoid((lv["margin_target"] - M_fc) / p["pause_width"])
-    voluntary = np.maximum(0.0, voluntary - relief)
-    enforced = np.clip(lv["enforcement"] + will, 0.0, 1.0)
-    governed = lv["global_pause"] * (enforced + (1.0 - enforced) * caution)
-    return np.clip(voluntary + governed, 0.0, 1.0)
+    return _restraint(M_fc, relief, will, lv["caution"], lv["margin_target"], p["pause_width"],
+                      lv["enforcement"], lv["global_pause"])  # fmt: skip
 
 
 def sabotage(C: Array, rival: Array, p: Params, lv: Levers) -> Array:
@@ -239,8 +325,8 @@ def sabotage(C: Array, rival: Array, p: Params, lv: Levers) -> Array:
 
     Models deterrence by "mutually assured AI malfunction" (section 6).
     """
-    lead = C - rival
-    return lv["deterrence"] * sigmoid((lead - p["deterrence_threshold"]) / 0.1)
+    lead = np.where(np.isfinite(rival), C - rival, -np.inf)  # no rival: nobody to sabotage
+    return _logistic(lv["deterrence"], lead, p["deterrence_threshold"], 0.1)
 
 
 def hazard(C: Array, S_eff: Array, p: Params, lv: Levers) -> tuple[Array, Array]:
@@ -251,12 +337,9 @@ def hazard(C: Array, S_eff: Array, p: Params, lv: Levers) -> tuple[Array, Array]
     warning shots; unsafe superintelligence is ``SI_HAZARD`` times worse.
     """
     width = p["edge_width"]
-    h = p["hazard_rate"] * sigmoid((C - S_eff) / width)
-    h = h * (1.0 + SI_HAZARD * sigmoid((C - p["C_si"]) / width))
-    h = h * (1.0 - lv["tool_ai_only"] * p["tool_hazard_cut"])
-    lethal_share = (1.0 - p["warning_share"]) * sigmoid(
-        (C - (p["C_aar"] - p["lethal_offset"])) / width
-    )
+    h = _hazard(C, S_eff, p["hazard_rate"], width, p["C_si"], lv["tool_ai_only"],
+                p["tool_hazard_cut"])  # fmt: skip
+    lethal_share = _logistic(1.0 - p["warning_share"], C, p["C_aar"] - p["lethal_offset"], width)
     return h * lethal_share, h * (1.0 - lethal_share)
 
 
@@ -304,11 +387,9 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     rival = rival_max(state.C)
     pause = restraint(M_fc, race_relief(state.C, rival, p), state.will, p, lv)
 
-    dC = (
-        capability_rate(state.t, lab, p, lv)
-        * (1.0 - pause)
-        * (1.0 - sabotage(state.C, rival, p, lv))
-    )
+    dC = capability_rate(state.t, lab, p, lv) * (1.0 - pause)
+    if np.any(lv["deterrence"]):  # no deterrence anywhere: 1 - 0 * sigmoid is exactly 1
+        dC = dC * (1.0 - sabotage(state.C, rival, p, lv))
     I_s = safety_inputs(lab, lv)
     dS, dO, dE = safety_rates(I_s, state.B, p, lv)
     dE = dE * (1.0 + state.will)

@@ -13,14 +13,14 @@ is bit-identical however the run was split.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
 
 import numpy as np
 
 from waystation.dynamics import capability_rate, labour, safety_inputs, safety_rates, step, trust
-from waystation.model import Model, assemble, draw_inputs
+from waystation.model import Model, assemble, draw_inputs, input_bounds
 from waystation.state import WAYSTATIONS, Array, Shocks, State
 from waystation.strategies import apply_strategy
 
@@ -33,7 +33,7 @@ FIX = float(2**32)
 #: Trajectory histograms: variable, lower edge, upper edge, number of bins.
 HISTOGRAMS: tuple[tuple[str, float, float, int], ...] = (
     ("capability", -4.0, 21.0, 1000),
-    ("safety_range", -4.0, 21.0, 1000),
+    ("safety_range", -4.0, 41.0, 1800),
     ("margin", -10.0, 10.0, 800),
     ("pause", 0.0, 1.0, 200),
     ("evaluation", 0.0, 30.0, 600),
@@ -43,6 +43,8 @@ _NBINS = sum(h[3] for h in HISTOGRAMS)
 _OFFSETS = np.cumsum([0] + [h[3] for h in HISTOGRAMS])[:-1]
 
 Progress = Callable[[int, int], None]
+#: Arguments of one :func:`simulate_block` call.
+Task = tuple[Model, int, int, int, int, "dict[str, Array] | None", bool]
 
 
 @dataclass(frozen=True)
@@ -125,12 +127,27 @@ def _draw(rngs: list[np.random.Generator], shape: tuple[int, ...], kind: str) ->
     return np.asfortranarray(np.concatenate([g.random(shape) for g in rngs]))
 
 
-def simulate_block(model: Model, seed: int, index: int, block: int, n_valid: int) -> BlockOut:
-    """Simulate compute block ``index`` of ``block`` worlds; tally its first ``n_valid``."""
+def simulate_block(
+    model: Model,
+    seed: int,
+    index: int,
+    block: int,
+    n_valid: int,
+    given: Mapping[str, Array] | None = None,
+    keep: bool = True,
+) -> BlockOut:
+    """Simulate compute block ``index`` of ``block`` worlds; tally its first ``n_valid``.
+
+    ``given`` (analyses' hook, see :func:`run_blocks`) gives the block's
+    per-world values of some uncertain inputs, replacing their draws.
+    Per-world rows are returned only if ``keep``.
+    """
     per = block // STREAM_BLOCK
     rngs = _streams(seed, index * per, per)
     draws = [draw_inputs(model, STREAM_BLOCK, g) for g in rngs]
     x = {k: np.concatenate([d[k] for d in draws]) for k in draws[0]}
+    if given:
+        x = _fix_inputs(x, given)
     p, base = assemble(model, x)
     A = len(model.actors)
     s = initial_state(p, base, _draw(rngs, (STREAM_BLOCK, A), "normal"), model.start)
@@ -153,8 +170,38 @@ def simulate_block(model: Model, seed: int, index: int, block: int, n_valid: int
             _histogram(s, hist, record[i], n_valid)
     tally = _tally(s, model, n_valid)
     tally["survival_t"] = survival_t
-    records = _records(s, x, model, n_valid)
+    records = _records(s, x, model, n_valid) if keep else None
     return BlockOut(index, tally, hist, records)
+
+
+def _fix_inputs(x: Mapping[str, Array], fixed: Mapping[str, Array]) -> dict[str, Array]:
+    """Replace the draws of the first ``len(values)`` worlds by given values, clipped to bounds.
+
+    Every other input and every shock keeps its stream, so the worlds stay
+    common random numbers with an ordinary run of the same seed.
+    """
+    out = dict(x)
+    for name, values in fixed.items():
+        lo, hi = input_bounds(name)
+        column = out[name].copy()
+        column[: len(values)] = np.clip(values, lo, hi)
+        out[name] = column
+    return out
+
+
+def check_fixed(model: Model, worlds: int, fixed: Mapping[str, Array]) -> dict[str, Array]:
+    """Validate per-world input values for :func:`run_blocks`: uncertain inputs, one per world."""
+    uncertain = set(model.uncertain())
+    out = {}
+    for name, values in fixed.items():
+        if name not in uncertain:
+            raise ValueError(f"fixed_inputs: {name!r} is not an uncertain input of the model")
+        arr = np.asarray(values, dtype=np.float64)
+        if arr.shape != (worlds,) or not np.isfinite(arr).all():
+            raise ValueError(f"fixed_inputs: {name!r} needs {worlds} finite values, "
+                             f"got shape {arr.shape}")  # fmt: skip
+        out[name] = arr
+    return out
 
 
 def _outcomes(s: State, n: int) -> tuple[Array, Array, Array]:
@@ -267,33 +314,77 @@ def run_blocks(
     executor: Executor | None = None,
     progress: Progress | None = None,
     keep_worlds: bool = True,
+    fixed_inputs: Mapping[str, Array] | None = None,
 ) -> list[BlockOut]:
-    """Run every block (in this process, a process pool or a given executor), in block order."""
-    block = -(-block_size // STREAM_BLOCK) * STREAM_BLOCK
+    """Run every block (in this process, a process pool or a given executor), in block order.
+
+    ``fixed_inputs`` (used by the sensitivity analysis) maps uncertain input
+    names to arrays of ``worlds`` values: world ``i`` takes value ``i`` instead
+    of its draw, while every other input and every shock is drawn as usual.
+    Without it the run is bit-identical to before the hook existed.
+
+    At most a few blocks per worker are in flight. Without ``keep_worlds``,
+    finished blocks are folded into one running total as they arrive (exact
+    integer sums), so memory stays flat however many worlds are run.
+    """
+    block = -(-min(block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # small runs: no waste
     plan = plan_blocks(worlds, block)
+    fixed = check_fixed(model, worlds, fixed_inputs) if fixed_inputs else {}
+
+    def task(i: int, n: int) -> Task:
+        part = {k: v[i * block : i * block + n] for k, v in fixed.items()} or None
+        return model, seed, i, block, n, part, keep_worlds
+
     done = 0
     outs: dict[int, BlockOut] = {}
 
     def collect(out: BlockOut, n: int) -> None:
         nonlocal done
-        outs[out.index] = out if keep_worlds else BlockOut(out.index, out.tally, out.hist, None)
+        if keep_worlds:
+            outs[out.index] = out
+        else:
+            outs[0] = _fold(outs[0], out) if outs else BlockOut(0, out.tally, out.hist, None)
         done += n
         if progress is not None:
             progress(done, worlds)
 
     if executor is None and workers <= 1:
         for i, n in plan:
-            collect(simulate_block(model, seed, i, block, n), n)
+            collect(simulate_block(*task(i, n)), n)
     else:
         own = executor is None
         pool = executor or ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
         try:
-            futures: dict[Future[BlockOut], int] = {
-                pool.submit(simulate_block, model, seed, i, block, n): n for i, n in plan
-            }
-            for fut in as_completed(futures):
-                collect(fut.result(), futures[fut])
+            _drain(pool, [task(i, n) for i, n in plan], collect, window=4 * max(1, workers))
         finally:
             if own:
                 pool.shutdown(cancel_futures=True)
-    return [outs[i] for i, _ in plan]
+    return [outs[i] for i, _ in plan] if keep_worlds else [outs[0]]
+
+
+def _fold(acc: BlockOut, out: BlockOut) -> BlockOut:
+    """Add a block's tallies and histograms into a running total (exact integer sums)."""
+    tally = {k: acc.tally[k] + out.tally[k] for k in acc.tally}
+    return BlockOut(0, tally, acc.hist + out.hist, None)
+
+
+def _drain(
+    pool: Executor, tasks: list[Task], collect: Callable[[BlockOut, int], None], window: int
+) -> None:
+    """Submit ``simulate_block`` tasks keeping at most ``window`` in flight; collect as done."""
+    pending: dict[Future[BlockOut], int] = {}
+    queue = iter(tasks)
+
+    def submit_next() -> None:
+        for t in queue:
+            pending[pool.submit(simulate_block, *t)] = t[4]
+            return
+
+    for _ in range(window):
+        submit_next()
+    while pending:
+        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in finished:
+            n = pending.pop(fut)
+            collect(fut.result(), n)
+            submit_next()

@@ -177,7 +177,7 @@ BUILTIN_STRATEGIES: MappingProxyType[str, dict[str, Any]] = MappingProxyType(
                 (None, {"wbe_investment": 0.3}),
                 (
                     "not reached.enhanced_human_labor",
-                    {"global_pause": 0.95, "enforcement": 0.8},
+                    {"global_pause": 1.0, "enforcement": 0.9},
                 ),
                 (
                     "reached.enhanced_human_labor",

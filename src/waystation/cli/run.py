@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from waystation.api import compile_scenario, run_model
-from waystation.cli._app import app, friendly_errors, out, print_json, progress_bar
+from waystation.cli._app import app, fail, friendly_errors, out, print_json, progress_bar
 from waystation.io import load_scenario, load_strategy, shipped_scenarios
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
@@ -31,6 +31,18 @@ Strategy_ = Annotated[
         "--strategy", "-s", help="Built-in strategy name or YAML file (default: the scenario's)."
     ),
 ]
+Engine_ = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where blocks run: 'local' (this process or --workers processes) or 'dask' "
+        "(a Dask cluster: --address, or a local one with --workers processes).",
+    ),
+]
+Address = Annotated[
+    str | None,
+    typer.Option("--address", help="Dask scheduler to connect to, e.g. tcp://10.0.0.5:8786."),
+]
 KeepWorlds = Annotated[
     bool, typer.Option("--keep-worlds/--no-keep-worlds", help="Keep per-world records in memory.")
 ]
@@ -48,22 +60,35 @@ def run(
     strategy: Strategy_ = None,
     json: Json = False,
     keep_worlds: KeepWorlds = False,
+    engine: Engine_ = "local",
+    address: Address = None,
 ) -> None:
     """Run possible worlds of a scenario and report outcome probabilities."""
+    from waystation.engines import ENGINES, executor_for
+
+    if engine not in ENGINES:
+        fail(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     with friendly_errors():
         model = compile_scenario(
             scenario if not Path(scenario).is_file() else Path(scenario), strategy
         )
-        with progress_bar(worlds, "worlds", worlds >= PROGRESS_MIN_WORLDS) as progress:
-            res = run_model(
-                model,
-                worlds,
-                seed,
-                block_size=block_size,
-                workers=workers,
-                progress=progress,
-                keep_worlds=keep_worlds,
-            )
+        try:
+            with (
+                executor_for(engine, workers, address) as (executor, n_workers),
+                progress_bar(worlds, "worlds", worlds >= PROGRESS_MIN_WORLDS) as progress,
+            ):
+                res = run_model(
+                    model,
+                    worlds,
+                    seed,
+                    block_size=block_size,
+                    workers=n_workers,
+                    executor=executor,
+                    progress=progress,
+                    keep_worlds=keep_worlds,
+                )
+        except RuntimeError as e:  # the dask extra is missing
+            fail(str(e))
     if json:
         print_json(res.to_dict())
     else:

@@ -1,0 +1,197 @@
+"""Benchmark of the engine: worlds/s, speed-up over pure Python, memory traffic and peak memory.
+
+Usage: ``python benchmarks/bench.py [--quick | --full]``. Every timed run
+happens in a fresh subprocess (after a small warm-up run), which also reports
+its peak resident memory, so memory can be read against worlds. The last
+line printed is one JSON object with every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+CHILD = """
+import json, resource, sys, time
+from waystation.api import compile_scenario, run_model
+n, workers = int(sys.argv[1]), int(sys.argv[2])
+m = compile_scenario("default")
+run_model(m, 4096, 1, keep_worlds=False)  # warm-up: imports, numba kernels from cache
+t = time.perf_counter()
+res = run_model(m, n, 0, workers=workers, keep_worlds=False)
+elapsed = time.perf_counter() - t
+kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+kb_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": elapsed, "maxrss_mb": kb / 1024,
+                  "maxrss_worker_mb": kb_children / 1024,
+                  "p_victory": res.probabilities["victory"]}))
+"""
+
+
+def timed_run(worlds: int, workers: int) -> dict[str, float]:
+    """Run the default scenario in a fresh process; seconds, worlds/s and peak memory."""
+    out = subprocess.run([sys.executable, "-c", CHILD, str(worlds), str(workers)],
+                         check=True, capture_output=True, text=True).stdout  # fmt: skip
+    r = json.loads(out.strip().splitlines()[-1])
+    r["worlds_per_s"] = worlds / r["seconds"]
+    return r
+
+
+def engine_speed(worlds: int = 32768) -> float:
+    """Worlds/s of the engine in this process (one worker, after a warm-up)."""
+    from waystation.api import compile_scenario, run_model
+
+    m = compile_scenario("default")
+    run_model(m, 4096, 1, keep_worlds=False)
+    t = time.perf_counter()
+    run_model(m, worlds, 0, keep_worlds=False)
+    return worlds / (time.perf_counter() - t)
+
+
+def explorer_latency(worlds: int = 20_000) -> float:
+    """Seconds for an in-process run of 20k worlds (the web explorer's budget is 0.1 s)."""
+    from waystation.api import compile_scenario, run_model
+
+    m = compile_scenario("default")
+    run_model(m, 4096, 1, keep_worlds=False)
+    return min(_time(lambda: run_model(m, worlds, 0, keep_worlds=False)) for _ in range(2))
+
+
+def reference_speed(worlds: int = 20) -> float:
+    """Worlds/s of the pure-Python per-world reference on the same scenario."""
+    sys.path.insert(0, str(HERE))
+    from reference import run_reference
+
+    from waystation.api import compile_scenario
+    from waystation.model import assemble, draw_inputs
+
+    m = compile_scenario("default")
+    rng = np.random.default_rng(0)
+    p, lv = assemble(m, draw_inputs(m, worlds, rng))
+    A = len(m.actors)
+    z0 = rng.standard_normal((worlds, A))
+    shocks = [(rng.standard_normal((worlds, A)), rng.random((worlds, 1)), rng.random((worlds, 1)))
+              for _ in range(m.steps)]  # fmt: skip
+    t = time.perf_counter()
+    run_reference(p, lv, z0, shocks, m.start, m.dt, m.steps)
+    return worlds / (time.perf_counter() - t)
+
+
+class Counting(np.ndarray):
+    """An array that adds the bytes every ufunc reads and writes to a counter."""
+
+    moved = 0
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):  # type: ignore[no-untyped-def]
+        def plain(x):  # type: ignore[no-untyped-def]
+            return x.view(np.ndarray) if isinstance(x, Counting) else x
+
+        args = [plain(x) for x in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(plain(o) for o in kwargs["out"])
+        res = getattr(ufunc, method)(*args, **kwargs)
+        outs = res if isinstance(res, tuple) else (res,)
+        Counting.moved += sum(np.asarray(a).nbytes for a in args) + sum(
+            o.nbytes for o in outs if isinstance(o, np.ndarray)
+        )
+        if isinstance(res, tuple):
+            return tuple(o.view(Counting) if isinstance(o, np.ndarray) else o for o in res)
+        return res.view(Counting) if isinstance(res, np.ndarray) else res
+
+
+def bytes_per_world_step(worlds: int = 4096) -> float:
+    """Bytes read and written by the array operations of one step, per world."""
+    from waystation.api import compile_scenario
+    from waystation.dynamics import step
+    from waystation.model import assemble, draw_inputs
+    from waystation.simulate import initial_state
+    from waystation.state import Shocks
+
+    m = compile_scenario("default")
+    rng = np.random.default_rng(0)
+    p, lv = assemble(m, draw_inputs(m, worlds, rng))
+    A = len(m.actors)
+    s = initial_state(p, lv, np.asfortranarray(rng.standard_normal((worlds, A))), m.start)
+
+    def wrap(d):  # type: ignore[no-untyped-def]
+        return {k: np.asarray(v).view(Counting) for k, v in d.items()}
+
+    s = s._replace(**{k: v.view(Counting) for k, v in s._asdict().items() if k != "t"})
+    z = np.asfortranarray(rng.standard_normal((worlds, A)))
+    sh = Shocks(*(x.view(Counting) for x in (z, rng.random((worlds, 1)), rng.random((worlds, 1)))))
+    Counting.moved = 0
+    step(s, wrap(p), wrap(lv), sh, m.dt)
+    return Counting.moved / worlds
+
+
+def copy_bandwidth(mb: int = 256) -> float:
+    """Memory bandwidth in bytes/s of a large ``np.copyto`` (read + write)."""
+    src = np.ones(mb * 2**20 // 8)
+    dst = np.empty_like(src)
+    np.copyto(dst, src)
+    best = min(_time(lambda: np.copyto(dst, src)) for _ in range(5))
+    return 2 * src.nbytes / best
+
+
+def _time(f):  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    f()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="10^4 and 10^5 worlds only")
+    mode.add_argument("--full", action="store_true", help="also 10^7 worlds (takes long)")
+    args = ap.parse_args()
+    sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
+    if args.full:
+        sizes.append(10**7)
+
+    from waystation._kernels import numba_enabled
+
+    report: dict[str, object] = {"numba": numba_enabled(), "steps": 96, "actors": 3}
+    runs = []
+    for n in sizes:
+        for workers in (1, 2):
+            r = timed_run(n, workers)
+            runs.append({"worlds": n, "workers": workers, **r})
+            print(f"{n:>10,} worlds  {workers} worker(s)  {r['seconds']:8.2f} s  "
+                  f"{r['worlds_per_s']:10,.0f} worlds/s  peak {r['maxrss_mb']:7.0f} MB "
+                  f"(workers {r['maxrss_worker_mb']:.0f} MB)", flush=True)  # fmt: skip
+    report["runs"] = runs
+
+    one = engine_speed()  # in this process, right before the reference: a fair ratio
+    ref = reference_speed()
+    report["engine_in_process_worlds_per_s"] = one
+    report["reference_worlds_per_s"] = ref
+    report["speedup_vs_reference"] = one / ref
+    print(f"pure-Python reference: {ref:,.1f} worlds/s; engine (in process, 32,768 worlds) is "
+          f"{one / ref:,.0f}x faster per world")  # fmt: skip
+
+    lat = explorer_latency()
+    report["explorer_20k_seconds"] = lat
+    print(f"20,000 worlds in process: {lat:.2f} s (explorer budget 0.1 s)")
+
+    bpws = bytes_per_world_step()
+    bw = copy_bandwidth()
+    achieved = bpws * one * 96
+    report.update(bytes_per_world_step=bpws, copy_bandwidth_gb_s=bw / 1e9,
+                  achieved_gb_s=achieved / 1e9, bandwidth_fraction=achieved / bw)  # fmt: skip
+    print(f"array traffic: {bpws:,.0f} bytes per world-step; np.copyto bandwidth "
+          f"{bw / 1e9:.1f} GB/s; engine moves {achieved / 1e9:.2f} GB/s "
+          f"({100 * achieved / bw:.1f}% of it: compute-bound, not memory-bound)")  # fmt: skip
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,407 @@
+"""``waystation compare``, ``competence``, ``levers``, ``sensitivity``, ``voi`` and ``optimise``.
+
+Each command calls one function of :mod:`waystation.analyses`, prints a
+readable table (or ``--json``: the result's ``to_dict()``), and shows a
+progress bar on stderr when stderr is a terminal. Errors exit with code 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from waystation.analyses import (
+    Comparison,
+    CompetenceProfile,
+    Interval,
+    LeverTable,
+    Optimum,
+    Sensitivity,
+    ValueOfInformation,
+    compare,
+    competence,
+    lever_values,
+    optimise,
+    sensitivity,
+    voi,
+)
+from waystation.cli._app import app, friendly_errors, out, print_json, progress_bar
+from waystation.results import OUTCOMES
+
+Scenario_ = Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")]
+Seed = Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")]
+Workers = Annotated[int, typer.Option("--workers", "-w", min=1, max=256, help="Worker processes.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+Strategy_ = Annotated[
+    str | None,
+    typer.Option("--strategy", "-s", help="Built-in strategy or YAML file (default: scenario's)."),
+]
+Strategies = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--strategy", "-s", help="A strategy to include (repeat: -s race -s cautious-lab)."
+    ),
+]
+Objective = Annotated[
+    str, typer.Option("--objective", help="victory, non_failure or utility (expected utility).")
+]
+Utility = Annotated[
+    str | None,
+    typer.Option("--utility", help="Utility weights, e.g. victory=1,costly_non_failure=0.5."),
+]
+
+
+WorldsOpt = Annotated[
+    int, typer.Option("--worlds", "-n", min=2, max=100_000_000, help="Possible worlds per run.")
+]
+
+
+def _scenario(name: str) -> str | Path:
+    """A file path if one exists, else a shipped scenario name."""
+    return Path(name) if Path(name).is_file() else name
+
+
+def _utility(text: str | None) -> dict[str, float] | None:
+    """Parse ``victory=1,costly_non_failure=0.5`` into weights."""
+    if text is None:
+        return None
+    weights = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        try:
+            weights[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ValueError(f"--utility: expected outcome=number, got {part!r}")
+    return weights
+
+
+@contextmanager
+def _progress(label: str, json: bool) -> Iterator[Callable[[int, int], None]]:
+    """Progress in percent on stderr, only when stderr is a terminal."""
+    with progress_bar(100, f"{label} (%)", sys.stderr.isatty() and not json) as bar:
+        yield lambda done, total: bar(int(100 * done / max(1, total)), 100)
+
+
+def _ci(x: Interval, digits: int = 4) -> str:
+    return f"{x.estimate:+.{digits}f} [{x.low:+.{digits}f}, {x.high:+.{digits}f}]"
+
+
+@app.command("compare")
+def compare_cmd(
+    scenario: Scenario_,
+    strategy: Strategies = None,
+    worlds: WorldsOpt = 20_000,
+    seed: Seed = 0,
+    workers: Workers = 1,
+    json: Json = False,
+) -> None:
+    """Compare strategies on the same worlds: probabilities and paired differences."""
+    with friendly_errors():
+        if not strategy:
+            raise ValueError("give at least one strategy: -s race -s cautious-lab")
+        with _progress("compare", json) as bar:
+            res = compare(
+                _scenario(scenario), strategy, worlds, seed, workers=workers, progress=bar
+            )
+    if json:
+        print_json(res.to_dict())
+    else:
+        show_comparison(res)
+
+
+def show_comparison(res: Comparison) -> None:
+    """Table of strategies: outcome probabilities and differences from the first."""
+    first = res.strategies[0]
+    table = Table(
+        title=f"{res.scenario} · {res.worlds:,} common worlds · seed {res.seed} · "
+        f"differences vs {first} (95% interval)"
+    )
+    table.add_column("strategy")
+    for o in OUTCOMES:
+        table.add_column(f"P({o.replace('_', ' ')})", justify="right")
+    table.add_column("Δ victory", justify="right")
+    table.add_column("Δ failure", justify="right")
+    for name in res.strategies:
+        r, d = res.results[name], res.differences[name]
+        cells = [f"{r.probabilities[o]:.4f} ± {r.standard_errors[o]:.4f}" for o in OUTCOMES]
+        table.add_row(name, *cells, _ci(d["victory"]), _ci(d["failure"]))
+    out.print(table)
+
+
+@app.command("competence")
+def competence_cmd(
+    scenario: Scenario_,
+    strategy: Strategy_ = None,
+    grid: Annotated[
+        str | None, typer.Option("--grid", help="Hardness values, e.g. 0.1,0.3,1,3,10.")
+    ] = None,
+    worlds: WorldsOpt = 5_000,
+    seed: Seed = 0,
+    workers: Workers = 1,
+    json: Json = False,
+) -> None:
+    """Outcome probabilities against problem hardness, and where P(non-failure) falls to 50%."""
+    with friendly_errors():
+        values = None
+        if grid is not None:
+            try:
+                values = [float(v) for v in grid.split(",")]
+            except ValueError:
+                raise ValueError(
+                    f"--grid: expected numbers separated by commas, got {grid!r}"
+                ) from None
+        with _progress("competence", json) as bar:
+            res = competence(
+                _scenario(scenario), strategy, values, worlds, seed, workers=workers, progress=bar
+            )
+    if json:
+        print_json(res.to_dict())
+    else:
+        show_competence(res)
+
+
+def show_competence(res: CompetenceProfile) -> None:
+    """Table of the competence profile and its 50% frontier."""
+    table = Table(
+        title=f"{res.scenario} · strategy {res.strategy} · {res.worlds:,} worlds "
+        "per hardness · common random numbers"
+    )
+    table.add_column("hardness", justify="right")
+    for k in ("victory", "costly_non_failure", "failure", "non_failure"):
+        table.add_column(f"P({k.replace('_', ' ')})", justify="right")
+    for i, h in enumerate(res.grid):
+        cells = [
+            f"{res.curves[k][i]:.4f} ± {res.standard_errors[k][i]:.4f}"
+            for k in ("victory", "costly_non_failure", "failure", "non_failure")
+        ]
+        table.add_row(f"{h:.3g}", *cells)
+    out.print(table)
+    f = res.frontier
+    text = (
+        "P(non-failure) does not cross 50% on this grid"
+        if f is None
+        else f"P(non-failure) falls to 50% at hardness {f.estimate:.3g} "
+        f"(95% interval {f.low:.3g} to {f.high:.3g})"
+    )
+    out.print(f"  {text}")
+
+
+@app.command("levers")
+def levers_cmd(
+    scenario: Scenario_,
+    strategy: Strategy_ = None,
+    objective: Objective = "victory",
+    utility: Utility = None,
+    lever: Annotated[list[str] | None, typer.Option("--lever", help="Only these levers.")] = None,
+    step: Annotated[float, typer.Option("--step", help="Difference step, share of range.")] = 0.05,
+    worlds: WorldsOpt = 10_000,
+    seed: Seed = 0,
+    workers: Workers = 1,
+    json: Json = False,
+) -> None:
+    """Rank levers by marginal value per unit cost (central differences on common worlds)."""
+    with friendly_errors(), _progress("levers", json) as bar:
+        res = lever_values(
+            _scenario(scenario),
+            strategy,
+            objective,
+            worlds,
+            seed,
+            step=step,
+            utility=_utility(utility),
+            levers=lever,
+            workers=workers,
+            progress=bar,
+        )
+    if json:
+        print_json(res.to_dict())
+    else:
+        show_levers(res)
+
+
+def show_levers(res: LeverTable) -> None:
+    """Table of levers ranked by value per budget unit."""
+    table = Table(
+        title=f"{res.scenario} · strategy {res.strategy} · d {res.objective} / d lever "
+        f"· {res.worlds:,} worlds (95% intervals)"
+    )
+    for col in ("rank", "lever", "scope", "cost/unit", "per unit of lever", "per budget unit"):
+        table.add_column(col, justify="left" if col in ("lever", "scope") else "right")
+    for k, r in enumerate(res.rows, 1):
+        table.add_row(str(k), r.name, r.scope, f"{r.cost:g}", _ci(r.derivative), _ci(r.per_cost, 6))
+    out.print(table)
+    out.print("  Levers that the strategy's rules set are held by the rules (value near 0).")
+
+
+@app.command("sensitivity")
+def sensitivity_cmd(
+    scenario: Scenario_,
+    strategy: Strategy_ = None,
+    method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
+    base_samples: Annotated[
+        int, typer.Option("--base-samples", min=2, help="Sobol base samples (a power of 2).")
+    ] = 1024,
+    objective: Objective = "victory",
+    utility: Utility = None,
+    name: Annotated[list[str] | None, typer.Option("--input", help="Only these inputs.")] = None,
+    seed: Seed = 0,
+    workers: Workers = 1,
+    json: Json = False,
+) -> None:
+    """Global sensitivity of the objective to the uncertain inputs (Sobol or Morris)."""
+    with friendly_errors(), _progress("sensitivity", json) as bar:
+        res = sensitivity(
+            _scenario(scenario),
+            strategy,
+            method,
+            base_samples,
+            seed,
+            objective,
+            name,
+            utility=_utility(utility),
+            workers=workers,
+            progress=bar,
+        )
+    if json:
+        print_json(res.to_dict())
+    else:
+        show_sensitivity(res)
+
+
+def show_sensitivity(res: Sensitivity) -> None:
+    """Table of indices, most influential input first."""
+    table = Table(
+        title=f"{res.scenario} · {res.method} indices of {res.objective} · "
+        f"{res.worlds:,} worlds (± 95%)"
+    )
+    table.add_column("input")
+    if res.ST is not None and res.S1 is not None and res.S1_conf and res.ST_conf:
+        st, s1, c1, ct = res.ST, res.S1, res.S1_conf, res.ST_conf
+        table.add_column("first order S1", justify="right")
+        table.add_column("total ST", justify="right")
+        for n in sorted(res.names, key=lambda n: -st[n]):
+            table.add_row(n, f"{s1[n]:.3f} ± {c1[n]:.3f}", f"{st[n]:.3f} ± {ct[n]:.3f}")
+    elif res.mu_star is not None and res.mu_star_conf is not None and res.sigma is not None:
+        mu, mc, sg = res.mu_star, res.mu_star_conf, res.sigma
+        table.add_column("mu*", justify="right")
+        table.add_column("sigma", justify="right")
+        for n in sorted(res.names, key=lambda n: -mu[n]):
+            table.add_row(n, f"{mu[n]:.4f} ± {mc[n]:.4f}", f"{sg[n]:.4f}")
+    out.print(table)
+
+
+@app.command("voi")
+def voi_cmd(
+    scenario: Scenario_,
+    strategy: Strategies = None,
+    part: Annotated[
+        list[str] | None, typer.Option("--part", help="An input whose value we might learn.")
+    ] = None,
+    objective: Objective = "victory",
+    utility: Utility = None,
+    bins: Annotated[int, typer.Option("--bins", min=2, help="Quantile bins for EVPPI.")] = 10,
+    worlds: WorldsOpt = 10_000,
+    seed: Seed = 0,
+    workers: Workers = 1,
+    json: Json = False,
+) -> None:
+    """Value of learning the world (EVPI) or one input (EVPPI) before choosing a strategy."""
+    with friendly_errors():
+        if not strategy or len(strategy) < 2:
+            raise ValueError("give at least two strategies: -s race -s cautious-lab")
+        kwargs: dict[str, list[str]] = {} if not part else {"parts": part}
+        with _progress("voi", json) as bar:
+            res = voi(
+                _scenario(scenario),
+                strategy,
+                worlds=worlds,
+                seed=seed,
+                objective=objective,
+                bins=bins,
+                utility=_utility(utility),
+                workers=workers,
+                progress=bar,
+                **kwargs,
+            )
+    if json:
+        print_json(res.to_dict())
+    else:
+        show_voi(res)
+
+
+def show_voi(res: ValueOfInformation) -> None:
+    """Tables of the strategies' means and the value of each piece of information."""
+    table = Table(title=f"{res.scenario} · expected {res.objective} · {res.worlds:,} worlds")
+    table.add_column("strategy")
+    table.add_column("mean", justify="right")
+    for n in res.strategies:
+        table.add_row(n + (" (best)" if n == res.best_strategy else ""), f"{res.means[n]:.4f}")
+    out.print(table)
+    info = Table(title="Value of information (objective units, bias-corrected, 95% interval)")
+    info.add_column("learning")
+    info.add_column("value", justify="right")
+    info.add_row("everything (EVPI)", _ci(res.evpi))
+    for k, v in res.evppi.items():
+        info.add_row(k, _ci(v))
+    out.print(info)
+
+
+@app.command("optimise")
+def optimise_cmd(
+    scenario: Scenario_,
+    budget: Annotated[float, typer.Option("--budget", min=0, help="Budget units.")] = 100.0,
+    objective: Objective = "victory",
+    utility: Utility = None,
+    lever: Annotated[list[str] | None, typer.Option("--lever", help="Only these levers.")] = None,
+    max_evaluations: Annotated[
+        int | None, typer.Option("--max-evaluations", min=1, help="Cap on search runs.")
+    ] = None,
+    worlds: WorldsOpt = 5_000,
+    seed: Seed = 0,
+    workers: Workers = 1,
+    json: Json = False,
+) -> None:
+    """The lever mix that maximises the objective within a budget."""
+    with friendly_errors(), _progress("optimise", json) as bar:
+        res = optimise(
+            _scenario(scenario),
+            budget,
+            objective,
+            lever,
+            worlds,
+            seed,
+            utility=_utility(utility),
+            max_evaluations=max_evaluations,
+            workers=workers,
+            progress=bar,
+        )
+    if json:
+        print_json(res.to_dict())
+    else:
+        show_optimum(res)
+
+
+def show_optimum(res: Optimum) -> None:
+    """Table of the optimal lever values against the scenario's."""
+    table = Table(
+        title=f"{res.scenario} · best {res.objective} within {res.budget:g} budget "
+        f"units · {res.evaluations} evaluations of {res.worlds:,} worlds"
+    )
+    for col in ("input", "scenario", "optimum"):
+        table.add_column(col, justify="left" if col == "input" else "right")
+    for k, v in res.levers.items():
+        table.add_row(k, f"{res.baseline[k]:.3f}", f"{v:.3f}")
+    out.print(table)
+    out.print(
+        f"  cost {res.cost:.2f} of {res.budget:g}; on fresh worlds (seed {res.holdout_seed}): "
+        f"{res.objective} {_ci(res.value)} vs scenario {_ci(res.baseline_value)}, "
+        f"gain {_ci(res.gain)}"
+    )

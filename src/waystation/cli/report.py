@@ -1,0 +1,152 @@
+"""``waystation plot`` (one figure) and ``waystation report`` (a self-contained HTML page)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from waystation.cli._app import app, fail, friendly_errors, out, progress_bar
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: Figure kinds of ``waystation plot`` and whether each needs an analysis.
+KINDS: dict[str, str] = {
+    "diagram": "capability frontier vs safety range per actor (essay section 4)",
+    "outcomes": "outcome probabilities per strategy with 95% error bars",
+    "cumulative": "P(victory by t) and P(failure by t)",
+    "waystations": "P(victory | reached) vs not reached per waystation",
+    "competence": "outcomes vs problem hardness, with the competence frontier",
+    "levers": "marginal value of each lever per unit cost, ranked",
+    "sobol": "Sobol sensitivity indices S1 and ST",
+    "comparison": "paired differences vs the first strategy",
+}
+FORMATS = ("png", "svg", "pdf")
+
+Kind = Annotated[str, typer.Argument(help="Figure: " + ", ".join(KINDS) + ".")]
+Scenario_ = Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")]
+Strategies = Annotated[
+    list[str] | None,
+    typer.Option("--strategy", "-s", help="Strategy name or YAML file; repeat to compare."),
+]
+Worlds = Annotated[
+    int, typer.Option("--worlds", "-n", min=1, max=10_000_000, help="Possible worlds per strategy.")
+]
+Seed = Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")]
+Output = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
+Format = Annotated[str, typer.Option("--format", "-f", help="html or md.")]
+
+
+def _scenario(name: str) -> str | Path:
+    """A file path if one exists, else a shipped scenario name."""
+    return Path(name) if Path(name).is_file() else name
+
+
+def _block(worlds: int) -> int:
+    """Compute block no larger than the run, so that small runs stay fast."""
+    from waystation.simulate import DEFAULT_BLOCK
+
+    return min(worlds, DEFAULT_BLOCK)
+
+
+def make_figure(kind: str, scenario: str, strategies: list[str], worlds: int, seed: int) -> Figure:
+    """Run what figure ``kind`` needs and draw it."""
+    from waystation import plots
+    from waystation.api import run
+
+    sc = _scenario(scenario)
+    names: list[Any] = list(strategies) or [None]
+    if kind in ("diagram", "outcomes", "cumulative", "waystations"):
+        runs = [run(sc, worlds, seed, strategy=s, block_size=_block(worlds)) for s in names]
+        draw = {
+            "diagram": plots.diagram,
+            "cumulative": plots.cumulative,
+            "waystations": plots.waystation_value,
+        }
+        if kind == "outcomes":
+            return plots.outcomes({r.strategy: r for r in runs})
+        return draw[kind](runs[0])
+    from waystation import analyses
+
+    if kind == "comparison":
+        if len(names) < 2:
+            raise ValueError("a comparison needs at least two strategies: -s A -s B")
+        return plots.comparison(analyses.compare(sc, names, worlds=worlds, seed=seed))
+    if kind == "competence":
+        return plots.competence_profile(
+            analyses.competence(sc, strategy=names[0], worlds=worlds, seed=seed)
+        )
+    if kind == "levers":
+        return plots.tornado(analyses.lever_values(sc, strategy=names[0], worlds=worlds, seed=seed))
+    return plots.sobol(
+        analyses.sensitivity(sc, strategy=names[0], method="sobol", base_samples=64, seed=seed)
+    )
+
+
+def _check_output(path: Path, allowed: tuple[str, ...]) -> str:
+    ext = path.suffix.lower().lstrip(".")
+    if ext not in allowed:
+        fail(
+            f"cannot write {path.name!r}: the file must end in "
+            + ", ".join(f".{a}" for a in allowed)
+        )
+    return ext
+
+
+@app.command()
+def plot(
+    kind: Kind,
+    scenario: Scenario_,
+    output: Output,
+    strategy: Strategies = None,
+    worlds: Worlds = 2000,
+    seed: Seed = 0,
+) -> None:
+    """Draw one figure of a scenario and write it as PNG, SVG or PDF."""
+    if kind not in KINDS:
+        fail(f"unknown figure kind {kind!r}; choose one of: {', '.join(KINDS)}")
+    _check_output(output, FORMATS)
+    with friendly_errors():
+        from waystation.plots import save
+
+        fig = make_figure(kind, scenario, list(strategy or []), worlds, seed)
+        save(fig, output)
+    out.print(f"wrote {output}")
+
+
+@app.command()
+def report(
+    scenario: Scenario_,
+    output: Output,
+    strategy: Strategies = None,
+    worlds: Worlds = 2000,
+    seed: Seed = 0,
+    format: Format = "html",
+) -> None:
+    """Run a scenario's strategies and analyses and write one self-contained report."""
+    if format not in ("html", "md"):
+        fail(f"unknown format {format!r}: use html or md")
+    _check_output(output, (format,))
+    from waystation.report import STAGES, figure_svgs, gather, render_html, render_markdown
+
+    with friendly_errors(), progress_bar(STAGES, "report", True) as progress:
+        data = gather(
+            str(scenario),
+            list(strategy or []),
+            worlds,
+            seed,
+            output=output.name,
+            fmt=format,
+            progress=progress,
+        )
+        svgs = figure_svgs(data)
+        if format == "html":
+            output.write_text(render_html(data, svgs), encoding="utf-8")
+        else:
+            files = {sid: f"{output.stem}-{sid}.svg" for sid in svgs}
+            for sid, name in files.items():
+                (output.parent / name).write_text(svgs[sid], encoding="utf-8")
+            output.write_text(render_markdown(data, files), encoding="utf-8")
+    out.print(f"wrote {output}")

@@ -1,0 +1,87 @@
+"""Where blocks run: this process, a local process pool, or a Dask cluster.
+
+The engine never changes the numbers: every block draws its own random
+streams (see :mod:`waystation.simulate`), so a run on a Dask cluster is
+bit-identical to a local run with the same seed. Dask is imported only when
+the ``dask`` engine is used (``pip install 'waystation[dask]'``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from concurrent.futures import Executor
+from contextlib import ExitStack, contextmanager
+from typing import Any, Literal
+
+__all__ = ["ENGINES", "Engine", "cluster_threads", "dask_client", "executor_for"]
+
+Engine = Literal["local", "dask"]
+#: Engine names accepted by :func:`executor_for` and ``waystation run --engine``.
+ENGINES: tuple[str, ...] = ("local", "dask")
+
+_MISSING_DASK = (
+    "the dask engine needs dask.distributed: pip install 'waystation[dask]' "
+    "(or run with --engine local)"
+)
+
+
+def _distributed() -> Any:
+    """The ``dask.distributed`` module, or a clear error when the extra is missing."""
+    try:
+        import dask.distributed as distributed
+    except ImportError as err:  # pragma: no cover - exercised only without the extra
+        raise RuntimeError(_MISSING_DASK) from err
+    return distributed
+
+
+@contextmanager
+def dask_client(address: str | None = None, workers: int = 1) -> Iterator[Any]:
+    """A ``dask.distributed.Client``: connected to ``address``, or to a new local cluster.
+
+    The local cluster has ``workers`` single-threaded worker processes and no
+    dashboard. The client (and a cluster it started) is closed on exit.
+    """
+    distributed = _distributed()
+    with ExitStack() as stack:
+        if address is None:
+            with warnings.catch_warnings():
+                # distributed warns when it picks ports or finds little memory: not errors here
+                warnings.simplefilter("ignore")
+                cluster = stack.enter_context(
+                    distributed.LocalCluster(
+                        n_workers=workers, threads_per_worker=1, processes=True,
+                        dashboard_address=None,
+                    )
+                )  # fmt: skip
+            client = stack.enter_context(distributed.Client(cluster))
+        else:
+            client = stack.enter_context(distributed.Client(address))
+        yield client
+
+
+def cluster_threads(client: Any) -> int:
+    """Total worker threads of a Dask client's cluster (at least 1)."""
+    return max(1, sum(client.nthreads().values()))
+
+
+@contextmanager
+def executor_for(
+    engine: str = "local", workers: int = 1, address: str | None = None
+) -> Iterator[tuple[Executor | None, int]]:
+    """The ``(executor, workers)`` pair to pass to :func:`waystation.api.run_model`.
+
+    ``local`` yields ``(None, workers)``: the engine runs in this process or
+    its own process pool. ``dask`` yields the executor of a Dask client (see
+    :func:`dask_client`) and the cluster's number of worker threads, which
+    sets how many blocks are kept in flight.
+    """
+    if engine == "local":
+        if address is not None:
+            raise ValueError("--address needs --engine dask")
+        yield None, workers
+        return
+    if engine != "dask":
+        raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    with dask_client(address, workers) as client:
+        yield client.get_executor(), cluster_threads(client)

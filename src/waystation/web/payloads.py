@@ -1,0 +1,178 @@
+"""Request bodies of the web API and the JSON the page draws from.
+
+Every scenario a request carries is validated by the same pydantic
+:class:`~waystation.scenario.Scenario` model as a YAML file, and every number
+comes from the public Python API: the page never re-implements the model.
+Problems come back as ``{"path", "line", "message"}`` records whose ``path``
+(``actors[0].levers.caution``) the page maps to the offending control.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from waystation.io import Problem, ScenarioError, validate
+from waystation.results import OUTCOMES, Results
+from waystation.scenario import Scenario
+from waystation.strategies import BUILTIN_STRATEGIES
+
+MAX_WORLDS = 200_000
+MAX_SEED = 2**53 - 1
+_FORBID = ConfigDict(extra="forbid")
+
+Worlds = Field(default=2_000, ge=1, le=MAX_WORLDS, description="possible worlds to simulate")
+Seed = Field(default=0, ge=0, le=MAX_SEED, description="root random seed")
+
+
+def _builtin(name: str) -> str:
+    """Accept the name of a built-in strategy; suggest the closest otherwise."""
+    if name not in BUILTIN_STRATEGIES:
+        close = difflib.get_close_matches(name, list(BUILTIN_STRATEGIES), n=1)
+        did = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(
+            f"unknown strategy {name!r}; {did}built-in: {', '.join(BUILTIN_STRATEGIES)}"
+        )
+    return name
+
+
+StrategyName = Annotated[str, Field(max_length=80), AfterValidator(_builtin)]
+
+
+class RunRequest(BaseModel):
+    """``POST /api/run``: a scenario object and a built-in strategy (null: the scenario's own)."""
+
+    model_config = _FORBID
+    scenario: dict[str, Any]
+    strategy: StrategyName | None = None
+    worlds: int = Worlds
+    seed: int = Seed
+
+
+class CompareRequest(BaseModel):
+    """``POST /api/compare``: two to four strategies on common random numbers."""
+
+    model_config = _FORBID
+    scenario: dict[str, Any]
+    strategies: list[StrategyName] = Field(min_length=2, max_length=4)
+    worlds: int = Worlds
+    seed: int = Seed
+
+
+class CompetenceRequest(BaseModel):
+    """``POST /api/competence``: outcome curves over a grid of competence levels."""
+
+    model_config = _FORBID
+    scenario: dict[str, Any]
+    strategy: StrategyName | None = None
+    grid: list[float] | None = Field(default=None, min_length=2, max_length=21)
+    worlds: int = Worlds
+    seed: int = Seed
+
+
+class LeversRequest(BaseModel):
+    """``POST /api/levers``: the marginal value of each lever for an objective."""
+
+    model_config = _FORBID
+    scenario: dict[str, Any]
+    strategy: StrategyName | None = None
+    objective: str = Field(default="victory", max_length=40)
+    worlds: int = Worlds
+    seed: int = Seed
+
+
+class YamlRequest(BaseModel):
+    """``POST /api/validate-yaml``: scenario YAML text and the file name to cite."""
+
+    model_config = _FORBID
+    yaml: str = Field(max_length=1_000_000)
+    source: str = Field(default="<upload>", max_length=200)
+
+
+class ScenarioRequest(BaseModel):
+    """``POST /api/yaml``: a scenario object to write as YAML."""
+
+    model_config = _FORBID
+    scenario: dict[str, Any]
+
+
+def scenario_of(data: dict[str, Any]) -> Scenario:
+    """Validate a scenario object with the file schema; problems carry key paths."""
+    result = validate(Scenario, data, "scenario", {})
+    assert isinstance(result, Scenario)
+    return result
+
+
+def scenario_json(scenario: Scenario) -> dict[str, Any]:
+    """A scenario as the JSON object the page edits (unset keys omitted)."""
+    return scenario.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def problems_json(problems: list[Problem]) -> list[dict[str, Any]]:
+    """Problems as ``{"path", "line", "message"}`` records."""
+    return [{"path": p.path, "line": p.line, "message": p.message} for p in problems]
+
+
+def clean(x: Any) -> Any:
+    """JSON-ready copy: arrays to lists, non-finite floats to None, recursively."""
+    if isinstance(x, np.ndarray):
+        return clean(x.tolist())
+    if isinstance(x, float | np.floating):
+        return float(x) if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {str(k): clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [clean(v) for v in x]
+    return x
+
+
+def results_json(res: Results) -> dict[str, Any]:
+    """The run summary plus the quantile bands of capability and safety range per actor."""
+    traj = res.trajectories
+    bands = {
+        actor: {
+            var: {f"q{round(q * 100):02d}": series for q, series in traj.get(var, actor).items()}
+            for var in ("capability", "safety_range")
+        }
+        for actor in res.actors
+    }
+    out = res.to_dict()
+    out["actors"] = list(res.actors)
+    out["trajectories"] = {"years": traj.times, "actors": bands}
+    return clean(out)
+
+
+def paired_comparison(runs: dict[str, Results]) -> dict[str, Any]:
+    """Compare strategies run on one seed: each against the first, paired world by world.
+
+    The same seed gives every strategy the same sampled worlds (common random
+    numbers), so the standard error of a difference comes from the per-world
+    differences of outcome probabilities; intervals are 95% normal intervals.
+    """
+    names = list(runs)
+    base = runs[names[0]]
+    out: dict[str, Any] = {
+        "baseline": names[0],
+        "strategies": {
+            n: {"probabilities": r.probabilities, "standard_errors": r.standard_errors}
+            for n, r in runs.items()
+        },
+        "differences": {},
+    }
+    for name in names[1:]:
+        out["differences"][name] = {o: _paired(base, runs[name], o) for o in OUTCOMES}
+    return clean(out)
+
+
+def _paired(a: Results, b: Results, outcome: str) -> dict[str, float]:
+    """Mean of per-world differences ``b - a`` in P(outcome), with a 95% interval."""
+    if a.records is None or b.records is None:
+        raise ScenarioError([Problem("compare", None, "", "per-world records were not kept")])
+    diff = b.records[f"p_{outcome}"] - a.records[f"p_{outcome}"]
+    est = float(diff.mean())
+    se = float(diff.std(ddof=1) / math.sqrt(diff.size)) if diff.size > 1 else 0.0
+    return {"estimate": est, "standard_error": se, "low": est - 1.96 * se, "high": est + 1.96 * se}

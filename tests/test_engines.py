@@ -1,0 +1,127 @@
+"""Engines: bit-identical results however a run is split, fused kernels, the reference model."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from waystation import _kernels, dynamics
+from waystation.api import compile_scenario, run_model
+from waystation.engines import executor_for
+from waystation.model import Model, assemble, draw_inputs
+from waystation.results import Results
+from waystation.simulate import initial_state
+from waystation.state import Shocks
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from reference import run_reference
+
+WORLDS = 9000  # three stream blocks, the last one partial
+
+
+@pytest.fixture(scope="module")
+def model() -> Model:
+    return compile_scenario("default")
+
+
+@pytest.fixture(scope="module")
+def baseline(model: Model) -> Results:
+    return run_model(model, WORLDS, 7, block_size=4096)
+
+
+def assert_identical(a: Results, b: Results) -> None:
+    assert a.to_dict() == b.to_dict()
+    np.testing.assert_array_equal(a.trajectories.values, b.trajectories.values)
+    if a.records is not None and b.records is not None:
+        assert a.records.keys() == b.records.keys()
+        for k in a.records:
+            np.testing.assert_array_equal(a.records[k], b.records[k], err_msg=k)
+
+
+@pytest.mark.parametrize("block_size", [1, 8192, 32768])
+def test_block_size_does_not_change_results(
+    model: Model, baseline: Results, block_size: int
+) -> None:
+    assert_identical(baseline, run_model(model, WORLDS, 7, block_size=block_size))
+
+
+def test_keep_worlds_false_folds_to_same_summary(model: Model, baseline: Results) -> None:
+    res = run_model(model, WORLDS, 7, block_size=4096, keep_worlds=False)
+    assert res.records is None
+    assert_identical(baseline, res)
+
+
+def test_process_pool_is_identical(model: Model, baseline: Results) -> None:
+    assert_identical(baseline, run_model(model, WORLDS, 7, block_size=4096, workers=2))
+
+
+def test_dask_local_cluster_is_identical(model: Model, baseline: Results) -> None:
+    pytest.importorskip("dask.distributed")
+    seen: list[int] = []
+    with executor_for("dask", 2) as (executor, workers):
+        assert workers == 2
+        res = run_model(model, WORLDS, 7, block_size=4096, workers=workers, executor=executor,
+                        progress=lambda done, total: seen.append(done))  # fmt: skip
+    assert_identical(baseline, res)
+    assert seen[-1] == WORLDS and len(seen) == 3
+
+
+def test_growing_a_run_keeps_earlier_worlds(model: Model) -> None:
+    small = run_model(model, 5000, 11, block_size=8192)
+    large = run_model(model, 13000, 11, block_size=4096)
+    assert small.records is not None and large.records is not None
+    for k, v in small.records.items():
+        np.testing.assert_array_equal(v, large.records[k][:5000], err_msg=k)
+
+
+def test_executor_for_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="unknown engine"), executor_for("spark"):
+        pass
+    with pytest.raises(ValueError, match="--address needs"), executor_for("local", 1, "tcp://x:1"):
+        pass
+
+
+KERNELS = [
+    dynamics._logistic, dynamics._ai_labour, dynamics._trusted_ai_safety,
+    dynamics._capability_rate, dynamics._returns, dynamics._estimated_margin,
+    dynamics._restraint, dynamics._hazard,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.__name__)
+def test_numba_kernels_agree_with_numpy(kernel: _kernels._Elementwise) -> None:
+    pytest.importorskip("numba")
+    if not _kernels.numba_enabled():
+        pytest.skip("numba disabled by WAYSTATION_NUMBA=0")
+    rng = np.random.default_rng(5)
+    args = [rng.uniform(0.05, 0.95, size=(64, 3)) for _ in range(kernel.nargs)]
+    args[0] = rng.normal(0.0, 20.0, size=(64, 3))  # reaches the exp clip of sigmoids
+    args[0][0, 0] = 0.0
+    fast = kernel.compiled()(*args)
+    plain = kernel.py(*args)
+    assert fast is not kernel.py
+    np.testing.assert_allclose(fast, plain, rtol=1e-12, atol=1e-300)
+
+
+def test_reference_implementation_agrees_per_world(model: Model) -> None:
+    W, A = 20, len(model.actors)
+    rng = np.random.default_rng(2024)
+    p, lv = assemble(model, draw_inputs(model, W, rng))
+    z0 = rng.standard_normal((W, A))
+    shocks = [
+        Shocks(np.asfortranarray(rng.standard_normal((W, A))), rng.random((W, 1)),
+               rng.random((W, 1)))
+        for _ in range(model.steps)
+    ]  # fmt: skip
+    s = initial_state(p, lv, np.asfortranarray(z0), model.start)
+    for sh in shocks:
+        s = dynamics.step(s, p, lv, sh, model.dt)
+    engine = np.column_stack(
+        [s.p_victory[:, 0], np.where(s.done[:, 0], 0.0, s.survival[:, 0]), 1.0 - s.survival[:, 0]]
+    )
+    ref = run_reference(p, lv, z0, shocks, model.start, model.dt, model.steps)
+    assert engine[:, 0].max() > 0.0  # some worlds win
+    np.testing.assert_allclose(ref, engine, rtol=1e-9, atol=1e-12)

@@ -1,0 +1,47 @@
+"""The tutorial notebook is stored without outputs and runs top to bottom."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+
+NOTEBOOK = Path(__file__).parents[1] / "docs" / "tutorial.ipynb"
+KERNEL = "python3"
+
+
+def test_notebook_is_stored_without_outputs() -> None:
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.slow
+def test_notebook_runs_top_to_bottom() -> None:
+    if KERNEL not in KernelSpecManager().find_kernel_specs():
+        pytest.skip(f"no {KERNEL!r} Jupyter kernel: run `python -m ipykernel install --sys-prefix`")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    # jupyter_client starts a "python" kernel with this interpreter (sys.executable)
+    client = NotebookClient(
+        nb, kernel_name=KERNEL, timeout=120, resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+    )
+    client.execute()
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
+    assert not errors
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "P(victory), pause minus AAR" in text
+    images = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "image/svg+xml" in o.get("data", {})
+    ]
+    assert len(images) == 3

@@ -1,0 +1,332 @@
+"""The explorer's JSON API, driven in-process with FastAPI's TestClient."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import socket
+import subprocess
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import yaml
+
+import waystation as ws
+
+pytest.importorskip("fastapi", reason="the web extra is not installed")
+
+with warnings.catch_warnings():
+    # Starlette asks for the `httpx2` fork behind its TestClient; with plain
+    # httpx it warns once at import. Nothing else is silenced.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+from waystation.web import create_app
+from waystation.web.app import MAX_BODY
+from waystation.web.payloads import MAX_WORLDS
+
+WORLDS = 300
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with TestClient(create_app()) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def default_json(client: TestClient) -> dict[str, Any]:
+    return client.get("/api/scenarios/default").json()["scenario"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def fast(default_json: dict[str, Any]) -> dict[str, Any]:
+    """The default scenario over a short horizon with a coarse step, for speed."""
+    sc = copy.deepcopy(default_json)
+    sc["time"] = {"start": 2026, "horizon": 2030, "dt": 0.5}
+    return sc
+
+
+def only_error(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    errors = response.json()["errors"]
+    assert len(errors) >= 1
+    assert set(errors[0]) == {"path", "line", "message"}
+    return errors[0]  # type: ignore[no-any-return]
+
+
+# --- catalogue ---------------------------------------------------------------
+
+
+def test_scenarios_lists_shipped(client: TestClient) -> None:
+    listed = client.get("/api/scenarios").json()
+    assert {s["name"]: s["description"] for s in listed} == ws.shipped_scenarios()
+
+
+def test_scenario_detail_gives_json_and_yaml(client: TestClient) -> None:
+    body = client.get("/api/scenarios/default").json()
+    assert body["name"] == "default"
+    from_yaml = ws.io.scenario_from_text(body["yaml"], "default.yaml")
+    assert ws.Scenario.model_validate(body["scenario"]) == from_yaml == ws.load_scenario("default")
+
+
+def test_unknown_scenario_is_404_naming_the_field(client: TestClient) -> None:
+    error = only_error(client.get("/api/scenarios/nope"), 404)
+    assert error["path"] == "name"
+    assert "default" in error["message"]
+
+
+def test_strategies_are_the_builtins(client: TestClient) -> None:
+    listed = client.get("/api/strategies").json()
+    assert [s["name"] for s in listed] == list(ws.BUILTIN_STRATEGIES)
+    assert all(s["description"] and isinstance(s["rules"], list) for s in listed)
+
+
+def test_registry_has_every_param_and_lever_with_metadata(client: TestClient) -> None:
+    reg = client.get("/api/registry").json()
+    assert [p["name"] for p in reg["params"]] == [p.name for p in ws.PARAMS]
+    assert [v["name"] for v in reg["levers"]] == [v.name for v in ws.LEVERS]
+    for entry in reg["params"] + reg["levers"]:
+        assert {"unit", "bounds", "meaning", "source", "default"} <= set(entry)
+        assert entry["bounds"][0] <= entry["bounds"][1]
+    assert reg["limits"]["max_worlds"] == MAX_WORLDS
+
+
+# --- running -------------------------------------------------------------------
+
+
+def test_run_matches_the_python_api(client: TestClient, fast: dict[str, Any]) -> None:
+    response = client.post("/api/run", json={"scenario": fast, "strategy": "race",
+                                             "worlds": WORLDS, "seed": 3})  # fmt: skip
+    assert response.status_code == 200, response.text
+    body = response.json()
+    res = ws.run(ws.Scenario.model_validate(fast), WORLDS, 3, strategy="race")
+    assert body["probabilities"] == res.probabilities
+    assert body["standard_errors"] == res.standard_errors
+    assert body["strategy"] == "race" and body["worlds"] == WORLDS
+    traj = body["trajectories"]
+    assert traj["years"] == res.trajectories.times.tolist()
+    median = res.trajectories.get("capability", "leading-lab")[0.5].tolist()
+    assert traj["actors"]["leading-lab"]["capability"]["q50"] == median
+    assert set(body["waystations"]) == set(res.waystations)
+    assert body["elapsed_seconds"] >= 0
+
+
+def test_out_of_bounds_lever_names_its_path(client: TestClient, fast: dict[str, Any]) -> None:
+    fast["actors"][0]["levers"]["caution"] = 3
+    error = only_error(client.post("/api/run", json={"scenario": fast, "worlds": WORLDS}), 422)
+    assert error["path"] == "actors[0].levers.caution"
+    assert error["line"] is None
+    assert "bounds" in error["message"]
+
+
+def test_unknown_key_is_refused_with_a_hint(client: TestClient, fast: dict[str, Any]) -> None:
+    fast["actors"][1]["levers"]["cuation"] = 0.5
+    error = only_error(client.post("/api/run", json={"scenario": fast, "worlds": WORLDS}), 422)
+    assert error["path"] == "actors[1].levers.cuation"
+    assert "caution" in error["message"]
+
+
+def test_bad_distribution_names_the_parameter(client: TestClient, fast: dict[str, Any]) -> None:
+    fast["nature"]["hardness"] = "4 to 1 to 2"
+    error = only_error(client.post("/api/run", json={"scenario": fast, "worlds": WORLDS}), 422)
+    assert error["path"] == "nature.hardness"
+
+
+@pytest.mark.parametrize("worlds", [0, -5, MAX_WORLDS + 1])
+def test_world_count_is_capped(client: TestClient, fast: dict[str, Any], worlds: int) -> None:
+    error = only_error(client.post("/api/run", json={"scenario": fast, "worlds": worlds}), 422)
+    assert error["path"] == "worlds"
+
+
+def test_unknown_strategy_names_the_field(client: TestClient, fast: dict[str, Any]) -> None:
+    body = {"scenario": fast, "strategy": "rase", "worlds": WORLDS}
+    error = only_error(client.post("/api/run", json=body), 422)
+    assert error["path"] == "strategy"
+    assert "race" in error["message"]
+
+
+def test_unknown_request_key_is_refused(client: TestClient, fast: dict[str, Any]) -> None:
+    body = {"scenario": fast, "wolds": 10}
+    assert only_error(client.post("/api/run", json=body), 422)["path"] == "wolds"
+
+
+def test_malformed_json_is_a_json_error(client: TestClient) -> None:
+    response = client.post("/api/run", content=b"{not json",
+                           headers={"content-type": "application/json"})  # fmt: skip
+    only_error(response, 422)
+
+
+def test_declared_oversized_body_is_refused(client: TestClient) -> None:
+    payload = b'{"scenario": {}, "pad": "' + b"x" * MAX_BODY + b'"}'
+    response = client.post("/api/run", content=payload,
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert "larger than" in only_error(response, 413)["message"]
+
+
+def test_streamed_oversized_body_is_refused(client: TestClient) -> None:
+    def chunks() -> Iterator[bytes]:
+        for _ in range(MAX_BODY // 10_000 + 2):
+            yield b" " * 10_000
+
+    response = client.post("/api/run", content=chunks(),
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert response.status_code == 413
+
+
+# --- YAML round trips --------------------------------------------------------------
+
+BAD_YAML = """\
+name: bad
+actors:
+  - name: lab
+    levers:
+      caution: 2.5
+"""
+
+
+def test_validate_yaml_returns_the_scenario(client: TestClient) -> None:
+    text = client.get("/api/scenarios/default").json()["yaml"]
+    body = client.post("/api/validate-yaml", json={"yaml": text, "source": "d.yaml"}).json()
+    assert ws.Scenario.model_validate(body["scenario"]) == ws.load_scenario("default")
+
+
+def test_validate_yaml_locates_problems(client: TestClient) -> None:
+    response = client.post("/api/validate-yaml", json={"yaml": BAD_YAML, "source": "bad.yaml"})
+    error = only_error(response, 422)
+    assert error == {"path": "actors[0].levers.caution", "line": 5,
+                     "message": error["message"]}  # fmt: skip
+    assert "bounds" in error["message"]
+
+
+def test_validate_yaml_reports_syntax_errors_with_a_line(client: TestClient) -> None:
+    response = client.post("/api/validate-yaml", json={"yaml": "name: [x\nactors: 1\n"})
+    assert only_error(response, 422)["line"] is not None
+
+
+def test_yaml_round_trip_keeps_the_scenario(client: TestClient, fast: dict[str, Any]) -> None:
+    fast["actors"][0]["levers"]["caution"] = 0.77
+    fast["strategy"] = "race"
+    text = client.post("/api/yaml", json={"scenario": fast}).json()["yaml"]
+    assert yaml.safe_load(text)["actors"][0]["levers"]["caution"] == 0.77
+    back = client.post("/api/validate-yaml", json={"yaml": text}).json()["scenario"]
+    assert ws.Scenario.model_validate(back) == ws.Scenario.model_validate(fast)
+
+
+# --- comparisons and analyses -----------------------------------------------------
+
+
+def test_compare_gives_paired_differences(client: TestClient, fast: dict[str, Any]) -> None:
+    body = {"scenario": fast, "strategies": ["default", "race"], "worlds": WORLDS, "seed": 2}
+    response = client.post("/api/compare", json=body)
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert set(out["strategies"]) == {"default", "race"}
+    probs = {n: out["strategies"][n]["probabilities"] for n in ("default", "race")}
+    single = ws.run(ws.Scenario.model_validate(fast), WORLDS, 2, strategy="race")
+    assert probs["race"] == pytest.approx(single.probabilities, abs=1e-12)
+    for outcome, diff in out["differences"]["race"].items():
+        assert diff["estimate"] == pytest.approx(
+            probs["race"][outcome] - probs["default"][outcome], abs=1e-9
+        )
+        assert diff["low"] <= diff["estimate"] <= diff["high"]
+
+
+def test_compare_needs_two_strategies(client: TestClient, fast: dict[str, Any]) -> None:
+    body = {"scenario": fast, "strategies": ["race"], "worlds": WORLDS}
+    assert only_error(client.post("/api/compare", json=body), 422)["path"] == "strategies"
+
+
+def _has_analysis(name: str) -> bool:
+    if importlib.util.find_spec("waystation.analyses") is None:
+        return False
+    return hasattr(importlib.import_module("waystation.analyses"), name)
+
+
+@pytest.mark.slow
+def test_competence_endpoint(client: TestClient, fast: dict[str, Any]) -> None:
+    body = {"scenario": fast, "grid": [0.5, 2.0], "worlds": 200, "seed": 1}
+    response = client.post("/api/competence", json=body)
+    if not _has_analysis("competence"):
+        assert response.status_code == 501
+        return
+    assert response.status_code == 200, response.text
+    assert {"grid", "curves"} <= set(response.json())
+
+
+def test_competence_grid_is_validated(client: TestClient, fast: dict[str, Any]) -> None:
+    body = {"scenario": fast, "grid": [1.0], "worlds": 200}
+    assert only_error(client.post("/api/competence", json=body), 422)["path"] == "grid"
+
+
+@pytest.mark.slow
+def test_levers_endpoint(client: TestClient, fast: dict[str, Any]) -> None:
+    body = {"scenario": fast, "worlds": 200, "seed": 1}
+    response = client.post("/api/levers", json=body)
+    if not _has_analysis("lever_values"):
+        assert response.status_code == 501
+        return
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert out["objective"] == "victory" and len(out["levers"]) >= 1
+
+
+# --- page, assets and process hygiene -------------------------------------------
+
+
+def test_page_is_served_with_a_strict_policy(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "default-src 'self'" in response.headers["content-security-policy"]
+    ids = ("scenario-select", "strategy-select", "worlds", "seed", "p-victory", "diagram",
+           "waystations-table", "compare-table", "upload", "errors")  # fmt: skip
+    for element_id in ids:
+        assert f'id="{element_id}"' in response.text
+    assert "http://" not in response.text and "https://" not in response.text
+
+
+def test_static_assets(client: TestClient) -> None:
+    plotly = client.get("/static/plotly.min.js")
+    assert plotly.status_code == 200 and len(plotly.content) > 1_000_000
+    assert client.get("/static/app.js").headers["content-type"].startswith("text/javascript")
+    assert client.get("/static/style.css").status_code == 200
+    assert client.get("/static/app.py").status_code == 404
+    assert client.get("/static/..%2Fapp.py").status_code == 404
+
+
+def test_create_app_binds_no_socket(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("create_app must not open a socket")
+
+    monkeypatch.setattr(socket.socket, "bind", refuse)
+    monkeypatch.setattr(socket.socket, "listen", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    assert create_app().title == "waystation explorer"
+
+
+def test_core_and_cli_import_no_web_library() -> None:
+    code = ("import sys, waystation, waystation.cli; "
+            "print(json.dumps(sorted(m for m in ('fastapi', 'uvicorn', 'starlette', 'plotly') "
+            "if m in sys.modules)))")  # fmt: skip
+    found = subprocess.run([sys.executable, "-c", "import json; " + code], check=True,
+                           capture_output=True, text=True).stdout  # fmt: skip
+    assert json.loads(found) == []
+
+
+def test_serve_binds_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from waystation.cli import app
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append(kw))
+    result = CliRunner().invoke(app, ["serve", "--no-browser", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert calls == [{"host": "127.0.0.1", "port": 8123, "log_level": "warning",
+                      "access_log": False}]  # fmt: skip
+    assert "127.0.0.1:8123" in result.output

@@ -1,0 +1,288 @@
+"""The explorer page in a real Chromium, driven by Playwright against a live server.
+
+Needs Debian's ``chromium`` at /usr/bin/chromium (``.ci/browser`` installs
+it). Without it these tests skip, except under ``CI=true``, where they fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+TIMEOUT_MS = 120_000
+WORLDS = 300
+
+if not CHROMIUM.exists():
+    reason = f"{CHROMIUM} not found: run .ci/browser (installs Debian's chromium)"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"browser tests must run in CI: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+pytest.importorskip("uvicorn", reason="the web extra is not installed")
+
+FAST_YAML = """\
+name: fast
+description: The default actors over four years, for quick page tests.
+time: {start: 2026, horizon: 2030, dt: 0.5}
+nature:
+  hardness: 0.25 to 4
+levers:
+  spillover: 0.3
+actors:
+  - name: leading-lab
+    frontier: 0
+    safety_range: 0.6
+    levers: {ai_safety_share: 0.05, caution: 0.4}
+  - name: state-project
+    frontier: -0.6
+    safety_range: 0.2
+    levers: {ai_safety_share: 0.02, caution: 0.15}
+"""
+
+BAD_YAML = """\
+name: broken
+actors:
+  - name: lab
+    levers:
+      ai_safety_share: 0.1
+      caution: 7
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """A uvicorn process serving ``create_app()`` on a free loopback port."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "waystation.web:create_app", "--factory",
+               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    proc = subprocess.Popen(command)
+    origin = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{origin}/api/registry", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the server did not start (exit code {proc.poll()})")
+            time.sleep(0.2)
+        yield origin
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+class Page:
+    """A page on the explorer that records every request and console error."""
+
+    def __init__(self, page: Any, origin: str) -> None:
+        self.page, self.origin = page, origin
+        self.requests: list[str] = []
+        self.console_errors: list[str] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        page.set_default_timeout(TIMEOUT_MS)
+
+    def runs(self) -> int:
+        return int(self.page.evaluate("window.runCount"))
+
+    def wait_for_run(self, after: int) -> None:
+        """Wait until a run newer than ``after`` is drawn and nothing is pending."""
+        self.page.wait_for_function(
+            "n => window.runCount > n && document.body.dataset.state === 'idle'", arg=after
+        )
+
+    def upload(self, path: Path) -> None:
+        self.page.set_input_files("#upload", str(path))
+
+    def p_victory(self) -> float:
+        return float(self.page.get_attribute("#p-victory", "data-value"))
+
+
+@pytest.fixture
+def ui(browser: Any, server: str, tmp_path: Path) -> Iterator[Page]:
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
+    page = Page(context.new_page(), server)
+    page.page.goto(f"{server}/?worlds={WORLDS}&seed=7")
+    page.wait_for_run(0)
+    yield page
+    outside = [u for u in page.requests
+               if not (u.startswith(server + "/") or u.startswith(f"blob:{server}/"))]  # fmt: skip
+    assert outside == [], f"requests outside the local server: {outside}"
+    expected = "the server responded with a status of 422"  # refused inputs, shown on the page
+    assert [e for e in page.console_errors if expected not in e] == []
+    context.close()
+
+
+@pytest.fixture
+def fast_file(tmp_path: Path) -> Path:
+    path = tmp_path / "fast.yaml"
+    path.write_text(FAST_YAML, encoding="utf-8")
+    return path
+
+
+def load_fast(ui: Page, fast_file: Path) -> None:
+    before = ui.runs()
+    ui.upload(fast_file)
+    ui.wait_for_run(before)
+    assert ui.page.input_value("#scenario-select") == "__upload__"
+
+
+def replay(ui: Page) -> dict[str, Any]:
+    """POST the page's last run request to the API directly."""
+    body = ui.page.evaluate("window.lastRequest")
+    response = httpx.post(f"{ui.origin}/api/run", json=body, timeout=TIMEOUT_MS / 1000)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_page_loads_with_controls_results_and_diagram(ui: Page) -> None:
+    page = ui.page
+    assert page.title() == "waystation explorer"
+    assert page.input_value("#scenario-select") == "default"
+    assert page.input_value("#worlds") == str(WORLDS)
+    for outcome in ("victory", "costly_non_failure", "failure"):
+        assert 0.0 <= float(page.text_content(f"#p-{outcome}") or "nan") <= 1.0
+    assert page.locator("#diagram .main-svg").count() >= 1
+    assert page.locator("#outcomes-chart .main-svg").count() >= 1
+    assert page.locator("#waystations-table tbody tr").count() == 6
+    slider = page.locator("#lever-leading-lab-caution")
+    assert slider.get_attribute("type") == "range"
+    assert "Source:" in (slider.get_attribute("title") or "")
+    assert page.input_value("#param-hardness") == "0.25 to 4"
+    assert page.get_attribute("#param-g_hardware", "type") == "number"
+    assert page.locator("#lever-global-spillover").count() == 1
+
+
+def test_slider_moves_p_victory_to_what_the_api_returns(ui: Page, fast_file: Path) -> None:
+    load_fast(ui, fast_file)
+    before_value, before = ui.p_victory(), ui.runs()
+    ui.page.locator("#lever-leading-lab-ai_safety_share").fill("1")
+    ui.wait_for_run(before)
+    sent = ui.page.evaluate("window.lastRequest")
+    assert sent["scenario"]["actors"][0]["levers"]["ai_safety_share"] == 1.0
+    assert sent["worlds"] == WORLDS and sent["seed"] == 7
+    expected = replay(ui)["probabilities"]["victory"]
+    assert ui.p_victory() == expected != before_value
+    assert ui.page.text_content("#p-victory") == f"{expected:.4f}"
+
+
+def test_malformed_upload_shows_located_errors(ui: Page, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.yaml"
+    bad.write_text(BAD_YAML, encoding="utf-8")
+    ui.upload(bad)
+    errors = ui.page.locator("#errors")
+    errors.wait_for(state="visible")
+    text = errors.text_content() or ""
+    assert "broken.yaml:6: actors[0].levers.caution:" in text
+    assert "bounds" in text
+    assert ui.page.locator("#status.error").count() == 1
+
+
+def test_field_error_appears_next_to_the_control(ui: Page, fast_file: Path) -> None:
+    load_fast(ui, fast_file)
+    ui.page.fill("#param-hardness", "4 to 1 to 2")
+    ui.page.press("#param-hardness", "Enter")
+    slot = ui.page.locator("#param-hardness-error")
+    slot.wait_for(state="visible")
+    assert slot.text_content()
+    assert "nature.hardness" in (ui.page.text_content("#errors") or "")
+
+
+def test_compare_two_strategies(ui: Page, fast_file: Path) -> None:
+    load_fast(ui, fast_file)
+    ui.page.select_option("#strategy-select", "default")
+    ui.page.select_option("#compare-strategy", "race")
+    ui.page.click("#compare-run")
+    rows = ui.page.locator("#compare-table tbody tr.compare-row")
+    rows.first.wait_for()
+    assert rows.count() == 3
+    head = ui.page.text_content("#compare-table thead") or ""
+    assert "default" in head and "race" in head
+    assert "[" in (rows.first.text_content() or "")
+
+
+def test_downloaded_yaml_uploads_back_to_the_same_results(
+    ui: Page, fast_file: Path, tmp_path: Path
+) -> None:
+    load_fast(ui, fast_file)
+    before = ui.runs()
+    ui.page.locator("#lever-state-project-caution").fill("0.9")
+    ui.wait_for_run(before)
+    ui.page.select_option("#strategy-select", "race")
+    ui.wait_for_run(before + 1)
+    edited = ui.page.evaluate("window.lastRequest")
+    p_before = ui.p_victory()
+    with ui.page.expect_download() as info:
+        ui.page.click("#download-yaml")
+    saved = tmp_path / "roundtrip.yaml"
+    info.value.save_as(saved)
+    data = yaml.safe_load(saved.read_text(encoding="utf-8"))
+    assert data["actors"][1]["levers"]["caution"] == 0.9
+    assert data["strategy"] == "race"
+    runs = ui.runs()
+    ui.upload(saved)
+    ui.wait_for_run(runs)
+    assert ui.page.input_value("#strategy-select") == "race"
+    again = ui.page.evaluate("window.lastRequest")
+    assert again["scenario"]["actors"] == edited["scenario"]["actors"]
+    assert ui.p_victory() == p_before
+
+
+def test_results_download_as_csv_and_json(ui: Page, tmp_path: Path) -> None:
+    with ui.page.expect_download() as info:
+        ui.page.click("#download-csv")
+    csv_path = tmp_path / "results.csv"
+    info.value.save_as(csv_path)
+    lines = csv_path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "quantity,value"
+    victory = next(line for line in lines if line.startswith("probabilities.victory,"))
+    assert float(victory.split(",")[1]) == ui.p_victory()
+    with ui.page.expect_download() as info:
+        ui.page.click("#download-json")
+    json_path = tmp_path / "results.json"
+    info.value.save_as(json_path)
+    data = json.loads(json_path.read_text(encoding="utf-8"))
+    assert data["results"]["probabilities"]["victory"] == ui.p_victory()
+    assert data["request"]["worlds"] == WORLDS
