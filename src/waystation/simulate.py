@@ -25,7 +25,7 @@ from waystation.state import WAYSTATIONS, Array, Shocks, State
 from waystation.strategies import apply_strategy
 
 #: Worlds per random stream; compute blocks are multiples of it.
-STREAM_BLOCK = 4096
+STREAM_BLOCK = 1024
 #: Default compute block: 2**15 worlds keeps a block's arrays in cache.
 DEFAULT_BLOCK = 2**15
 #: Fixed-point scale of exact sums: probabilities are summed as integers of 2**-32.
