@@ -46,3 +46,16 @@ def test_ai_safety_share_raises_victory(model: object) -> None:
     high = _p(model, **_actors(model, "ai_safety_share", 0.3))
     assert high["victory"] > low["victory"] + 0.05
     assert high["failure"] < low["failure"]
+
+
+@pytest.mark.parametrize("name", sorted(ws.shipped_scenarios()))
+def test_every_shipped_scenario_runs(name: str) -> None:
+    p = ws.run(name, worlds=1024, seed=2).probabilities
+    assert sum(p.values()) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_hard_problem_scenario_is_harder_than_default() -> None:
+    default = ws.run("default", worlds=N, seed=2).probabilities
+    hard = ws.run("hard-problem", worlds=N, seed=2).probabilities
+    assert hard["victory"] < default["victory"] - 0.2
+    assert hard["failure"] > default["failure"] + 0.2
