@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP_RUN := $(VENV)/.stamp-run
 STAMP_DEV := $(VENV)/.stamp-dev
 WORLDS ?= 100000
+WORKERS ?= 2
 
 .PHONY: run test lint typecheck pytest bench browser clean
 
@@ -21,7 +22,7 @@ $(STAMP_DEV): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP_RUN)
 
 run: $(STAMP_RUN)
-	$(BIN)/waystation run default --worlds $(WORLDS)
+	$(BIN)/waystation run default --worlds $(WORLDS) --workers $(WORKERS)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check src tests benchmarks

@@ -32,7 +32,7 @@ DEFAULT_BLOCK = 2**15
 FIX = float(2**32)
 #: Trajectory histograms: variable, lower edge, upper edge, number of bins.
 HISTOGRAMS: tuple[tuple[str, float, float, int], ...] = (
-    ("capability", -4.0, 21.0, 1000),
+    ("capability", -4.0, 41.0, 1800),
     ("safety_range", -4.0, 41.0, 1800),
     ("margin", -10.0, 10.0, 800),
     ("pause", 0.0, 1.0, 200),
@@ -99,9 +99,13 @@ def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0
     return s._replace(dC_rate=capability_rate(t0, lab, p, lv), dS_rate=dS)
 
 
-def _histogram(s: State, hist: Array, i: int, n: int) -> None:
-    """Add the first ``n`` worlds of state ``s`` to the trajectory histogram at time index ``i``."""
-    S_eff = s.S + s.O
+def _histogram(s: State, hist: Array, i: int, n: int, cap: Array) -> None:
+    """Add the first ``n`` worlds of state ``s`` to the trajectory histogram at time index ``i``.
+
+    Safety ranges are reported up to the capability ceiling ``cap`` (``C_max``):
+    beyond it every reachable capability is already safe.
+    """
+    S_eff = np.minimum(s.S + s.O, cap)
     A = s.C.shape[1]
     series = (s.C, S_eff, S_eff - s.C, s.pause, s.E, np.broadcast_to(s.B, s.C.shape))
     idx = np.empty((len(HISTOGRAMS), n, A), dtype=np.int64)
@@ -156,7 +160,7 @@ def simulate_block(
     hist = np.zeros((len(record), A, _NBINS), dtype=np.int64)
     survival_t = np.zeros(T + 1, dtype=np.int64)
     survival_t[0] = n_valid * int(FIX)
-    _histogram(s, hist, 0, n_valid)
+    _histogram(s, hist, 0, n_valid, p["C_max"])
     for i in range(1, T + 1):
         lv = apply_strategy(model.strategy, base, s, p, model.actors)
         shocks = Shocks(
@@ -167,7 +171,7 @@ def simulate_block(
         s = step(s, p, lv, shocks, model.dt)
         survival_t[i] = fixed(s.survival[:n_valid]).sum()
         if i in record:
-            _histogram(s, hist, record[i], n_valid)
+            _histogram(s, hist, record[i], n_valid, p["C_max"])
     tally = _tally(s, model, n_valid)
     tally["survival_t"] = survival_t
     records = _records(s, x, model, n_valid) if keep else None
@@ -290,7 +294,7 @@ def _records(s: State, x: Mapping[str, Array], model: Model, n: int) -> dict[str
         rec[f"reached.{w}"] = s.reached[:n, k]
     for a, name in enumerate(model.actors):
         rec[f"{name}.final_capability"] = s.C[:n, a]
-        rec[f"{name}.final_safety_range"] = s.S[:n, a] + s.O[:n, 0]
+        rec[f"{name}.final_safety_range"] = np.minimum(s.S[:n, a] + s.O[:n, 0], x["C_max"][:n])
     return rec
 
 
