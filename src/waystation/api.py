@@ -59,6 +59,7 @@ def run_model(
     progress: Progress | None = None,
     keep_worlds: bool = True,
     fixed_inputs: Mapping[str, Array] | None = None,
+    backend: str = "numpy",
 ) -> Results:
     """Simulate a compiled model; see :func:`run`.
 
@@ -67,7 +68,7 @@ def run_model(
     behind :func:`waystation.analyses.sensitivity`.
     """
     blocks = run_blocks(model, worlds, seed, block_size, workers, executor, progress, keep_worlds,
-                        fixed_inputs)  # fmt: skip
+                        fixed_inputs, backend)  # fmt: skip
     return summarise(
         blocks,
         scenario=model.name,
@@ -91,6 +92,7 @@ def run(
     executor: Executor | None = None,
     progress: Progress | None = None,
     keep_worlds: bool = True,
+    backend: str = "numpy",
 ) -> Results:
     """Run ``worlds`` possible worlds of a scenario under a strategy.
 
@@ -99,6 +101,10 @@ def run(
     scenario's own). The same ``seed`` gives bit-identical results whatever
     ``block_size``, ``workers`` or ``executor`` (e.g. a Dask client's
     ``get_executor()``). ``progress(done, total)`` is called as blocks finish.
+    ``backend="jax"`` steps the worlds with the optional JAX backend
+    (``pip install 'waystation[jax]'``): same draws, outcome probabilities
+    within about 1e-12 relative of numpy's, several times faster after a
+    compile of a few seconds per process.
     """
     model = compile_scenario(scenario, strategy)
     return run_model(
@@ -110,4 +116,5 @@ def run(
         executor=executor,
         progress=progress,
         keep_worlds=keep_worlds,
+        backend=backend,
     )

@@ -36,6 +36,8 @@ the whole text (a newline counts as one character).
 
 Evaluation uses numpy broadcasting; numbers become float64, and division by zero
 quietly gives inf or nan. The result is always an ``np.ndarray`` (0-d for scalars).
+Given JAX arrays (e.g. under ``jax.jit``), the same operations run in ``jax.numpy``
+and the result is a JAX array.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from waystation._kernels import xp_of
 
 __all__ = ["Condition", "ConditionError", "parse_condition"]
 
@@ -394,32 +398,33 @@ def _check_depth(text: str, root: _Node) -> None:
             stack.extend((operand, depth + 1) for operand in node.operands)
 
 
-def _apply(text: str, op: str, at: int, left: Any, right: Any) -> Any:
+def _apply(text: str, op: str, at: int, left: Any, right: Any, xp: Any = np) -> Any:
+    ufunc = _UFUNCS[op] if xp is np else getattr(xp, _UFUNCS[op].__name__)
     try:
-        return _UFUNCS[op](left, right)
+        return ufunc(left, right)
     except ValueError as exc:
         shapes = f"{np.shape(left)} and {np.shape(right)}"
         raise ConditionError(f"'{op}' cannot combine shapes {shapes}", text, at + 1) from exc
 
 
-def _run(text: str, node: _Node, values: Mapping[str, npt.NDArray[Any]]) -> Any:
+def _run(text: str, node: _Node, values: Mapping[str, Any], xp: Any = np) -> Any:
     if isinstance(node, _Const):
         return np.asarray(node.value)
     if isinstance(node, _Name):
         return values[node.name]
     if isinstance(node, _Unary):
-        operand = _run(text, node.operand, values)
-        return np.logical_not(operand) if node.op == "not" else np.negative(operand)
-    result = _run(text, node.operands[0], values)
+        operand = _run(text, node.operand, values, xp)
+        return xp.logical_not(operand) if node.op == "not" else xp.negative(operand)
+    result = _run(text, node.operands[0], values, xp)
     if node.ops[0][0] not in _COMPARE:
         for (op, at), operand in zip(node.ops, node.operands[1:], strict=True):
-            result = _apply(text, op, at, result, _run(text, operand, values))
+            result = _apply(text, op, at, result, _run(text, operand, values, xp), xp)
         return result
     left, verdict = result, None
     for (op, at), operand in zip(node.ops, node.operands[1:], strict=True):
-        right = _run(text, operand, values)
-        test = _apply(text, op, at, left, right)
-        verdict = test if verdict is None else _apply(text, "and", at, verdict, test)
+        right = _run(text, operand, values, xp)
+        test = _apply(text, op, at, left, right, xp)
+        verdict = test if verdict is None else _apply(text, "and", at, verdict, test, xp)
         left = right
     return verdict
 
@@ -441,16 +446,19 @@ class Condition:
         ConditionError, located at the name, when a name is missing from `env` or its
         value is not of the declared (or, if undeclared, a consistent) type.
         """
-        values: dict[str, npt.NDArray[Any]] = {}
+        values: dict[str, Any] = {}
         actual: dict[str, str] = {}
+        xp = xp_of(*env.values())
         for name, offset, declared in self._slots:
             if name not in env:
                 raise ConditionError(f"no value given for name '{name}'", self.text, offset + 1)
-            value = np.asarray(env[name])
+            value = xp.asarray(env[name])
             if value.dtype.kind == "b":
                 kind = "bool"
             elif value.dtype.kind in "iuf":
-                kind, value = "number", value.astype(np.float64, copy=False)
+                kind = "number"
+                if value.dtype != np.float64:
+                    value = value.astype(np.float64)
             else:
                 message = f"value of '{name}' has dtype {value.dtype}; expected bool or number"
                 raise ConditionError(message, self.text, offset + 1)
@@ -461,7 +469,7 @@ class Condition:
         if any(declared == "any" for _, _, declared in self._slots):
             _check_types(self.text, self._root, actual, self._expect)
         with np.errstate(all="ignore"):
-            return np.asarray(_run(self.text, self._root, values))
+            return xp.asarray(_run(self.text, self._root, values, xp))
 
 
 def parse_condition(

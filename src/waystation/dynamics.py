@@ -9,6 +9,11 @@ Conventions: ``p`` maps parameter names to arrays shaped ``(W, 1)`` (world
 and nature parameters) or ``(W, A)`` (actor parameters); ``lv`` maps lever
 names to ``(W, A)`` or ``(W, 1)`` arrays. Rates are per year, capability and
 safety are in OOM, labour in full-time-equivalent researchers (FTE).
+
+Every function is generic over the array namespace: ``xp = xp_of(...)`` is
+numpy for numpy arrays and ``jax.numpy`` for JAX arrays, so the optional JAX
+backend (:mod:`waystation.jax_backend`) traces this very code. Nothing here
+writes into an array it did not create in the same numpy-only branch.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from waystation._kernels import elementwise
+from waystation._kernels import elementwise, xp_of
 from waystation.state import WAYSTATIONS, Array, Shocks, State
 
 Params = Mapping[str, Array]
@@ -40,6 +45,9 @@ _IDX = {name: k for k, name in enumerate(WAYSTATIONS)}
 
 def sigmoid(x: Array) -> Array:
     """Logistic function, computed in place on a clipped copy so exp never overflows."""
+    xp = xp_of(x)
+    if xp is not np:  # functional form, same operations in the same order
+        return 1.0 / (1.0 + xp.exp(-xp.clip(x, -_EXP_CLIP, _EXP_CLIP)))
     z = np.array(np.clip(x, -_EXP_CLIP, _EXP_CLIP), dtype=np.float64, ndmin=1)
     if np.ndim(x) == 0:
         return 1.0 / (1.0 + np.exp(-z.reshape(())))
@@ -55,25 +63,25 @@ def actor_sum(x: Array) -> Array:
     numpy reductions over a short trailing axis are slow; adding A column
     views is a handful of fast vector operations.
     """
-    out = x[:, 0:1].copy()
+    out = x[:, 0:1]
     for a in range(1, x.shape[1]):
-        out += x[:, a : a + 1]
+        out = out + x[:, a : a + 1]
     return out
 
 
 def actor_any(x: Array) -> Array:
     """Logical or over actors: (W, A) bool -> (W, 1)."""
-    out = x[:, 0:1].copy()
+    out = x[:, 0:1]
     for a in range(1, x.shape[1]):
-        out |= x[:, a : a + 1]
+        out = out | x[:, a : a + 1]
     return out
 
 
 def actor_all(x: Array) -> Array:
     """Logical and over actors: (W, A) bool -> (W, 1)."""
-    out = x[:, 0:1].copy()
+    out = x[:, 0:1]
     for a in range(1, x.shape[1]):
-        out &= x[:, a : a + 1]
+        out = out & x[:, a : a + 1]
     return out
 
 
@@ -83,17 +91,18 @@ def rival_max(C: Array) -> Array:
     Uses running maxima from both sides, so it costs O(A) column operations.
     With a single actor there is no rival and the result is ``-inf``.
     """
+    xp = xp_of(C)
     A = C.shape[1]
     if A == 1:
-        return np.full_like(C, -np.inf)
-    out = np.empty_like(C)
+        return xp.full_like(C, -np.inf)
+    cols = []
     for a in range(A):
         others = [C[:, b] for b in range(A) if b != a]
-        col = others[0].copy()
+        col = others[0]
         for o in others[1:]:
-            np.maximum(col, o, out=col)
-        out[:, a] = col
-    return out
+            col = xp.maximum(col, o)
+        cols.append(col)
+    return xp.stack(cols).T  # (A, W) stacked and transposed: column-major (W, A) in numpy
 
 
 # Fused elementwise kernels (see waystation._kernels): each is written once,
@@ -116,7 +125,7 @@ def _ai_labour(
 ) -> Array:  # fmt: skip
     """Kernel of :func:`ai_labour`."""
     oom = np.minimum(np.maximum(C - C_useful, 0.0), C_max)
-    return ratio * researchers * 10.0 ** (k_ai * oom) * (1.0 - tool * tool_cut)
+    return ratio * researchers * np.power(10.0, k_ai * oom) * (1.0 - tool * tool_cut)
 
 
 @elementwise
@@ -138,15 +147,15 @@ def _capability_rate(
     """Kernel of :func:`capability_rate`, given the (W, 1) compute growth."""
     labour = (human_cap + (1.0 - share) * ai) * (1.0 - wbe)
     ref = researchers * (1.0 + ratio)
-    harder = 10.0 ** (-ideas_harder * np.maximum(0.0, progress))
-    rate = compute_scale * compute + g_algo * (labour / ref) ** lam_c * harder
+    harder = np.power(10.0, -ideas_harder * np.maximum(0.0, progress))
+    rate = compute_scale * compute + g_algo * np.power(labour / ref, lam_c) * harder
     return np.minimum(rate, max_rate)
 
 
 @elementwise
 def _returns(scale: Array, share: Array, labour: Array, ref: Array, lam: Array) -> Array:
     """``scale * (share * labour / ref) ** lam``: diminishing returns to research labour."""
-    return scale * (share * labour / ref) ** lam
+    return scale * np.power(share * labour / ref, lam)
 
 
 @elementwise
@@ -199,8 +208,9 @@ class Labour(NamedTuple):
 
 def human_labour(p: Params, years: Array) -> tuple[Array, Array]:
     """Human safety and capabilities researchers after ``years`` of growth (FTE, section 5)."""
-    hs = p["safety_researchers"] * np.exp(np.log1p(p["safety_growth"]) * years)
-    hc = p["capability_researchers"] * np.exp(np.log1p(p["capability_growth"]) * years)
+    xp = xp_of(p["safety_growth"], p["capability_growth"], years)
+    hs = p["safety_researchers"] * xp.exp(xp.log1p(p["safety_growth"]) * years)
+    hc = p["capability_researchers"] * xp.exp(xp.log1p(p["capability_growth"]) * years)
     return hs, hc
 
 
@@ -232,9 +242,10 @@ def trusted_ai_safety(L_ai: Array, tr: Array, p: Params, lv: Levers) -> Array:
 
 def emulated_labour(t: float, em_time: Array, p: Params) -> Array:
     """Enhanced human (emulated) labour available at ``t`` (FTE, section 5): grows by copying."""
-    age = np.clip(t - em_time, 0.0, _EXP_CLIP / np.maximum(p["em_growth"], 1e-9))
-    grown = np.minimum(p["em_max"], p["em_initial"] * np.exp(p["em_growth"] * age))
-    return np.where(t >= em_time, grown, 0.0)
+    xp = xp_of(t, em_time, p["em_growth"])
+    age = xp.clip(t - em_time, 0.0, _EXP_CLIP / xp.maximum(p["em_growth"], 1e-9))
+    grown = xp.minimum(p["em_max"], p["em_initial"] * xp.exp(p["em_growth"] * age))
+    return xp.where(t >= em_time, grown, 0.0)
 
 
 def capability_rate(t: float, lab: Labour, p: Params, lv: Levers) -> Array:
@@ -265,16 +276,17 @@ def safety_rates(I_s: Array, B: Array, p: Params, lv: Levers) -> tuple[Array, Ar
     (``E``) and hardening (``O``); each actor receives ``spillover`` of the
     others' progress. Returns ``(dS, dO, dE)`` rates.
     """
+    xp = xp_of(I_s, B)
     ref = p["safety_ref"]
     e_share, h_share = lv["eval_investment"], lv["hardening_investment"]
-    total = np.maximum(1.0, e_share + h_share)
+    total = xp.maximum(1.0, e_share + h_share)
     e_share, h_share = e_share / total, h_share / total
     s_share = 1.0 - e_share - h_share
     scale = p["s_base"] * B / p["hardness"]
     own = _returns(scale, s_share, I_s, ref, p["lam_s"])
     shared = own + lv["spillover"] * (actor_sum(own) - own)
     harden = actor_sum(h_share * I_s) / (HARDEN_REF_SHARE * ref)
-    dO = p["o_base"] * B / p["hardness"] * harden ** p["lam_s"]
+    dO = p["o_base"] * B / p["hardness"] * xp.power(harden, p["lam_s"])
     eval_own = _returns(1.0, e_share, I_s, EVAL_REF_SHARE * ref, p["lam_s"])
     eval_shared = eval_own + lv["spillover"] * (actor_sum(eval_own) - eval_own)
     dE = p["e_base"] * B * eval_shared
@@ -287,8 +299,9 @@ def evaluation_error(noise: Array, z: Array, dt: float, p: Params) -> Array:
     Exact discretisation: the stationary sd is 1 and the correlation time
     ``eval_memory`` years, whatever ``dt``.
     """
-    a = np.exp(-dt / p["eval_memory"])
-    return noise * a + np.sqrt(1.0 - a * a) * z
+    xp = xp_of(noise, z, p["eval_memory"])
+    a = xp.exp(-dt / p["eval_memory"])
+    return noise * a + xp.sqrt(1.0 - a * a) * z
 
 
 def estimated_margin(S_eff: Array, C: Array, E: Array, noise: Array, p: Params) -> Array:
@@ -325,7 +338,8 @@ def sabotage(C: Array, rival: Array, p: Params, lv: Levers) -> Array:
 
     Models deterrence by "mutually assured AI malfunction" (section 6).
     """
-    lead = np.where(np.isfinite(rival), C - rival, -np.inf)  # no rival: nobody to sabotage
+    xp = xp_of(C, rival)
+    lead = xp.where(xp.isfinite(rival), C - rival, -np.inf)  # no rival: nobody to sabotage
     return _logistic(lv["deterrence"], lead, p["deterrence_threshold"], 0.1)
 
 
@@ -349,16 +363,18 @@ def backdrop_target(C: Array, S_eff: Array, relief: Array, p: Params) -> Array:
     Safely deployed capability raises it; deployment beyond the safety range
     and racing erode it.
     """
-    safe = actor_sum(np.maximum(0.0, np.minimum(C, S_eff))) / C.shape[1]
-    unsafe = actor_sum(np.maximum(0.0, C - S_eff)) / C.shape[1]
+    xp = xp_of(C, S_eff)
+    safe = actor_sum(xp.maximum(0.0, xp.minimum(C, S_eff))) / C.shape[1]
+    unsafe = actor_sum(xp.maximum(0.0, C - S_eff)) / C.shape[1]
     race = actor_sum(relief) / C.shape[1]
-    return np.clip(1.0 + p["b_gain"] * safe - p["b_erosion"] * (unsafe + race), 0.25, 4.0)
+    return xp.clip(1.0 + p["b_gain"] * safe - p["b_erosion"] * (unsafe + race), 0.25, 4.0)
 
 
 def wbe_effort(t: float, lab: Labour, p: Params, lv: Levers) -> Array:
     """Research effort going into whole-brain emulation this year (FTE, section 5)."""
-    background = p["wbe_background"] * np.exp(
-        np.log1p(p["wbe_background_growth"]) * (t - p["start"])
+    xp = xp_of(t, lab.ai, p["wbe_background_growth"])
+    background = p["wbe_background"] * xp.exp(
+        xp.log1p(p["wbe_background_growth"]) * (t - p["start"])
     )
     invested = lv["wbe_investment"] * (lab.human_safety + lab.human_cap + lab.ai)
     return background + actor_sum(invested)
@@ -376,6 +392,7 @@ def labour(state: State, S_eff: Array, p: Params, lv: Levers) -> tuple[Labour, A
 
 def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> State:
     """Advance every world by ``dt`` years; worlds that reached victory stay frozen."""
+    xp = xp_of(state.C, state.survival)
     live = (~state.done).astype(np.float64)
     h_dt = dt * live
     S_eff = state.S + state.O
@@ -388,32 +405,34 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     pause = restraint(M_fc, race_relief(state.C, rival, p), state.will, p, lv)
 
     dC = capability_rate(state.t, lab, p, lv) * (1.0 - pause)
-    if np.any(lv["deterrence"]):  # no deterrence anywhere: 1 - 0 * sigmoid is exactly 1
+    # No deterrence anywhere: 1 - 0 * sigmoid is exactly 1, so skipping is exact. Under
+    # JAX tracing the levers are not known, and the term is always applied (same bits).
+    if xp is not np or np.any(lv["deterrence"]):
         dC = dC * (1.0 - sabotage(state.C, rival, p, lv))
     I_s = safety_inputs(lab, lv)
     dS, dO, dE = safety_rates(I_s, state.B, p, lv)
     dE = dE * (1.0 + state.will)
-    verify_p = -np.expm1(-p["verify_rate"] * p["eval_ease"] * _labour_ratio(I_s, p) * h_dt)
+    verify_p = -xp.expm1(-p["verify_rate"] * p["eval_ease"] * _labour_ratio(I_s, p) * h_dt)
     verified = shocks.verify_u < verify_p
-    C = np.minimum(state.C + dC * h_dt, p["C_max"])
-    S = np.minimum(state.S + dS * h_dt + verified * p["verify_jump"], p["C_max"])
+    C = xp.minimum(state.C + dC * h_dt, p["C_max"])
+    S = xp.minimum(state.S + dS * h_dt + verified * p["verify_jump"], p["C_max"])
     O = state.O + dO * h_dt
     E = state.E + dE * h_dt
 
     lethal, survivable = hazard(C, S + O, p, lv)
-    survival = state.survival * np.exp(-actor_sum(lethal) * h_dt)
-    warn_p = -np.expm1(-actor_sum(survivable) * h_dt)
+    survival = state.survival * xp.exp(-actor_sum(lethal) * h_dt)
+    warn_p = -xp.expm1(-actor_sum(survivable) * h_dt)
     warned = shocks.warn_u < warn_p
-    will = state.will * np.exp(-p["will_decay"] * dt) + warned * p["will_per_warning"]
+    will = state.will * xp.exp(-p["will_decay"] * dt) + warned * p["will_per_warning"]
 
     relief = race_relief(C, rival_max(C), p)
     B_t = backdrop_target(C, S + O, relief, p)
-    B = B_t + (state.B - B_t) * np.exp(-h_dt / p["b_tau"])
+    B = B_t + (state.B - B_t) * xp.exp(-h_dt / p["b_tau"])
 
     t = state.t + dt
     wbe = state.wbe_progress + wbe_effort(state.t, lab, p, lv) * h_dt
-    em_time = np.where(
-        np.isinf(state.em_time) & (wbe >= p["wbe_cost"]), t + p["wbe_lag"], state.em_time
+    em_time = xp.where(
+        xp.isinf(state.em_time) & (wbe >= p["wbe_cost"]), t + p["wbe_lag"], state.em_time
     )
 
     win = actor_any((p["C_si"] <= C) & (C <= S + O)) & ~state.done
@@ -436,7 +455,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         survival=survival,
         p_victory=state.p_victory + win * survival,
         done=state.done | win,
-        victory_year=np.where(win, t, state.victory_year),
+        victory_year=xp.where(win, t, state.victory_year),
         warnings=state.warnings + warned,
     )
     return track_waystations(new, state.done, lv, verified, h_dt, p)
@@ -445,19 +464,21 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
 def _labour_ratio(I_s: Array, p: Params) -> Array:
     """Total safety labour relative to the 2026 total, for breakthrough chances."""
     total: Array = actor_sum(I_s) / p["safety_ref"]
-    return total ** p["lam_s"]
+    power: Array = xp_of(total).power(total, p["lam_s"])
+    return power
 
 
 def track_waystations(
     s: State, was_done: Array, lv: Levers, verified: Array, h_dt: Array, p: Params
 ) -> State:
     """Record the first arrival at each waystation of MODEL.md section 7 (essay section 6)."""
+    xp = xp_of(s.C, s.pause_run)
     S_eff = s.S + s.O
     all_paused = actor_all(s.pause >= PAUSE_LEVEL)
-    pause_run = np.where(all_paused, s.pause_run + h_dt, 0.0)
+    pause_run = xp.where(all_paused, s.pause_run + h_dt, 0.0)
     aar = (p["C_aar"] <= s.C) & (s.trust >= AAR_TRUST) & (lv["ai_safety_share"] >= AAR_SHARE)
     sweet = actor_any((p["C_aar"] <= s.C) & (S_eff >= s.C))
-    events = np.concatenate(
+    events = xp.concatenate(
         [
             pause_run >= PAUSE_YEARS,
             actor_any(aar),
@@ -468,10 +489,10 @@ def track_waystations(
         ],
         axis=1,
     )
-    first = events & np.isnan(s.reached) & ~was_done
+    first = events & xp.isnan(s.reached) & ~was_done
     return s._replace(
         pause_run=pause_run,
         sweet_years=s.sweet_years + sweet * h_dt,
-        reached=np.where(first, s.t, s.reached),
-        reach_survival=np.where(first, s.survival, s.reach_survival),
+        reached=xp.where(first, s.t, s.reached),
+        reach_survival=xp.where(first, s.survival, s.reach_survival),
     )

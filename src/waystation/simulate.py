@@ -8,6 +8,12 @@ world's numbers never depend on the block size, the number of workers or the
 total number of worlds. Summaries are sums of fixed-point integers and
 histogram counts, which add up exactly in any order, so every reported figure
 is bit-identical however the run was split.
+
+Backends: ``"numpy"`` (default) steps the block in this module;
+``"jax"`` (optional, :mod:`waystation.jax_backend`) runs the same step
+functions compiled with ``jax.jit`` over the same random draws, and the
+tallies, histograms and records below are computed from its states by the
+same numpy code.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from multiprocessing import get_context
+from typing import Literal
 
 import numpy as np
 
@@ -43,8 +50,12 @@ _NBINS = sum(h[3] for h in HISTOGRAMS)
 _OFFSETS = np.cumsum([0] + [h[3] for h in HISTOGRAMS])[:-1]
 
 Progress = Callable[[int, int], None]
+#: How a block's steps are computed (see :func:`simulate_block`).
+Backend = Literal["numpy", "jax"]
+#: Backend names accepted by :func:`run_blocks` and ``waystation run --backend``.
+BACKENDS: tuple[str, ...] = ("numpy", "jax")
 #: Arguments of one :func:`simulate_block` call.
-Task = tuple[Model, int, int, int, int, "dict[str, Array] | None", bool]
+Task = tuple[Model, int, int, int, int, "dict[str, Array] | None", bool, str]
 
 
 @dataclass(frozen=True)
@@ -139,13 +150,16 @@ def simulate_block(
     n_valid: int,
     given: Mapping[str, Array] | None = None,
     keep: bool = True,
+    backend: str = "numpy",
 ) -> BlockOut:
     """Simulate compute block ``index`` of ``block`` worlds; tally its first ``n_valid``.
 
     ``given`` (analyses' hook, see :func:`run_blocks`) gives the block's
     per-world values of some uncertain inputs, replacing their draws.
-    Per-world rows are returned only if ``keep``.
+    Per-world rows are returned only if ``keep``. ``backend`` is ``"numpy"``
+    or ``"jax"`` (same draws; the JAX backend needs the ``jax`` extra).
     """
+    check_backend(backend)
     per = block // STREAM_BLOCK
     rngs = _streams(seed, index * per, per)
     draws = [draw_inputs(model, STREAM_BLOCK, g) for g in rngs]
@@ -156,12 +170,42 @@ def simulate_block(
     A = len(model.actors)
     s = initial_state(p, base, _draw(rngs, (STREAM_BLOCK, A), "normal"), model.start)
     T = model.steps
-    record = {int(k): r for r, k in enumerate(model.record_steps)}
-    hist = np.zeros((len(record), A, _NBINS), dtype=np.int64)
+    hist = np.zeros((len(model.record_steps), A, _NBINS), dtype=np.int64)
     survival_t = np.zeros(T + 1, dtype=np.int64)
     survival_t[0] = n_valid * int(FIX)
     _histogram(s, hist, 0, n_valid, p["C_max"])
-    for i in range(1, T + 1):
+    if backend == "jax":
+        from waystation import jax_backend  # optional dependency: imported lazily
+
+        s = jax_backend.run_steps(model, rngs, p, base, s, n_valid, hist, survival_t)
+    else:
+        s = _run_steps(model, rngs, p, base, s, n_valid, hist, survival_t)
+    tally = _tally(s, model, n_valid)
+    tally["survival_t"] = survival_t
+    records = _records(s, x, model, n_valid) if keep else None
+    return BlockOut(index, tally, hist, records)
+
+
+def check_backend(backend: str) -> None:
+    """Raise ValueError for an unknown backend name."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
+
+
+def _run_steps(
+    model: Model,
+    rngs: list[np.random.Generator],
+    p: Mapping[str, Array],
+    base: Mapping[str, Array],
+    s: State,
+    n_valid: int,
+    hist: Array,
+    survival_t: Array,
+) -> State:
+    """Step the block to the horizon with numpy, filling survival sums and histograms."""
+    A = len(model.actors)
+    record = {int(k): r for r, k in enumerate(model.record_steps)}
+    for i in range(1, model.steps + 1):
         lv = apply_strategy(model.strategy, base, s, p, model.actors)
         shocks = Shocks(
             eval_z=_draw(rngs, (STREAM_BLOCK, A), "normal"),
@@ -172,10 +216,7 @@ def simulate_block(
         survival_t[i] = fixed(s.survival[:n_valid]).sum()
         if i in record:
             _histogram(s, hist, record[i], n_valid, p["C_max"])
-    tally = _tally(s, model, n_valid)
-    tally["survival_t"] = survival_t
-    records = _records(s, x, model, n_valid) if keep else None
-    return BlockOut(index, tally, hist, records)
+    return s
 
 
 def _fix_inputs(x: Mapping[str, Array], fixed: Mapping[str, Array]) -> dict[str, Array]:
@@ -319,6 +360,7 @@ def run_blocks(
     progress: Progress | None = None,
     keep_worlds: bool = True,
     fixed_inputs: Mapping[str, Array] | None = None,
+    backend: str = "numpy",
 ) -> list[BlockOut]:
     """Run every block (in this process, a process pool or a given executor), in block order.
 
@@ -326,18 +368,20 @@ def run_blocks(
     names to arrays of ``worlds`` values: world ``i`` takes value ``i`` instead
     of its draw, while every other input and every shock is drawn as usual.
     Without it the run is bit-identical to before the hook existed.
+    ``backend`` chooses how blocks are stepped (:func:`simulate_block`).
 
     At most a few blocks per worker are in flight. Without ``keep_worlds``,
     finished blocks are folded into one running total as they arrive (exact
     integer sums), so memory stays flat however many worlds are run.
     """
+    check_backend(backend)
     block = -(-min(block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # small runs: no waste
     plan = plan_blocks(worlds, block)
     fixed = check_fixed(model, worlds, fixed_inputs) if fixed_inputs else {}
 
     def task(i: int, n: int) -> Task:
         part = {k: v[i * block : i * block + n] for k, v in fixed.items()} or None
-        return model, seed, i, block, n, part, keep_worlds
+        return model, seed, i, block, n, part, keep_worlds, backend
 
     done = 0
     outs: dict[int, BlockOut] = {}

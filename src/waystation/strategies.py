@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from waystation._kernels import xp_of
 from waystation.conditions import Condition
 from waystation.dynamics import rival_max
 from waystation.levers import LEVER_REGISTRY
@@ -67,15 +68,16 @@ class Strategy:
 
 def condition_env(state: State, p: Mapping[str, Array]) -> dict[str, Any]:
     """Values of every condition name for the current state, shaped (W, A) or (W, 1)."""
+    xp = xp_of(state.C, state.reached)
     S_eff = state.S + state.O
     lead = state.C - rival_max(state.C)
-    reached = ~np.isnan(state.reached)
+    reached = ~xp.isnan(state.reached)
     env: dict[str, Any] = {
         "year": state.t,
         "margin_estimate": state.margin_est,
         "capability": state.C,
         "safety_range": S_eff,
-        "lead": np.where(np.isfinite(lead), lead, 1e6),
+        "lead": xp.where(xp.isfinite(lead), lead, 1e6),
         "warning_shots": state.warnings,
         "trust": state.trust,
         "backdrop": state.B,
@@ -104,11 +106,17 @@ def apply_strategy(
         return levers
     env = condition_env(state, p) if any(r.when for r in strategy.rules) else {}
     for rule in strategy.rules:
-        holds = None if rule.when is None else np.asarray(rule.when.evaluate(env), dtype=bool)
+        holds = None if rule.when is None else _as_bool(rule.when.evaluate(env))
         mask = None if rule.actors is None else np.isin(np.array(actors), rule.actors)
         for name, value in rule.levers.items():
             levers[name] = _set(levers[name], value, holds, mask, LEVER_REGISTRY[name].scope)
     return levers
+
+
+def _as_bool(x: Any) -> Any:
+    """A condition's value as a boolean array, in its own array namespace."""
+    xp = xp_of(x)
+    return xp.asarray(x, dtype=bool)
 
 
 def _set(current: Array, value: float, holds: Any, mask: Any, scope: str) -> Array:
@@ -119,7 +127,7 @@ def _set(current: Array, value: float, holds: Any, mask: Any, scope: str) -> Arr
             where = where.any(axis=1, keepdims=True)
     elif mask is not None:
         where = where & mask[None, :]
-    return np.where(where, value, current)
+    return xp_of(current, where).where(where, value, current)
 
 
 def _rules(*specs: tuple[str | None, dict[str, float]]) -> tuple[dict[str, Any], ...]:
