@@ -36,8 +36,8 @@ the whole text (a newline counts as one character).
 
 Evaluation uses numpy broadcasting; numbers become float64, and division by zero
 quietly gives inf or nan. The result is always an ``np.ndarray`` (0-d for scalars).
-Given JAX arrays (e.g. under ``jax.jit``), the same operations run in ``jax.numpy``
-and the result is a JAX array.
+With ``xp=jax.numpy`` (the JAX backend, under ``jax.jit``), the same operations run
+in that array namespace and the result is a JAX array.
 """
 
 from __future__ import annotations
@@ -50,8 +50,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-
-from waystation._kernels import xp_of
 
 __all__ = ["Condition", "ConditionError", "parse_condition"]
 
@@ -439,16 +437,18 @@ class Condition:
     _slots: tuple[tuple[str, int, str], ...] = field(repr=False)  # (name, offset, type|"any")
     _expect: str = field(default="bool", repr=False)
 
-    def evaluate(self, env: Mapping[str, npt.NDArray[Any] | float | bool]) -> npt.NDArray[Any]:
+    def evaluate(
+        self, env: Mapping[str, npt.NDArray[Any] | float | bool], xp: Any = np
+    ) -> npt.NDArray[Any]:
         """Evaluate over the values in `env`, broadcasting arrays with numpy.
 
-        Returns a bool or float64 array (0-d when every value is a scalar). Raises
+        `xp` is the array namespace to compute in (numpy unless given, e.g.
+        ``jax.numpy``). Returns a bool or float64 array (0-d when every value is a scalar). Raises
         ConditionError, located at the name, when a name is missing from `env` or its
         value is not of the declared (or, if undeclared, a consistent) type.
         """
         values: dict[str, Any] = {}
         actual: dict[str, str] = {}
-        xp = xp_of(*env.values())
         for name, offset, declared in self._slots:
             if name not in env:
                 raise ConditionError(f"no value given for name '{name}'", self.text, offset + 1)

@@ -105,18 +105,13 @@ def apply_strategy(
     if not strategy.rules:
         return levers
     env = condition_env(state, p) if any(r.when for r in strategy.rules) else {}
+    xp = xp_of(state.C)
     for rule in strategy.rules:
-        holds = None if rule.when is None else _as_bool(rule.when.evaluate(env))
+        holds = None if rule.when is None else xp.asarray(rule.when.evaluate(env, xp), dtype=bool)
         mask = None if rule.actors is None else np.isin(np.array(actors), rule.actors)
         for name, value in rule.levers.items():
             levers[name] = _set(levers[name], value, holds, mask, LEVER_REGISTRY[name].scope)
     return levers
-
-
-def _as_bool(x: Any) -> Any:
-    """A condition's value as a boolean array, in its own array namespace."""
-    xp = xp_of(x)
-    return xp.asarray(x, dtype=bool)
 
 
 def _set(current: Array, value: float, holds: Any, mask: Any, scope: str) -> Array:
