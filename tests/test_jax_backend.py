@@ -103,3 +103,14 @@ def test_missing_jax_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not jax_backend.jax_available()
     with pytest.raises(ImportError, match=r"waystation\[jax\]"):
         jax_backend._jax()
+
+
+def test_shocks_are_the_numpy_engines_draws() -> None:
+    from waystation.simulate import _draw, _streams
+
+    z, wu, vu = jax_backend._draw_steps(_streams(3, 5, 2), 3, 3)
+    rngs = _streams(3, 5, 2)
+    for i in range(3):
+        assert np.array_equal(z[i], _draw(rngs, (1024, 3), "normal"))
+        assert np.array_equal(wu[i], _draw(rngs, (1024, 1), "uniform"))
+        assert np.array_equal(vu[i], _draw(rngs, (1024, 1), "uniform"))

@@ -28,7 +28,7 @@ import numpy as np
 
 from waystation.dynamics import step
 from waystation.model import Model
-from waystation.simulate import STREAM_BLOCK, _draw, _histogram, fixed
+from waystation.simulate import STREAM_BLOCK, _histogram, fixed
 from waystation.state import Array, Shocks, State
 from waystation.strategies import apply_strategy
 
@@ -94,10 +94,13 @@ def _draw_steps(rngs: list[np.random.Generator], steps: int, A: int) -> tuple[Ar
     z = np.empty((steps, W, A))
     wu = np.empty((steps, W, 1))
     vu = np.empty((steps, W, 1))
-    for i in range(steps):
-        z[i] = _draw(rngs, (STREAM_BLOCK, A), "normal")
-        wu[i] = _draw(rngs, (STREAM_BLOCK, 1), "uniform")
-        vu[i] = _draw(rngs, (STREAM_BLOCK, 1), "uniform")
+    for i in range(steps):  # drawing into slices gives the very numbers _draw stacks
+        for j, g in enumerate(rngs):
+            g.standard_normal(out=z[i, j * STREAM_BLOCK : (j + 1) * STREAM_BLOCK])
+        for j, g in enumerate(rngs):
+            g.random(out=wu[i, j * STREAM_BLOCK : (j + 1) * STREAM_BLOCK])
+        for j, g in enumerate(rngs):
+            g.random(out=vu[i, j * STREAM_BLOCK : (j + 1) * STREAM_BLOCK])
     return z, wu, vu
 
 
