@@ -40,8 +40,10 @@ def main() -> None:
             out[f"{backend}_{n}_s"] = s
             print(f"{backend:5s} {n:>8,} worlds: {s:7.2f} s  {n / s:>9,.0f} worlds/s", flush=True)
         print(f"      speed-up {out[f'numpy_{n}_s'] / out[f'jax_{n}_s']:.2f}x", flush=True)
-    print(f"20,000 worlds after warm-up: jax {out['jax_20000_s']:.3f} s, "
-          f"numpy {out['numpy_20000_s']:.3f} s; jax compile {out['jax_compile_s']:.2f} s")
+    print(
+        f"20,000 worlds after warm-up: jax {out['jax_20000_s']:.3f} s, "
+        f"numpy {out['numpy_20000_s']:.3f} s; jax compile {out['jax_compile_s']:.2f} s"
+    )
     print(json.dumps(out))
 
 

@@ -114,3 +114,10 @@ def test_shocks_are_the_numpy_engines_draws() -> None:
         assert np.array_equal(z[i], _draw(rngs, (1024, 3), "normal"))
         assert np.array_equal(wu[i], _draw(rngs, (1024, 1), "uniform"))
         assert np.array_equal(vu[i], _draw(rngs, (1024, 1), "uniform"))
+
+
+def test_cli_without_jax_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(jax_backend, "jax_available", lambda: False)
+    result = CliRunner().invoke(app, ["run", "default", "-n", "100", "--backend", "jax"])
+    assert result.exit_code == 2
+    assert "waystation[jax]" in result.output

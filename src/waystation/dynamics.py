@@ -464,8 +464,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
 def _labour_ratio(I_s: Array, p: Params) -> Array:
     """Total safety labour relative to the 2026 total, for breakthrough chances."""
     total: Array = actor_sum(I_s) / p["safety_ref"]
-    power: Array = xp_of(total).power(total, p["lam_s"])
-    return power
+    return xp_of(total).power(total, p["lam_s"])
 
 
 def track_waystations(
