@@ -95,3 +95,19 @@ def test_listings() -> None:
     rows = json.loads(result.stdout)
     assert {r["name"] for r in rows} >= {"hardness", "caution", "g_compute"}
     assert all(r["source"] for r in rows)
+
+
+def test_missing_extra_gets_a_clear_message(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['matplotlib'] = None; "
+        "sys.argv = ['waystation', 'plot', 'diagram', 'default', '-o', 'x.png', '-n', '10']; "
+        "from waystation.cli import main; main()"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 2
+    text = " ".join(out.stderr.split())
+    assert "needs matplotlib, from the [plot] extra" in text
+    assert "Traceback" not in out.stderr

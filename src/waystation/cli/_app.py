@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from waystation.io import ScenarioError
 
@@ -27,7 +28,7 @@ T = TypeVar("T")
 
 def fail(message: str, code: int = 2) -> None:
     """Print an error for people on stderr and exit with ``code``."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     raise typer.Exit(code)
 
 
@@ -38,7 +39,7 @@ def friendly_errors() -> Iterator[None]:
         yield
     except ScenarioError as e:
         for problem in e.problems:
-            err.print(f"[bold red]error:[/] {problem}", highlight=False, markup=True)
+            err.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False, markup=True)
         raise typer.Exit(2) from None
     except (ValueError, OSError) as e:
         fail(str(e))
@@ -80,6 +81,32 @@ def progress_bar(total: int, label: str, show: bool) -> Iterator[Callable[[int, 
         yield lambda done, _total: bar.update(task, completed=done)
 
 
+#: Optional dependencies and the extra that installs each.
+EXTRAS = {
+    "matplotlib": "plot",
+    "SALib": "analysis",
+    "fastapi": "web",
+    "uvicorn": "web",
+    "plotly": "web",
+    "starlette": "web",
+    "dask": "dask",
+    "distributed": "dask",
+    "jax": "jax",
+}
+
+
 def main() -> None:
     """Entry point of the ``waystation`` console script."""
-    app()
+    try:
+        app()
+    except ModuleNotFoundError as e:
+        top = (e.name or "").split(".")[0]
+        if top not in EXTRAS:
+            raise
+        extra = EXTRAS[top]
+        err.print(
+            f"[bold red]error:[/] this command needs {escape(top)}, from the "
+            f"{escape(f'[{extra}]')} extra: pip install {escape(repr(f'waystation[{extra}]'))}",
+            highlight=False,
+        )
+        raise SystemExit(2) from None
