@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from waystation.api import compile_scenario, run_model
@@ -84,7 +83,7 @@ def run(
         from waystation.jax_backend import MISSING_JAX, jax_available
 
         if not jax_available():
-            fail(escape(MISSING_JAX))
+            fail(MISSING_JAX)
     with friendly_errors():
         model = compile_scenario(
             scenario if not Path(scenario).is_file() else Path(scenario), strategy
