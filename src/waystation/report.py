@@ -388,18 +388,22 @@ def _html_table(tid: str, header: list[str], rows: list[list[str]]) -> str:
     return f'<table id="{tid}"{cls}><thead><tr>{head}</tr></thead><tbody>\n{body}</tbody></table>'
 
 
+#: The table each section shows, by section id (shared by HTML and Markdown).
+SECTION_TABLES: Mapping[str, str] = {
+    "outcomes": "outcome-table",
+    "waystations": "waystation-table",
+    "comparison": "comparison-table",
+    "levers": "lever-table",
+    "sensitivity": "sensitivity-table",
+    "parameters": "parameter-table",
+}
+
+
 def render_html(data: ReportData, svgs: Mapping[str, str] | None = None) -> str:
     """The whole report as one self-contained HTML page (inline CSS and SVG figures)."""
     svgs = figure_svgs(data) if svgs is None else svgs
     tables, notes = _tables(data), _notes(data)
-    sec_tables = {
-        "outcomes": "outcome-table",
-        "waystations": "waystation-table",
-        "comparison": "comparison-table",
-        "levers": "lever-table",
-        "sensitivity": "sensitivity-table",
-        "parameters": "parameter-table",
-    }
+    sec_tables = SECTION_TABLES
     links = "".join(f'<a href="#{k}">{_e(v)}</a>' for k, v in SECTIONS.items())
     parts = [f"<nav>{links}</nav>"]
     for sid, title in SECTIONS.items():
@@ -460,14 +464,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 def render_markdown(data: ReportData, figure_files: Mapping[str, str]) -> str:
     """The report as Markdown, linking figures by section id to SVG files beside it."""
     tables, notes = _tables(data), _notes(data)
-    sec_tables = {
-        "outcomes": "outcome-table",
-        "waystations": "waystation-table",
-        "comparison": "comparison-table",
-        "levers": "lever-table",
-        "sensitivity": "sensitivity-table",
-        "parameters": "parameter-table",
-    }
+    sec_tables = SECTION_TABLES
     out = [f"# waystation report: {data.scenario.name}"]
     for sid, title in SECTIONS.items():
         out.append(f'<a id="{sid}"></a>\n\n## {title}')
