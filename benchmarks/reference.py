@@ -137,8 +137,10 @@ def simulate_world(x: World, z0: Sequence[float], shocks, t0: float, dt: float, 
     t = t0
     decay = math.exp(-dt / x.g("eval_memory"))
     for i in range(steps):
+        if done:  # a won world stops (its state no longer changes)
+            break
         eval_z, warn_u, verify_u = shocks[i]
-        h_dt = 0.0 if done else dt
+        h_dt = dt
         S_eff = [S[a] + O for a in range(A)]
         hs, hc, ai, ai_s, em, prog, tr = labour(x, t, C, S_eff, em_time, A)
         noise = [noise[a] * decay + math.sqrt(1.0 - decay * decay) * eval_z[a] for a in range(A)]
@@ -195,8 +197,7 @@ def simulate_world(x: World, z0: Sequence[float], shocks, t0: float, dt: float, 
         wbe += (background + invested) * h_dt
         if math.isinf(em_time) and wbe >= x.g("wbe_cost"):
             em_time = t + x.g("wbe_lag")
-        win = not done and any(x.g("C_si") <= C[a] <= S_eff[a] for a in range(A))
-        was_done = done
+        win = any(x.g("C_si") <= C[a] <= S_eff[a] for a in range(A))
         if win:
             p_victory += survival
             done = True
@@ -212,7 +213,7 @@ def simulate_world(x: World, z0: Sequence[float], shocks, t0: float, dt: float, 
             verified,
         )  # fmt: skip
         for k in range(K):
-            if events[k] and math.isnan(reached[k]) and not was_done:
+            if events[k] and math.isnan(reached[k]):
                 reached[k] = t
     return p_victory, (0.0 if done else survival), 1.0 - survival
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from waystation import _kernels, dynamics
+from waystation import _kernels, dynamics, simulate
 from waystation.api import compile_scenario, run_model
 from waystation.engines import executor_for
 from waystation.model import Model, assemble, draw_inputs
 from waystation.results import Results
 from waystation.simulate import initial_state
-from waystation.state import Shocks
+from waystation.state import Shocks, State
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from reference import run_reference
@@ -75,6 +75,48 @@ def test_growing_a_run_keeps_earlier_worlds(model: Model) -> None:
     assert small.records is not None and large.records is not None
     for k, v in small.records.items():
         np.testing.assert_array_equal(v, large.records[k][:5000], err_msg=k)
+
+
+def test_dropping_finished_worlds_changes_nothing(
+    model: Model, baseline: Results, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Compaction is exact: the same bits as stepping every world to the horizon."""
+    shrinks: list[int] = []
+    compact = simulate._Active.maybe_compact
+
+    def spy(self: simulate._Active) -> None:
+        before = self.state.C.shape[0]
+        compact(self)
+        if self.state.C.shape[0] < before:
+            shrinks.append(self.state.C.shape[0])
+
+    monkeypatch.setattr(simulate._Active, "maybe_compact", spy)
+    compacted = run_model(model, WORLDS, 7, block_size=4096)
+    assert len(shrinks) >= 3 and min(shrinks) < 2048  # it did drop most worlds
+    monkeypatch.setattr(simulate, "COMPACT_AT", -1.0)  # never compact
+    shrinks.clear()
+    assert_identical(compacted, run_model(model, WORLDS, 7, block_size=4096))
+    assert shrinks == []
+    assert_identical(baseline, compacted)
+
+
+def test_a_won_world_is_frozen(model: Model) -> None:
+    W, A = 64, len(model.actors)
+    rng = np.random.default_rng(3)
+    p, lv = assemble(model, draw_inputs(model, W, rng))
+    s = initial_state(p, lv, np.asfortranarray(rng.standard_normal((W, A))), model.start)
+    done = np.arange(W)[:, None] % 2 == 0
+    s = s._replace(done=done)
+    shock = Shocks(
+        np.asfortranarray(rng.standard_normal((W, A))), rng.random((W, 1)), np.zeros((W, 1))
+    )  # fmt: skip  (verify_u = 0: breakthroughs everywhere)
+    new = dynamics.step(s, p, lv, shock, model.dt)
+    assert new.t == s.t + model.dt
+    moved = 0
+    for name, old_x, new_x in zip(State._fields[1:], s[1:], new[1:], strict=True):
+        np.testing.assert_array_equal(old_x[0::2], new_x[0::2], err_msg=name)
+        moved += not np.array_equal(old_x[1::2], new_x[1::2], equal_nan=True)
+    assert moved >= 10  # running worlds did move
 
 
 def test_executor_for_rejects_bad_arguments() -> None:

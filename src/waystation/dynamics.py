@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 
 from waystation._kernels import elementwise, xp_of
-from waystation.state import WAYSTATIONS, Array, Shocks, State
+from waystation.state import WAYSTATIONS, Array, Shocks, State, map_arrays
 
 Params = Mapping[str, Array]
 Levers = Mapping[str, Array]
@@ -391,7 +391,12 @@ def labour(state: State, S_eff: Array, p: Params, lv: Levers) -> tuple[Labour, A
 
 
 def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> State:
-    """Advance every world by ``dt`` years; worlds that reached victory stay frozen."""
+    """Advance every world by ``dt`` years; worlds that reached victory stay frozen.
+
+    A world stops at victory (MODEL.md section 5): from the next step on it
+    keeps its state exactly (:func:`freeze`), so an engine may drop finished
+    worlds from the arrays it steps without changing a single number.
+    """
     xp = xp_of(state.C, state.survival)
     live = (~state.done).astype(np.float64)
     h_dt = dt * live
@@ -458,7 +463,15 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         victory_year=xp.where(win, t, state.victory_year),
         warnings=state.warnings + warned,
     )
-    return track_waystations(new, state.done, lv, verified, h_dt, p)
+    return freeze(state, track_waystations(new, state.done, lv, verified, h_dt, p))
+
+
+def freeze(old: State, new: State) -> State:
+    """``new``, except that worlds already done in ``old`` keep their old state (``t`` moves)."""
+    xp = xp_of(old.C, new.C)
+    if xp is np and not old.done.any():  # nothing to keep (exact shortcut)
+        return new
+    return map_arrays(lambda o, n: xp.where(old.done, o, n), old, new)
 
 
 def _labour_ratio(I_s: Array, p: Params) -> Array:

@@ -28,7 +28,7 @@ import numpy as np
 
 from waystation.dynamics import capability_rate, labour, safety_inputs, safety_rates, step, trust
 from waystation.model import Model, assemble, draw_inputs, input_bounds
-from waystation.state import WAYSTATIONS, Array, Shocks, State
+from waystation.state import WAYSTATIONS, Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
 
 #: Worlds per random stream; compute blocks are multiples of it.
@@ -202,21 +202,101 @@ def _run_steps(
     hist: Array,
     survival_t: Array,
 ) -> State:
-    """Step the block to the horizon with numpy, filling survival sums and histograms."""
+    """Step the block to the horizon with numpy, filling survival sums and histograms.
+
+    Finished worlds are frozen (:func:`waystation.dynamics.freeze`), so once
+    enough of them have accumulated they are dropped from the arrays being
+    stepped (:class:`_Active`); every world still draws its shocks, so streams
+    and results are exactly those of stepping every world to the horizon.
+    """
     A = len(model.actors)
     record = {int(k): r for r, k in enumerate(model.record_steps)}
+    act = _Active(p, base, s, n_valid)
     for i in range(1, model.steps + 1):
-        lv = apply_strategy(model.strategy, base, s, p, model.actors)
-        shocks = Shocks(
-            eval_z=_draw(rngs, (STREAM_BLOCK, A), "normal"),
-            warn_u=_draw(rngs, (STREAM_BLOCK, 1), "uniform"),
-            verify_u=_draw(rngs, (STREAM_BLOCK, 1), "uniform"),
+        lv = apply_strategy(model.strategy, act.base, act.state, act.p, model.actors)
+        shocks = act.rows_of(
+            Shocks(
+                eval_z=_draw(rngs, (STREAM_BLOCK, A), "normal"),
+                warn_u=_draw(rngs, (STREAM_BLOCK, 1), "uniform"),
+                verify_u=_draw(rngs, (STREAM_BLOCK, 1), "uniform"),
+            )
         )
-        s = step(s, p, lv, shocks, model.dt)
-        survival_t[i] = fixed(s.survival[:n_valid]).sum()
+        act.state = step(act.state, act.p, lv, shocks, model.dt)
+        survival_t[i] = act.survival_sum()
         if i in record:
-            _histogram(s, hist, record[i], n_valid, p["C_max"])
-    return s
+            _histogram(act.merged(), hist, record[i], n_valid, p["C_max"])
+        act.maybe_compact()
+    return act.merged()
+
+
+#: Drop finished worlds once at most this share of the stepped worlds is still running.
+COMPACT_AT = 0.8
+#: ... and only if at least this many worlds would be dropped (gathers cost a little).
+COMPACT_MIN = 512
+
+
+class _Active:
+    """The worlds of a block that are still being stepped, and the frozen rest.
+
+    ``state``, ``p`` and ``base`` hold the active rows only; ``rows`` maps them
+    to rows of the block (``None`` while every row is active). Dropped worlds
+    are finished, and their state is kept in ``full`` exactly as it was.
+    """
+
+    def __init__(self, p: Mapping[str, Array], base: Mapping[str, Array], s: State, n_valid: int):
+        self.full_p, self.full_base, self.full, self.n_valid = p, base, s, n_valid
+        self.p, self.base, self.state = p, base, s
+        self.rows: Array | None = None
+        self.W = s.C.shape[0]
+        self.retired = 0  # exact fixed-point survival sum of dropped valid worlds
+
+    def _take(self, x: Array) -> Array:
+        """Rows ``self.rows`` of a per-world array (column-major kept); constants as they are."""
+        if self.rows is None or np.ndim(x) != 2 or x.shape[0] != self.W:
+            return x
+        return np.asfortranarray(x[self.rows])
+
+    def rows_of(self, shocks: Shocks) -> Shocks:
+        """The active rows of a block's shocks."""
+        return shocks if self.rows is None else Shocks(*(self._take(x) for x in shocks))
+
+    def survival_sum(self) -> int:
+        """Exact fixed-point sum of survival over the block's valid worlds."""
+        surv = self.state.survival
+        if self.rows is None:
+            return int(fixed(surv[: self.n_valid]).sum())
+        return self.retired + int(fixed(surv[self.rows < self.n_valid]).sum())
+
+    def merged(self) -> State:
+        """The whole block's state: active rows written over the frozen ones."""
+        rows = self.rows
+        if rows is None:
+            return self.state
+
+        def put(whole: Array, part: Array) -> Array:
+            out = whole.copy(order="K")
+            out[rows] = part
+            return out
+
+        return map_arrays(put, self.full, self.state)
+
+    def maybe_compact(self) -> None:
+        """Drop finished worlds when enough have accumulated."""
+        running = ~self.state.done[:, 0]
+        n_run = int(running.sum())
+        active = running.shape[0]
+        if n_run > COMPACT_AT * active or active - n_run < COMPACT_MIN:
+            return
+        self.full = self.merged()
+        self.rows = np.flatnonzero(running) if self.rows is None else self.rows[running]
+        valid_running = np.zeros(self.W, dtype=bool)
+        valid_running[self.rows] = True
+        valid_running[self.n_valid :] = False
+        surv = self.full.survival[: self.n_valid, 0]
+        self.retired = int(fixed(surv[~valid_running[: self.n_valid]]).sum())
+        self.state = map_arrays(self._take, self.full)
+        self.p = {k: self._take(v) for k, v in self.full_p.items()}
+        self.base = {k: self._take(v) for k, v in self.full_base.items()}
 
 
 def _fix_inputs(x: Mapping[str, Array], fixed: Mapping[str, Array]) -> dict[str, Array]:

@@ -8,6 +8,7 @@ magnitude (OOM) of effective compute above the 2026 frontier.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -55,6 +56,12 @@ class State(NamedTuple):
     sweet_years: Array  #: (W, 1) years some actor spent in the sweet spot
     reached: Array  #: (W, K) year each waystation was first reached (nan if not)
     reach_survival: Array  #: (W, K) survival when it was reached (0 if not)
+
+
+def map_arrays(fn: Callable[..., Any], *states: State) -> State:
+    """Apply ``fn`` field by field to the arrays of ``states``; the time ``t`` is the last one's."""
+    arrays: dict[str, Any] = {k: fn(*(getattr(s, k) for s in states)) for k in State._fields[1:]}
+    return State(t=states[-1].t, **arrays)
 
 
 class Shocks(NamedTuple):
