@@ -148,6 +148,21 @@ def test_numba_kernels_agree_with_numpy(kernel: _kernels._Elementwise) -> None:
     np.testing.assert_allclose(fast, plain, rtol=1e-12, atol=1e-300)
 
 
+def test_powers_as_exp_log_match_pow() -> None:
+    """Kernels compute powers as exp(lam * log x): within a few ulp of pow, exact at 0."""
+    rng = np.random.default_rng(8)
+    share, labour = rng.uniform(0.0, 1.0, 200), rng.lognormal(0.0, 3.0, 200)
+    ref, lam = rng.uniform(0.5, 2.0, 200), rng.uniform(0.0, 2.0, 200)
+    got = dynamics._returns(1.0, share, labour, ref, lam)
+    np.testing.assert_allclose(got, np.power(share * labour / ref, lam), rtol=1e-13)
+    zero = np.zeros(3)
+    lams = np.array([0.0, 1e-6, 0.6])
+    np.testing.assert_array_equal(dynamics._returns(2.0, zero, 1.0, 1.0, lams), [2.0, 0.0, 0.0])
+    rate = dynamics._capability_rate(0.0, zero, zero, 0.0, 0.0, 1.0, 0.0, 0.2, 0.0, 1.0, 1.0,
+                                     lams, 9.0)  # fmt: skip
+    np.testing.assert_array_equal(rate, [1.0, 0.0, 0.0])  # zero labour: 0 ** lam_c
+
+
 def test_reference_implementation_agrees_per_world(model: Model) -> None:
     W, A = 20, len(model.actors)
     rng = np.random.default_rng(2024)

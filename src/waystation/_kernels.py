@@ -2,9 +2,9 @@
 
 The transcendental-heavy expressions of :mod:`waystation.dynamics` are
 written once, as plain functions of scalars-or-arrays that use only
-arithmetic, ``np.exp``, ``np.minimum``/``np.maximum`` and ``np.power``. Decorated
+arithmetic, ``np.exp``, ``np.log`` and ``np.minimum``/``np.maximum``. Decorated
 with :func:`elementwise`, they become numba ufuncs (one pass over memory, no
-temporaries, the same libm ``exp``/``pow`` as numpy, no fast-math) when
+temporaries, the same libm ``exp``/``log`` as numpy, no fast-math) when
 numba is importable, and stay the plain numpy expression otherwise. Both
 paths evaluate the same operations in the same order, so they agree to the
 last bit on this platform (a test checks agreement within 1e-12).
@@ -14,8 +14,9 @@ Array namespaces: :func:`xp_of` returns the array module of its arguments
 step functions run unchanged under the optional JAX backend. Called with JAX
 arrays, a kernel evaluates the very same code object with ``np`` bound to
 that namespace (:meth:`_Elementwise.on`): one expression, three runtimes.
-Powers are written ``np.power(a, b)`` (the same ufunc as ``a ** b`` for
-numpy arrays) so that the JAX namespace can supply a faster power.
+Inside kernels, powers are ``exp(b * log(a))`` (libm ``pow`` costs three
+``exp``); elsewhere they are written ``xp.power(a, b)`` so that the JAX
+namespace can supply the same faster form.
 
 Set the environment variable ``WAYSTATION_NUMBA=0`` to force the numpy path.
 Kernels compile lazily, on first call (cached on disk by numba), so importing
@@ -130,7 +131,8 @@ class _Elementwise:
         xp = xp_of(*args)
         if xp is not np:
             return self.on(xp)(*args)
-        return self.compiled()(*args)
+        with np.errstate(divide="ignore"):  # log(0) = -inf is expected (powers of zero)
+            return self.compiled()(*args)
 
 
 def elementwise(fn: Kernel) -> _Elementwise:

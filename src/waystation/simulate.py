@@ -26,7 +26,16 @@ from typing import Literal
 
 import numpy as np
 
-from waystation.dynamics import capability_rate, labour, safety_inputs, safety_rates, step, trust
+from waystation.dynamics import (
+    capability_rate,
+    labour,
+    race_relief,
+    rival_max,
+    safety_inputs,
+    safety_rates,
+    step,
+    trust,
+)
 from waystation.model import Model, assemble, draw_inputs, input_bounds
 from waystation.state import WAYSTATIONS, Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
@@ -91,6 +100,7 @@ def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0
         margin_est=S - C,
         trust=trust(S, C, p),
         pause=np.zeros((W, A), order="F"),
+        relief=race_relief(C, rival_max(C), p),
         dC_rate=np.zeros((W, A), order="F"),
         dS_rate=np.zeros((W, A), order="F"),
         wbe_progress=zeros1,
@@ -274,11 +284,11 @@ class _Active:
             return self.state
 
         def put(whole: Array, part: Array) -> Array:
-            out = whole.copy(order="K")
-            out[rows] = part
-            return out
+            whole[rows] = part  # ``full`` holds this object's own copies
+            return whole
 
-        return map_arrays(put, self.full, self.state)
+        self.full = map_arrays(put, self.full, self.state)
+        return self.full
 
     def maybe_compact(self) -> None:
         """Drop finished worlds when enough have accumulated."""
@@ -288,6 +298,8 @@ class _Active:
         if n_run > COMPACT_AT * active or active - n_run < COMPACT_MIN:
             return
         self.full = self.merged()
+        if self.rows is None:  # own copies, written in place by later merges
+            self.full = map_arrays(lambda x: np.array(x, order="K"), self.full)
         self.rows = np.flatnonzero(running) if self.rows is None else self.rows[running]
         valid_running = np.zeros(self.W, dtype=bool)
         valid_running[self.rows] = True

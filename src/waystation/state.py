@@ -43,6 +43,7 @@ class State(NamedTuple):
     margin_est: Array  #: (W, A) last estimated margin S_eff - C, OOM
     trust: Array  #: (W, A) last trust in AI safety labour, 0..1
     pause: Array  #: (W, A) last pause fraction, 0..1
+    relief: Array  #: (W, A) race pressure on voluntary restraint at the current capabilities
     dC_rate: Array  #: (W, A) last capability growth, OOM/yr
     dS_rate: Array  #: (W, A) last safety-range growth, OOM/yr
     wbe_progress: Array  #: (W, 1) cumulative emulation research, FTE-years
