@@ -119,6 +119,28 @@ def test_a_won_world_is_frozen(model: Model) -> None:
     assert moved >= 10  # running worlds did move
 
 
+def test_only_the_listed_fields_move_in_a_won_world(
+    model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without freezing, a done world's step changes no field outside EVOLVING_WHEN_DONE."""
+    monkeypatch.setattr(dynamics, "freeze", lambda old, new: new)
+    W, A = 256, len(model.actors)
+    rng = np.random.default_rng(4)
+    p, lv = assemble(model, draw_inputs(model, W, rng))
+    s = initial_state(p, lv, np.asfortranarray(rng.standard_normal((W, A))), model.start)
+    for _ in range(60):  # about half the worlds win on the way
+        shock = Shocks(np.asfortranarray(rng.standard_normal((W, A))), rng.random((W, 1)),
+                       rng.random((W, 1)))  # fmt: skip
+        new = dynamics.step(s, p, lv, shock, model.dt)
+        done = s.done[:, 0]
+        for name in State._fields[1:]:
+            if name not in dynamics.EVOLVING_WHEN_DONE:
+                old_x, new_x = getattr(s, name)[done], getattr(new, name)[done]
+                np.testing.assert_array_equal(old_x, new_x, err_msg=name)
+        s = new
+    assert 0.2 < s.done.mean() < 1.0
+
+
 def test_executor_for_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="unknown engine"), executor_for("spark"):
         pass

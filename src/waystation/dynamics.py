@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from waystation._kernels import elementwise, xp_of
-from waystation.state import WAYSTATIONS, Array, Shocks, State, map_arrays
+from waystation.state import WAYSTATIONS, Array, Shocks, State
 
 Params = Mapping[str, Array]
 Levers = Mapping[str, Array]
@@ -481,16 +481,28 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     return freeze(state, track_waystations(new, state.done, lv, verified, h_dt, p))
 
 
+#: Fields a step still changes in a world that is already done. Every other
+#: field stays put by construction: its increments are multiplied by
+#: ``h_dt = 0`` and no event can fire (tested).
+EVOLVING_WHEN_DONE = ("B", "will", "noise", "margin_est", "trust", "pause", "relief",
+                      "dC_rate", "dS_rate", "pause_run")  # fmt: skip
+
+
 def freeze(old: State, new: State) -> State:
     """``new``, except that worlds already done in ``old`` keep their old state (``t`` moves).
 
-    With numpy, the done rows are copied back into the arrays ``step`` has
-    just created (few rows: the engine drops finished worlds); under JAX it
-    is a ``where`` per field.
+    With numpy, the done rows of every field are copied back into the arrays
+    ``step`` has just created (few rows: the engine drops finished worlds).
+    Under JAX it is a ``where`` per field of :data:`EVOLVING_WHEN_DONE` except
+    the growth rates: they only feed the next step's forecast, whose results
+    a done world discards, and selecting them (or ``O``) made XLA evaluate
+    their powers twice (60% slower).
     """
     xp = xp_of(old.C, new.C)
     if xp is not np:
-        return map_arrays(lambda o, n: xp.where(old.done, o, n), old, new)
+        fields = set(EVOLVING_WHEN_DONE) - {"dC_rate", "dS_rate"}
+        return new._replace(**{k: xp.where(old.done, getattr(old, k), getattr(new, k))
+                               for k in fields})  # fmt: skip
     rows = np.flatnonzero(old.done[:, 0])
     if rows.size:
         for o, n in zip(old[1:], new[1:], strict=True):
