@@ -53,6 +53,17 @@ def test_compare_json_and_table(scenario: str) -> None:
     assert code == 0 and "race" in out and "victory" in out
 
 
+@pytest.mark.parametrize("engine", ["threads", "dask"])
+def test_analyses_run_on_every_engine(scenario: str, engine: str) -> None:
+    """--engine and --workers reach the analysis: the same numbers as in this process."""
+    if engine == "dask":
+        pytest.importorskip("dask.distributed")
+    args = ("compare", scenario, "-s", "race", "-s", "cautious-lab", "-n", "2500")
+    local = run_json(*args)
+    other = run_json(*args, "--engine", engine, "--workers", "2")
+    assert other == local
+
+
 def test_competence_json(scenario: str) -> None:
     data = run_json("competence", scenario, "--grid", "0.3,1,3,10", "-n", "200")
     assert data["grid"] == [0.3, 1.0, 3.0, 10.0]
@@ -106,6 +117,12 @@ def test_optimise_json_and_table(scenario: str) -> None:
         (("voi", "default", "-s", "race"), "two strategies"),
         (("sensitivity", "default", "--base-samples", "100"), "power of 2"),
         (("optimise", "default", "--lever", "charm"), "unknown levers"),
+        (("compare", "default", "-s", "race", "--engine", "spark"), "--engine must be one of"),
+        (("levers", "default", "--address", "tcp://x:1"), "--address needs --engine dask"),
+        (
+            ("run", "default", "-n", "10", "--engine", "threads", "--address", "tcp://x:1"),
+            "--address needs --engine dask",
+        ),
     ],
 )
 def test_errors_exit_2_with_a_message(args: tuple[str, ...], message: str) -> None:

@@ -69,6 +69,16 @@ def test_dask_local_cluster_is_identical(model: Model, baseline: Results) -> Non
     assert seen[-1] == WORLDS and len(seen) == 3
 
 
+def test_thread_pool_is_identical(model: Model, baseline: Results) -> None:
+    seen: list[int] = []
+    with executor_for("threads", 2) as (executor, workers):
+        assert workers == 2
+        res = run_model(model, WORLDS, 7, block_size=4096, workers=workers, executor=executor,
+                        progress=lambda done, total: seen.append(done))  # fmt: skip
+    assert_identical(baseline, res)
+    assert sorted(seen) == seen and seen[-1] == WORLDS
+
+
 def test_growing_a_run_keeps_earlier_worlds(model: Model) -> None:
     small = run_model(model, 5000, 11, block_size=8192)
     large = run_model(model, 13000, 11, block_size=4096)
@@ -145,6 +155,8 @@ def test_executor_for_rejects_bad_arguments() -> None:
     with pytest.raises(ValueError, match="unknown engine"), executor_for("spark"):
         pass
     with pytest.raises(ValueError, match="--address needs"), executor_for("local", 1, "tcp://x:1"):
+        pass
+    with pytest.raises(ValueError, match="--address needs"), executor_for("threads", 2, "tcp://x"):
         pass
 
 

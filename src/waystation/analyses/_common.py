@@ -129,8 +129,16 @@ def check_worlds(worlds: int) -> int:
 
 
 @contextmanager
-def worker_pool(workers: int) -> Iterator[Executor | None]:
-    """One process pool shared by every run of an analysis (None: run in this process)."""
+def worker_pool(workers: int, executor: Executor | None = None) -> Iterator[Executor | None]:
+    """The executor shared by every run of an analysis.
+
+    A given ``executor`` (e.g. a Dask client's, see :func:`waystation.engines.executor_for`)
+    is used as it is; otherwise one process pool of ``workers`` processes, or
+    None (this process) for one worker.
+    """
+    if executor is not None:
+        yield executor
+        return
     if workers <= 1:
         yield None
         return
@@ -153,6 +161,7 @@ class Runner:
     total: int
     executor: Executor | None = None
     progress: Progress | None = None
+    workers: int = 1  #: blocks kept in flight per worker scale with this
     done: int = 0
 
     def run(
@@ -172,6 +181,7 @@ class Runner:
             model,
             worlds,
             self.seed if seed is None else seed,
+            workers=self.workers,
             executor=self.executor,
             progress=report,
             fixed_inputs=fixed,

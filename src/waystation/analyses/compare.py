@@ -9,6 +9,7 @@ independent runs when the strategies' outcomes are correlated across worlds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -111,6 +112,7 @@ def compare(
     seed: int = 0,
     *,
     workers: int = 1,
+    executor: Executor | None = None,
     progress: Progress | None = None,
 ) -> Comparison:
     """Run a scenario under each strategy on the same worlds and compare them with the first.
@@ -125,8 +127,8 @@ def compare(
     _, models = paired_models(scenario, list(strategies))
     names = _unique([m.strategy.name for m in models])
     results: dict[str, Results] = {}
-    with worker_pool(workers) as pool:
-        runner = Runner(seed, worlds * len(models), pool, progress)
+    with worker_pool(workers, executor) as pool:
+        runner = Runner(seed, worlds * len(models), pool, progress, workers)
         for name, model in zip(names, models, strict=True):
             results[name] = runner.run(model, worlds)
         runner.finish()

@@ -10,6 +10,7 @@ fixed at each grid value while every other input and shock keeps its draw
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -133,6 +134,7 @@ def competence(
     seed: int = 0,
     *,
     workers: int = 1,
+    executor: Executor | None = None,
     progress: Progress | None = None,
 ) -> CompetenceProfile:
     """P(victory), P(costly non-failure), P(failure) and P(non-failure) against hardness.
@@ -146,8 +148,8 @@ def competence(
     _, (model,) = paired_models(scenario, [strategy])
     keys = ("p_victory", "p_costly_non_failure", "p_failure")
     per: dict[str, list[Array]] = {k: [] for k in keys}
-    with worker_pool(workers) as pool:
-        runner = Runner(seed, worlds * len(g), pool, progress)
+    with worker_pool(workers, executor) as pool:
+        runner = Runner(seed, worlds * len(g), pool, progress, workers)
         for h in g:
             res = runner.run(model.with_overrides({"hardness": float(h)}), worlds)
             assert res.records is not None

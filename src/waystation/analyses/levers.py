@@ -12,6 +12,7 @@ by the rules, so their marginal value under that strategy is (near) zero.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -152,6 +153,7 @@ def lever_values(
     utility: Mapping[str, float] | None = None,
     levers: Sequence[str] | None = None,
     workers: int = 1,
+    executor: Executor | None = None,
     progress: Progress | None = None,
 ) -> LeverTable:
     """Rank the levers by d(objective)/d(lever) per unit cost, on common random numbers.
@@ -171,8 +173,8 @@ def lever_values(
     _, (model,) = paired_models(scenario, [strategy])
     cache: dict[float, Array] = {}
     rows = []
-    with worker_pool(workers) as pool:
-        runner = Runner(seed, worlds * (2 * len(chosen) + 1), pool, progress)
+    with worker_pool(workers, executor) as pool:
+        runner = Runner(seed, worlds * (2 * len(chosen) + 1), pool, progress, workers)
 
         def f(lever: Lever, delta: float) -> Array:
             if delta == 0.0 and 0.0 in cache:

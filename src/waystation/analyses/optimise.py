@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -150,6 +151,7 @@ def optimise(
     utility: Mapping[str, float] | None = None,
     max_evaluations: int | None = None,
     workers: int = 1,
+    executor: Executor | None = None,
     progress: Progress | None = None,
 ) -> Optimum:
     """Maximise the objective over lever shifts costing at most ``budget`` budget units.
@@ -168,8 +170,8 @@ def optimise(
         raise ValueError(f"max_evaluations must be at least 1, got {cap!r}")
     _, (model,) = paired_models(scenario, [None])
     space = _Space.of(model, chosen)
-    with worker_pool(workers) as pool:
-        runner = Runner(seed, worlds * (cap + 2), pool, progress)
+    with worker_pool(workers, executor) as pool:
+        runner = Runner(seed, worlds * (cap + 2), pool, progress, workers)
         search = _Search(space, runner, worlds, lambda r: per_world(r, objective, weights), cap)
         best = search.solve(float(budget))
         holdout = seed + 1

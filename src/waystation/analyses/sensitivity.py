@@ -19,6 +19,7 @@ units per unit of that quantile range.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +133,7 @@ def sensitivity(
     *,
     utility: Mapping[str, float] | None = None,
     workers: int = 1,
+    executor: Executor | None = None,
     progress: Progress | None = None,
 ) -> Sensitivity:
     """Sobol indices (``method="sobol"``) or Morris screening (``"morris"``) of the objective.
@@ -159,8 +161,8 @@ def sensitivity(
         "seed": seed,
         "names": chosen,
     }
-    with worker_pool(workers) as pool:
-        runner = Runner(seed, n * (len(chosen) + 2), pool, progress)
+    with worker_pool(workers, executor) as pool:
+        runner = Runner(seed, n * (len(chosen) + 2), pool, progress, workers)
         analyse = _sobol if method == "sobol" else _morris
         out = analyse(model, chosen, problem, n, runner, lambda r: per_world(r, objective, weights))
         runner.finish()

@@ -19,6 +19,7 @@ standard errors, clipped at zero since information is never worth less.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +124,7 @@ def voi(
     *,
     utility: Mapping[str, float] | None = None,
     workers: int = 1,
+    executor: Executor | None = None,
     progress: Progress | None = None,
 ) -> ValueOfInformation:
     """Expected value of perfect (EVPI) and partial (EVPPI) information for a strategy choice.
@@ -142,8 +144,8 @@ def voi(
         raise ValueError(f"unknown inputs: {', '.join(unknown)}")
     names = _unique([m.strategy.name for m in models])
     rows, records = [], None
-    with worker_pool(workers) as pool:
-        runner = Runner(seed, worlds * len(models), pool, progress)
+    with worker_pool(workers, executor) as pool:
+        runner = Runner(seed, worlds * len(models), pool, progress, workers)
         for model in models:
             res = runner.run(model, worlds)
             rows.append(per_world(res, objective, weights))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -42,6 +43,51 @@ def friendly_errors() -> Iterator[None]:
             err.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False, markup=True)
         raise typer.Exit(2) from None
     except (ValueError, OSError) as e:
+        fail(str(e))
+
+
+Workers_ = Annotated[
+    int,
+    typer.Option(
+        "--workers", "-w", min=1, max=256, help="Worker processes (threads with --engine threads)."
+    ),
+]
+Engine_ = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where blocks run: 'local' (this process or --workers processes), 'threads' "
+        "(--workers threads in this process: no start-up cost) or 'dask' (a Dask cluster: "
+        "--address, or a local one with --workers processes).",
+    ),
+]
+Address_ = Annotated[
+    str | None,
+    typer.Option("--address", help="Dask scheduler to connect to, e.g. tcp://10.0.0.5:8786."),
+]
+
+
+@contextmanager
+def engine_executor(
+    name: str, workers: int, address: str | None
+) -> Iterator[tuple[Executor | None, int]]:
+    """The ``(executor, workers)`` of ``--engine``/``--workers``/``--address``, or a clear error.
+
+    A missing ``dask`` extra, an unknown engine or ``--address`` without
+    ``--engine dask`` exit with code 2 and one line.
+    """
+    from waystation.engines import ENGINES, MISSING_DASK, executor_for
+
+    if name not in ENGINES:
+        fail(f"--engine must be one of {', '.join(ENGINES)}, got {name!r}")
+    if address is not None and name != "dask":
+        fail("--address needs --engine dask")
+    try:
+        with executor_for(name, workers, address) as pair:
+            yield pair
+    except RuntimeError as e:
+        if str(e) != MISSING_DASK:
+            raise
         fail(str(e))
 
 

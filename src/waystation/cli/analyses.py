@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -31,12 +32,21 @@ from waystation.analyses import (
     sensitivity,
     voi,
 )
-from waystation.cli._app import app, friendly_errors, out, print_json, progress_bar
+from waystation.cli._app import (
+    Address_,
+    Engine_,
+    Workers_,
+    app,
+    engine_executor,
+    friendly_errors,
+    out,
+    print_json,
+    progress_bar,
+)
 from waystation.results import OUTCOMES
 
 Scenario_ = Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")]
 Seed = Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")]
-Workers = Annotated[int, typer.Option("--workers", "-w", min=1, max=256, help="Worker processes.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 Strategy_ = Annotated[
     str | None,
@@ -90,6 +100,15 @@ def _progress(label: str, json: bool) -> Iterator[Callable[[int, int], None]]:
         yield lambda done, total: bar(int(100 * done / max(1, total)), 100)
 
 
+@contextmanager
+def _runner(
+    label: str, json: bool, engine: str, workers: int, address: str | None
+) -> Iterator[tuple[Callable[[int, int], None], Executor | None, int]]:
+    """Progress callback, executor and worker count of one analysis command."""
+    with engine_executor(engine, workers, address) as (executor, n), _progress(label, json) as bar:
+        yield bar, executor, n
+
+
 def _ci(x: Interval, digits: int = 4) -> str:
     return f"{x.estimate:+.{digits}f} [{x.low:+.{digits}f}, {x.high:+.{digits}f}]"
 
@@ -100,16 +119,24 @@ def compare_cmd(
     strategy: Strategies = None,
     worlds: WorldsOpt = 20_000,
     seed: Seed = 0,
-    workers: Workers = 1,
+    workers: Workers_ = 1,
+    engine: Engine_ = "local",
+    address: Address_ = None,
     json: Json = False,
 ) -> None:
     """Compare strategies on the same worlds: probabilities and paired differences."""
     with friendly_errors():
         if not strategy:
             raise ValueError("give at least one strategy: -s race -s cautious-lab")
-        with _progress("compare", json) as bar:
+        with _runner("compare", json, engine, workers, address) as (bar, executor, n):
             res = compare(
-                _scenario(scenario), strategy, worlds, seed, workers=workers, progress=bar
+                _scenario(scenario),
+                strategy,
+                worlds,
+                seed,
+                workers=n,
+                executor=executor,
+                progress=bar,
             )
     if json:
         print_json(res.to_dict())
@@ -145,7 +172,9 @@ def competence_cmd(
     ] = None,
     worlds: WorldsOpt = 5_000,
     seed: Seed = 0,
-    workers: Workers = 1,
+    workers: Workers_ = 1,
+    engine: Engine_ = "local",
+    address: Address_ = None,
     json: Json = False,
 ) -> None:
     """Outcome probabilities against problem hardness, and where P(non-failure) falls to 50%."""
@@ -158,9 +187,16 @@ def competence_cmd(
                 raise ValueError(
                     f"--grid: expected numbers separated by commas, got {grid!r}"
                 ) from None
-        with _progress("competence", json) as bar:
+        with _runner("competence", json, engine, workers, address) as (bar, executor, n):
             res = competence(
-                _scenario(scenario), strategy, values, worlds, seed, workers=workers, progress=bar
+                _scenario(scenario),
+                strategy,
+                values,
+                worlds,
+                seed,
+                workers=n,
+                executor=executor,
+                progress=bar,
             )
     if json:
         print_json(res.to_dict())
@@ -204,11 +240,16 @@ def levers_cmd(
     step: Annotated[float, typer.Option("--step", help="Difference step, share of range.")] = 0.05,
     worlds: WorldsOpt = 10_000,
     seed: Seed = 0,
-    workers: Workers = 1,
+    workers: Workers_ = 1,
+    engine: Engine_ = "local",
+    address: Address_ = None,
     json: Json = False,
 ) -> None:
     """Rank levers by marginal value per unit cost (central differences on common worlds)."""
-    with friendly_errors(), _progress("levers", json) as bar:
+    with (
+        friendly_errors(),
+        _runner("levers", json, engine, workers, address) as (bar, executor, n),
+    ):
         res = lever_values(
             _scenario(scenario),
             strategy,
@@ -218,7 +259,8 @@ def levers_cmd(
             step=step,
             utility=_utility(utility),
             levers=lever,
-            workers=workers,
+            workers=n,
+            executor=executor,
             progress=bar,
         )
     if json:
@@ -253,11 +295,16 @@ def sensitivity_cmd(
     utility: Utility = None,
     name: Annotated[list[str] | None, typer.Option("--input", help="Only these inputs.")] = None,
     seed: Seed = 0,
-    workers: Workers = 1,
+    workers: Workers_ = 1,
+    engine: Engine_ = "local",
+    address: Address_ = None,
     json: Json = False,
 ) -> None:
     """Global sensitivity of the objective to the uncertain inputs (Sobol or Morris)."""
-    with friendly_errors(), _progress("sensitivity", json) as bar:
+    with (
+        friendly_errors(),
+        _runner("sensitivity", json, engine, workers, address) as (bar, executor, n),
+    ):
         res = sensitivity(
             _scenario(scenario),
             strategy,
@@ -267,7 +314,8 @@ def sensitivity_cmd(
             objective,
             name,
             utility=_utility(utility),
-            workers=workers,
+            workers=n,
+            executor=executor,
             progress=bar,
         )
     if json:
@@ -310,7 +358,9 @@ def voi_cmd(
     bins: Annotated[int, typer.Option("--bins", min=2, help="Quantile bins for EVPPI.")] = 10,
     worlds: WorldsOpt = 10_000,
     seed: Seed = 0,
-    workers: Workers = 1,
+    workers: Workers_ = 1,
+    engine: Engine_ = "local",
+    address: Address_ = None,
     json: Json = False,
 ) -> None:
     """Value of learning the world (EVPI) or one input (EVPPI) before choosing a strategy."""
@@ -318,7 +368,7 @@ def voi_cmd(
         if not strategy or len(strategy) < 2:
             raise ValueError("give at least two strategies: -s race -s cautious-lab")
         kwargs: dict[str, list[str]] = {} if not part else {"parts": part}
-        with _progress("voi", json) as bar:
+        with _runner("voi", json, engine, workers, address) as (bar, executor, n):
             res = voi(
                 _scenario(scenario),
                 strategy,
@@ -327,7 +377,8 @@ def voi_cmd(
                 objective=objective,
                 bins=bins,
                 utility=_utility(utility),
-                workers=workers,
+                workers=n,
+                executor=executor,
                 progress=bar,
                 **kwargs,
             )
@@ -366,11 +417,16 @@ def optimise_cmd(
     ] = None,
     worlds: WorldsOpt = 5_000,
     seed: Seed = 0,
-    workers: Workers = 1,
+    workers: Workers_ = 1,
+    engine: Engine_ = "local",
+    address: Address_ = None,
     json: Json = False,
 ) -> None:
     """The lever mix that maximises the objective within a budget."""
-    with friendly_errors(), _progress("optimise", json) as bar:
+    with (
+        friendly_errors(),
+        _runner("optimise", json, engine, workers, address) as (bar, executor, n),
+    ):
         res = optimise(
             _scenario(scenario),
             budget,
@@ -380,7 +436,8 @@ def optimise_cmd(
             seed,
             utility=_utility(utility),
             max_evaluations=max_evaluations,
-            workers=workers,
+            workers=n,
+            executor=executor,
             progress=bar,
         )
     if json:

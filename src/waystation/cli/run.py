@@ -9,7 +9,18 @@ import typer
 from rich.table import Table
 
 from waystation.api import compile_scenario, run_model
-from waystation.cli._app import app, fail, friendly_errors, out, print_json, progress_bar
+from waystation.cli._app import (
+    Address_,
+    Engine_,
+    Workers_,
+    app,
+    engine_executor,
+    fail,
+    friendly_errors,
+    out,
+    print_json,
+    progress_bar,
+)
 from waystation.io import load_scenario, load_strategy, shipped_scenarios
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
@@ -22,7 +33,6 @@ Worlds = Annotated[
     int, typer.Option("--worlds", "-n", min=1, max=100_000_000, help="Possible worlds to simulate.")
 ]
 Seed = Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")]
-Workers = Annotated[int, typer.Option("--workers", "-w", min=1, max=256, help="Worker processes.")]
 Block = Annotated[int, typer.Option("--block-size", min=1, help="Worlds per compute block.")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 Strategy_ = Annotated[
@@ -30,18 +40,6 @@ Strategy_ = Annotated[
     typer.Option(
         "--strategy", "-s", help="Built-in strategy name or YAML file (default: the scenario's)."
     ),
-]
-Engine_ = Annotated[
-    str,
-    typer.Option(
-        "--engine",
-        help="Where blocks run: 'local' (this process or --workers processes) or 'dask' "
-        "(a Dask cluster: --address, or a local one with --workers processes).",
-    ),
-]
-Address = Annotated[
-    str | None,
-    typer.Option("--address", help="Dask scheduler to connect to, e.g. tcp://10.0.0.5:8786."),
 ]
 Backend_ = Annotated[
     str,
@@ -63,20 +61,16 @@ def run(
     scenario: Scenario_ = "default",
     worlds: Worlds = 100_000,
     seed: Seed = 0,
-    workers: Workers = 1,
+    workers: Workers_ = 1,
     block_size: Block = DEFAULT_BLOCK,
     strategy: Strategy_ = None,
     json: Json = False,
     keep_worlds: KeepWorlds = False,
     engine: Engine_ = "local",
-    address: Address = None,
+    address: Address_ = None,
     backend: Backend_ = "numpy",
 ) -> None:
     """Run possible worlds of a scenario and report outcome probabilities."""
-    from waystation.engines import ENGINES, executor_for
-
-    if engine not in ENGINES:
-        fail(f"--engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if backend not in BACKENDS:
         fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if backend == "jax":
@@ -88,24 +82,21 @@ def run(
         model = compile_scenario(
             scenario if not Path(scenario).is_file() else Path(scenario), strategy
         )
-        try:
-            with (
-                executor_for(engine, workers, address) as (executor, n_workers),
-                progress_bar(worlds, "worlds", worlds >= PROGRESS_MIN_WORLDS) as progress,
-            ):
-                res = run_model(
-                    model,
-                    worlds,
-                    seed,
-                    block_size=block_size,
-                    workers=n_workers,
-                    executor=executor,
-                    progress=progress,
-                    keep_worlds=keep_worlds,
-                    backend=backend,
-                )
-        except RuntimeError as e:  # the dask extra is missing
-            fail(str(e))
+        with (
+            engine_executor(engine, workers, address) as (executor, n_workers),
+            progress_bar(worlds, "worlds", worlds >= PROGRESS_MIN_WORLDS) as progress,
+        ):
+            res = run_model(
+                model,
+                worlds,
+                seed,
+                block_size=block_size,
+                workers=n_workers,
+                executor=executor,
+                progress=progress,
+                keep_worlds=keep_worlds,
+                backend=backend,
+            )
     if json:
         print_json(res.to_dict())
     else:
