@@ -65,7 +65,7 @@ def explorer_latency(worlds: int = 20_000) -> float:
     return min(_time(lambda: run_model(m, worlds, 0, keep_worlds=False)) for _ in range(2))
 
 
-def reference_speed(worlds: int = 20) -> float:
+def reference_speed(worlds: int = 200) -> float:
     """Worlds/s of the pure-Python per-world reference on the same scenario."""
     sys.path.insert(0, str(HERE))
     from reference import run_reference

@@ -64,6 +64,26 @@ def test_jax_bitwise_equal_across_block_sizes() -> None:
     assert a.worlds.equals(b.worlds)
 
 
+def test_jax_dropping_finished_worlds_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Repacking active worlds into fewer chunks gives the same bits as one chunk."""
+    model = ws.compile_scenario("default", "automated-alignment-researcher")
+    one_chunk = ws.run_model(model, 6000, seed=3, block_size=6144, backend="jax")
+    packs: list[int] = []
+    pack = jax_backend._pack
+
+    def spy(rows: np.ndarray, *args: object) -> list[object]:
+        packs.append(len(rows))
+        return pack(rows, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jax_backend, "CHUNK", 1024)
+    monkeypatch.setattr(jax_backend, "_pack", spy)
+    chunked = ws.run_model(model, 6000, seed=3, block_size=6144, backend="jax")
+    assert packs[0] == 6144 and len(packs) >= 3 and packs[-1] < 2048  # it did repack
+    assert chunked.to_dict() == one_chunk.to_dict()
+    assert np.array_equal(chunked.trajectories.values, one_chunk.trajectories.values)
+    assert chunked.worlds.equals(one_chunk.worlds)
+
+
 def test_fast_power_matches_numpy() -> None:
     jnp = jax_backend._jax().numpy  # float64 mode
     xp = xp_of(jnp.zeros(1))

@@ -13,23 +13,27 @@ XLA's ``exp``/``pow`` rounding (outcome probabilities agree within about
 computed from the scanned states by the numpy code of :mod:`waystation.simulate`,
 so a JAX run is still bit-identical across block sizes and workers.
 
+Active worlds are packed into chunks of :data:`CHUNK` worlds, and finished
+worlds are dropped between segments once a whole chunk can go (they are
+frozen, so nothing changes; tested). One compiled shape serves every block.
+
 JAX is imported on first use, in float64 mode (``jax_enable_x64``, a global
 JAX setting). Install it with ``pip install 'waystation[jax]'``. Each process
-compiles once per strategy, block size and segment length (a few seconds).
+compiles once per strategy and segment length (a few seconds).
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from waystation.dynamics import step
 from waystation.model import Model
 from waystation.simulate import STREAM_BLOCK, _histogram, fixed
-from waystation.state import Array, Shocks, State
+from waystation.state import Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
 
 __all__ = ["MISSING_JAX", "jax_available", "run_steps"]
@@ -104,6 +108,59 @@ def _draw_steps(rngs: list[np.random.Generator], steps: int, A: int) -> tuple[Ar
     return z, wu, vu
 
 
+#: Worlds per compiled chunk: active worlds are packed into chunks of this size.
+CHUNK = 8192
+#: State fields read back after every segment (histograms, and ``done`` to compact).
+_SEGMENT_FIELDS = ("C", "S", "O", "E", "B", "pause", "done")
+
+
+class _Chunk(NamedTuple):
+    """A chunk of active worlds on the device: block rows (padded), real count, arrays."""
+
+    rows: Array  #: (CHUNK,) block rows; padded with repeats of its first row
+    n: int  #: real worlds in the chunk
+    state: State
+    p: dict[str, Any]
+    base: dict[str, Any]
+
+
+def _pack(
+    rows: Array, full: State, t: float, p: Mapping[str, Array], base: Mapping[str, Array]
+) -> list[_Chunk]:
+    """Put the worlds ``rows`` of the block on the device, in chunks of :data:`CHUNK`."""
+    jax = _jax()
+    W = full.C.shape[0]
+
+    def per_world(x: Array) -> bool:
+        return np.ndim(x) == 2 and x.shape[0] == W
+
+    # Inputs that are the same in every world go to the device once, for all chunks.
+    shared = jax.device_put({k: np.asarray(v) for k, v in {**p, **base}.items()
+                             if not per_world(v)})  # fmt: skip
+    chunks = []
+    for k in range(0, len(rows), CHUNK):
+        real = rows[k : k + CHUNK]
+        idx = np.concatenate([real, np.full(CHUNK - len(real), real[0])])
+        state, cp, cb = jax.device_put(
+            (
+                map_arrays(lambda x, idx=idx: np.asarray(x)[idx], full)._replace(t=np.float64(t)),
+                {k: np.asarray(v)[idx] for k, v in p.items() if per_world(v)},
+                {k: np.asarray(v)[idx] for k, v in base.items() if per_world(v)},
+            )
+        )
+        cp.update({k: shared[k] for k in p if k in shared})
+        cb.update({k: shared[k] for k in base if k in shared})
+        chunks.append(_Chunk(idx, len(real), state, cp, cb))
+    return chunks
+
+
+def _pull(chunks: list[_Chunk], full: State, fields: tuple[str, ...]) -> None:
+    """Copy ``fields`` of the chunks' real worlds back into the block's state ``full``."""
+    for c in chunks:
+        for name in fields:
+            getattr(full, name)[c.rows[: c.n]] = np.asarray(getattr(c.state, name))[: c.n]
+
+
 def run_steps(
     model: Model,
     rngs: list[np.random.Generator],
@@ -118,37 +175,45 @@ def run_steps(
 
     Same contract as :func:`waystation.simulate._run_steps`: returns the final
     state (as numpy arrays) and adds into ``hist`` and ``survival_t``. The
-    steps between two recorded years run as one compiled scan; while XLA
-    computes it (JAX dispatches asynchronously), numpy draws the next
-    segment's shocks.
+    steps between two recorded years run as one compiled scan per chunk of
+    :data:`CHUNK` active worlds (one compiled shape, whatever the block);
+    while XLA computes them (JAX dispatches asynchronously), numpy draws the
+    next segment's shocks. When finished worlds would free a whole chunk,
+    they are dropped and the rest repacked: a won world is frozen, so this
+    changes no number.
     """
-    jax = _jax()
-    jnp = jax.numpy
     A = len(model.actors)
     advance = _advance(model)
-    js = State(*[jnp.asarray(np.asarray(v)) for v in s])
-    jp = {k: jnp.asarray(np.asarray(v)) for k, v in p.items()}
-    jbase = {k: jnp.asarray(np.asarray(v)) for k, v in base.items()}
+    W = s.C.shape[0]
+    full = map_arrays(lambda x: np.array(x, order="K"), s)  # own copies, updated in place
+    t = float(s.t)
+    rows = np.arange(W)
+    chunks = _pack(rows, full, t, p, base)
+    retired = 0  # exact survival sum of dropped valid worlds (frozen)
     record = [int(k) for k in model.record_steps]
     shocks = _draw_steps(rngs, record[1] - record[0], A)
-    pending: tuple[int, State, Any] | None = None
-    out = s
-
-    def finish(r: int, state: State, survival: Any) -> State:
-        a, b = record[r - 1], record[r]
-        survival_t[a + 1 : b + 1] = fixed(np.asarray(survival)[:, :n_valid, 0]).sum(axis=1)
-        arrays: list[Any] = [np.asarray(v) for v in state]
-        done = State(*arrays)
-        _histogram(done, hist, r, n_valid, p["C_max"])
-        return done
-
     for r in range(1, len(record)):
-        js, survival = advance(js, jp, jbase, *shocks)
+        a, b = record[r - 1], record[r]
+        outs = [advance(c.state, c.p, c.base, *(x[:, c.rows] for x in shocks)) for c in chunks]
         if r + 1 < len(record):  # drawn while XLA runs this segment
             shocks = _draw_steps(rngs, record[r + 1] - record[r], A)
-        if pending is not None:  # the previous segment's histogram, also overlapped
-            finish(*pending)
-        pending = (r, js, survival)
-    if pending is not None:
-        out = finish(*pending)
-    return out._replace(t=float(out.t))
+        for _ in range(b - a):
+            t = t + model.dt  # as the numpy engine accumulates it
+        sums = np.full(b - a, retired, dtype=np.int64)
+        chunks = [c._replace(state=js) for c, (js, _) in zip(chunks, outs, strict=True)]
+        for c, (_, survival) in zip(chunks, outs, strict=True):
+            valid = c.rows[: c.n] < n_valid
+            sums += fixed(np.asarray(survival)[:, : c.n, 0][:, valid]).sum(axis=1)
+        survival_t[a + 1 : b + 1] = sums
+        _pull(chunks, full, _SEGMENT_FIELDS)
+        _histogram(full, hist, r, n_valid, p["C_max"])
+        running = rows[~full.done[rows, 0]]
+        if -(-len(running) // CHUNK) < len(chunks):  # a whole chunk can go
+            _pull(chunks, full, State._fields[1:])
+            rows = running
+            keep = np.zeros(W, dtype=bool)
+            keep[rows] = True
+            retired = int(fixed(full.survival[:n_valid, 0][~keep[:n_valid]]).sum())
+            chunks = _pack(rows, full, t, p, base) if len(rows) else []
+    _pull(chunks, full, State._fields[1:])
+    return full._replace(t=t)
