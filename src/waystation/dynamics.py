@@ -491,12 +491,12 @@ EVOLVING_WHEN_DONE = ("B", "will", "noise", "margin_est", "trust", "pause", "rel
 def freeze(old: State, new: State) -> State:
     """``new``, except that worlds already done in ``old`` keep their old state (``t`` moves).
 
-    With numpy, the done rows of every field are copied back into the arrays
-    ``step`` has just created (few rows: the engine drops finished worlds).
-    Under JAX it is a ``where`` per field of :data:`EVOLVING_WHEN_DONE` except
-    the growth rates: they only feed the next step's forecast, whose results
-    a done world discards, and selecting them (or ``O``) made XLA evaluate
-    their powers twice (60% slower).
+    Only the fields of :data:`EVOLVING_WHEN_DONE` need it. With numpy, their
+    done rows are copied back into the arrays ``step`` has just created (few
+    rows: the engine drops finished worlds). Under JAX it is a ``where`` per
+    field, except for the growth rates: they only feed the next step's
+    forecast, whose results a done world discards, and selecting them made
+    XLA evaluate their powers twice (60% slower).
     """
     xp = xp_of(old.C, new.C)
     if xp is not np:
@@ -505,7 +505,8 @@ def freeze(old: State, new: State) -> State:
                                for k in fields})  # fmt: skip
     rows = np.flatnonzero(old.done[:, 0])
     if rows.size:
-        for o, n in zip(old[1:], new[1:], strict=True):
+        for name in EVOLVING_WHEN_DONE:
+            o, n = getattr(old, name), getattr(new, name)
             if n is not o:
                 n[rows] = o[rows]
     return new

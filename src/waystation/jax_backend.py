@@ -32,7 +32,7 @@ import numpy as np
 
 from waystation.dynamics import step
 from waystation.model import Model
-from waystation.simulate import STREAM_BLOCK, _histogram, fixed
+from waystation.simulate import HIST_FIELDS, STREAM_BLOCK, _histogram, fixed
 from waystation.state import Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
 
@@ -111,7 +111,7 @@ def _draw_steps(rngs: list[np.random.Generator], steps: int, A: int) -> tuple[Ar
 #: Worlds per compiled chunk: active worlds are packed into chunks of this size.
 CHUNK = 8192
 #: State fields read back after every segment (histograms, and ``done`` to compact).
-_SEGMENT_FIELDS = ("C", "S", "O", "E", "B", "pause", "done")
+_SEGMENT_FIELDS = (*HIST_FIELDS, "done")
 
 
 class _Chunk(NamedTuple):

@@ -55,6 +55,8 @@ HISTOGRAMS: tuple[tuple[str, float, float, int], ...] = (
     ("evaluation", 0.0, 30.0, 600),
     ("backdrop", 0.0, 4.5, 450),
 )
+#: State fields the histograms read.
+HIST_FIELDS = ("C", "S", "O", "E", "B", "pause")
 _NBINS = sum(h[3] for h in HISTOGRAMS)
 _OFFSETS = np.cumsum([0] + [h[3] for h in HISTOGRAMS])[:-1]
 
@@ -147,9 +149,15 @@ def _streams(seed: int, first: int, count: int) -> list[np.random.Generator]:
 
 def _draw(rngs: list[np.random.Generator], shape: tuple[int, ...], kind: str) -> Array:
     """Draw a full stream block from every generator and stack them along worlds (F order)."""
-    if kind == "normal":
-        return np.asfortranarray(np.concatenate([g.standard_normal(shape) for g in rngs]))
-    return np.asfortranarray(np.concatenate([g.random(shape) for g in rngs]))
+    n = shape[0]
+    out = np.empty((n * len(rngs), *shape[1:]))
+    for j, g in enumerate(rngs):  # drawing into slices gives the very numbers of g.random(shape)
+        part = out[j * n : (j + 1) * n]
+        if kind == "normal":
+            g.standard_normal(out=part)
+        else:
+            g.random(out=part)
+    return out if out.shape[1] == 1 else np.asfortranarray(out)
 
 
 def simulate_block(
@@ -234,7 +242,7 @@ def _run_steps(
         act.state = step(act.state, act.p, lv, shocks, model.dt)
         survival_t[i] = act.survival_sum()
         if i in record:
-            _histogram(act.merged(), hist, record[i], n_valid, p["C_max"])
+            _histogram(act.merged(HIST_FIELDS), hist, record[i], n_valid, p["C_max"])
         act.maybe_compact()
     return act.merged()
 
@@ -277,17 +285,17 @@ class _Active:
             return int(fixed(surv[: self.n_valid]).sum())
         return self.retired + int(fixed(surv[self.rows < self.n_valid]).sum())
 
-    def merged(self) -> State:
-        """The whole block's state: active rows written over the frozen ones."""
+    def merged(self, fields: tuple[str, ...] = State._fields[1:]) -> State:
+        """The whole block's state: active rows written over the frozen ones.
+
+        Only ``fields`` are brought up to date (the others may lag behind).
+        """
         rows = self.rows
         if rows is None:
             return self.state
-
-        def put(whole: Array, part: Array) -> Array:
-            whole[rows] = part  # ``full`` holds this object's own copies
-            return whole
-
-        self.full = map_arrays(put, self.full, self.state)
+        for name in fields:  # ``full`` holds this object's own copies
+            getattr(self.full, name)[rows] = getattr(self.state, name)
+        self.full = self.full._replace(t=self.state.t)
         return self.full
 
     def maybe_compact(self) -> None:
