@@ -1,9 +1,10 @@
 """Benchmark of the engine: worlds/s, speed-up over pure Python, memory traffic and peak memory.
 
 Usage: ``python benchmarks/bench.py [--quick | --full]``. Every timed run
-happens in a fresh subprocess (after a small warm-up run), which also reports
-its peak resident memory, so memory can be read against worlds. The last
-line printed is one JSON object with every figure.
+happens in a fresh subprocess (after a small warm-up run, which also compiles
+the JAX backend), which also reports its peak resident memory, so memory can
+be read against worlds. Both backends are timed when JAX is installed. The
+last line printed is one JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ HERE = Path(__file__).resolve().parent
 CHILD = """
 import json, resource, sys, time
 from waystation.api import compile_scenario, run_model
-n, workers = int(sys.argv[1]), int(sys.argv[2])
+n, workers, backend = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 m = compile_scenario("default")
-run_model(m, 4096, 1, keep_worlds=False)  # warm-up: imports, numba kernels from cache
+run_model(m, 4096, 1, keep_worlds=False, backend=backend)  # warm-up: imports, JIT
 t = time.perf_counter()
-res = run_model(m, n, 0, workers=workers, keep_worlds=False)
+res = run_model(m, n, 0, workers=workers, keep_worlds=False, backend=backend)
 elapsed = time.perf_counter() - t
 kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 kb_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -36,33 +37,62 @@ print(json.dumps({"seconds": elapsed, "maxrss_mb": kb / 1024,
 """
 
 
-def timed_run(worlds: int, workers: int) -> dict[str, float]:
+def timed_run(worlds: int, workers: int, backend: str = "numpy") -> dict[str, float]:
     """Run the default scenario in a fresh process; seconds, worlds/s and peak memory."""
-    out = subprocess.run([sys.executable, "-c", CHILD, str(worlds), str(workers)],
+    out = subprocess.run([sys.executable, "-c", CHILD, str(worlds), str(workers), backend],
                          check=True, capture_output=True, text=True).stdout  # fmt: skip
     r = json.loads(out.strip().splitlines()[-1])
     r["worlds_per_s"] = worlds / r["seconds"]
     return r
 
 
-def engine_speed(worlds: int = 32768) -> float:
-    """Worlds/s of the engine in this process (one worker, after a warm-up)."""
+def engine_speed(worlds: int = 32768, backend: str = "numpy") -> tuple[float, float]:
+    """Worlds/s of the engine in this process (one block, after a warm-up), and world-steps/s.
+
+    World-steps count only the worlds actually stepped: finished worlds are dropped.
+    """
+    from waystation import simulate
     from waystation.api import compile_scenario, run_model
 
     m = compile_scenario("default")
-    run_model(m, 4096, 1, keep_worlds=False)
-    t = time.perf_counter()
-    run_model(m, worlds, 0, keep_worlds=False)
-    return worlds / (time.perf_counter() - t)
+    run_model(m, 4096, 1, keep_worlds=False, backend=backend)
+    stepped: list[int] = []
+    step = simulate.step
+
+    def counting_step(s, *args):  # type: ignore[no-untyped-def]
+        stepped.append(s.C.shape[0])
+        return step(s, *args)
+
+    simulate.step = counting_step
+    try:
+        t = time.perf_counter()
+        run_model(m, worlds, 0, keep_worlds=False, backend=backend)
+        elapsed = time.perf_counter() - t
+    finally:
+        simulate.step = step
+    return worlds / elapsed, sum(stepped) / elapsed
 
 
-def explorer_latency(worlds: int = 20_000) -> float:
+def explorer_latency(worlds: int = 20_000, backend: str = "numpy", threads: int = 1) -> float:
     """Seconds for an in-process run of 20k worlds (the web explorer's budget is 0.1 s)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from waystation.api import compile_scenario, run_model
 
     m = compile_scenario("default")
-    run_model(m, 4096, 1, keep_worlds=False)
-    return min(_time(lambda: run_model(m, worlds, 0, keep_worlds=False)) for _ in range(2))
+    run_model(m, worlds, 1, keep_worlds=False, backend=backend)  # warm-up (and JIT)
+    pool = ThreadPoolExecutor(threads) if threads > 1 else None
+    block = -(-worlds // threads)  # one block per thread
+
+    def once() -> None:
+        run_model(m, worlds, 0, keep_worlds=False, backend=backend, block_size=block,
+                  workers=threads, executor=pool)  # fmt: skip
+
+    try:
+        return min(_time(once) for _ in range(3))
+    finally:
+        if pool is not None:
+            pool.shutdown()
 
 
 def reference_speed(worlds: int = 200) -> float:
@@ -158,38 +188,51 @@ def main() -> None:
         sizes.append(10**7)
 
     from waystation._kernels import numba_enabled
+    from waystation.jax_backend import jax_available
 
-    report: dict[str, object] = {"numba": numba_enabled(), "steps": 96, "actors": 3}
+    backends = ["numpy", "jax"] if jax_available() else ["numpy"]
+    report: dict[str, object] = {"numba": numba_enabled(), "backends": backends, "steps": 96,
+                                 "actors": 3}  # fmt: skip
     runs = []
-    for n in sizes:
-        for workers in (1, 2):
-            r = timed_run(n, workers)
-            runs.append({"worlds": n, "workers": workers, **r})
-            print(f"{n:>10,} worlds  {workers} worker(s)  {r['seconds']:8.2f} s  "
-                  f"{r['worlds_per_s']:10,.0f} worlds/s  peak {r['maxrss_mb']:7.0f} MB "
-                  f"(workers {r['maxrss_worker_mb']:.0f} MB)", flush=True)  # fmt: skip
+    for backend in backends:
+        for n in sizes:
+            for workers in (1, 2):
+                r = timed_run(n, workers, backend)
+                runs.append({"backend": backend, "worlds": n, "workers": workers, **r})
+                print(f"{backend:5s} {n:>10,} worlds  {workers} worker(s)  {r['seconds']:8.2f} s  "
+                      f"{r['worlds_per_s']:10,.0f} worlds/s  peak {r['maxrss_mb']:6.0f} MB "
+                      f"(workers {r['maxrss_worker_mb']:.0f} MB)", flush=True)  # fmt: skip
     report["runs"] = runs
 
-    one = engine_speed()  # in this process, right before the reference: a fair ratio
-    ref = reference_speed()
-    report["engine_in_process_worlds_per_s"] = one
+    # In this process, one block after another (numpy uses one core; XLA may use both).
+    speeds = {b: engine_speed(backend=b) for b in backends}
+    ref = reference_speed()  # right after the engine: a fair ratio
     report["reference_worlds_per_s"] = ref
-    report["speedup_vs_reference"] = one / ref
-    print(f"pure-Python reference: {ref:,.1f} worlds/s; engine (in process, 32,768 worlds) is "
-          f"{one / ref:,.0f}x faster per world")  # fmt: skip
+    for b, (one, _) in speeds.items():
+        report[f"{b}_in_process_worlds_per_s"] = one
+        report[f"{b}_speedup_vs_reference"] = one / ref
+        print(f"pure-Python reference: {ref:,.1f} worlds/s; {b} engine (in process, 32,768 "
+              f"worlds) {one:,.0f} worlds/s: {one / ref:,.0f}x faster per world")  # fmt: skip
 
-    lat = explorer_latency()
-    report["explorer_20k_seconds"] = lat
-    print(f"20,000 worlds in process: {lat:.2f} s (explorer budget 0.1 s)")
+    for b in backends:
+        for threads in (1, 2):
+            lat = explorer_latency(backend=b, threads=threads)
+            report[f"explorer_20k_seconds_{b}_{threads}_threads"] = lat
+            print(f"20,000 worlds in process, {b}, {threads} thread(s): {lat:.2f} s "
+                  "(explorer budget 0.1 s)")  # fmt: skip
 
+    one, world_steps = speeds["numpy"]
     bpws = bytes_per_world_step()
     bw = copy_bandwidth()
-    achieved = bpws * one * 96
+    achieved = bpws * world_steps
     report.update(bytes_per_world_step=bpws, copy_bandwidth_gb_s=bw / 1e9,
-                  achieved_gb_s=achieved / 1e9, bandwidth_fraction=achieved / bw)  # fmt: skip
+                  achieved_gb_s=achieved / 1e9, bandwidth_fraction=achieved / bw,
+                  stepped_share=world_steps / (96 * one))  # fmt: skip
     print(f"array traffic: {bpws:,.0f} bytes per world-step; np.copyto bandwidth "
-          f"{bw / 1e9:.1f} GB/s; engine moves {achieved / 1e9:.2f} GB/s "
-          f"({100 * achieved / bw:.1f}% of it: compute-bound, not memory-bound)")  # fmt: skip
+          f"{bw / 1e9:.1f} GB/s; numpy engine moves {achieved / 1e9:.2f} GB/s "
+          f"({100 * achieved / bw:.1f}% of it: compute-bound, not memory-bound); "
+          f"{100 * world_steps / (96 * one):.0f}% of world-steps are stepped "
+          "(finished worlds are dropped)")  # fmt: skip
     print(json.dumps(report))
 
 

@@ -15,6 +15,7 @@ from waystation.model import Model, assemble, draw_inputs
 from waystation.results import Results
 from waystation.simulate import initial_state
 from waystation.state import Shocks, State
+from waystation.strategies import apply_strategy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from reference import run_reference
@@ -149,6 +150,30 @@ def test_only_the_listed_fields_move_in_a_won_world(
                 np.testing.assert_array_equal(old_x, new_x, err_msg=name)
         s = new
     assert 0.2 < s.done.mean() < 1.0
+
+
+@pytest.mark.parametrize("strategy", [None, "automated-alignment-researcher", "mutual-sabotage"])
+def test_per_actor_arrays_stay_column_major(strategy: str | None) -> None:
+    """Every (W, A) array of the state and levers stays column-major through the steps.
+
+    A row-major operand slips numpy into its slow strided loops (4-10x on
+    (W, 3) arrays), so the layout is an invariant of the engine.
+    """
+    model = compile_scenario("default", strategy)
+    W, A = 2048, len(model.actors)
+    rng = np.random.default_rng(0)
+    p, base = assemble(model, draw_inputs(model, W, rng))
+    s = initial_state(p, base, np.asfortranarray(rng.standard_normal((W, A))), model.start)
+    for _ in range(24):
+        lv = apply_strategy(model.strategy, base, s, p, model.actors)
+        shock = Shocks(np.asfortranarray(rng.standard_normal((W, A))), rng.random((W, 1)),
+                       rng.random((W, 1)))  # fmt: skip
+        s = dynamics.step(s, p, lv, shock, model.dt)
+        arrays = {**{f"state.{k}": v for k, v in s._asdict().items() if k != "t"},
+                  **{f"lever.{k}": v for k, v in lv.items()}}  # fmt: skip
+        for name, x in arrays.items():
+            if np.ndim(x) == 2 and x.shape == (W, A):
+                assert x.flags.f_contiguous, name
 
 
 def test_executor_for_rejects_bad_arguments() -> None:
