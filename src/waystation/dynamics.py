@@ -438,14 +438,15 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     O = state.O + dO * h_dt
     E = state.E + dE * h_dt
 
-    lethal, survivable = hazard(C, S + O, p, lv)
+    S_eff = S + O  # the new safety ranges
+    lethal, survivable = hazard(C, S_eff, p, lv)
     survival = state.survival * xp.exp(-actor_sum(lethal) * h_dt)
     warn_p = -xp.expm1(-actor_sum(survivable) * h_dt)
     warned = shocks.warn_u < warn_p
     will = state.will * xp.exp(-p["will_decay"] * dt) + warned * p["will_per_warning"]
 
     relief = race_relief(C, rival_max(C), p)
-    B_t = backdrop_target(C, S + O, relief, p)
+    B_t = backdrop_target(C, S_eff, relief, p)
     B = B_t + (state.B - B_t) * xp.exp(-h_dt / p["b_tau"])
 
     t = state.t + dt
@@ -454,7 +455,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         xp.isinf(state.em_time) & (wbe >= p["wbe_cost"]), t + p["wbe_lag"], state.em_time
     )
 
-    win = actor_any((p["C_si"] <= C) & (C <= S + O)) & ~state.done
+    win = actor_any((p["C_si"] <= C) & (S_eff >= C)) & ~state.done
     new = state._replace(
         t=t,
         C=C,
@@ -478,7 +479,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         victory_year=xp.where(win, t, state.victory_year),
         warnings=state.warnings + warned,
     )
-    return freeze(state, track_waystations(new, state.done, lv, verified, h_dt, p))
+    return freeze(state, track_waystations(new, S_eff, state.done, lv, verified, h_dt, p))
 
 
 #: Fields a step still changes in a world that is already done. Every other
@@ -519,15 +520,18 @@ def _labour_ratio(I_s: Array, p: Params) -> Array:
 
 
 def track_waystations(
-    s: State, was_done: Array, lv: Levers, verified: Array, h_dt: Array, p: Params
+    s: State, S_eff: Array, was_done: Array, lv: Levers, verified: Array, h_dt: Array, p: Params
 ) -> State:
-    """Record the first arrival at each waystation of MODEL.md section 7 (essay section 6)."""
+    """Record the first arrival at each waystation of MODEL.md section 7 (essay section 6).
+
+    ``S_eff`` is ``s.S + s.O``, the safety ranges of the new state.
+    """
     xp = xp_of(s.C, s.pause_run)
-    S_eff = s.S + s.O
     all_paused = actor_all(s.pause >= PAUSE_LEVEL)
     pause_run = xp.where(all_paused, s.pause_run + h_dt, 0.0)
-    aar = (p["C_aar"] <= s.C) & (s.trust >= AAR_TRUST) & (lv["ai_safety_share"] >= AAR_SHARE)
-    sweet = actor_any((p["C_aar"] <= s.C) & (S_eff >= s.C))
+    past_aar = p["C_aar"] <= s.C
+    aar = past_aar & (s.trust >= AAR_TRUST) & (lv["ai_safety_share"] >= AAR_SHARE)
+    sweet = actor_any(past_aar & (S_eff >= s.C))
     events = xp.concatenate(
         [
             pause_run >= PAUSE_YEARS,
@@ -540,9 +544,10 @@ def track_waystations(
         axis=1,
     )
     first = events & xp.isnan(s.reached) & ~was_done
+    s = s._replace(pause_run=pause_run, sweet_years=s.sweet_years + sweet * h_dt)
+    if xp is np and not first.any():  # nothing reached this step (exact shortcut)
+        return s
     return s._replace(
-        pause_run=pause_run,
-        sweet_years=s.sweet_years + sweet * h_dt,
         reached=xp.where(first, s.t, s.reached),
         reach_survival=xp.where(first, s.survival, s.reach_survival),
     )
