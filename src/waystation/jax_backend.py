@@ -132,11 +132,13 @@ def _pack(
     W = full.C.shape[0]
 
     def per_world(x: Array) -> bool:
-        return np.ndim(x) == 2 and x.shape[0] == W
+        return np.ndim(x) == 2 and x.shape[0] == W and not (x == x[:1]).all()
+
+    def row(x: Array) -> Array:  # the same in every world: one (1, A) row broadcasts alike
+        return np.asarray(x)[:1] if np.ndim(x) == 2 and x.shape[0] == W else np.asarray(x)
 
     # Inputs that are the same in every world go to the device once, for all chunks.
-    shared = jax.device_put({k: np.asarray(v) for k, v in {**p, **base}.items()
-                             if not per_world(v)})  # fmt: skip
+    shared = jax.device_put({k: row(v) for k, v in {**p, **base}.items() if not per_world(v)})
     chunks = []
     for k in range(0, len(rows), CHUNK):
         real = rows[k : k + CHUNK]
