@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from waystation.distributions import Dist, DistributionError, parse_dist, sample
+from waystation.distributions import Dist, DistributionError, parse_dist, sample, sample_streams
 
 N = 200_000
 Z95 = 1.6448536269514722  # standard normal 95th percentile
@@ -200,6 +200,18 @@ def test_rank_correlation_is_imposed(rho: float) -> None:
     out = sample(dists, N, np.random.default_rng(7), {("b", "a"): rho})
     assert stats.spearmanr(out["a"], out["b"]).statistic == pytest.approx(rho, abs=0.006)
     assert np.all(out["k"] == 4)
+
+
+def test_streams_are_the_concatenated_single_draws() -> None:
+    """Many generators at once: the very numbers of one sample() per generator."""
+    dists = {"a": parse_dist("1 to 100"), "k": parse_dist(4), "b": parse_dist("beta(2, 5)"),
+             "c": parse_dist("truncate(normal(0, 1), -1, 2)")}  # fmt: skip
+    corr = {("b", "a"): 0.5, ("c", "a"): -0.3}
+    seeds = [np.random.SeedSequence(3, spawn_key=(j,)) for j in range(3)]
+    together = sample_streams(dists, 100, [np.random.default_rng(s) for s in seeds], corr)
+    apart = [sample(dists, 100, np.random.default_rng(s), corr) for s in seeds]
+    for name in dists:
+        np.testing.assert_array_equal(together[name], np.concatenate([d[name] for d in apart]))
 
 
 def test_uncorrelated_by_default() -> None:

@@ -9,12 +9,12 @@ the strategy. Flat names are the registry name for world-level inputs and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from waystation.distributions import Dist, parse_dist, sample
+from waystation.distributions import Dist, parse_dist, sample_streams
 from waystation.levers import ACTOR_LEVERS, GLOBAL_LEVERS, LEVER_REGISTRY
 from waystation.params import REGISTRY, params_in
 from waystation.state import Array
@@ -99,21 +99,26 @@ def input_bounds(name: str) -> tuple[float, float]:
 _PLACEHOLDER = parse_dist("uniform(0, 1)")
 
 
-def draw_inputs(model: Model, n: int, rng: np.random.Generator) -> dict[str, Array]:
+def draw_inputs(
+    model: Model, n: int, rng: np.random.Generator | Sequence[np.random.Generator]
+) -> dict[str, Array]:
     """Draw every input for ``n`` worlds: shape (n,), clipped to the registry bounds.
 
     Every name in the stream layout takes its column of the stream even when it
     has since been fixed to a constant, so the other inputs keep their draws.
+    Given several generators, draws ``n`` worlds from each in turn (shape
+    ``(n * len(rng),)``), the same numbers as concatenating single draws.
     """
+    rngs = [rng] if isinstance(rng, np.random.Generator) else list(rng)
     layout = model.stream_layout()
     dists = {
         k: (model.inputs[k] if not model.inputs[k].is_constant else _PLACEHOLDER) for k in layout
     }
     dists.update({k: d for k, d in model.inputs.items() if k not in dists})
-    drawn = sample(dists, n, rng, model.correlations or None)
+    drawn = sample_streams(dists, n, rngs, model.correlations or None)
     out: dict[str, Array] = {}
     for name, dist in model.inputs.items():
-        values = np.full(n, dist.median()) if dist.is_constant else drawn[name]
+        values = np.full(n * len(rngs), dist.median()) if dist.is_constant else drawn[name]
         lo, hi = input_bounds(name)
         out[name] = np.clip(values, lo, hi)
     return out

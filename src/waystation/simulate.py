@@ -180,8 +180,7 @@ def simulate_block(
     check_backend(backend)
     per = block // STREAM_BLOCK
     rngs = _streams(seed, index * per, per)
-    draws = [draw_inputs(model, STREAM_BLOCK, g) for g in rngs]
-    x = {k: np.concatenate([d[k] for d in draws]) for k in draws[0]}
+    x = draw_inputs(model, STREAM_BLOCK, rngs)
     if given:
         x = _fix_inputs(x, given)
     p, base = assemble(model, x)
