@@ -495,7 +495,7 @@ def run_blocks(
         if progress is not None:
             progress(done, worlds)
 
-    if executor is None and workers <= 1:
+    if executor is None and (workers <= 1 or len(plan) == 1):  # no pool for a single block
         for i, n in plan:
             collect(simulate_block(*task(i, n)), n)
     else:
