@@ -128,15 +128,21 @@ def _histogram(s: State, hist: Array, i: int, n: int, cap: Array) -> None:
     Safety ranges are reported up to the capability ceiling ``cap`` (``C_max``):
     beyond it every reachable capability is already safe.
     """
-    S_eff = np.minimum(s.S + s.O, cap)
-    A = s.C.shape[1]
-    series = (s.C, S_eff, S_eff - s.C, s.pause, s.E, np.broadcast_to(s.B, s.C.shape))
+    hist[i] += _counts(s, slice(0, n), cap)
+
+
+def _counts(s: State, rows: slice | Array, cap: Array) -> Array:
+    """Histogram counts (A, bins) of the worlds ``rows`` of ``s`` (see :func:`_histogram`)."""
+    C, S, O, E, B, pause = (getattr(s, f)[rows] for f in HIST_FIELDS)
+    S_eff = np.minimum(S + O, cap[rows] if np.ndim(cap) == 2 else cap)
+    n, A = C.shape
+    series = (C, S_eff, S_eff - C, pause, E, np.broadcast_to(B, C.shape))
     idx = np.empty((len(HISTOGRAMS), n, A), dtype=np.int64)
     for v, ((_, lo, hi, nb), x) in enumerate(zip(HISTOGRAMS, series, strict=True)):
-        b = ((x[:n] - lo) * (nb / (hi - lo))).astype(np.int64)
+        b = ((x - lo) * (nb / (hi - lo))).astype(np.int64)
         idx[v] = np.clip(b, 0, nb - 1) + _OFFSETS[v]
     idx += (np.arange(A) * _NBINS)[None, None, :]
-    hist[i] += np.bincount(idx.ravel(), minlength=A * _NBINS).reshape(A, _NBINS)
+    return np.bincount(idx.ravel(), minlength=A * _NBINS).reshape(A, _NBINS)
 
 
 def _streams(seed: int, first: int, count: int) -> list[np.random.Generator]:
@@ -241,7 +247,7 @@ def _run_steps(
         act.state = step(act.state, act.p, lv, shocks, model.dt)
         survival_t[i] = act.survival_sum()
         if i in record:
-            _histogram(act.merged(HIST_FIELDS), hist, record[i], n_valid, p["C_max"])
+            hist[record[i]] += act.counts()
         act.maybe_compact()
     return act.merged()
 
@@ -266,6 +272,7 @@ class _Active:
         self.rows: Array | None = None
         self.W = s.C.shape[0]
         self.retired = 0  # exact fixed-point survival sum of dropped valid worlds
+        self.retired_counts = np.zeros((s.C.shape[1], _NBINS), dtype=np.int64)  # and histogram
 
     def _take(self, x: Array) -> Array:
         """Rows ``self.rows`` of a per-world array (column-major kept); constants as they are."""
@@ -284,15 +291,19 @@ class _Active:
             return int(fixed(surv[: self.n_valid]).sum())
         return self.retired + int(fixed(surv[self.rows < self.n_valid]).sum())
 
-    def merged(self, fields: tuple[str, ...] = State._fields[1:]) -> State:
-        """The whole block's state: active rows written over the frozen ones.
+    def counts(self) -> Array:
+        """Histogram counts of the block's valid worlds: running ones now, dropped ones frozen."""
+        cap = self.p["C_max"]
+        if self.rows is None:
+            return _counts(self.state, slice(0, self.n_valid), cap)
+        return self.retired_counts + _counts(self.state, self.rows < self.n_valid, cap)
 
-        Only ``fields`` are brought up to date (the others may lag behind).
-        """
+    def merged(self) -> State:
+        """The whole block's state: active rows written over the frozen ones."""
         rows = self.rows
         if rows is None:
             return self.state
-        for name in fields:  # ``full`` holds this object's own copies
+        for name in State._fields[1:]:  # ``full`` holds this object's own copies
             getattr(self.full, name)[rows] = getattr(self.state, name)
         self.full = self.full._replace(t=self.state.t)
         return self.full
@@ -307,12 +318,12 @@ class _Active:
         self.full = self.merged()
         if self.rows is None:  # own copies, written in place by later merges
             self.full = map_arrays(lambda x: np.array(x, order="K"), self.full)
-        self.rows = np.flatnonzero(running) if self.rows is None else self.rows[running]
-        valid_running = np.zeros(self.W, dtype=bool)
-        valid_running[self.rows] = True
-        valid_running[self.n_valid :] = False
-        surv = self.full.survival[: self.n_valid, 0]
-        self.retired = int(fixed(surv[~valid_running[: self.n_valid]]).sum())
+        before = np.arange(self.W) if self.rows is None else self.rows
+        self.rows = before[running]
+        dropped = before[~running]
+        dropped = dropped[dropped < self.n_valid]
+        self.retired += int(fixed(self.full.survival[dropped, 0]).sum())
+        self.retired_counts += _counts(self.full, dropped, self.full_p["C_max"])
         self.state = map_arrays(self._take, self.full)
         self.p = {k: self._take(v) for k, v in self.full_p.items()}
         self.base = {k: self._take(v) for k, v in self.full_base.items()}
