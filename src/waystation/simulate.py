@@ -154,7 +154,11 @@ def _streams(seed: int, first: int, count: int) -> list[np.random.Generator]:
 
 
 def _draw(rngs: list[np.random.Generator], shape: tuple[int, ...], kind: str) -> Array:
-    """Draw a full stream block from every generator and stack them along worlds (F order)."""
+    """Draw a full stream block from every generator and stack them along worlds.
+
+    The result is row-major; :meth:`_Active.rows_of` makes the column-major
+    arrays the step works on.
+    """
     n = shape[0]
     out = np.empty((n * len(rngs), *shape[1:]))
     for j, g in enumerate(rngs):  # drawing into slices gives the very numbers of g.random(shape)
@@ -163,7 +167,7 @@ def _draw(rngs: list[np.random.Generator], shape: tuple[int, ...], kind: str) ->
             g.standard_normal(out=part)
         else:
             g.random(out=part)
-    return out if out.shape[1] == 1 else np.asfortranarray(out)
+    return out
 
 
 def simulate_block(
@@ -191,7 +195,9 @@ def simulate_block(
         x = _fix_inputs(x, given)
     p, base = assemble(model, x)
     A = len(model.actors)
-    s = initial_state(p, base, _draw(rngs, (STREAM_BLOCK, A), "normal"), model.start)
+    s = initial_state(
+        p, base, np.asfortranarray(_draw(rngs, (STREAM_BLOCK, A), "normal")), model.start
+    )
     T = model.steps
     hist = np.zeros((len(model.record_steps), A, _NBINS), dtype=np.int64)
     survival_t = np.zeros(T + 1, dtype=np.int64)
@@ -275,14 +281,19 @@ class _Active:
         self.retired_counts = np.zeros((s.C.shape[1], _NBINS), dtype=np.int64)  # and histogram
 
     def _take(self, x: Array) -> Array:
-        """Rows ``self.rows`` of a per-world array (column-major kept); constants as they are."""
+        """Rows ``self.rows`` of a per-world array, column-major; constants as they are."""
         if self.rows is None or np.ndim(x) != 2 or x.shape[0] != self.W:
             return x
-        return np.asfortranarray(x[self.rows])
+        out = np.empty((len(self.rows), x.shape[1]), dtype=x.dtype, order="F")
+        for a in range(x.shape[1]):  # one contiguous gather per column
+            np.take(x[:, a], self.rows, out=out[:, a])
+        return out
 
     def rows_of(self, shocks: Shocks) -> Shocks:
-        """The active rows of a block's shocks."""
-        return shocks if self.rows is None else Shocks(*(self._take(x) for x in shocks))
+        """The active rows of a block's shocks, column-major."""
+        if self.rows is None:
+            return Shocks(*(np.asfortranarray(x) for x in shocks))
+        return Shocks(*(self._take(x) for x in shocks))
 
     def survival_sum(self) -> int:
         """Exact fixed-point sum of survival over the block's valid worlds."""
