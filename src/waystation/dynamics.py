@@ -224,8 +224,8 @@ class Labour(NamedTuple):
 def human_labour(p: Params, years: Array) -> tuple[Array, Array]:
     """Human safety and capabilities researchers after ``years`` of growth (FTE, section 5)."""
     xp = xp_of(p["safety_growth"], p["capability_growth"], years)
-    hs = p["safety_researchers"] * xp.exp(xp.log1p(p["safety_growth"]) * years)
-    hc = p["capability_researchers"] * xp.exp(xp.log1p(p["capability_growth"]) * years)
+    hs = p["safety_researchers"] * xp.exp(p["log1p_safety_growth"] * years)
+    hc = p["capability_researchers"] * xp.exp(p["log1p_capability_growth"] * years)
     return hs, hc
 
 
@@ -389,7 +389,7 @@ def wbe_effort(t: float, lab: Labour, p: Params, lv: Levers) -> Array:
     """Research effort going into whole-brain emulation this year (FTE, section 5)."""
     xp = xp_of(t, lab.ai, p["wbe_background_growth"])
     background = p["wbe_background"] * xp.exp(
-        xp.log1p(p["wbe_background_growth"]) * (t - p["start"])
+        p["log1p_wbe_background_growth"] * (t - p["start"])
     )
     invested = lv["wbe_investment"] * (lab.human_safety + lab.human_cap + lab.ai)
     return background + actor_sum(invested)
