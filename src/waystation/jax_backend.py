@@ -138,7 +138,9 @@ def _pack(
         return np.asarray(x)[:1] if np.ndim(x) == 2 and x.shape[0] == W else np.asarray(x)
 
     # Inputs that are the same in every world go to the device once, for all chunks.
-    shared = jax.device_put({k: row(v) for k, v in {**p, **base}.items() if not per_world(v)})
+    inputs = {**p, **base}
+    varying = {k for k, v in inputs.items() if per_world(v)}
+    shared = jax.device_put({k: row(v) for k, v in inputs.items() if k not in varying})
     chunks = []
     for k in range(0, len(rows), CHUNK):
         real = rows[k : k + CHUNK]
@@ -146,8 +148,8 @@ def _pack(
         state, cp, cb = jax.device_put(
             (
                 map_arrays(lambda x, idx=idx: np.asarray(x)[idx], full)._replace(t=np.float64(t)),
-                {k: np.asarray(v)[idx] for k, v in p.items() if per_world(v)},
-                {k: np.asarray(v)[idx] for k, v in base.items() if per_world(v)},
+                {k: np.asarray(v)[idx] for k, v in p.items() if k in varying},
+                {k: np.asarray(v)[idx] for k, v in base.items() if k in varying},
             )
         )
         cp.update({k: shared[k] for k in p if k in shared})
