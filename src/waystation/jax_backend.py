@@ -32,7 +32,7 @@ import numpy as np
 
 from waystation.dynamics import step
 from waystation.model import Model
-from waystation.simulate import HIST_FIELDS, STREAM_BLOCK, _histogram, fixed
+from waystation.simulate import HIST_FIELDS, STREAM_BLOCK, _counts, fixed
 from waystation.state import Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
 
@@ -193,7 +193,8 @@ def run_steps(
     t = float(s.t)
     rows = np.arange(W)
     chunks = _pack(rows, full, t, p, base)
-    retired = 0  # exact survival sum of dropped valid worlds (frozen)
+    retired = 0  # exact survival sum of dropped valid worlds (frozen), and their histogram
+    retired_counts = np.zeros((A, hist.shape[2]), dtype=np.int64)
     record = [int(k) for k in model.record_steps]
     shocks = _draw_steps(rngs, record[1] - record[0], A)
     for r in range(1, len(record)):
@@ -210,14 +211,15 @@ def run_steps(
             sums += fixed(np.asarray(survival)[:, : c.n, 0][:, valid]).sum(axis=1)
         survival_t[a + 1 : b + 1] = sums
         _pull(chunks, full, _SEGMENT_FIELDS)
-        _histogram(full, hist, r, n_valid, p["C_max"])
-        running = rows[~full.done[rows, 0]]
-        if -(-len(running) // CHUNK) < len(chunks):  # a whole chunk can go
+        hist[r] += retired_counts + _counts(full, rows[rows < n_valid], p["C_max"])
+        done = full.done[rows, 0]
+        if -(-(len(rows) - int(done.sum())) // CHUNK) < len(chunks):  # a whole chunk can go
             _pull(chunks, full, State._fields[1:])
-            rows = running
-            keep = np.zeros(W, dtype=bool)
-            keep[rows] = True
-            retired = int(fixed(full.survival[:n_valid, 0][~keep[:n_valid]]).sum())
+            dropped = rows[done]
+            dropped = dropped[dropped < n_valid]
+            retired += int(fixed(full.survival[dropped, 0]).sum())
+            retired_counts += _counts(full, dropped, p["C_max"])
+            rows = rows[~done]
             chunks = _pack(rows, full, t, p, base) if len(rows) else []
     _pull(chunks, full, State._fields[1:])
     return full._replace(t=t)
