@@ -388,9 +388,7 @@ def backdrop_target(C: Array, S_eff: Array, relief: Array, p: Params) -> Array:
 def wbe_effort(t: float, lab: Labour, p: Params, lv: Levers) -> Array:
     """Research effort going into whole-brain emulation this year (FTE, section 5)."""
     xp = xp_of(t, lab.ai, p["wbe_background_growth"])
-    background = p["wbe_background"] * xp.exp(
-        p["log1p_wbe_background_growth"] * (t - p["start"])
-    )
+    background = p["wbe_background"] * xp.exp(p["log1p_wbe_background_growth"] * (t - p["start"]))
     invested = lv["wbe_investment"] * (lab.human_safety + lab.human_cap + lab.ai)
     return background + actor_sum(invested)
 
