@@ -1,0 +1,40 @@
+"""Figures of a run and of its analyses, as :class:`matplotlib.figure.Figure` objects.
+
+Matplotlib is imported here only, and pyplot never: figures are built from
+``Figure`` directly, so no global backend or style is touched and saving
+uses the Agg (PNG), SVG or PDF canvas chosen by the file's extension.
+Colours are the Okabe-Ito palette, safe for colour-blind readers; figures are
+3.5 in wide, a paper column.
+
+Every plotted series carries a ``gid`` such as ``"leading-lab:capability:q50"``
+so that tests and callers can find the data behind each line or bar.
+"""
+
+from __future__ import annotations
+
+from waystation.plots._common import FORMATS, OKABE_ITO, save
+from waystation.plots.analyses import comparison, competence_profile, sobol, tornado
+from waystation.plots.run import (
+    cumulative,
+    diagram,
+    outcomes,
+    thresholds,
+    thresholds_of,
+    waystation_value,
+)
+
+__all__ = [
+    "FORMATS",
+    "OKABE_ITO",
+    "comparison",
+    "competence_profile",
+    "cumulative",
+    "diagram",
+    "outcomes",
+    "save",
+    "sobol",
+    "thresholds",
+    "thresholds_of",
+    "tornado",
+    "waystation_value",
+]

@@ -1,0 +1,131 @@
+"""Shared pieces of the figures: palette, sizes, axis style, protocols and saving."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy.typing as npt
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+PALETTE: tuple[str, ...] = tuple(
+    OKABE_ITO[k]
+    for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow", "black")
+)
+OUTCOME_COLOURS: dict[str, str] = {
+    "victory": OKABE_ITO["green"],
+    "costly_non_failure": OKABE_ITO["orange"],
+    "failure": OKABE_ITO["vermillion"],
+    "non_failure": OKABE_ITO["blue"],
+}
+#: File formats :func:`save` writes, by extension.
+FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+WIDTH = 3.5  # inches: one paper column
+FONT = 7.5
+Z95 = 1.96
+YEAR = "year"
+OOM = "OOM of effective compute above the 2026 frontier"
+
+
+class IntervalLike(Protocol):
+    """An estimate with a confidence interval (``waystation.analyses.Interval``)."""
+
+    @property
+    def estimate(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+
+
+class ProfileLike(Protocol):
+    """Outcome probabilities against problem hardness (``analyses.CompetenceProfile``)."""
+
+    @property
+    def grid(self) -> npt.ArrayLike: ...
+    @property
+    def curves(self) -> Mapping[str, npt.ArrayLike]: ...
+    @property
+    def standard_errors(self) -> Mapping[str, npt.ArrayLike]: ...
+    @property
+    def frontier(self) -> IntervalLike | None: ...
+
+
+class LeverValueLike(Protocol):
+    """One row of a lever table (``analyses.LeverValue``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def per_cost(self) -> IntervalLike: ...
+
+
+class LeverTableLike(Protocol):
+    """Ranked marginal values of the levers (``analyses.LeverTable``)."""
+
+    @property
+    def objective(self) -> str: ...
+    @property
+    def rows(self) -> Sequence[LeverValueLike]: ...
+
+
+class ComparisonLike(Protocol):
+    """Strategies on common random numbers (``analyses.Comparison``)."""
+
+    @property
+    def strategies(self) -> Sequence[str]: ...
+    @property
+    def differences(self) -> Mapping[str, Mapping[str, IntervalLike]]: ...
+
+
+def _figure(height: float, width: float = WIDTH) -> Figure:
+    """A new figure at paper-column width, not registered with pyplot."""
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _style(ax: Axes, xlabel: str, ylabel: str) -> None:
+    """Label the axes with units in a small, readable font."""
+    ax.set_xlabel(xlabel, fontsize=FONT)
+    ax.set_ylabel(ylabel, fontsize=FONT)
+    ax.tick_params(labelsize=FONT - 0.5)
+    ax.grid(True, color="#dddddd", linewidth=0.5)
+    ax.set_axisbelow(True)
+
+
+def _wrap(text: str, width: int = 14) -> str:
+    """Break a long label once, at the space nearest its middle."""
+    if len(text) <= width or " " not in text:
+        return text
+    spaces = [k for k, c in enumerate(text) if c == " "]
+    k = min(spaces, key=lambda k: abs(k - len(text) / 2))
+    return text[:k] + "\n" + text[k + 1 :]
+
+
+def _label(name: str) -> str:
+    """Human-readable form of an identifier: underscores become spaces."""
+    return name.replace("_", " ")
+
+
+def save(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` as PNG, SVG or PDF, chosen by the file extension; return the path."""
+    path = Path(path)
+    ext = path.suffix.lower().lstrip(".")
+    if ext not in FORMATS:
+        raise ValueError(f"cannot save a figure as {path.name!r}: use .png, .svg or .pdf")
+    fig.savefig(path, format=ext, dpi=200 if ext == "png" else "figure")
+    return path
