@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -46,6 +47,15 @@ def friendly_errors() -> Iterator[None]:
         fail(str(e))
 
 
+Scenario_ = Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")]
+Seed_ = Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")]
+Json_ = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+Strategy_ = Annotated[
+    str | None,
+    typer.Option(
+        "--strategy", "-s", help="Built-in strategy name or YAML file (default: the scenario's)."
+    ),
+]
 Workers_ = Annotated[
     int,
     typer.Option(
@@ -67,21 +77,25 @@ Address_ = Annotated[
 ]
 
 
+def scenario_source(name: str) -> str | Path:
+    """A scenario argument as a file path if such a file exists, else as a shipped name."""
+    return Path(name) if Path(name).is_file() else name
+
+
 @contextmanager
 def engine_executor(
     name: str, workers: int, address: str | None
 ) -> Iterator[tuple[Executor | None, int]]:
     """The ``(executor, workers)`` of ``--engine``/``--workers``/``--address``, or a clear error.
 
-    A missing ``dask`` extra, an unknown engine or ``--address`` without
-    ``--engine dask`` exit with code 2 and one line.
+    An unknown engine or a missing ``dask`` extra exit with code 2 and one
+    line; ``--address`` without ``--engine dask`` raises ``executor_for``'s
+    ValueError, which :func:`friendly_errors` (around every caller) reports.
     """
     from waystation.engines import ENGINES, MISSING_DASK, executor_for
 
     if name not in ENGINES:
         fail(f"--engine must be one of {', '.join(ENGINES)}, got {name!r}")
-    if address is not None and name != "dask":
-        fail("--address needs --engine dask")
     try:
         with executor_for(name, workers, address) as pair:
             yield pair

@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -35,6 +34,10 @@ from waystation.analyses import (
 from waystation.cli._app import (
     Address_,
     Engine_,
+    Json_,
+    Scenario_,
+    Seed_,
+    Strategy_,
     Workers_,
     app,
     engine_executor,
@@ -42,16 +45,10 @@ from waystation.cli._app import (
     out,
     print_json,
     progress_bar,
+    scenario_source,
 )
 from waystation.results import OUTCOMES
 
-Scenario_ = Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")]
-Seed = Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-Strategy_ = Annotated[
-    str | None,
-    typer.Option("--strategy", "-s", help="Built-in strategy or YAML file (default: scenario's)."),
-]
 Strategies = Annotated[
     list[str] | None,
     typer.Option(
@@ -67,14 +64,10 @@ Utility = Annotated[
 ]
 
 
+Levers_ = Annotated[list[str] | None, typer.Option("--lever", help="Only these levers.")]
 WorldsOpt = Annotated[
     int, typer.Option("--worlds", "-n", min=2, max=100_000_000, help="Possible worlds per run.")
 ]
-
-
-def _scenario(name: str) -> str | Path:
-    """A file path if one exists, else a shipped scenario name."""
-    return Path(name) if Path(name).is_file() else name
 
 
 def _utility(text: str | None) -> dict[str, float] | None:
@@ -118,11 +111,11 @@ def compare_cmd(
     scenario: Scenario_,
     strategy: Strategies = None,
     worlds: WorldsOpt = 20_000,
-    seed: Seed = 0,
+    seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
     address: Address_ = None,
-    json: Json = False,
+    json: Json_ = False,
 ) -> None:
     """Compare strategies on the same worlds: probabilities and paired differences."""
     with friendly_errors():
@@ -130,7 +123,7 @@ def compare_cmd(
             raise ValueError("give at least one strategy: -s race -s cautious-lab")
         with _runner("compare", json, engine, workers, address) as (bar, executor, n):
             res = compare(
-                _scenario(scenario),
+                scenario_source(scenario),
                 strategy,
                 worlds,
                 seed,
@@ -171,11 +164,11 @@ def competence_cmd(
         str | None, typer.Option("--grid", help="Hardness values, e.g. 0.1,0.3,1,3,10.")
     ] = None,
     worlds: WorldsOpt = 5_000,
-    seed: Seed = 0,
+    seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
     address: Address_ = None,
-    json: Json = False,
+    json: Json_ = False,
 ) -> None:
     """Outcome probabilities against problem hardness, and where P(non-failure) falls to 50%."""
     with friendly_errors():
@@ -189,7 +182,7 @@ def competence_cmd(
                 ) from None
         with _runner("competence", json, engine, workers, address) as (bar, executor, n):
             res = competence(
-                _scenario(scenario),
+                scenario_source(scenario),
                 strategy,
                 values,
                 worlds,
@@ -236,14 +229,14 @@ def levers_cmd(
     strategy: Strategy_ = None,
     objective: Objective = "victory",
     utility: Utility = None,
-    lever: Annotated[list[str] | None, typer.Option("--lever", help="Only these levers.")] = None,
+    lever: Levers_ = None,
     step: Annotated[float, typer.Option("--step", help="Difference step, share of range.")] = 0.05,
     worlds: WorldsOpt = 10_000,
-    seed: Seed = 0,
+    seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
     address: Address_ = None,
-    json: Json = False,
+    json: Json_ = False,
 ) -> None:
     """Rank levers by marginal value per unit cost (central differences on common worlds)."""
     with (
@@ -251,7 +244,7 @@ def levers_cmd(
         _runner("levers", json, engine, workers, address) as (bar, executor, n),
     ):
         res = lever_values(
-            _scenario(scenario),
+            scenario_source(scenario),
             strategy,
             objective,
             worlds,
@@ -294,11 +287,11 @@ def sensitivity_cmd(
     objective: Objective = "victory",
     utility: Utility = None,
     name: Annotated[list[str] | None, typer.Option("--input", help="Only these inputs.")] = None,
-    seed: Seed = 0,
+    seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
     address: Address_ = None,
-    json: Json = False,
+    json: Json_ = False,
 ) -> None:
     """Global sensitivity of the objective to the uncertain inputs (Sobol or Morris)."""
     with (
@@ -306,7 +299,7 @@ def sensitivity_cmd(
         _runner("sensitivity", json, engine, workers, address) as (bar, executor, n),
     ):
         res = sensitivity(
-            _scenario(scenario),
+            scenario_source(scenario),
             strategy,
             method,
             base_samples,
@@ -357,11 +350,11 @@ def voi_cmd(
     utility: Utility = None,
     bins: Annotated[int, typer.Option("--bins", min=2, help="Quantile bins for EVPPI.")] = 10,
     worlds: WorldsOpt = 10_000,
-    seed: Seed = 0,
+    seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
     address: Address_ = None,
-    json: Json = False,
+    json: Json_ = False,
 ) -> None:
     """Value of learning the world (EVPI) or one input (EVPPI) before choosing a strategy."""
     with friendly_errors():
@@ -370,7 +363,7 @@ def voi_cmd(
         kwargs: dict[str, list[str]] = {} if not part else {"parts": part}
         with _runner("voi", json, engine, workers, address) as (bar, executor, n):
             res = voi(
-                _scenario(scenario),
+                scenario_source(scenario),
                 strategy,
                 worlds=worlds,
                 seed=seed,
@@ -411,16 +404,16 @@ def optimise_cmd(
     budget: Annotated[float, typer.Option("--budget", min=0, help="Budget units.")] = 100.0,
     objective: Objective = "victory",
     utility: Utility = None,
-    lever: Annotated[list[str] | None, typer.Option("--lever", help="Only these levers.")] = None,
+    lever: Levers_ = None,
     max_evaluations: Annotated[
         int | None, typer.Option("--max-evaluations", min=1, help="Cap on search runs.")
     ] = None,
     worlds: WorldsOpt = 5_000,
-    seed: Seed = 0,
+    seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
     address: Address_ = None,
-    json: Json = False,
+    json: Json_ = False,
 ) -> None:
     """The lever mix that maximises the objective within a budget."""
     with (
@@ -428,7 +421,7 @@ def optimise_cmd(
         _runner("optimise", json, engine, workers, address) as (bar, executor, n),
     ):
         res = optimise(
-            _scenario(scenario),
+            scenario_source(scenario),
             budget,
             objective,
             lever,

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from waystation.cli._app import app, fail, friendly_errors, out, progress_bar
+from waystation.cli._app import (
+    Scenario_,
+    Seed_,
+    app,
+    fail,
+    friendly_errors,
+    out,
+    progress_bar,
+    scenario_source,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -26,7 +35,6 @@ KINDS: dict[str, str] = {
 FORMATS = ("png", "svg", "pdf")
 
 Kind = Annotated[str, typer.Argument(help="Figure: " + ", ".join(KINDS) + ".")]
-Scenario_ = Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")]
 Strategies = Annotated[
     list[str] | None,
     typer.Option("--strategy", "-s", help="Strategy name or YAML file; repeat to compare."),
@@ -34,14 +42,8 @@ Strategies = Annotated[
 Worlds = Annotated[
     int, typer.Option("--worlds", "-n", min=1, max=10_000_000, help="Possible worlds per strategy.")
 ]
-Seed = Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")]
 Output = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
 Format = Annotated[str, typer.Option("--format", "-f", help="html or md.")]
-
-
-def _scenario(name: str) -> str | Path:
-    """A file path if one exists, else a shipped scenario name."""
-    return Path(name) if Path(name).is_file() else name
 
 
 def _block(worlds: int) -> int:
@@ -56,7 +58,7 @@ def make_figure(kind: str, scenario: str, strategies: list[str], worlds: int, se
     from waystation import plots
     from waystation.api import run
 
-    sc = _scenario(scenario)
+    sc = scenario_source(scenario)
     names: list[Any] = list(strategies) or [None]
     if kind in ("diagram", "outcomes", "cumulative", "waystations"):
         runs = [run(sc, worlds, seed, strategy=s, block_size=_block(worlds)) for s in names]
@@ -102,7 +104,7 @@ def plot(
     output: Output,
     strategy: Strategies = None,
     worlds: Worlds = 2000,
-    seed: Seed = 0,
+    seed: Seed_ = 0,
 ) -> None:
     """Draw one figure of a scenario and write it as PNG, SVG or PDF."""
     if kind not in KINDS:
@@ -122,7 +124,7 @@ def report(
     output: Output,
     strategy: Strategies = None,
     worlds: Worlds = 2000,
-    seed: Seed = 0,
+    seed: Seed_ = 0,
     format: Format = "html",
 ) -> None:
     """Run a scenario's strategies and analyses and write one self-contained report."""

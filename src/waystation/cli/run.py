@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -12,6 +11,10 @@ from waystation.api import compile_scenario, run_model
 from waystation.cli._app import (
     Address_,
     Engine_,
+    Json_,
+    Scenario_,
+    Seed_,
+    Strategy_,
     Workers_,
     app,
     engine_executor,
@@ -20,6 +23,7 @@ from waystation.cli._app import (
     out,
     print_json,
     progress_bar,
+    scenario_source,
 )
 from waystation.io import load_scenario, load_strategy, shipped_scenarios
 from waystation.levers import LEVERS
@@ -28,19 +32,10 @@ from waystation.results import OUTCOMES, Results
 from waystation.simulate import BACKENDS, DEFAULT_BLOCK
 from waystation.strategies import BUILTIN_STRATEGIES
 
-Scenario_ = Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")]
 Worlds = Annotated[
     int, typer.Option("--worlds", "-n", min=1, max=100_000_000, help="Possible worlds to simulate.")
 ]
-Seed = Annotated[int, typer.Option("--seed", min=0, help="Root random seed.")]
 Block = Annotated[int, typer.Option("--block-size", min=1, help="Worlds per compute block.")]
-Json = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-Strategy_ = Annotated[
-    str | None,
-    typer.Option(
-        "--strategy", "-s", help="Built-in strategy name or YAML file (default: the scenario's)."
-    ),
-]
 Backend_ = Annotated[
     str,
     typer.Option(
@@ -60,11 +55,11 @@ PROGRESS_MIN_WORLDS = 50_000
 def run(
     scenario: Scenario_ = "default",
     worlds: Worlds = 100_000,
-    seed: Seed = 0,
+    seed: Seed_ = 0,
     workers: Workers_ = 1,
     block_size: Block = DEFAULT_BLOCK,
     strategy: Strategy_ = None,
-    json: Json = False,
+    json: Json_ = False,
     keep_worlds: KeepWorlds = False,
     engine: Engine_ = "local",
     address: Address_ = None,
@@ -79,9 +74,7 @@ def run(
         if not jax_available():
             fail(MISSING_JAX)
     with friendly_errors():
-        model = compile_scenario(
-            scenario if not Path(scenario).is_file() else Path(scenario), strategy
-        )
+        model = compile_scenario(scenario_source(scenario), strategy)
         with (
             engine_executor(engine, workers, address) as (executor, n_workers),
             progress_bar(worlds, "worlds", worlds >= PROGRESS_MIN_WORLDS) as progress,
@@ -174,7 +167,7 @@ def show_waystations(res: Results) -> None:
 
 
 @app.command()
-def scenarios(json: Json = False) -> None:
+def scenarios(json: Json_ = False) -> None:
     """List the scenarios shipped with waystation."""
     shipped = shipped_scenarios()
     if json:
@@ -189,7 +182,7 @@ def scenarios(json: Json = False) -> None:
 
 
 @app.command()
-def strategies(json: Json = False) -> None:
+def strategies(json: Json_ = False) -> None:
     """List the built-in strategies with one-line descriptions."""
     if json:
         print_json({name: s["description"] for name, s in BUILTIN_STRATEGIES.items()})
@@ -203,7 +196,7 @@ def strategies(json: Json = False) -> None:
 
 
 @app.command()
-def params(json: Json = False) -> None:
+def params(json: Json_ = False) -> None:
     """List every model parameter and lever with unit, default, bounds and source."""
     rows = [
         {
@@ -249,7 +242,7 @@ def validate(
 ) -> None:
     """Check a scenario (and strategy) file and report every problem with its line."""
     with friendly_errors():
-        sc = load_scenario(Path(scenario) if Path(scenario).is_file() else scenario)
+        sc = load_scenario(scenario_source(scenario))
         if strategy is not None:
             load_strategy(strategy, sc)
         compile_scenario(sc, strategy)
