@@ -32,7 +32,7 @@ import numpy as np
 
 from waystation.dynamics import step
 from waystation.model import Model
-from waystation.simulate import HIST_FIELDS, STREAM_BLOCK, _counts, fixed
+from waystation.simulate import HIST_FIELDS, STREAM_BLOCK, Dropped, _counts, fixed
 from waystation.state import Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
 
@@ -193,8 +193,7 @@ def run_steps(
     t = float(s.t)
     rows = np.arange(W)
     chunks = _pack(rows, full, t, p, base)
-    retired = 0  # exact survival sum of dropped valid worlds (frozen), and their histogram
-    retired_counts = np.zeros((A, hist.shape[2]), dtype=np.int64)
+    dropped = Dropped(A, n_valid)
     record = [int(k) for k in model.record_steps]
     shocks = _draw_steps(rngs, record[1] - record[0], A)
     for r in range(1, len(record)):
@@ -204,21 +203,18 @@ def run_steps(
             shocks = _draw_steps(rngs, record[r + 1] - record[r], A)
         for _ in range(b - a):
             t = t + model.dt  # as the numpy engine accumulates it
-        sums = np.full(b - a, retired, dtype=np.int64)
+        sums = np.full(b - a, dropped.survival, dtype=np.int64)
         chunks = [c._replace(state=js) for c, (js, _) in zip(chunks, outs, strict=True)]
         for c, (_, survival) in zip(chunks, outs, strict=True):
             valid = c.rows[: c.n] < n_valid
             sums += fixed(np.asarray(survival)[:, : c.n, 0][:, valid]).sum(axis=1)
         survival_t[a + 1 : b + 1] = sums
         _pull(chunks, full, _SEGMENT_FIELDS)
-        hist[r] += retired_counts + _counts(full, rows[rows < n_valid], p["C_max"])
+        hist[r] += dropped.counts + _counts(full, rows[rows < n_valid], p["C_max"])
         done = full.done[rows, 0]
         if -(-(len(rows) - int(done.sum())) // CHUNK) < len(chunks):  # a whole chunk can go
             _pull(chunks, full, State._fields[1:])
-            dropped = rows[done]
-            dropped = dropped[dropped < n_valid]
-            retired += int(fixed(full.survival[dropped, 0]).sum())
-            retired_counts += _counts(full, dropped, p["C_max"])
+            dropped.add(full, rows[done], p["C_max"])
             rows = rows[~done]
             chunks = _pack(rows, full, t, p, base) if len(rows) else []
     _pull(chunks, full, State._fields[1:])

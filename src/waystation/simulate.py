@@ -122,17 +122,12 @@ def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0
     return s._replace(dC_rate=capability_rate(t0, lab, p, lv), dS_rate=dS)
 
 
-def _histogram(s: State, hist: Array, i: int, n: int, cap: Array) -> None:
-    """Add the first ``n`` worlds of state ``s`` to the trajectory histogram at time index ``i``.
+def _counts(s: State, rows: slice | Array, cap: Array) -> Array:
+    """Trajectory-histogram counts (A, bins) of the worlds ``rows`` of state ``s``.
 
     Safety ranges are reported up to the capability ceiling ``cap`` (``C_max``):
     beyond it every reachable capability is already safe.
     """
-    hist[i] += _counts(s, slice(0, n), cap)
-
-
-def _counts(s: State, rows: slice | Array, cap: Array) -> Array:
-    """Histogram counts (A, bins) of the worlds ``rows`` of ``s`` (see :func:`_histogram`)."""
     C, S, O, E, B, pause = (getattr(s, f)[rows] for f in HIST_FIELDS)
     S_eff = np.minimum(S + O, cap[rows] if np.ndim(cap) == 2 else cap)
     n, A = C.shape
@@ -202,7 +197,7 @@ def simulate_block(
     hist = np.zeros((len(model.record_steps), A, _NBINS), dtype=np.int64)
     survival_t = np.zeros(T + 1, dtype=np.int64)
     survival_t[0] = n_valid * int(FIX)
-    _histogram(s, hist, 0, n_valid, p["C_max"])
+    hist[0] += _counts(s, slice(0, n_valid), p["C_max"])
     if backend == "jax":
         from waystation import jax_backend  # optional dependency: imported lazily
 
@@ -258,6 +253,25 @@ def _run_steps(
     return act.merged()
 
 
+class Dropped:
+    """Exact tallies of a block's dropped worlds: finished, so frozen for the rest of the run.
+
+    Both backends add the worlds they stop stepping here, and add these sums
+    to the survival sums and histograms of the worlds still running.
+    """
+
+    def __init__(self, actors: int, n_valid: int) -> None:
+        self.n_valid = n_valid
+        self.survival = 0  #: fixed-point survival sum of the dropped valid worlds
+        self.counts = np.zeros((actors, _NBINS), dtype=np.int64)  #: their histogram counts
+
+    def add(self, full: State, rows: Array, cap: Array) -> None:
+        """Drop the worlds ``rows`` of the block state ``full`` (capability ceiling ``cap``)."""
+        rows = rows[rows < self.n_valid]
+        self.survival += int(fixed(full.survival[rows, 0]).sum())
+        self.counts += _counts(full, rows, cap)
+
+
 #: Drop finished worlds once at most this share of the stepped worlds is still running.
 COMPACT_AT = 0.8
 #: ... and only if at least this many worlds would be dropped (gathers cost a little).
@@ -277,8 +291,7 @@ class _Active:
         self.p, self.base, self.state = p, base, s
         self.rows: Array | None = None
         self.W = s.C.shape[0]
-        self.retired = 0  # exact fixed-point survival sum of dropped valid worlds
-        self.retired_counts = np.zeros((s.C.shape[1], _NBINS), dtype=np.int64)  # and histogram
+        self.dropped = Dropped(s.C.shape[1], n_valid)
 
     def _take(self, x: Array) -> Array:
         """Rows ``self.rows`` of a per-world array, column-major; constants as they are."""
@@ -300,14 +313,14 @@ class _Active:
         surv = self.state.survival
         if self.rows is None:
             return int(fixed(surv[: self.n_valid]).sum())
-        return self.retired + int(fixed(surv[self.rows < self.n_valid]).sum())
+        return self.dropped.survival + int(fixed(surv[self.rows < self.n_valid]).sum())
 
     def counts(self) -> Array:
         """Histogram counts of the block's valid worlds: running ones now, dropped ones frozen."""
         cap = self.p["C_max"]
         if self.rows is None:
             return _counts(self.state, slice(0, self.n_valid), cap)
-        return self.retired_counts + _counts(self.state, self.rows < self.n_valid, cap)
+        return self.dropped.counts + _counts(self.state, self.rows < self.n_valid, cap)
 
     def merged(self) -> State:
         """The whole block's state: active rows written over the frozen ones."""
@@ -331,10 +344,7 @@ class _Active:
             self.full = map_arrays(lambda x: np.array(x, order="K"), self.full)
         before = np.arange(self.W) if self.rows is None else self.rows
         self.rows = before[running]
-        dropped = before[~running]
-        dropped = dropped[dropped < self.n_valid]
-        self.retired += int(fixed(self.full.survival[dropped, 0]).sum())
-        self.retired_counts += _counts(self.full, dropped, self.full_p["C_max"])
+        self.dropped.add(self.full, before[~running], self.full_p["C_max"])
         self.state = map_arrays(self._take, self.full)
         self.p = {k: self._take(v) for k, v in self.full_p.items()}
         self.base = {k: self._take(v) for k, v in self.full_base.items()}
