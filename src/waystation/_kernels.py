@@ -47,9 +47,10 @@ def is_jax(x: object) -> bool:
 class JaxNumpy:
     """``jax.numpy``, except that :meth:`power` is ``exp(b * log(a))``.
 
-    XLA's float64 ``pow`` costs about seven ``exp`` on x86 CPUs and the model
-    evaluates five powers per actor and step; ``exp(b log a)`` is within a
-    few ulp of it (relative error about ``|b log a| * 2**-53``).
+    XLA's float64 ``pow`` costs about seven ``exp`` on x86 CPUs; the powers
+    outside the kernels (hardening and breakthrough rates, once per world and
+    step) use this. ``exp(b log a)`` is within a few ulp of ``pow`` (relative
+    error about ``|b log a| * 2**-53``), the same form the kernels use.
     """
 
     __name__ = "waystation.jax_numpy"
