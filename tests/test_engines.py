@@ -104,11 +104,25 @@ def test_dropping_finished_worlds_changes_nothing(
     assert_identical(baseline, compacted)
 
 
+def start(
+    model: Model, W: int, rng: np.random.Generator
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], State]:
+    """Parameters, base levers and initial state of ``W`` worlds drawn from ``rng``."""
+    p, lv = assemble(model, draw_inputs(model, W, rng))
+    z0 = np.asfortranarray(rng.standard_normal((W, len(model.actors))))
+    return p, lv, initial_state(p, lv, z0, model.start)
+
+
+def shocks(rng: np.random.Generator, W: int, A: int) -> Shocks:
+    """One step's shocks for ``W`` worlds of ``A`` actors, column-major as the engine has them."""
+    return Shocks(np.asfortranarray(rng.standard_normal((W, A))), rng.random((W, 1)),
+                  rng.random((W, 1)))  # fmt: skip
+
+
 def test_a_won_world_is_frozen(model: Model) -> None:
     W, A = 64, len(model.actors)
     rng = np.random.default_rng(3)
-    p, lv = assemble(model, draw_inputs(model, W, rng))
-    s = initial_state(p, lv, np.asfortranarray(rng.standard_normal((W, A))), model.start)
+    p, lv, s = start(model, W, rng)
     done = np.arange(W)[:, None] % 2 == 0
     s = s._replace(done=done)
     shock = Shocks(
@@ -130,11 +144,9 @@ def test_only_the_listed_fields_move_in_a_won_world(
     monkeypatch.setattr(dynamics, "freeze", lambda old, new: new)
     W, A = 256, len(model.actors)
     rng = np.random.default_rng(4)
-    p, lv = assemble(model, draw_inputs(model, W, rng))
-    s = initial_state(p, lv, np.asfortranarray(rng.standard_normal((W, A))), model.start)
+    p, lv, s = start(model, W, rng)
     for _ in range(60):  # about half the worlds win on the way
-        shock = Shocks(np.asfortranarray(rng.standard_normal((W, A))), rng.random((W, 1)),
-                       rng.random((W, 1)))  # fmt: skip
+        shock = shocks(rng, W, A)
         new = dynamics.step(s, p, lv, shock, model.dt)
         done = s.done[:, 0]
         for name in State._fields[1:]:
@@ -155,12 +167,10 @@ def test_per_actor_arrays_stay_column_major(strategy: str | None) -> None:
     model = compile_scenario("default", strategy)
     W, A = 2048, len(model.actors)
     rng = np.random.default_rng(0)
-    p, base = assemble(model, draw_inputs(model, W, rng))
-    s = initial_state(p, base, np.asfortranarray(rng.standard_normal((W, A))), model.start)
+    p, base, s = start(model, W, rng)
     for _ in range(24):
         lv = apply_strategy(model.strategy, base, s, p, model.actors)
-        shock = Shocks(np.asfortranarray(rng.standard_normal((W, A))), rng.random((W, 1)),
-                       rng.random((W, 1)))  # fmt: skip
+        shock = shocks(rng, W, A)
         s = dynamics.step(s, p, lv, shock, model.dt)
         arrays = {**{f"state.{k}": v for k, v in s._asdict().items() if k != "t"},
                   **{f"lever.{k}": v for k, v in lv.items()}}  # fmt: skip
