@@ -1,9 +1,9 @@
-"""One time step of the model: each mechanism as a small pure function.
+"""One time step of the model (v2): each mechanism as a small pure function.
 
 Every function takes arrays and returns arrays; ``step`` composes them into a
 new :class:`~waystation.state.State`. Section numbers refer to the essay
 "Paths and waystations in AI safety" (Carlsmith 2025) and to the project's
-``docs/model.md``, which states each equation.
+``docs/model.md``, which states each equation and why it has its form.
 
 Conventions: ``p`` maps parameter names to arrays shaped ``(W, 1)`` (world
 and nature parameters) or ``(W, A)`` (actor parameters); ``lv`` maps lever
@@ -12,9 +12,14 @@ safety are in OOM, labour in full-time-equivalent researchers (FTE).
 
 Every function is generic over the array namespace: ``xp = xp_of(...)`` is
 numpy for numpy arrays and ``jax.numpy`` for JAX arrays, so the optional JAX
-backend (:mod:`waystation.jax_backend`) traces this very code. Nothing here
-writes into an array it did not create in the same numpy-only branch, except
-:func:`freeze`, which restores rows of the arrays ``step`` has just made.
+backend (:mod:`waystation.jax_backend`) traces this very code.
+
+Integration (docs/model.md, "Time steps"): the continuous state (capability,
+safety ranges, hardening, evaluation quality) advances by Heun's method --
+growth rates at the start of the step and at an Euler prediction of its end,
+averaged -- with the pause decided once per step from the start-of-step
+evaluation; survival integrates the lethal hazard by the trapezoid rule. Both
+are second order in ``dt``.
 """
 
 from __future__ import annotations
@@ -42,25 +47,23 @@ EVAL_REF_SHARE = 0.1
 HARDEN_REF_SHARE = 0.05
 #: Extra hazard of a superintelligence outside its safety range (x hazard_rate).
 SI_HAZARD = 10.0
-#: Waystation thresholds (MODEL.md section 7).
+#: Caution is kept this far from 0 and 1 in the logit of the pause response.
+CAUTION_EPS = 1e-6
+#: Waystation thresholds (docs/model.md section 8).
 PAUSE_LEVEL, PAUSE_YEARS = 0.9, 1.0
-AAR_TRUST, AAR_SHARE = 0.5, 0.1
+#: Usable AI safety labour (FTE) that makes an automated alignment researcher:
+#: as much as the whole technical AI-safety field of 2026 (McAleese 2025: ~700).
+AAR_LABOUR = 700.0
 HARDENED_OOM = 2.0
+#: Take-off: years of 2026-pace progress compressed into one year (Forethought 2025).
+TAKEOFF_YEARS = 3.0
 _IDX = {name: k for k, name in enumerate(WAYSTATIONS)}
 
 
 def sigmoid(x: Array) -> Array:
-    """Logistic function, computed in place on a clipped copy so exp never overflows."""
+    """Logistic function of a clipped argument, so exp never overflows."""
     xp = xp_of(x)
-    if xp is not np:  # functional form, same operations in the same order
-        return 1.0 / (1.0 + xp.exp(-xp.clip(x, -_EXP_CLIP, _EXP_CLIP)))
-    z = np.array(np.clip(x, -_EXP_CLIP, _EXP_CLIP), dtype=np.float64, ndmin=1)
-    if np.ndim(x) == 0:
-        return 1.0 / (1.0 + np.exp(-z.reshape(())))
-    np.negative(z, out=z)
-    np.exp(z, out=z)
-    z += 1.0
-    return np.reciprocal(z, out=z)
+    return 1.0 / (1.0 + xp.exp(-xp.clip(x, -_EXP_CLIP, _EXP_CLIP)))
 
 
 def actor_sum(x: Array) -> Array:
@@ -73,6 +76,37 @@ def actor_sum(x: Array) -> Array:
     for a in range(1, x.shape[1]):
         out = out + x[:, a : a + 1]
     return out
+
+
+def actor_max(x: Array) -> Array:
+    """Maximum over actors: (W, A) -> (W, 1)."""
+    xp = xp_of(x)
+    out = x[:, 0:1]
+    for a in range(1, x.shape[1]):
+        out = xp.maximum(out, x[:, a : a + 1])
+    return out
+
+
+def actor_min(x: Array) -> Array:
+    """Minimum over actors: (W, A) -> (W, 1)."""
+    xp = xp_of(x)
+    out = x[:, 0:1]
+    for a in range(1, x.shape[1]):
+        out = xp.minimum(out, x[:, a : a + 1])
+    return out
+
+
+def _crossing(x0: Array, x1: Array, level: Array | float, rising: bool = True) -> Array:
+    """Share of a step (0..1) at which ``x`` crossed ``level``, moving linearly from x0 to x1.
+
+    0 if it was already past the level at the start (``>=`` if ``rising``, ``<=``
+    otherwise); 1 if it never got there.
+    """
+    xp = xp_of(x0, x1)
+    a, b = (x0 - level, x1 - level) if rising else (level - x0, level - x1)
+    span = b - a
+    frac = xp.where(span > 0.0, -a / xp.where(span > 0.0, span, 1.0), 1.0)
+    return xp.where(a >= 0.0, 0.0, xp.clip(frac, 0.0, 1.0))
 
 
 def actor_any(x: Array) -> Array:
@@ -94,7 +128,6 @@ def actor_all(x: Array) -> Array:
 def rival_max(C: Array) -> Array:
     """Return, for each actor, the highest capability among the *other* actors (OOM).
 
-    Uses running maxima from both sides, so it costs O(A) column operations.
     With a single actor there is no rival and the result is ``-inf``.
     """
     xp = xp_of(C)
@@ -111,10 +144,8 @@ def rival_max(C: Array) -> Array:
     return xp.stack(cols).T  # (A, W) stacked and transposed: column-major (W, A) in numpy
 
 
-# Fused elementwise kernels (see waystation._kernels): each is written once,
-# as the expression the functions below document, and runs as one numba ufunc
-# when numba is installed. Operations keep the order of the plain numpy
-# expression, so both paths give the same bits.
+# Fused elementwise kernels (see waystation._kernels): each is written once and
+# runs as one numba ufunc when numba is installed, as numpy otherwise.
 
 
 @elementwise
@@ -125,76 +156,15 @@ def _logistic(k: Array, a: Array, b: Array, width: Array) -> Array:
 
 
 @elementwise
-def _ai_labour(
-    C: Array, C_useful: Array, C_max: Array, ratio: Array, researchers: Array,
-    k_ai: Array, tool: Array, tool_cut: Array,
-) -> Array:  # fmt: skip
-    """Kernel of :func:`ai_labour`."""
-    oom = np.minimum(np.maximum(C - C_useful, 0.0), C_max)
-    return ratio * researchers * np.exp(LN10 * k_ai * oom) * (1.0 - tool * tool_cut)
+def _returns(scale: Array, labour: Array, ref: Array, lam: Array, done: Array, harder: Array) -> Array:
+    """``scale * (labour / ref) ** lam * 10 ** (-harder * max(0, done))``.
 
-
-@elementwise
-def _trusted_ai_safety(
-    L_ai: Array, tr: Array, scheming: Array, eval_ease: Array, share: Array, edge: Array
-) -> Array:
-    """Kernel of :func:`trusted_ai_safety`."""
-    honest = np.minimum(np.maximum(1.0 - scheming, 0.0), 1.0)
-    quality = eval_ease + (1.0 - eval_ease) * tr * honest
-    return share * L_ai * edge * quality
-
-
-@elementwise
-def _capability_rate(
-    compute: Array, human_cap: Array, ai: Array, share: Array, wbe: Array,
-    researchers: Array, ratio: Array, ideas_harder: Array, progress: Array,
-    compute_scale: Array, g_algo: Array, lam_c: Array, max_rate: Array,
-) -> Array:  # fmt: skip
-    """Kernel of :func:`capability_rate`, given the (W, 1) compute growth.
-
-    ``(labour / ref) ** lam_c * 10 ** (-ideas_harder * progress)`` is computed
-    as one ``exp`` of the summed logarithms (see :data:`LOG_FLOOR` for zero labour).
+    Diminishing returns to research labour (``lam < 1``) and in the progress
+    already ``done`` (ideas get harder to find): the form both feedback loops
+    share. Computed as one ``exp`` of summed logarithms; zero labour gives 0.
     """
-    labour = (human_cap + (1.0 - share) * ai) * (1.0 - wbe)
-    ref = researchers * (1.0 + ratio)
     log_labour = np.maximum(np.log(labour / ref), LOG_FLOOR)
-    log_ideas = lam_c * log_labour - LN10 * ideas_harder * np.maximum(0.0, progress)
-    rate = compute_scale * compute + g_algo * np.exp(log_ideas)
-    return np.minimum(rate, max_rate)
-
-
-@elementwise
-def _returns(scale: Array, share: Array, labour: Array, ref: Array, lam: Array) -> Array:
-    """``scale * (share * labour / ref) ** lam``: diminishing returns to research labour.
-
-    The power is ``exp(lam * log(...))``, within a few ulp of ``pow`` and
-    about a third cheaper (see :data:`LOG_FLOOR` for zero labour).
-    """
-    return scale * np.exp(lam * np.maximum(np.log(share * labour / ref), LOG_FLOOR))
-
-
-@elementwise
-def _estimated_margin(
-    S_eff: Array, C: Array, E: Array, noise: Array, scheming: Array, C_aar: Array,
-    sigma: Array,
-) -> Array:  # fmt: skip
-    """Kernel of :func:`estimated_margin`."""
-    bias = scheming * np.maximum(0.0, C - C_aar)
-    return (S_eff - C) + bias + sigma / (1.0 + E) * noise
-
-
-@elementwise
-def _restraint(
-    M_fc: Array, relief: Array, will: Array, caution_lv: Array, target: Array,
-    width: Array, enforcement: Array, global_pause: Array,
-) -> Array:  # fmt: skip
-    """Kernel of :func:`restraint`."""
-    caution = np.minimum(np.maximum(caution_lv + will, 0.0), 1.0)
-    z = np.minimum(np.maximum((target - M_fc) / width, -_EXP_CLIP), _EXP_CLIP)
-    voluntary = np.maximum(0.0, caution * (1.0 / (1.0 + np.exp(-z))) - relief)
-    enforced = np.minimum(np.maximum(enforcement + will, 0.0), 1.0)
-    governed = global_pause * (enforced + (1.0 - enforced) * caution)
-    return np.minimum(np.maximum(voluntary + governed, 0.0), 1.0)
+    return scale * np.exp(lam * log_labour - LN10 * harder * np.maximum(done, 0.0))
 
 
 @elementwise
@@ -202,23 +172,19 @@ def _hazard(
     C: Array, S_eff: Array, rate: Array, width: Array, C_si: Array, tool: Array,
     tool_cut: Array,
 ) -> Array:  # fmt: skip
-    """Kernel of :func:`hazard`: the total hazard rate."""
-    z = np.minimum(np.maximum((C - S_eff) / width, -_EXP_CLIP), _EXP_CLIP)
-    h = rate * (1.0 / (1.0 + np.exp(-z)))
+    """Kernel of :func:`hazard`: the total hazard rate of loss-of-control events.
+
+    A Gompertz curve in the excess ``(C - S_eff) / width``: half of
+    ``exp(-1)`` at the edge, doubly-exponentially small inside the range.
+    """
+    z = np.minimum(np.maximum((S_eff - C) / width, -_EXP_CLIP), _EXP_CLIP)
+    h = rate * np.exp(-np.exp(z))
     z = np.minimum(np.maximum((C - C_si) / width, -_EXP_CLIP), _EXP_CLIP)
     h = h * (1.0 + SI_HAZARD * (1.0 / (1.0 + np.exp(-z))))
     return h * (1.0 - tool * tool_cut)
 
 
-class Labour(NamedTuple):
-    """Labour pools of one step, in FTE (essay section 5)."""
-
-    human_safety: Array  #: (W, A)
-    human_cap: Array  #: (W, A)
-    ai: Array  #: (W, A) all AI research labour
-    ai_safety: Array  #: (W, A) trusted, effective AI safety labour
-    emulated: Array  #: (W, 1) enhanced human labour per actor
-    progress: Array  #: (W, A) capability gained since 2026, OOM
+# --- labour (essay section 5) -----------------------------------------------------
 
 
 def human_labour(p: Params, years: Array) -> tuple[Array, Array]:
@@ -230,14 +196,32 @@ def human_labour(p: Params, years: Array) -> tuple[Array, Array]:
 
 
 def ai_labour(C: Array, p: Params, lv: Levers) -> Array:
-    """AI research labour, growing 10**k_ai per OOM of capability (FTE; overview, essay 4).
+    """AI research labour in FTE: today's assistance plus automation near ``C_aar``.
 
-    This is the engine of the capabilities feedback loop. Tool-only AI gives up
-    a share ``tool_labor_cut`` of it.
+    ``capability_researchers * (ai_labor_ratio + aar_labor * 10**(k_ai (C - C_aar)))``:
+    the engine of the capabilities feedback loop (overview, essay 4). The
+    second term is automation of research, a logistic share of tasks seen
+    through Amdahl's law, whose labour grows ``10**k_ai`` per OOM; it is
+    calibrated to the AI 2027 take-off forecast (R&D multiplier ~5x at a
+    superhuman coder, ~25x one milestone later). Tool-only AI gives up a
+    share ``tool_labor_cut`` of it.
     """
-    return _ai_labour(C, p["C_useful"], p["C_max"], p["ai_labor_ratio"],
-                      p["capability_researchers"], p["k_ai"], lv["tool_ai_only"],
-                      p["tool_labor_cut"])  # fmt: skip
+    xp = xp_of(C)
+    auto = p["aar_labor"] * xp.exp(LN10 * p["k_ai"] * xp.minimum(C - p["C_aar"], p["C_max"]))
+    return p["capability_researchers"] * (p["ai_labor_ratio"] + auto) * (
+        1.0 - lv["tool_ai_only"] * p["tool_labor_cut"]
+    )
+
+
+def rd_multiplier(C: Array, p: Params) -> Array:
+    """AI R&D multiplier on algorithmic progress at capability ``C`` with 2026's human labour.
+
+    ``(1 + L_ai / H_c0) ** lam_c``: the calibration quantity of the AI 2027
+    take-off forecast (no tool-only cut).
+    """
+    xp = xp_of(C)
+    auto = p["aar_labor"] * xp.exp(LN10 * p["k_ai"] * xp.minimum(C - p["C_aar"], p["C_max"]))
+    return xp.exp(p["lam_c"] * xp.log(1.0 + p["ai_labor_ratio"] + auto))
 
 
 def trust(S_eff: Array, C: Array, p: Params) -> Array:
@@ -245,17 +229,25 @@ def trust(S_eff: Array, C: Array, p: Params) -> Array:
     return _logistic(1.0, S_eff, C, p["edge_width"])
 
 
-def trusted_ai_safety(L_ai: Array, tr: Array, p: Params, lv: Levers) -> Array:
-    """AI safety labour after the trust discount (FTE; overview, essays 4-5).
+def ai_safety_labour(L_ai: Array, tr: Array, p: Params, lv: Levers) -> tuple[Array, Array]:
+    """Usable and sabotaged AI safety labour, FTE (overview, essays 4-5 and 7).
 
-    Checkable work (share ``eval_ease``) counts in full; the rest only as far as
-    the AI is trusted and not scheming.
+    Of the AI labour sent to safety (``ai_safety_share * L_ai * ai_safety_edge``),
+    the checkable share ``eval_ease`` counts in full; of the rest, the part done
+    by trusted AI counts as far as the AI is not scheming, and the part done by
+    untrusted AI is *sabotage* in proportion to ``scheming``: work that looks
+    like progress and undoes it. Checkable work is shielded from sabotage.
     """
-    return _trusted_ai_safety(L_ai, tr, p["scheming"], p["eval_ease"], lv["ai_safety_share"],
-                              p["ai_safety_edge"])  # fmt: skip
+    xp = xp_of(L_ai, tr)
+    honest = xp.clip(1.0 - p["scheming"], 0.0, 1.0)
+    sent = lv["ai_safety_share"] * L_ai * p["ai_safety_edge"]
+    unchecked = sent * (1.0 - p["eval_ease"])
+    usable = sent * p["eval_ease"] + unchecked * tr * honest
+    sabotage = unchecked * (1.0 - tr) * xp.clip(p["scheming"], 0.0, 1.0)
+    return usable, sabotage
 
 
-def emulated_labour(t: float, em_time: Array, p: Params) -> Array:
+def emulated_labour(t: Array, em_time: Array, p: Params) -> Array:
     """Enhanced human (emulated) labour available at ``t`` (FTE, section 5): grows by copying."""
     xp = xp_of(t, em_time, p["em_growth"])
     age = xp.clip(t - em_time, 0.0, _EXP_CLIP / xp.maximum(p["em_growth"], 1e-9))
@@ -263,49 +255,110 @@ def emulated_labour(t: float, em_time: Array, p: Params) -> Array:
     return xp.where(t >= em_time, grown, 0.0)
 
 
-def capability_rate(t: float, lab: Labour, p: Params, lv: Levers) -> Array:
+def wbe_effort(t: float, hs: Array, hc: Array, L_ai: Array, p: Params, lv: Levers) -> Array:
+    """Research effort going into whole-brain emulation this year (FTE, section 5)."""
+    xp = xp_of(t, L_ai, p["wbe_background_growth"])
+    background = p["wbe_background"] * xp.exp(p["log1p_wbe_background_growth"] * (t - p["start"]))
+    return background + actor_sum(lv["wbe_investment"] * (hs + hc + L_ai))
+
+
+# --- capability (essay section 4, capability frontier) ----------------------------
+
+
+def capability_rate(t: Array, hc: Array, L_ai: Array, C: Array, p: Params, lv: Levers) -> Array:
     """Unrestrained capability growth in OOM/yr (section 4, capability frontier).
 
     Compute grows at the actor's share of the frontier trend for
     ``scaling_years``, then at the hardware trend alone; algorithmic progress
-    scales with research labour relative to 2026 as ``labour**lam_c``.
+    scales with research labour relative to 2026 as ``labour**lam_c`` and gets
+    harder per OOM already gained (``ideas_harder``). Capped at ``max_rate``.
     """
+    xp = xp_of(C, L_ai)
     scaling = sigmoid(p["start"] + p["scaling_years"] - t)
     compute = p["g_hardware"] + (p["g_compute"] - p["g_hardware"]) * scaling
-    return _capability_rate(
-        compute, lab.human_cap, lab.ai, lv["ai_safety_share"], lv["wbe_investment"],
-        p["capability_researchers"], p["ai_labor_ratio"], p["ideas_harder"], lab.progress,
-        p["compute_scale"], p["g_algo"], p["lam_c"], p["max_rate"],
-    )  # fmt: skip
+    labour = (hc + (1.0 - lv["ai_safety_share"]) * L_ai) * (1.0 - lv["wbe_investment"])
+    ref = p["capability_researchers"] * (1.0 + p["ai_labor_ratio"])
+    algo = _returns(p["g_algo"], labour, ref, p["lam_c"], C - p["frontier"], p["ideas_harder"])
+    return xp.minimum(p["compute_scale"] * compute + algo, p["max_rate"])
 
 
-def safety_inputs(lab: Labour, lv: Levers) -> Array:
-    """Total safety labour per actor: human, trusted AI and emulated (FTE, section 5)."""
-    return (lab.human_safety * (1.0 - lv["wbe_investment"])) + lab.ai_safety + lab.emulated
+def sabotage(C: Array, rival: Array, p: Params, lv: Levers) -> Array:
+    """Share of an actor's growth lost to rivals' sabotage once its lead passes a threshold.
 
-
-def safety_rates(I_s: Array, B: Array, p: Params, lv: Levers) -> tuple[Array, Array, Array]:
-    """Growth of safety ranges, world hardening and evaluation quality per year (section 4).
-
-    Safety labour is split between motivation control (``S``), evaluation
-    (``E``) and hardening (``O``); each actor receives ``spillover`` of the
-    others' progress. Returns ``(dS, dO, dE)`` rates.
+    Models deterrence by "mutually assured AI malfunction" (section 6).
     """
-    xp = xp_of(I_s, B)
-    ref = p["safety_ref"]
+    xp = xp_of(C, rival)
+    lead = xp.where(xp.isfinite(rival), C - rival, -np.inf)  # no rival: nobody to sabotage
+    return _logistic(lv["deterrence"], lead, p["deterrence_threshold"], 0.1)
+
+
+# --- safety progress (essay section 4, safety progress) ----------------------------
+
+
+def hardening_cover(O: Array, C: Array, p: Params) -> Array:
+    """The part of world hardening ``O`` that still protects against capability ``C`` (OOM).
+
+    Option control is a tool for weaker systems (overview, essay 7): it
+    counts in full up to ``C_aar`` and fades linearly to nothing at ``C_si``,
+    so only motivation control (``S``) can make superintelligence safe.
+    """
+    xp = xp_of(O, C)
+    return O * xp.clip((p["C_si"] - C) / p["si_gap"], 0.0, 1.0)
+
+
+def safety_range(S: Array, O: Array, C: Array, p: Params) -> Array:
+    """Effective safety range per actor: own motivation control plus the hardening that still covers it."""
+    return S + hardening_cover(O, C, p)
+
+
+def _shares(lv: Levers) -> tuple[Array, Array, Array]:
+    """Motivation-control, evaluation and hardening shares of safety labour (sum to 1)."""
+    xp = xp_of(lv["eval_investment"], lv["hardening_investment"])
     e_share, h_share = lv["eval_investment"], lv["hardening_investment"]
     total = xp.maximum(1.0, e_share + h_share)
     e_share, h_share = e_share / total, h_share / total
-    s_share = 1.0 - e_share - h_share
+    return xp.maximum(1.0 - e_share - h_share, 0.0), e_share, h_share
+
+
+def safety_rates(
+    I_s: Array, bad: Array, C: Array, S: Array, O: Array, E: Array, B: Array, will: Array,
+    p: Params, lv: Levers,
+) -> tuple[Array, Array, Array]:  # fmt: skip
+    """Growth of safety ranges, world hardening and evaluation quality per year (section 4).
+
+    Safety labour is split between motivation control (``S``), evaluation
+    (``E``) and hardening (``O``), normalised by the fixed reference
+    ``safety_ref``. Motivation control and hardening have diminishing returns
+    in labour (``lam_s``) and in progress already made (``safety_harder``), and
+    the ceiling ``max_rate``, exactly as capability has; motivation control
+    also slows ``beyond_frontier`` (log10) per OOM it already lies beyond the
+    actor's own frontier, since its empirical loops need systems to study
+    (overview, essay 5). Sabotaged labour undoes motivation-control progress. Each actor receives ``spillover`` of
+    the others' net progress. Returns ``(dS, dO, dE)``.
+    """
+    xp = xp_of(I_s, B)
+    ref, lam, harder = p["safety_ref"], p["lam_s"], p["safety_harder"]
+    s_share, e_share, h_share = _shares(lv)
     scale = p["s_base"] * B / p["hardness"]
-    own = _returns(scale, s_share, I_s, ref, p["lam_s"])
-    shared = own + lv["spillover"] * (actor_sum(own) - own)
-    harden = actor_sum(h_share * I_s) / (HARDEN_REF_SHARE * ref)
-    dO = p["o_base"] * B / p["hardness"] * xp.power(harden, p["lam_s"])
-    eval_own = _returns(1.0, e_share, I_s, EVAL_REF_SHARE * ref, p["lam_s"])
+    # log10 penalty: progress already made, and range already beyond the own frontier
+    made = harder * xp.maximum(S - p["safety_range"], 0.0)
+    made = made + p["beyond_frontier"] * xp.maximum(S - C, 0.0)
+    net = _returns(scale, s_share * I_s, ref, lam, made, 1.0) - _returns(
+        scale, s_share * bad, ref, lam, made, 1.0
+    )
+    shared = net + lv["spillover"] * (actor_sum(net) - net)
+    dS = xp.minimum(shared, p["max_rate"])
+    harden = actor_sum(h_share * I_s)
+    dO = _returns(p["o_base"] * B / p["hardness"], harden, HARDEN_REF_SHARE * ref, lam, O,
+                  p["harden_harder"])  # fmt: skip
+    dO = xp.minimum(dO, p["max_rate"])
+    eval_own = _returns(1.0, e_share * I_s, EVAL_REF_SHARE * ref, lam, 0.0, 0.0)
     eval_shared = eval_own + lv["spillover"] * (actor_sum(eval_own) - eval_own)
-    dE = p["e_base"] * B * eval_shared
-    return shared, dO, dE
+    dE = p["e_base"] * B * (1.0 + will) * eval_shared / (1.0 + E)
+    return dS, dO, dE
+
+
+# --- risk evaluation and capability restraint (essay section 4) --------------------
 
 
 def evaluation_error(noise: Array, z: Array, dt: float, p: Params) -> Array:
@@ -325,7 +378,9 @@ def estimated_margin(S_eff: Array, C: Array, E: Array, noise: Array, p: Params) 
     Noise shrinks with evaluation quality; scheming systems past ``C_aar``
     bias the estimate towards "safe".
     """
-    return _estimated_margin(S_eff, C, E, noise, p["scheming"], p["C_aar"], p["sigma_eval"])
+    xp = xp_of(S_eff, C)
+    bias = p["scheming"] * xp.maximum(0.0, C - p["C_aar"])
+    return (S_eff - C) + bias + p["sigma_eval"] / (1.0 + E) * noise
 
 
 def race_relief(C: Array, rival: Array, p: Params) -> Array:
@@ -337,109 +392,170 @@ def race_relief(C: Array, rival: Array, p: Params) -> Array:
     return _logistic(p["race_pressure"], rival, C, p["race_scale"])
 
 
-def restraint(M_fc: Array, relief: Array, will: Array, p: Params, lv: Levers) -> Array:
+def coordination(will: Array, B: Array, p: Params, lv: Levers) -> Array:
+    """Strength of a coordinated pause, 0..1 (section 4 collective restraint; section 6).
+
+    A strategy's ``global_pause`` plus what political will raised by warning
+    shots can bring about (``will_to_pause`` per unit of will), multiplied by
+    backdrop capacity: a functional civilisation coordinates better.
+    """
+    xp = xp_of(will, B)
+    return xp.clip((lv["global_pause"] + p["will_to_pause"] * will) * B, 0.0, 1.0)
+
+
+def restraint(
+    M_fc: Array, relief: Array, will: Array, coord: Array, B: Array, p: Params, lv: Levers
+) -> Array:
     """Pause fraction of each actor, 0..1 (section 4, capability restraint).
 
-    Voluntary caution responds to the forecast margin and is eroded by race
-    pressure; a coordinated pause binds through enforcement, and the
-    unenforced part of it through each actor's own caution.
+    Voluntary restraint: ``caution`` is the share paused when the forecast
+    margin sits at the actor's target; the pause rises towards 1 as the
+    forecast falls below the target (in units of ``pause_width``, on the logit
+    scale) and falls towards 0 above it. Race pressure erodes it; a coordinated pause binds through enforcement (helped by will
+    and backdrop capacity), and the unenforced part of it through each
+    actor's own caution.
     """
-    return _restraint(M_fc, relief, will, lv["caution"], lv["margin_target"], p["pause_width"],
-                      lv["enforcement"], lv["global_pause"])  # fmt: skip
+    xp = xp_of(M_fc, will)
+    caution = xp.clip(lv["caution"] + will, 0.0, 1.0)
+    # caution is the pause at the target margin; the pause rises towards 1 as the
+    # forecast falls further below it and towards 0 above it (logit-linear)
+    c = xp.clip(caution, CAUTION_EPS, 1.0 - CAUTION_EPS)
+    urgency = (lv["margin_target"] - M_fc) / p["pause_width"] + xp.log(c / (1.0 - c))
+    voluntary = xp.where(caution > 0.0, sigmoid(urgency), 0.0)
+    voluntary = xp.maximum(0.0, voluntary - relief)
+    enforced = xp.clip((lv["enforcement"] + will) * B, 0.0, 1.0)
+    governed = coord * (enforced + (1.0 - enforced) * caution)
+    return xp.clip(voluntary + governed, 0.0, 1.0)
 
 
-def sabotage(C: Array, rival: Array, p: Params, lv: Levers) -> Array:
-    """Share of an actor's growth lost to rivals' sabotage once its lead passes a threshold.
-
-    Models deterrence by "mutually assured AI malfunction" (section 6).
-    """
-    xp = xp_of(C, rival)
-    lead = xp.where(xp.isfinite(rival), C - rival, -np.inf)  # no rival: nobody to sabotage
-    return _logistic(lv["deterrence"], lead, p["deterrence_threshold"], 0.1)
+# --- hazard and outcomes (essay sections 2 and 4, footnote 14) --------------------
 
 
 def hazard(C: Array, S_eff: Array, p: Params, lv: Levers) -> tuple[Array, Array]:
     """Lethal and survivable hazard rates per actor, events/yr (section 4, footnote 14).
 
-    The hazard is a logistic in how far the frontier is beyond the safety
-    range. Events from systems well below ``C_aar`` are mostly survivable
-    warning shots; unsafe superintelligence is ``SI_HAZARD`` times worse.
+    The hazard grows with how far the frontier is beyond its safety range and
+    is almost nil well inside it; the share of events that are unrecoverable
+    grows with capability itself (half at ``C_lethal``); unsafe
+    superintelligence is ``SI_HAZARD`` times worse.
     """
-    width = p["edge_width"]
-    h = _hazard(C, S_eff, p["hazard_rate"], width, p["C_si"], lv["tool_ai_only"],
+    h = _hazard(C, S_eff, p["hazard_rate"], p["edge_width"], p["C_si"], lv["tool_ai_only"],
                 p["tool_hazard_cut"])  # fmt: skip
-    lethal_share = _logistic(1.0 - p["warning_share"], C, p["C_aar"] - p["lethal_offset"], width)
+    lethal_share = _logistic(1.0 - p["warning_share"], C, p["C_lethal"], p["lethal_width"])
     return h * lethal_share, h * (1.0 - lethal_share)
+
+
+# --- backdrop capacity (essay section 4) --------------------------------------------
 
 
 def backdrop_target(C: Array, S_eff: Array, relief: Array, p: Params) -> Array:
     """Backdrop capacity that current AI deployment pushes towards (1 = 2026, section 4).
 
-    Safely deployed capability raises it; deployment beyond the safety range
-    and racing erode it.
+    The most capable safely deployed AI raises it; every actor's deployment
+    beyond its safety range, and the race at the frontier (the leader's race
+    relief), erode it. Actors far from the frontier and inside their range
+    change nothing.
     """
     xp = xp_of(C, S_eff)
-    safe = actor_sum(xp.maximum(0.0, xp.minimum(C, S_eff))) / C.shape[1]
-    unsafe = actor_sum(xp.maximum(0.0, C - S_eff)) / C.shape[1]
-    race = actor_sum(relief) / C.shape[1]
+    safe = actor_max(xp.maximum(0.0, xp.minimum(C, S_eff)))
+    unsafe = actor_sum(xp.maximum(0.0, C - S_eff))
+    leader = C >= actor_max(C)
+    race = actor_max(xp.where(leader, relief, 0.0))
     return xp.clip(1.0 + p["b_gain"] * safe - p["b_erosion"] * (unsafe + race), 0.25, 4.0)
 
 
-def wbe_effort(t: float, lab: Labour, p: Params, lv: Levers) -> Array:
-    """Research effort going into whole-brain emulation this year (FTE, section 5)."""
-    xp = xp_of(t, lab.ai, p["wbe_background_growth"])
-    background = p["wbe_background"] * xp.exp(p["log1p_wbe_background_growth"] * (t - p["start"]))
-    invested = lv["wbe_investment"] * (lab.human_safety + lab.human_cap + lab.ai)
-    return background + actor_sum(invested)
+# --- one step ----------------------------------------------------------------------
 
 
-def labour(state: State, S_eff: Array, p: Params, lv: Levers) -> tuple[Labour, Array]:
-    """All labour pools at the start of a step, and the trust in AI labour."""
-    hs, hc = human_labour(p, state.t - p["start"])
-    L_ai = ai_labour(state.C, p, lv)
-    tr = trust(S_eff, state.C, p)
-    em = emulated_labour(state.t, state.em_time, p) / state.C.shape[1]
-    progress = state.C - p["frontier"]
-    return Labour(hs, hc, L_ai, trusted_ai_safety(L_ai, tr, p, lv), em, progress), tr
+class Growth(NamedTuple):
+    """Growth rates of the continuous state at one point of a step, and the labour behind them."""
+
+    dC: Array  #: (W, A) capability growth, OOM/yr (after pause and sabotage)
+    dC_free: Array  #: (W, A) capability growth the actor would get without pausing, OOM/yr
+    dS: Array  #: (W, A) own safety-range growth, OOM/yr
+    dO: Array  #: (W, 1) hardening growth, OOM/yr
+    dE: Array  #: (W, A) evaluation-quality growth, 1/yr
+    I_s: Array  #: (W, A) usable safety labour, FTE
+    usable_ai: Array  #: (W, A) usable AI safety labour, FTE
+    trust: Array  #: (W, A) trust in AI labour
+    wbe: Array  #: (W, 1) emulation research effort, FTE
+
+
+def growth(
+    t: Array, C: Array, S: Array, O: Array, E: Array, B: Array, will: Array, em_time: Array,
+    pause: Array, p: Params, lv: Levers,
+) -> Growth:  # fmt: skip
+    """Growth rates of ``C``, ``S``, ``O``, ``E`` at one point, given the step's pause."""
+    xp = xp_of(C, S)
+    hs, hc = human_labour(p, t - p["start"])
+    L_ai = ai_labour(C, p, lv)
+    S_eff = safety_range(S, O, C, p)
+    tr = trust(S_eff, C, p)
+    usable, bad = ai_safety_labour(L_ai, tr, p, lv)
+    em = emulated_labour(t, em_time, p) / C.shape[1]
+    I_s = hs * (1.0 - lv["wbe_investment"]) + usable + em
+    free = capability_rate(t, hc, L_ai, C, p, lv)
+    # No deterrence anywhere: 1 - 0 * sigmoid is exactly 1, so skipping is exact.
+    if xp is not np or np.any(lv["deterrence"]):
+        free = free * (1.0 - sabotage(C, rival_max(C), p, lv))
+    dS, dO, dE = safety_rates(I_s, bad, C, S, O, E, B, will, p, lv)
+    return Growth(free * (1.0 - pause), free, dS, dO, dE, I_s, usable, tr, wbe_effort(t, hs, hc, L_ai, p, lv))
 
 
 def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> State:
     """Advance every world by ``dt`` years; worlds that reached victory stay frozen.
 
-    A world stops at victory (MODEL.md section 5): from the next step on it
-    keeps its state exactly (:func:`freeze`), so an engine may drop finished
-    worlds from the arrays it steps without changing a single number.
+    A world stops at victory (docs/model.md section 6): from the next step on
+    it keeps its state exactly (:func:`freeze`), so an engine may drop
+    finished worlds from the arrays it steps without changing a single number.
     """
     xp = xp_of(state.C, state.survival)
     live = (~state.done).astype(np.float64)
     h_dt = dt * live
-    S_eff = state.S + state.O
-    lab, tr = labour(state, S_eff, p, lv)
+    C0, S0, O0, E0 = state.C, state.S, state.O, state.E
 
+    # Risk evaluation and restraint, once per step, from the start of the step.
+    S_eff0 = safety_range(S0, O0, C0, p)
     noise = evaluation_error(state.noise, shocks.eval_z, dt, p)
-    M_hat = estimated_margin(S_eff, state.C, state.E, noise, p)
+    M_hat = estimated_margin(S_eff0, C0, E0, noise, p)
     M_fc = M_hat + (state.dS_rate - state.dC_rate) * lv["lookahead"]
-    pause = restraint(M_fc, state.relief, state.will, p, lv)  # relief: end of last step
+    coord = coordination(state.will, state.B, p, lv)
+    pause = restraint(M_fc, state.relief, state.will, coord, state.B, p, lv)
 
-    dC = capability_rate(state.t, lab, p, lv) * (1.0 - pause)
-    # No deterrence anywhere: 1 - 0 * sigmoid is exactly 1, so skipping is exact. Under
-    # JAX tracing the levers are not known, and the term is always applied (same bits).
-    if xp is not np or np.any(lv["deterrence"]):
-        dC = dC * (1.0 - sabotage(state.C, rival_max(state.C), p, lv))
-    I_s = safety_inputs(lab, lv)
-    dS, dO, dE = safety_rates(I_s, state.B, p, lv)
-    dE = dE * (1.0 + state.will)
+    # Heun's method: rates at the start and at an Euler prediction of the end.
+    g1 = growth(state.t, C0, S0, O0, E0, state.B, state.will, state.em_time, pause, p, lv)
+    C1 = C0 + g1.dC * h_dt
+    S1 = S0 + g1.dS * h_dt
+    O1 = O0 + g1.dO * h_dt
+    E1 = E0 + g1.dE * h_dt
+    # The pause is feedback control: re-decided at the predicted end of the step
+    # from the same evaluation error, so it is integrated to the same order.
+    S_eff1 = safety_range(S1, O1, C1, p)
+    M_fc1 = estimated_margin(S_eff1, C1, E1, noise, p) + (
+        (S_eff1 - S_eff0) / dt - g1.dC_free
+    ) * lv["lookahead"]
+    relief1 = race_relief(C1, rival_max(C1), p)
+    pause1 = restraint(M_fc1, relief1, state.will, coord, state.B, p, lv)
+    g2 = growth(state.t + dt, C1, S1, O1, E1, state.B, state.will, state.em_time, pause1, p, lv)
+    pause = 0.5 * (pause + pause1)
+    dC = 0.5 * (g1.dC + g2.dC)
+    dS = 0.5 * (g1.dS + g2.dS)
+    I_s = 0.5 * (g1.I_s + g2.I_s)
+
     verify_p = -xp.expm1(-p["verify_rate"] * p["eval_ease"] * _labour_ratio(I_s, p) * h_dt)
-    verified = shocks.verify_u < verify_p
-    C = xp.minimum(state.C + dC * h_dt, p["C_max"])
-    S = xp.minimum(state.S + dS * h_dt + verified * p["verify_jump"], p["C_max"])
-    O = state.O + dO * h_dt
-    E = state.E + dE * h_dt
+    once = xp.isnan(state.reached[:, _IDX["verified_safety"] : _IDX["verified_safety"] + 1])
+    verified = (shocks.verify_u < verify_p) & once  # one breakthrough per world
+    C = xp.minimum(C0 + dC * h_dt, p["C_max"])
+    # Sabotage can undo progress an actor made, not the methods it started with.
+    S = xp.maximum(S0 + dS * h_dt, p["safety_range"]) + verified * p["verify_jump"]
+    O = O0 + 0.5 * (g1.dO + g2.dO) * h_dt
+    E = E0 + 0.5 * (g1.dE + g2.dE) * h_dt
 
-    S_eff = S + O  # the new safety ranges
+    S_eff = safety_range(S, O, C, p)  # the new safety ranges
     lethal, survivable = hazard(C, S_eff, p, lv)
-    survival = state.survival * xp.exp(-actor_sum(lethal) * h_dt)
-    warn_p = -xp.expm1(-actor_sum(survivable) * h_dt)
+    lethal, survivable = actor_sum(lethal), actor_sum(survivable)
+    survival = state.survival * xp.exp(-0.5 * (state.lethal + lethal) * h_dt)
+    warn_p = -xp.expm1(-0.5 * (state.survivable + survivable) * h_dt)
     warned = shocks.warn_u < warn_p
     will = state.will * xp.exp(-p["will_decay"] * dt) + warned * p["will_per_warning"]
 
@@ -448,12 +564,23 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     B = B_t + (state.B - B_t) * xp.exp(-h_dt / p["b_tau"])
 
     t = state.t + dt
-    wbe = state.wbe_progress + wbe_effort(state.t, lab, p, lv) * h_dt
+    wbe = state.wbe_progress + 0.5 * (g1.wbe + g2.wbe) * h_dt
     em_time = xp.where(
         xp.isinf(state.em_time) & (wbe >= p["wbe_cost"]), t + p["wbe_lag"], state.em_time
     )
 
-    win = actor_any((p["C_si"] <= C) & (S_eff >= C)) & ~state.done
+    # Victory: some actor at or past C_si inside its safety range. The world
+    # stops at the moment within the step when the later of the two conditions
+    # was met (linear interpolation), with the survival of that moment.
+    winner = (p["C_si"] <= C) & (S_eff >= C)
+    win = actor_any(winner) & ~state.done
+    frac = _crossing(C0, C, p["C_si"])
+    frac = xp.maximum(frac, _crossing(C0 - S_eff0, C - S_eff, 0.0, rising=False))
+    frac = actor_min(xp.where(winner, frac, 1.0))
+    lethal_frac = frac * (state.lethal + 0.5 * frac * (lethal - state.lethal))
+    survival_win = state.survival * xp.exp(-lethal_frac * h_dt)
+    survival = xp.where(win, survival_win, survival)
+    t_win = state.t + frac * dt
     new = state._replace(
         t=t,
         C=C,
@@ -464,27 +591,31 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         will=will,
         noise=noise,
         margin_est=M_hat,
-        trust=tr,
+        trust=g2.trust,
         pause=pause,
         relief=relief,
-        dC_rate=dC,
-        dS_rate=dS,
+        dC_rate=0.5 * (g1.dC_free + g2.dC_free),
+        dS_rate=(S_eff - S_eff0 - verified * p["verify_jump"]) / dt,
+        usable_ai=g2.usable_ai,
         wbe_progress=wbe,
         em_time=em_time,
+        lethal=lethal,
+        survivable=survivable,
         survival=survival,
         p_victory=state.p_victory + win * survival,
         done=state.done | win,
-        victory_year=xp.where(win, t, state.victory_year),
+        victory_year=xp.where(win, t_win, state.victory_year),
         warnings=state.warnings + warned,
     )
-    return freeze(state, track_waystations(new, S_eff, state.done, lv, verified, h_dt, p))
+    return freeze(state, track_waystations(new, S_eff, state.done, verified, h_dt, p))
 
 
 #: Fields a step still changes in a world that is already done. Every other
 #: field stays put by construction: its increments are multiplied by
 #: ``h_dt = 0`` and no event can fire (tested).
-EVOLVING_WHEN_DONE = ("B", "will", "noise", "margin_est", "trust", "pause", "relief",
-                      "dC_rate", "dS_rate", "pause_run")  # fmt: skip
+EVOLVING_WHEN_DONE = ("will", "noise", "margin_est", "trust", "pause", "relief",
+                      "dC_rate", "dS_rate", "usable_ai", "lethal", "survivable",
+                      "pause_run")  # fmt: skip
 
 
 def freeze(old: State, new: State) -> State:
@@ -494,8 +625,7 @@ def freeze(old: State, new: State) -> State:
     done rows are copied back into the arrays ``step`` has just created (few
     rows: the engine drops finished worlds). Under JAX it is a ``where`` per
     field, except for the growth rates: they only feed the next step's
-    forecast, whose results a done world discards, and selecting them made
-    XLA evaluate their powers twice (60% slower).
+    forecast, whose results a done world discards.
     """
     xp = xp_of(old.C, new.C)
     if xp is not np:
@@ -512,40 +642,44 @@ def freeze(old: State, new: State) -> State:
 
 
 def _labour_ratio(I_s: Array, p: Params) -> Array:
-    """Total safety labour relative to the 2026 total, for breakthrough chances."""
+    """Total safety labour relative to the fixed reference, for breakthrough chances."""
     total: Array = actor_sum(I_s) / p["safety_ref"]
     return xp_of(total).power(total, p["lam_s"])
 
 
 def track_waystations(
-    s: State, S_eff: Array, was_done: Array, lv: Levers, verified: Array, h_dt: Array, p: Params
+    s: State, S_eff: Array, was_done: Array, verified: Array, h_dt: Array, p: Params
 ) -> State:
-    """Record the first arrival at each waystation of MODEL.md section 7 (essay section 6).
+    """Record the first arrival at each waystation of docs/model.md section 8 (essay section 6).
 
-    ``S_eff`` is ``s.S + s.O``, the safety ranges of the new state.
+    ``S_eff`` is the effective safety range of the new state. Also records the
+    frontier's milestones (first year at ``C_aar``, at ``C_si``, and at the
+    end of a take-off, ``C_aar`` plus :data:`TAKEOFF_YEARS` of 2026-pace
+    growth or ``C_si`` if nearer) used by the calibration targets.
     """
     xp = xp_of(s.C, s.pause_run)
+    running = ~s.done  # the victory step itself is not time spent before victory
     all_paused = actor_all(s.pause >= PAUSE_LEVEL)
     pause_run = xp.where(all_paused, s.pause_run + h_dt, 0.0)
     past_aar = p["C_aar"] <= s.C
-    aar = past_aar & (s.trust >= AAR_TRUST) & (lv["ai_safety_share"] >= AAR_SHARE)
-    sweet = actor_any(past_aar & (S_eff >= s.C))
+    aar = actor_any(past_aar & (S_eff >= s.C) & (s.usable_ai >= AAR_LABOUR))
+    sweet = actor_any(past_aar & (s.C < p["C_si"]) & (S_eff >= s.C)) & running
     events = xp.concatenate(
-        [
-            pause_run >= PAUSE_YEARS,
-            actor_any(aar),
-            s.t >= s.em_time,
-            sweet,
-            s.O >= HARDENED_OOM,
-            verified,
-        ],
+        [pause_run >= PAUSE_YEARS, aar, s.t >= s.em_time, sweet, s.O >= HARDENED_OOM, verified],
         axis=1,
     )
-    first = events & xp.isnan(s.reached) & ~was_done
+    frontier = actor_max(s.C)
+    takeoff = p["C_aar"] + xp.minimum(TAKEOFF_YEARS * s.g0, p["si_gap"])
+    passed = xp.concatenate(
+        [frontier >= p["C_aar"], frontier >= p["C_si"], frontier >= takeoff], axis=1
+    )
     s = s._replace(pause_run=pause_run, sweet_years=s.sweet_years + sweet * h_dt)
-    if xp is np and not first.any():  # nothing reached this step (exact shortcut)
+    new_mile = passed & xp.isnan(s.milestones) & ~was_done
+    first = events & xp.isnan(s.reached) & ~was_done
+    if xp is np and not first.any() and not new_mile.any():  # exact shortcut
         return s
     return s._replace(
         reached=xp.where(first, s.t, s.reached),
         reach_survival=xp.where(first, s.survival, s.reach_survival),
+        milestones=xp.where(new_mile, s.t, s.milestones),
     )

@@ -210,11 +210,11 @@ def run_steps(
             sums += fixed(np.asarray(survival)[:, : c.n, 0][:, valid]).sum(axis=1)
         survival_t[a + 1 : b + 1] = sums
         _pull(chunks, full, _SEGMENT_FIELDS)
-        hist[r] += dropped.counts + _counts(full, rows[rows < n_valid], p["C_max"])
+        hist[r] += dropped.counts + _counts(full, rows[rows < n_valid], p)
         done = full.done[rows, 0]
         if -(-(len(rows) - int(done.sum())) // CHUNK) < len(chunks):  # a whole chunk can go
             _pull(chunks, full, State._fields[1:])
-            dropped.add(full, rows[done], p["C_max"])
+            dropped.add(full, rows[done], p)
             rows = rows[~done]
             chunks = _pack(rows, full, t, p, base) if len(rows) else []
     _pull(chunks, full, State._fields[1:])

@@ -143,7 +143,6 @@ def assemble(model: Model, x: Mapping[str, Array]) -> tuple[dict[str, Array], di
     p: dict[str, Array] = {k: world(k) for k in WORLD_PARAMS}
     p.update({k: actors(k) for k in ACTOR_PARAMS})
     p["C_si"] = p["C_aar"] + p["si_gap"]
-    p["safety_ref"] = np.maximum(p["safety_researchers"].sum(axis=1, keepdims=True), 1.0)
     for k in ("safety_growth", "capability_growth", "wbe_background_growth"):
         p[f"log1p_{k}"] = np.log1p(p[k])  # growth factors are exp(log1p(g) * years)
     p["start"] = np.asarray(model.start)

@@ -75,11 +75,11 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "dt",
         "time",
-        0.25,
+        0.125,
         "year",
         (0.01, 1.0),
         "time step of the simulation",
-        "convention; dt/2 agrees within the tolerance pinned in tests",
+        "convention: halving it moves no outcome probability by 0.005 (docs/performance.md)",
     ),
     # --- nature: the problem profile -------------------------------------------
     _P(
@@ -208,7 +208,7 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "ideas_harder",
         "world",
-        "0.1 to 0.5",
+        "0.02 to 0.2",
         "OOM/OOM",
         (0.0, 3.0),
         "fall in algorithmic progress (log10 factor) per OOM of capability already gained",
@@ -227,20 +227,22 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "k_ai",
         "world",
-        0.56,
+        1.16,
         "OOM/OOM",
         (0.0, 3.0),
-        "growth of AI labour per OOM of capability (the capabilities feedback loop)",
-        "calibrated: R&D multiplier ~5x at C_aar (AI 2027 takeoff forecast, superhuman coder)",
+        "growth of automated AI research labour per OOM of capability (the capabilities loop)",
+        "calibrated: R&D multiplier ~25x one OOM past C_aar (AI 2027 takeoff forecast: "
+        "superhuman coder 5x, superhuman AI researcher 25x)",
     ),
     _P(
-        "C_useful",
+        "aar_labor",
         "world",
-        0.0,
-        "OOM",
-        (-5.0, 10.0),
-        "capability above which AI labour starts to matter",
-        "MODEL.md section 2: today's AI already helps a little",
+        13.4,
+        "ratio",
+        (0.0, 1e4),
+        "automated AI research labour at C_aar, per 2026 capabilities researcher of the actor",
+        "calibrated: with lam_c 0.6 the AI R&D multiplier is ~5x at C_aar "
+        "(AI 2027 takeoff forecast, superhuman coder 5x)",
     ),
     _P(
         "C_aar",
@@ -265,7 +267,7 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "max_rate",
         "world",
-        3.0,
+        5.0,
         "OOM/yr",
         (0.1, 50.0),
         "physical ceiling on the rate of capability growth",
@@ -297,6 +299,47 @@ PARAMS: tuple[Param, ...] = (
         (0.0, 2.0),
         "returns to labour in safety progress",
         "illustrative: same parallelisation penalty as capabilities",
+    ),
+    _P(
+        "safety_harder",
+        "world",
+        "0.05 to 0.3",
+        "OOM/OOM",
+        (0.0, 3.0),
+        "fall in safety progress (log10 factor) per OOM of safety range or hardening already gained",
+        "illustrative: the same diminishing returns as capability research (ideas_harder, "
+        "Bloom et al. 2020), so neither feedback loop runs away",
+    ),
+    _P(
+        "beyond_frontier",
+        "world",
+        1.0,
+        "OOM/OOM",
+        (0.0, 10.0),
+        "fall in motivation-control progress (log10 factor) per OOM the safety range lies "
+        "beyond the actor's own frontier",
+        "illustrative: series overview, essay 5 (alignment research leans on empirical "
+        "feedback loops, which need the systems to study)",
+    ),
+    _P(
+        "harden_harder",
+        "world",
+        0.5,
+        "OOM/OOM",
+        (0.0, 10.0),
+        "fall in hardening progress (log10 factor) per OOM of hardening already gained",
+        "illustrative: hardening the world against rogue AI has steeply diminishing returns "
+        "(series overview, essay 7)",
+    ),
+    _P(
+        "safety_ref",
+        "world",
+        250.0,
+        "FTE",
+        (1.0, 1e7),
+        "safety labour at which s_base, o_base and e_base are stated (a fixed reference)",
+        "McAleese 2025: ~600-700 technical AI-safety FTE in 2025-26; 250 is the leading "
+        "lab's share in the default scenario (illustrative)",
     ),
     _P(
         "safety_growth",
@@ -398,13 +441,33 @@ PARAMS: tuple[Param, ...] = (
         "illustrative: attention fades within a few years",
     ),
     _P(
-        "lethal_offset",
+        "will_to_pause",
         "world",
         1.5,
-        "OOM",
+        "pause/caution",
         (0.0, 10.0),
-        "how far below C_aar hazard events are mostly survivable incidents",
-        "illustrative: weaker systems going rogue is containable (essay footnote 14)",
+        "coordinated pause brought about per unit of political will (warning shots)",
+        "illustrative: essay section 6 (political will, not technology, bounds a pause); "
+        "about four warning shots in quick succession can bring a full pause",
+    ),
+    _P(
+        "C_lethal",
+        "world",
+        "2.5 to 8",
+        "OOM",
+        (-5.0, 20.0),
+        "capability at which half of loss-of-control events are unrecoverable",
+        "illustrative: essay footnote 14 (severity grows with capability); weaker systems "
+        "going rogue are mostly containable",
+    ),
+    _P(
+        "lethal_width",
+        "world",
+        0.7,
+        "OOM",
+        (0.01, 10.0),
+        "capability range over which loss-of-control events turn from containable to lethal",
+        "illustrative",
     ),
     _P(
         "b_gain",

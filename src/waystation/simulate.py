@@ -27,17 +27,18 @@ from typing import Literal
 import numpy as np
 
 from waystation.dynamics import (
-    capability_rate,
-    labour,
+    actor_max,
+    actor_sum,
+    growth,
+    hazard,
     race_relief,
     rival_max,
-    safety_inputs,
-    safety_rates,
+    safety_range,
     step,
     trust,
 )
 from waystation.model import Model, assemble, draw_inputs, input_bounds
-from waystation.state import WAYSTATIONS, Array, Shocks, State, map_arrays
+from waystation.state import MILESTONES, WAYSTATIONS, Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
 
 #: Worlds per random stream; compute blocks are multiples of it.
@@ -90,23 +91,30 @@ def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0
     C = p["frontier"] + np.zeros((W, A), order="F")
     S = p["safety_range"] + np.zeros((W, A), order="F")
     zeros1 = np.zeros((W, 1))
+    zerosA = np.zeros((W, A), order="F")
+    O = zeros1
+    S_eff = safety_range(S, O, C, p)
+    lethal, survivable = hazard(C, S_eff, p, lv)
     s = State(
         t=t0,
         C=C,
         S=S,
-        O=zeros1,
-        E=np.zeros((W, A), order="F"),
+        O=O,
+        E=zerosA,
         B=np.ones((W, 1)),
         will=zeros1,
         noise=z0,
-        margin_est=S - C,
-        trust=trust(S, C, p),
-        pause=np.zeros((W, A), order="F"),
+        margin_est=S_eff - C,
+        trust=trust(S_eff, C, p),
+        pause=zerosA,
         relief=race_relief(C, rival_max(C), p),
-        dC_rate=np.zeros((W, A), order="F"),
-        dS_rate=np.zeros((W, A), order="F"),
+        dC_rate=zerosA,
+        dS_rate=zerosA,
+        usable_ai=zerosA,
         wbe_progress=zeros1,
         em_time=np.full((W, 1), np.inf),
+        lethal=actor_sum(lethal),
+        survivable=actor_sum(survivable),
         survival=np.ones((W, 1)),
         p_victory=zeros1,
         done=np.zeros((W, 1), dtype=bool),
@@ -116,20 +124,29 @@ def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0
         sweet_years=zeros1,
         reached=np.full((W, len(WAYSTATIONS)), np.nan),
         reach_survival=np.zeros((W, len(WAYSTATIONS))),
+        g0=zeros1,
+        milestones=np.full((W, len(MILESTONES)), np.nan),
     )
-    lab, _ = labour(s, S, p, lv)
-    dS, _, _ = safety_rates(safety_inputs(lab, lv), s.B, p, lv)
-    return s._replace(dC_rate=capability_rate(t0, lab, p, lv), dS_rate=dS)
+    t = np.asarray(t0)
+    g = growth(t, C, S, O, s.E, s.B, s.will, s.em_time, s.pause, p, lv)
+    dS_eff = g.dS + np.clip((p["C_si"] - C) / p["si_gap"], 0.0, 1.0) * g.dO
+    return s._replace(
+        dC_rate=np.asfortranarray(g.dC_free + zerosA),
+        dS_rate=np.asfortranarray(dS_eff + zerosA),
+        usable_ai=np.asfortranarray(g.usable_ai + zerosA),
+        g0=actor_max(g.dC) + zeros1,
+    )
 
 
-def _counts(s: State, rows: slice | Array, cap: Array) -> Array:
+def _counts(s: State, rows: slice | Array, p: Mapping[str, Array]) -> Array:
     """Trajectory-histogram counts (A, bins) of the worlds ``rows`` of state ``s``.
 
-    Safety ranges are reported up to the capability ceiling ``cap`` (``C_max``):
-    beyond it every reachable capability is already safe.
+    The safety range reported is the effective one: own plus the hardening
+    that still covers the current capability.
     """
     C, S, O, E, B, pause = (getattr(s, f)[rows] for f in HIST_FIELDS)
-    S_eff = np.minimum(S + O, cap[rows] if np.ndim(cap) == 2 else cap)
+    S_eff = safety_range(S, O, C, {k: p[k][rows] if np.ndim(p[k]) == 2 else p[k]
+                                   for k in ("C_si", "si_gap")})  # fmt: skip
     n, A = C.shape
     series = (C, S_eff, S_eff - C, pause, E, np.broadcast_to(B, C.shape))
     idx = np.empty((len(HISTOGRAMS), n, A), dtype=np.int64)
@@ -197,7 +214,7 @@ def simulate_block(
     hist = np.zeros((len(model.record_steps), A, _NBINS), dtype=np.int64)
     survival_t = np.zeros(T + 1, dtype=np.int64)
     survival_t[0] = n_valid * int(FIX)
-    hist[0] += _counts(s, slice(0, n_valid), p["C_max"])
+    hist[0] += _counts(s, slice(0, n_valid), p)
     if backend == "jax":
         from waystation import jax_backend  # optional dependency: imported lazily
 
@@ -265,11 +282,11 @@ class Dropped:
         self.survival = 0  #: fixed-point survival sum of the dropped valid worlds
         self.counts = np.zeros((actors, _NBINS), dtype=np.int64)  #: their histogram counts
 
-    def add(self, full: State, rows: Array, cap: Array) -> None:
-        """Drop the worlds ``rows`` of the block state ``full`` (capability ceiling ``cap``)."""
+    def add(self, full: State, rows: Array, p: Mapping[str, Array]) -> None:
+        """Drop the worlds ``rows`` of the block state ``full`` (block parameters ``p``)."""
         rows = rows[rows < self.n_valid]
         self.survival += int(fixed(full.survival[rows, 0]).sum())
-        self.counts += _counts(full, rows, cap)
+        self.counts += _counts(full, rows, p)
 
 
 #: Drop finished worlds once at most this share of the stepped worlds is still running.
@@ -317,10 +334,9 @@ class _Active:
 
     def counts(self) -> Array:
         """Histogram counts of the block's valid worlds: running ones now, dropped ones frozen."""
-        cap = self.p["C_max"]
         if self.rows is None:
-            return _counts(self.state, slice(0, self.n_valid), cap)
-        return self.dropped.counts + _counts(self.state, self.rows < self.n_valid, cap)
+            return _counts(self.state, slice(0, self.n_valid), self.p)
+        return self.dropped.counts + _counts(self.state, self.rows < self.n_valid, self.p)
 
     def merged(self) -> State:
         """The whole block's state: active rows written over the frozen ones."""
@@ -344,7 +360,7 @@ class _Active:
             self.full = map_arrays(lambda x: np.array(x, order="K"), self.full)
         before = np.arange(self.W) if self.rows is None else self.rows
         self.rows = before[running]
-        self.dropped.add(self.full, before[~running], self.full_p["C_max"])
+        self.dropped.add(self.full, before[~running], self.full_p)
         self.state = map_arrays(self._take, self.full)
         self.p = {k: self._take(v) for k, v in self.full_p.items()}
         self.base = {k: self._take(v) for k, v in self.full_base.items()}
@@ -464,9 +480,13 @@ def _records(s: State, x: Mapping[str, Array], model: Model, n: int) -> dict[str
     )
     for k, w in enumerate(WAYSTATIONS):
         rec[f"reached.{w}"] = s.reached[:n, k]
+    for k, m in enumerate(MILESTONES):
+        rec[f"frontier_year.{m}"] = s.milestones[:n, k]
+    rec["initial_growth"] = s.g0[:n, 0]
     for a, name in enumerate(model.actors):
         rec[f"{name}.final_capability"] = s.C[:n, a]
-        rec[f"{name}.final_safety_range"] = np.minimum(s.S[:n, a] + s.O[:n, 0], x["C_max"][:n])
+        cover = np.clip((x["C_aar"][:n] + x["si_gap"][:n] - s.C[:n, a]) / x["si_gap"][:n], 0, 1)
+        rec[f"{name}.final_safety_range"] = s.S[:n, a] + cover * s.O[:n, 0]
     return rec
 
 

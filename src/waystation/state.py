@@ -44,10 +44,13 @@ class State(NamedTuple):
     trust: Array  #: (W, A) last trust in AI safety labour, 0..1
     pause: Array  #: (W, A) last pause fraction, 0..1
     relief: Array  #: (W, A) race pressure on voluntary restraint at the current capabilities
-    dC_rate: Array  #: (W, A) last capability growth, OOM/yr
-    dS_rate: Array  #: (W, A) last safety-range growth, OOM/yr
+    dC_rate: Array  #: (W, A) last capability growth without pausing (what a forecast assumes), OOM/yr
+    dS_rate: Array  #: (W, A) last growth of the effective safety range (no jumps), OOM/yr
+    usable_ai: Array  #: (W, A) usable AI safety labour at the end of the last step, FTE
     wbe_progress: Array  #: (W, 1) cumulative emulation research, FTE-years
     em_time: Array  #: (W, 1) year emulated labour becomes usable (inf if not yet)
+    lethal: Array  #: (W, 1) lethal hazard rate at the current state, summed over actors
+    survivable: Array  #: (W, 1) rate of survivable incidents (warning shots) at the current state
     survival: Array  #: (W, 1) probability that no loss of control has happened
     p_victory: Array  #: (W, 1) probability of victory so far
     done: BoolArray  #: (W, 1) victory reached: the world stops
@@ -57,6 +60,27 @@ class State(NamedTuple):
     sweet_years: Array  #: (W, 1) years some actor spent in the sweet spot
     reached: Array  #: (W, K) year each waystation was first reached (nan if not)
     reach_survival: Array  #: (W, K) survival when it was reached (0 if not)
+    g0: Array  #: (W, 1) the frontier's growth rate at the start, OOM/yr
+    milestones: Array  #: (W, 3) first year the frontier reached C_aar, C_si, end of take-off
+
+
+#: Frontier milestones recorded per world for the calibration targets.
+MILESTONES: tuple[str, ...] = ("C_aar", "C_si", "takeoff")
+
+#: One-line definition of every waystation (docs/model.md section 8).
+WAYSTATION_DEFINITIONS: dict[str, str] = {
+    "global_pause": "every actor paused at least 90% for a year in a row, whether a strategy "
+    "or political will after warning shots brought it about",
+    "automated_alignment_researcher": "some actor at or past C_aar gets at least 700 FTE of "
+    "usable AI safety labour (as much as the whole 2026 technical safety field)",
+    "enhanced_human_labor": "whole-brain emulations are usable (research reached wbe_cost, "
+    "plus wbe_lag years)",
+    "sweet_spot": "before victory, some actor is at or past C_aar, below C_si and inside its "
+    "safety range: AI useful for safety but not beyond control",
+    "hardened_world": "world hardening (option control) reached 2 OOM",
+    "verified_safety": "a verification breakthrough (formal methods, interpretability) jumped "
+    "every safety range",
+}
 
 
 def map_arrays(fn: Callable[..., Any], *states: State) -> State:
