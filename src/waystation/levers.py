@@ -59,7 +59,7 @@ LEVERS: tuple[Lever, ...] = (
     _L(
         "margin_target",
         "actor",
-        0.5,
+        0.25,
         "OOM",
         (-2.0, 5.0),
         4.0,

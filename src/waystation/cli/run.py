@@ -247,3 +247,37 @@ def validate(
             load_strategy(strategy, sc)
         compile_scenario(sc, strategy)
     out.print(f"[green]ok[/]: {scenario} is a valid scenario with {len(sc.actors)} actors")
+
+
+@app.command()
+def calibration(
+    scenario: Scenario_ = "default",
+    worlds: Annotated[
+        int, typer.Option("--worlds", "-n", min=100, max=10_000_000, help="Worlds per run.")
+    ] = 20_000,
+    seed: Seed_ = 0,
+    json: Json_ = False,
+) -> None:
+    """Compare the model with published figures: each target's band, source and the model's value."""
+    from waystation.calibration import check
+
+    with friendly_errors():
+        rows = check(scenario_source(scenario), worlds, seed)
+    if json:
+        print_json({"scenario": scenario, "worlds": worlds, "seed": seed, "targets": rows})
+        return
+    table = Table(title=f"Calibration of {scenario} · {worlds:,} worlds · seed {seed}")
+    for col in ("target", "band", "model ± s.e.", "inside", "source"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        lo, hi = r["band"]
+        table.add_row(
+            r["target"],
+            f"{lo:g}-{hi:g} {r['unit']}",
+            f"{r['value']:.3g} ± {r['se']:.2g}",
+            "yes" if r["inside"] else "[red]NO[/red]",
+            r["source"],
+        )
+    out.print(table)
+    if not all(r["inside"] for r in rows):
+        out.print("[red]some targets are outside their bands[/red]")

@@ -1,0 +1,178 @@
+"""External calibration targets, as data, and the model's value for each.
+
+Each :class:`Target` names a published figure (source, band) and *how* the
+model's comparable value is computed (``metric``, a key of :data:`METRICS`).
+``waystation calibration`` prints them; ``tests/test_calibration.py`` checks
+that the default scenario lands inside every band. The figures and their
+provenance are in ``shared/CALIBRATION.md`` and ``docs/model.md`` section 10.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from waystation.api import compile_scenario, run_model
+from waystation.dynamics import rd_multiplier
+from waystation.model import Model, assemble, draw_inputs
+from waystation.results import Results
+
+__all__ = ["TARGETS", "Target", "check"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """One external figure the model should reproduce, and how to compute the model's value."""
+
+    name: str
+    metric: str  #: key of :data:`METRICS`
+    band: tuple[float, float]
+    unit: str
+    source: str
+    how: str  #: one line: how the model's value is computed
+
+
+TARGETS: tuple[Target, ...] = (
+    Target(
+        "frontier growth 2026-2028", "frontier_growth", (0.7, 1.3), "OOM/yr",
+        "Epoch AI: training compute 4-5x/yr (Sevilla & Roldan 2024), algorithms ~2.8x/yr "
+        "(Ho et al. 2024)",
+        "mean over worlds of the frontier's (highest actor's) capability gain over the first "
+        "two years, divided by 2",
+    ),
+    Target(
+        "median year the leader reaches C_aar", "year_aar", (2028.0, 2032.0), "year",
+        "AI Futures Project (Dec 2025 model, Q1 2026 update): automated coder 2028-2031",
+        "median over worlds of the first year the frontier reaches C_aar (never = after the "
+        "horizon)",
+    ),
+    Target(
+        "median year of superintelligence", "year_si", (2030.0, 2037.0), "year",
+        "AI Futures model (Dec 2025): ASI 2031-2034 under the authors' parameters",
+        "median over worlds of the first year the frontier reaches C_si, safe or not",
+    ),
+    Target(
+        "AI R&D multiplier at C_aar", "multiplier_aar", (3.0, 8.0), "x",
+        "AI 2027 takeoff forecast (Kokotajlo & Lifland 2025): superhuman coder 5x",
+        "median over worlds of (1 + L_ai / H_c) ** lam_c at C = C_aar, 2026 human labour",
+    ),
+    Target(
+        "AI R&D multiplier one OOM past C_aar", "multiplier_aar1", (12.0, 50.0), "x",
+        "AI 2027 takeoff forecast: superhuman AI researcher 25x",
+        "median over worlds of the same multiplier at C = C_aar + 1",
+    ),
+    Target(
+        "P(failure) by 2100", "failure_2100", (0.05, 0.20), "probability",
+        "XPT 2022 (Karger et al. 2025): experts 12% AI catastrophe, 3% extinction by 2100; "
+        "Carlsmith 2022: >10% by 2070",
+        "P(failure) of the scenario run to 2100",
+    ),
+    Target(
+        "P(>3 yr of progress in <1 yr after C_aar)", "takeoff", (0.3, 0.8), "probability",
+        "Davidson & Houlden, Forethought 2025: ~60% that a software intelligence explosion "
+        "compresses more than 3 years of progress into under 1 year",
+        "share of worlds reaching C_aar whose frontier then gains 3 years of its 2026 growth "
+        "(or reaches C_si) at 3x that pace or faster, with every restraint off: the race "
+        "strategy without political will (the figure is about what the technology allows)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Runs:
+    """The simulations the metrics read, made once per check."""
+
+    model: Model
+    main: Results  #: the scenario to 2100
+    early: Results  #: the scenario's first two years
+    unrestrained: Results  #: race strategy, no political will
+    inputs: tuple[dict[str, Any], dict[str, Any]]  #: (p, lv) of drawn worlds
+
+
+def _median_year(years: pd.Series, horizon: float) -> tuple[float, float]:
+    """Median of first-passage years (never = +inf) and its standard error (order statistics)."""
+    x = np.sort(np.nan_to_num(years.to_numpy(dtype=float), nan=np.inf))
+    n = len(x)
+    half = 1.96 * np.sqrt(0.25 / n)
+    lo, hi = (x[int(np.clip(round(q * (n - 1)), 0, n - 1))] for q in (0.5 - half, 0.5 + half))
+    med = float(np.median(x))
+    se = float((hi - lo) / 3.92) if np.isfinite(hi) and np.isfinite(lo) else float("nan")
+    return (med if np.isfinite(med) else float(horizon) + 1.0), se
+
+
+def _frontier_growth(r: Runs) -> tuple[float, float]:
+    w = r.early.worlds
+    cols = [f"{a}.final_capability" for a in r.model.actors]
+    start = max(r.model.inputs[f"{a}.frontier"].median() for a in r.model.actors)
+    gain = (w[cols].max(axis=1) - start) / 2.0
+    return float(gain.mean()), float(gain.std(ddof=1) / np.sqrt(len(gain)))
+
+
+def _multiplier(r: Runs, offset: float) -> tuple[float, float]:
+    p, _ = r.inputs
+    m = np.ravel(rd_multiplier(np.asarray(p["C_aar"]) + offset, p))
+    half = 1.96 * np.sqrt(0.25 / m.size)
+    lo, hi = np.quantile(m, [0.5 - half, 0.5 + half])
+    return float(np.median(m)), float((hi - lo) / 3.92)
+
+
+def _takeoff(r: Runs) -> tuple[float, float]:
+    w = r.unrestrained.worlds
+    aar, end = w["frontier_year.C_aar"], w["frontier_year.takeoff"]
+    g0 = w["initial_growth"]
+    gap = np.asarray(r.inputs[0]["si_gap"]).ravel()
+    gap = gap[: len(w)] if gap.size > 1 else np.full(len(w), float(gap))
+    need = np.minimum(3.0 * g0, gap) / (3.0 * g0)  # years allowed at 3x the 2026 pace
+    reached = aar.notna().to_numpy()
+    fast = (end - aar).to_numpy() <= need + 1e-9
+    x = fast[reached].astype(float)
+    return float(x.mean()), float(x.std(ddof=1) / np.sqrt(max(1, x.size)))
+
+
+METRICS: dict[str, Callable[[Runs], tuple[float, float]]] = {
+    "frontier_growth": _frontier_growth,
+    "year_aar": lambda r: _median_year(r.main.worlds["frontier_year.C_aar"], 2100.0),
+    "year_si": lambda r: _median_year(r.main.worlds["frontier_year.C_si"], 2100.0),
+    "multiplier_aar": lambda r: _multiplier(r, 0.0),
+    "multiplier_aar1": lambda r: _multiplier(r, 1.0),
+    "failure_2100": lambda r: (r.main.probabilities["failure"], r.main.standard_errors["failure"]),
+    "takeoff": _takeoff,
+}
+
+
+def make_runs(scenario: Any = "default", worlds: int = 20_000, seed: int = 0) -> Runs:
+    """Run what the metrics need: the scenario to 2100, its first two years, and unrestrained."""
+    model = compile_scenario(scenario)
+    main = run_model(replace(model, horizon=max(model.horizon, 2100.0)), worlds, seed)
+    early = run_model(replace(model, horizon=model.start + 2.0), worlds, seed)
+    free = compile_scenario(scenario, "race")
+    free = free.with_overrides({"will_per_warning": 0.0})
+    unrestrained = run_model(free, worlds, seed)
+    rng = np.random.default_rng(seed)
+    p, lv = assemble(model, draw_inputs(model, worlds, rng))
+    return Runs(model, main, early, unrestrained, (p, lv))
+
+
+def check(scenario: Any = "default", worlds: int = 20_000, seed: int = 0) -> list[dict[str, Any]]:
+    """Every target with the model's value, its standard error and whether it is inside the band."""
+    runs = make_runs(scenario, worlds, seed)
+    rows = []
+    for t in TARGETS:
+        value, se = METRICS[t.metric](runs)
+        rows.append(
+            {
+                "target": t.name,
+                "source": t.source,
+                "band": list(t.band),
+                "unit": t.unit,
+                "value": value,
+                "se": se,
+                "inside": bool(t.band[0] <= value <= t.band[1]),
+                "how": t.how,
+            }
+        )
+    return rows
