@@ -38,41 +38,62 @@ class Target:
 
 TARGETS: tuple[Target, ...] = (
     Target(
-        "frontier growth 2026-2028", "frontier_growth", (0.7, 1.3), "OOM/yr",
+        "frontier growth 2026-2028",
+        "frontier_growth",
+        (0.7, 1.3),
+        "OOM/yr",
         "Epoch AI: training compute 4-5x/yr (Sevilla & Roldan 2024), algorithms ~2.8x/yr "
         "(Ho et al. 2024)",
         "mean over worlds of the frontier's (highest actor's) capability gain over the first "
         "two years, divided by 2",
     ),
     Target(
-        "median year the leader reaches C_aar", "year_aar", (2028.0, 2032.0), "year",
+        "median year the leader reaches C_aar",
+        "year_aar",
+        (2028.0, 2032.0),
+        "year",
         "AI Futures Project (Dec 2025 model, Q1 2026 update): automated coder 2028-2031",
         "median over worlds of the first year the frontier reaches C_aar (never = after the "
         "horizon)",
     ),
     Target(
-        "median year of superintelligence", "year_si", (2030.0, 2037.0), "year",
+        "median year of superintelligence",
+        "year_si",
+        (2030.0, 2037.0),
+        "year",
         "AI Futures model (Dec 2025): ASI 2031-2034 under the authors' parameters",
         "median over worlds of the first year the frontier reaches C_si, safe or not",
     ),
     Target(
-        "AI R&D multiplier at C_aar", "multiplier_aar", (3.0, 8.0), "x",
+        "AI R&D multiplier at C_aar",
+        "multiplier_aar",
+        (3.0, 8.0),
+        "x",
         "AI 2027 takeoff forecast (Kokotajlo & Lifland 2025): superhuman coder 5x",
         "median over worlds of (1 + L_ai / H_c) ** lam_c at C = C_aar, 2026 human labour",
     ),
     Target(
-        "AI R&D multiplier one OOM past C_aar", "multiplier_aar1", (12.0, 50.0), "x",
+        "AI R&D multiplier one OOM past C_aar",
+        "multiplier_aar1",
+        (12.0, 50.0),
+        "x",
         "AI 2027 takeoff forecast: superhuman AI researcher 25x",
         "median over worlds of the same multiplier at C = C_aar + 1",
     ),
     Target(
-        "P(failure) by 2100", "failure_2100", (0.05, 0.20), "probability",
+        "P(failure) by 2100",
+        "failure_2100",
+        (0.05, 0.20),
+        "probability",
         "XPT 2022 (Karger et al. 2025): experts 12% AI catastrophe, 3% extinction by 2100; "
         "Carlsmith 2022: >10% by 2070",
         "P(failure) of the scenario run to 2100",
     ),
     Target(
-        "P(>3 yr of progress in <1 yr after C_aar)", "takeoff", (0.3, 0.8), "probability",
+        "P(>3 yr of progress in <1 yr after C_aar)",
+        "takeoff",
+        (0.3, 0.8),
+        "probability",
         "Davidson & Houlden, Forethought 2025: ~60% that a software intelligence explosion "
         "compresses more than 3 years of progress into under 1 year",
         "share of worlds reaching C_aar whose frontier then gains 3 years of its 2026 growth "

@@ -156,7 +156,9 @@ def _logistic(k: Array, a: Array, b: Array, width: Array) -> Array:
 
 
 @elementwise
-def _returns(scale: Array, labour: Array, ref: Array, lam: Array, done: Array, harder: Array) -> Array:
+def _returns(
+    scale: Array, labour: Array, ref: Array, lam: Array, done: Array, harder: Array
+) -> Array:
     """``scale * (labour / ref) ** lam * 10 ** (-harder * max(0, done))``.
 
     Diminishing returns to research labour (``lam < 1``) and in the progress
@@ -208,8 +210,10 @@ def ai_labour(C: Array, p: Params, lv: Levers) -> Array:
     """
     xp = xp_of(C)
     auto = p["aar_labor"] * xp.exp(LN10 * p["k_ai"] * xp.minimum(C - p["C_aar"], p["C_max"]))
-    return p["capability_researchers"] * (p["ai_labor_ratio"] + auto) * (
-        1.0 - lv["tool_ai_only"] * p["tool_labor_cut"]
+    return (
+        p["capability_researchers"]
+        * (p["ai_labor_ratio"] + auto)
+        * (1.0 - lv["tool_ai_only"] * p["tool_labor_cut"])
     )
 
 
@@ -247,7 +251,7 @@ def ai_safety_labour(L_ai: Array, tr: Array, p: Params, lv: Levers) -> tuple[Arr
     return usable, sabotage
 
 
-def emulated_labour(t: Array, em_time: Array, p: Params) -> Array:
+def emulated_labour(t: Array | float, em_time: Array, p: Params) -> Array:
     """Enhanced human (emulated) labour available at ``t`` (FTE, section 5): grows by copying."""
     xp = xp_of(t, em_time, p["em_growth"])
     age = xp.clip(t - em_time, 0.0, _EXP_CLIP / xp.maximum(p["em_growth"], 1e-9))
@@ -255,7 +259,7 @@ def emulated_labour(t: Array, em_time: Array, p: Params) -> Array:
     return xp.where(t >= em_time, grown, 0.0)
 
 
-def wbe_effort(t: float, hs: Array, hc: Array, L_ai: Array, p: Params, lv: Levers) -> Array:
+def wbe_effort(t: Array | float, hs: Array, hc: Array, L_ai: Array, p: Params, lv: Levers) -> Array:
     """Research effort going into whole-brain emulation this year (FTE, section 5)."""
     xp = xp_of(t, L_ai, p["wbe_background_growth"])
     background = p["wbe_background"] * xp.exp(p["log1p_wbe_background_growth"] * (t - p["start"]))
@@ -265,7 +269,7 @@ def wbe_effort(t: float, hs: Array, hc: Array, L_ai: Array, p: Params, lv: Lever
 # --- capability (essay section 4, capability frontier) ----------------------------
 
 
-def capability_rate(t: Array, hc: Array, L_ai: Array, C: Array, p: Params, lv: Levers) -> Array:
+def capability_rate(t: Array | float, hc: Array, L_ai: Array, C: Array, p: Params, lv: Levers) -> Array:
     """Unrestrained capability growth in OOM/yr (section 4, capability frontier).
 
     Compute grows at the actor's share of the frontier trend for
@@ -307,7 +311,7 @@ def hardening_cover(O: Array, C: Array, p: Params) -> Array:
 
 
 def safety_range(S: Array, O: Array, C: Array, p: Params) -> Array:
-    """Effective safety range per actor: own motivation control plus the hardening that still covers it."""
+    """Effective safety range per actor: own range plus the hardening that still covers it."""
     return S + hardening_cover(O, C, p)
 
 
@@ -333,7 +337,8 @@ def safety_rates(
     the ceiling ``max_rate``, exactly as capability has; motivation control
     also slows ``beyond_frontier`` (log10) per OOM it already lies beyond the
     actor's own frontier, since its empirical loops need systems to study
-    (overview, essay 5). Sabotaged labour undoes motivation-control progress. Each actor receives ``spillover`` of
+    (overview, essay 5). Sabotaged labour undoes motivation-control progress.
+    Each actor receives ``spillover`` of
     the others' net progress. Returns ``(dS, dO, dE)``.
     """
     xp = xp_of(I_s, B)
@@ -411,7 +416,8 @@ def restraint(
     Voluntary restraint: ``caution`` is the share paused when the forecast
     margin sits at the actor's target; the pause rises towards 1 as the
     forecast falls below the target (in units of ``pause_width``, on the logit
-    scale) and falls towards 0 above it. Race pressure erodes it; a coordinated pause binds through enforcement (helped by will
+    scale) and falls towards 0 above it. Race pressure erodes it; a coordinated
+    pause binds through enforcement (helped by will
     and backdrop capacity), and the unenforced part of it through each
     actor's own caution.
     """
@@ -459,7 +465,7 @@ def backdrop_target(C: Array, S_eff: Array, relief: Array, p: Params) -> Array:
     xp = xp_of(C, S_eff)
     safe = actor_max(xp.maximum(0.0, xp.minimum(C, S_eff)))
     unsafe = actor_sum(xp.maximum(0.0, C - S_eff))
-    leader = C >= actor_max(C)
+    leader = actor_max(C) <= C
     race = actor_max(xp.where(leader, relief, 0.0))
     return xp.clip(1.0 + p["b_gain"] * safe - p["b_erosion"] * (unsafe + race), 0.25, 4.0)
 
@@ -482,7 +488,7 @@ class Growth(NamedTuple):
 
 
 def growth(
-    t: Array, C: Array, S: Array, O: Array, E: Array, B: Array, will: Array, em_time: Array,
+    t: Array | float, C: Array, S: Array, O: Array, E: Array, B: Array, will: Array, em_time: Array,
     pause: Array, p: Params, lv: Levers,
 ) -> Growth:  # fmt: skip
     """Growth rates of ``C``, ``S``, ``O``, ``E`` at one point, given the step's pause."""
@@ -499,7 +505,9 @@ def growth(
     if xp is not np or np.any(lv["deterrence"]):
         free = free * (1.0 - sabotage(C, rival_max(C), p, lv))
     dS, dO, dE = safety_rates(I_s, bad, C, S, O, E, B, will, p, lv)
-    return Growth(free * (1.0 - pause), free, dS, dO, dE, I_s, usable, tr, wbe_effort(t, hs, hc, L_ai, p, lv))
+    return Growth(
+        free * (1.0 - pause), free, dS, dO, dE, I_s, usable, tr, wbe_effort(t, hs, hc, L_ai, p, lv)
+    )
 
 
 def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> State:
@@ -531,9 +539,10 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     # The pause is feedback control: re-decided at the predicted end of the step
     # from the same evaluation error, so it is integrated to the same order.
     S_eff1 = safety_range(S1, O1, C1, p)
-    M_fc1 = estimated_margin(S_eff1, C1, E1, noise, p) + (
-        (S_eff1 - S_eff0) / dt - g1.dC_free
-    ) * lv["lookahead"]
+    M_fc1 = (
+        estimated_margin(S_eff1, C1, E1, noise, p)
+        + ((S_eff1 - S_eff0) / dt - g1.dC_free) * lv["lookahead"]
+    )
     relief1 = race_relief(C1, rival_max(C1), p)
     pause1 = restraint(M_fc1, relief1, state.will, coord, state.B, p, lv)
     g2 = growth(state.t + dt, C1, S1, O1, E1, state.B, state.will, state.em_time, pause1, p, lv)
@@ -663,7 +672,7 @@ def track_waystations(
     pause_run = xp.where(all_paused, s.pause_run + h_dt, 0.0)
     past_aar = p["C_aar"] <= s.C
     aar = actor_any(past_aar & (S_eff >= s.C) & (s.usable_ai >= AAR_LABOUR))
-    sweet = actor_any(past_aar & (s.C < p["C_si"]) & (S_eff >= s.C)) & running
+    sweet = actor_any(past_aar & (p["C_si"] > s.C) & (S_eff >= s.C)) & running
     events = xp.concatenate(
         [pause_run >= PAUSE_YEARS, aar, s.t >= s.em_time, sweet, s.O >= HARDENED_OOM, verified],
         axis=1,

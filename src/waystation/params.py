@@ -306,7 +306,7 @@ PARAMS: tuple[Param, ...] = (
         "0.05 to 0.3",
         "OOM/OOM",
         (0.0, 3.0),
-        "fall in safety progress (log10 factor) per OOM of safety range or hardening already gained",
+        "fall in safety progress (log10 factor) per OOM of safety range already gained",
         "illustrative: the same diminishing returns as capability research (ideas_harder, "
         "Bloom et al. 2020), so neither feedback loop runs away",
     ),

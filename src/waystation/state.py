@@ -44,7 +44,9 @@ class State(NamedTuple):
     trust: Array  #: (W, A) last trust in AI safety labour, 0..1
     pause: Array  #: (W, A) last pause fraction, 0..1
     relief: Array  #: (W, A) race pressure on voluntary restraint at the current capabilities
-    dC_rate: Array  #: (W, A) last capability growth without pausing (what a forecast assumes), OOM/yr
+    dC_rate: (
+        Array  #: (W, A) last capability growth without pausing (what a forecast assumes), OOM/yr
+    )
     dS_rate: Array  #: (W, A) last growth of the effective safety range (no jumps), OOM/yr
     usable_ai: Array  #: (W, A) usable AI safety labour at the end of the last step, FTE
     wbe_progress: Array  #: (W, 1) cumulative emulation research, FTE-years

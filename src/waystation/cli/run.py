@@ -258,7 +258,7 @@ def calibration(
     seed: Seed_ = 0,
     json: Json_ = False,
 ) -> None:
-    """Compare the model with published figures: each target's band, source and the model's value."""
+    """Compare the model with published figures: band, source and the model's value."""
     from waystation.calibration import check
 
     with friendly_errors():
