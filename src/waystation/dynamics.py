@@ -66,6 +66,17 @@ def sigmoid(x: Array) -> Array:
     return 1.0 / (1.0 + xp.exp(-xp.clip(x, -_EXP_CLIP, _EXP_CLIP)))
 
 
+def saturate(rate: Array, ceiling: Array) -> Array:
+    """A growth rate that approaches ``ceiling`` smoothly: ``r / sqrt(1 + (r / ceiling)**2)``.
+
+    Below a third of the ceiling it changes a rate by under 5%; a larger raw
+    rate always gives a larger result, so more labour still helps near the
+    ceiling. Negative rates (sabotage) are bounded the same way.
+    """
+    xp = xp_of(rate, ceiling)
+    return rate / xp.sqrt(1.0 + (rate / ceiling) ** 2)
+
+
 def actor_sum(x: Array) -> Array:
     """Sum over actors as column additions: (W, A) -> (W, 1).
 
@@ -176,11 +187,12 @@ def _hazard(
 ) -> Array:  # fmt: skip
     """Kernel of :func:`hazard`: the total hazard rate of loss-of-control events.
 
-    A Gompertz curve in the excess ``(C - S_eff) / width``: half of
-    ``exp(-1)`` at the edge, doubly-exponentially small inside the range.
+    A Gompertz curve in the excess ``(C - S_eff) / width`` -- ``exp(-1)`` of
+    ``rate`` at the edge, doubly-exponentially small inside the range -- that
+    keeps growing, ``1 + excess`` (OOM), the further the frontier is beyond it.
     """
     z = np.minimum(np.maximum((S_eff - C) / width, -_EXP_CLIP), _EXP_CLIP)
-    h = rate * np.exp(-np.exp(z))
+    h = rate * np.exp(-np.exp(z)) * (1.0 + np.maximum(C - S_eff, 0.0))
     z = np.minimum(np.maximum((C - C_si) / width, -_EXP_CLIP), _EXP_CLIP)
     h = h * (1.0 + SI_HAZARD * (1.0 / (1.0 + np.exp(-z))))
     return h * (1.0 - tool * tool_cut)
@@ -197,19 +209,31 @@ def human_labour(p: Params, years: Array) -> tuple[Array, Array]:
     return hs, hc
 
 
+def automation(C: Array, p: Params) -> Array:
+    """Automated research labour per 2026 capabilities researcher at capability ``C``.
+
+    ``aar_labor`` at ``C_aar``; it grows ``10**k_approach`` per OOM on the way
+    there and ``10**k_ai`` per OOM beyond it (the take-off's steepness), so a
+    faster capabilities loop changes nothing before ``C_aar``.
+    """
+    xp = xp_of(C)
+    x = xp.minimum(C - p["C_aar"], p["C_max"])
+    slope = p["k_approach"] * xp.minimum(x, 0.0) + p["k_ai"] * xp.maximum(x, 0.0)
+    return p["aar_labor"] * xp.exp(LN10 * slope)
+
+
 def ai_labour(C: Array, p: Params, lv: Levers) -> Array:
     """AI research labour in FTE: today's assistance plus automation near ``C_aar``.
 
-    ``capability_researchers * (ai_labor_ratio + aar_labor * 10**(k_ai (C - C_aar)))``:
+    ``capability_researchers * (ai_labor_ratio + automation(C))``:
     the engine of the capabilities feedback loop (overview, essay 4). The
     second term is automation of research, a logistic share of tasks seen
-    through Amdahl's law, whose labour grows ``10**k_ai`` per OOM; it is
+    through Amdahl's law, whose labour grows tenfold per OOM or faster; it is
     calibrated to the AI 2027 take-off forecast (R&D multiplier ~5x at a
     superhuman coder, ~25x one milestone later). Tool-only AI gives up a
     share ``tool_labor_cut`` of it.
     """
-    xp = xp_of(C)
-    auto = p["aar_labor"] * xp.exp(LN10 * p["k_ai"] * xp.minimum(C - p["C_aar"], p["C_max"]))
+    auto = automation(C, p)
     return (
         p["capability_researchers"]
         * (p["ai_labor_ratio"] + auto)
@@ -224,8 +248,7 @@ def rd_multiplier(C: Array, p: Params) -> Array:
     take-off forecast (no tool-only cut).
     """
     xp = xp_of(C)
-    auto = p["aar_labor"] * xp.exp(LN10 * p["k_ai"] * xp.minimum(C - p["C_aar"], p["C_max"]))
-    return xp.exp(p["lam_c"] * xp.log(1.0 + p["ai_labor_ratio"] + auto))
+    return xp.exp(p["lam_c"] * xp.log(1.0 + p["ai_labor_ratio"] + automation(C, p)))
 
 
 def trust(S_eff: Array, C: Array, p: Params) -> Array:
@@ -233,22 +256,31 @@ def trust(S_eff: Array, C: Array, p: Params) -> Array:
     return _logistic(1.0, S_eff, C, p["edge_width"])
 
 
-def ai_safety_labour(L_ai: Array, tr: Array, p: Params, lv: Levers) -> tuple[Array, Array]:
-    """Usable and sabotaged AI safety labour, FTE (overview, essays 4-5 and 7).
+def ai_safety_labour(
+    L_ai: Array, tr: Array, overseers: Array, p: Params, lv: Levers
+) -> tuple[Array, Array]:
+    """Usable and sabotaged AI safety labour, FTE (overview, essays 4, 5 and 7).
 
     Of the AI labour sent to safety (``ai_safety_share * L_ai * ai_safety_edge``),
-    the checkable share ``eval_ease`` counts in full; of the rest, the part done
-    by trusted AI counts as far as the AI is not scheming, and the part done by
-    untrusted AI is *sabotage* in proportion to ``scheming``: work that looks
-    like progress and undoes it. Checkable work is shielded from sabotage.
+    the share done by trusted AI (inside its safety range, weight ``trust``)
+    counts in full where it is checkable (``eval_ease``) and, where it is not,
+    as far as the AI is not scheming. Untrusted AI's work counts only where it
+    can be checked, and only as much as the actor's trusted overseers (human
+    and emulated safety researchers) can check, ``oversight`` FTE each: a smooth
+    minimum. Its uncheckable work is *sabotage* in proportion to ``scheming``:
+    it looks like progress and undoes it. So AI for AI safety pays in the sweet
+    spot, and beyond the safety range more AI labour buys little.
     """
     xp = xp_of(L_ai, tr)
-    honest = xp.clip(1.0 - p["scheming"], 0.0, 1.0)
+    scheming = xp.clip(p["scheming"], 0.0, 1.0)
     sent = lv["ai_safety_share"] * L_ai * p["ai_safety_edge"]
-    unchecked = sent * (1.0 - p["eval_ease"])
-    usable = sent * p["eval_ease"] + unchecked * tr * honest
-    sabotage = unchecked * (1.0 - tr) * xp.clip(p["scheming"], 0.0, 1.0)
-    return usable, sabotage
+    ease = p["eval_ease"]
+    trusted = tr * sent * (ease + (1.0 - ease) * (1.0 - scheming))
+    checkable = (1.0 - tr) * sent * ease
+    capacity = p["oversight"] * overseers
+    checked = checkable * capacity / xp.maximum(checkable + capacity, 1e-300)
+    sabotage = (1.0 - tr) * sent * (1.0 - ease) * scheming
+    return trusted + checked, sabotage
 
 
 def emulated_labour(t: Array | float, em_time: Array, p: Params) -> Array:
@@ -283,7 +315,7 @@ def capability_rate(t: Array | float, hc: Array, L_ai: Array, C: Array, p: Param
     labour = (hc + (1.0 - lv["ai_safety_share"]) * L_ai) * (1.0 - lv["wbe_investment"])
     ref = p["capability_researchers"] * (1.0 + p["ai_labor_ratio"])
     algo = _returns(p["g_algo"], labour, ref, p["lam_c"], C - p["frontier"], p["ideas_harder"])
-    return xp.minimum(p["compute_scale"] * compute + algo, p["max_rate"])
+    return saturate(p["compute_scale"] * compute + algo, p["max_rate"])
 
 
 def sabotage(C: Array, rival: Array, p: Params, lv: Levers) -> Array:
@@ -334,7 +366,7 @@ def safety_rates(
     (``E``) and hardening (``O``), normalised by the fixed reference
     ``safety_ref``. Motivation control and hardening have diminishing returns
     in labour (``lam_s``) and in progress already made (``safety_harder``), and
-    the ceiling ``max_rate``, exactly as capability has; motivation control
+    a rate ceiling (``max_safety_rate``), as capability has; motivation control
     also slows ``beyond_frontier`` (log10) per OOM it already lies beyond the
     actor's own frontier, since its empirical loops need systems to study
     (overview, essay 5). Sabotaged labour undoes motivation-control progress.
@@ -352,11 +384,11 @@ def safety_rates(
         scale, s_share * bad, ref, lam, made, 1.0
     )
     shared = net + lv["spillover"] * (actor_sum(net) - net)
-    dS = xp.minimum(shared, p["max_rate"])
+    dS = saturate(shared, p["max_safety_rate"])
     harden = actor_sum(h_share * I_s)
     dO = _returns(p["o_base"] * B / p["hardness"], harden, HARDEN_REF_SHARE * ref, lam, O,
                   p["harden_harder"])  # fmt: skip
-    dO = xp.minimum(dO, p["max_rate"])
+    dO = saturate(dO, p["max_safety_rate"])
     eval_own = _returns(1.0, e_share * I_s, EVAL_REF_SHARE * ref, lam, 0.0, 0.0)
     eval_shared = eval_own + lv["spillover"] * (actor_sum(eval_own) - eval_own)
     dE = p["e_base"] * B * (1.0 + will) * eval_shared / (1.0 + E)
@@ -442,12 +474,15 @@ def hazard(C: Array, S_eff: Array, p: Params, lv: Levers) -> tuple[Array, Array]
 
     The hazard grows with how far the frontier is beyond its safety range and
     is almost nil well inside it; the share of events that are unrecoverable
-    grows with capability itself (half at ``C_lethal``); unsafe
-    superintelligence is ``SI_HAZARD`` times worse.
+    grows with capability itself, on the logit scale: ``1 - warning_share`` at
+    ``C_lethal``, tending to none for weak systems and to all for strong ones;
+    unsafe superintelligence is ``SI_HAZARD`` times worse.
     """
     h = _hazard(C, S_eff, p["hazard_rate"], p["edge_width"], p["C_si"], lv["tool_ai_only"],
                 p["tool_hazard_cut"])  # fmt: skip
-    lethal_share = _logistic(1.0 - p["warning_share"], C, p["C_lethal"], p["lethal_width"])
+    xp = xp_of(C, S_eff)
+    ws = xp.clip(p["warning_share"], 1e-9, 1.0 - 1e-9)
+    lethal_share = sigmoid((C - p["C_lethal"]) / p["lethal_width"] + xp.log((1.0 - ws) / ws))
     return h * lethal_share, h * (1.0 - lethal_share)
 
 
@@ -497,8 +532,8 @@ def growth(
     L_ai = ai_labour(C, p, lv)
     S_eff = safety_range(S, O, C, p)
     tr = trust(S_eff, C, p)
-    usable, bad = ai_safety_labour(L_ai, tr, p, lv)
     em = emulated_labour(t, em_time, p) / C.shape[1]
+    usable, bad = ai_safety_labour(L_ai, tr, hs + em, p, lv)
     I_s = hs * (1.0 - lv["wbe_investment"]) + usable + em
     free = capability_rate(t, hc, L_ai, C, p, lv)
     # No deterrence anywhere: 1 - 0 * sigmoid is exactly 1, so skipping is exact.

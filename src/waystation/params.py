@@ -104,7 +104,7 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "hazard_rate",
         "nature",
-        "0.05 to 1",
+        "0.02 to 0.5",
         "events/yr",
         (0.0, 20.0),
         "loss-of-control events per year for an actor far outside its safety range",
@@ -225,12 +225,23 @@ PARAMS: tuple[Param, ...] = (
         "calibrated: an R&D multiplier of ~1.1x in 2026 (AI Futures Dec 2025; METR 2025 RCT)",
     ),
     _P(
+        "k_approach",
+        "world",
+        1.16,
+        "OOM/OOM",
+        (0.0, 5.0),
+        "growth of automated research labour per OOM of capability on the way to C_aar",
+        "calibrated: with aar_labor, an R&D multiplier of ~1.1x in 2026 when C_aar is ~3.5 OOM "
+        "away (AI Futures Dec 2025; METR 2025 RCT)",
+    ),
+    _P(
         "k_ai",
         "world",
         1.16,
         "OOM/OOM",
-        (0.0, 3.0),
-        "growth of automated AI research labour per OOM of capability (the capabilities loop)",
+        (0.0, 5.0),
+        "growth of automated research labour per OOM beyond C_aar: the capabilities loop's "
+        "take-off steepness",
         "calibrated: R&D multiplier ~25x one OOM past C_aar (AI 2027 takeoff forecast: "
         "superhuman coder 5x, superhuman AI researcher 25x)",
     ),
@@ -274,6 +285,17 @@ PARAMS: tuple[Param, ...] = (
         "illustrative: compute build-out and training time bound even automated R&D",
     ),
     _P(
+        "max_safety_rate",
+        "world",
+        2.0,
+        "OOM/yr",
+        (0.01, 50.0),
+        "ceiling on the growth of a safety range or of hardening",
+        "illustrative: safety research iterates serially on systems that exist (series "
+        "overview, essay 5: empirical feedback loops), so abundant AI labour speeds it less "
+        "than it speeds capabilities",
+    ),
+    _P(
         "C_max",
         "world",
         20.0,
@@ -285,7 +307,7 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "s_base",
         "world",
-        0.35,
+        0.5,
         "OOM/yr",
         (0.0, 10.0),
         "safety-range growth per year at 2026 safety labour, hardness 1 and backdrop 1",
@@ -320,6 +342,16 @@ PARAMS: tuple[Param, ...] = (
         "beyond the actor's own frontier",
         "illustrative: series overview, essay 5 (alignment research leans on empirical "
         "feedback loops, which need the systems to study)",
+    ),
+    _P(
+        "oversight",
+        "world",
+        5.0,
+        "FTE/FTE",
+        (0.0, 1e6),
+        "untrusted AI safety work (FTE) that one trusted safety researcher can check",
+        "illustrative: series overview, essay 5 (evaluating AI alignment research is the "
+        "bottleneck; checkable work still has to be checked)",
     ),
     _P(
         "harden_harder",
@@ -425,7 +457,7 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "will_per_warning",
         "world",
-        0.15,
+        0.25,
         "caution",
         (0.0, 1.0),
         "rise in political will (added caution and enforcement) after a warning shot",
@@ -453,7 +485,7 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "C_lethal",
         "world",
-        "2.5 to 8",
+        "3 to 9",
         "OOM",
         (-5.0, 20.0),
         "capability at which half of loss-of-control events are unrecoverable",
