@@ -262,14 +262,14 @@ def ai_safety_labour(
     """Usable and sabotaged AI safety labour, FTE (overview, essays 4, 5 and 7).
 
     Of the AI labour sent to safety (``ai_safety_share * L_ai * ai_safety_edge``),
-    the share done by trusted AI (inside its safety range, weight ``trust``)
-    counts in full where it is checkable (``eval_ease``) and, where it is not,
-    as far as the AI is not scheming. Untrusted AI's work counts only where it
-    can be checked, and only as much as the actor's trusted overseers (human
-    and emulated safety researchers) can check, ``oversight`` FTE each: a smooth
-    minimum. Its uncheckable work is *sabotage* in proportion to ``scheming``:
-    it looks like progress and undoes it. So AI for AI safety pays in the sweet
-    spot, and beyond the safety range more AI labour buys little.
+    the checkable share (``eval_ease``) counts in full when the AI is trusted
+    (inside its safety range, weight ``trust``); when it is not, it counts only
+    as far as the actor's trusted overseers (human and emulated safety
+    researchers, ``oversight`` FTE each) can check it: a smooth minimum. The
+    uncheckable share is honest in proportion ``1 - scheming`` and then counts
+    as far as the AI is trusted; in proportion ``scheming`` it is *sabotage*,
+    work that passes for progress and undoes it, whether or not the AI could
+    also take over. Checkable work is shielded from sabotage.
     """
     xp = xp_of(L_ai, tr)
     scheming = xp.clip(p["scheming"], 0.0, 1.0)
@@ -279,7 +279,7 @@ def ai_safety_labour(
     checkable = (1.0 - tr) * sent * ease
     capacity = p["oversight"] * overseers
     checked = checkable * capacity / xp.maximum(checkable + capacity, 1e-300)
-    sabotage = (1.0 - tr) * sent * (1.0 - ease) * scheming
+    sabotage = sent * (1.0 - ease) * scheming
     return trusted + checked, sabotage
 
 

@@ -307,7 +307,7 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "s_base",
         "world",
-        0.5,
+        0.7,
         "OOM/yr",
         (0.0, 10.0),
         "safety-range growth per year at 2026 safety labour, hardness 1 and backdrop 1",
@@ -475,12 +475,12 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "will_to_pause",
         "world",
-        1.5,
+        3.0,
         "pause/caution",
         (0.0, 10.0),
         "coordinated pause brought about per unit of political will (warning shots)",
         "illustrative: essay section 6 (political will, not technology, bounds a pause); "
-        "about four warning shots in quick succession can bring a full pause",
+        "about two warning shots in quick succession can bring a full pause",
     ),
     _P(
         "C_lethal",
