@@ -31,8 +31,9 @@ def race() -> Model:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap (issue 11): under race the AI safety loop still keeps pace with the "
-    "capabilities loop at the shared rate ceiling, so a faster loop lowers failure",
+    reason="known gap (issue 11): under race, worlds saved by a warning-shot pause win "
+    "sooner when the take-off is steeper (the frontier plateaus sooner and safety "
+    "catches up), which outweighs the extra early failure",
 )
 def test_faster_capabilities_loop_raises_failure_under_race(race: Model) -> None:
     diff, se = _paired(race, {"k_ai": 1.0}, {"k_ai": 1.4}, "failure")
@@ -45,6 +46,39 @@ def test_option_control_alone_cannot_win() -> None:
     over.update({f"{a}.hardening_investment": 0.3 for a in model.actors})
     res = run_model(model.with_overrides(over), 2000, 3)
     assert res.probabilities["victory"] == 0.0
+
+
+def _ai_safety_value(scheming: float, ease: float) -> float:
+    """Net motivation-control growth that AI safety labour adds to a lab, OOM/yr."""
+    W = 1
+    p = {
+        "scheming": np.array([[scheming]]), "eval_ease": np.array([[ease]]),
+        "ai_safety_edge": np.array([[1.0]]), "oversight": np.array([[5.0]]),
+        "s_base": np.array([[0.7]]), "hardness": np.array([[1.0]]),
+        "safety_ref": np.array([[250.0]]), "lam_s": np.array([[0.6]]),
+        "safety_harder": np.array([[0.0]]), "beyond_frontier": np.array([[0.0]]),
+        "safety_range": np.array([[0.0]]), "max_safety_rate": np.array([[50.0]]),
+        "o_base": np.array([[0.0]]), "harden_harder": np.array([[0.0]]),
+        "e_base": np.array([[0.0]]),
+    }  # fmt: skip
+    lv = {k: np.array([[v]]) for k, v in dict(
+        ai_safety_share=0.3, eval_investment=0.0, hardening_investment=0.0, spillover=0.0
+    ).items()}  # fmt: skip
+    human = np.array([[300.0]])
+    tr = np.array([[0.9]])  # inside its safety range
+    usable, bad = dynamics.ai_safety_labour(np.array([[5e4]]), tr, human, p, lv)
+    z = np.zeros((W, 1))
+    rates = dynamics.safety_rates(human + usable, bad, z, z, z, z, np.ones((W, 1)), z, p, lv)
+    alone = dynamics.safety_rates(human, z, z, z, z, z, np.ones((W, 1)), z, p, lv)
+    return float(rates[0][0, 0] - alone[0][0, 0])
+
+
+def test_scheming_sabotages_uncheckable_ai_safety_work() -> None:
+    honest, scheming = _ai_safety_value(0.0, 0.2), _ai_safety_value(0.5, 0.2)
+    assert scheming < 0.5 * honest  # more than half the value of AI safety labour is lost
+    # checkable work shields it: the loss is much smaller when most work can be checked
+    shielded = _ai_safety_value(0.5, 0.8) / _ai_safety_value(0.0, 0.8)
+    assert shielded > 0.6 and shielded > 2 * scheming / honest
 
 
 def test_hardening_fades_towards_superintelligence() -> None:
@@ -77,7 +111,7 @@ def test_safety_range_stays_near_the_frontier() -> None:
     for a in ("leading-lab", "close-follower", "state-project"):
         excess = w[f"{a}.final_safety_range"] - w[f"{a}.final_capability"]
         assert excess.max() < 10.0  # v1: 95th percentile ~440 OOM
-        assert w[f"{a}.final_safety_range"].max() < 25.0
+        assert excess.median() < 2.0
 
 
 def test_a_frontier_held_inside_its_range_is_almost_safe() -> None:
@@ -151,21 +185,7 @@ def _deterministic(strategy: str | None, dt: float) -> dict[str, float]:
     return ws.run(sc, worlds=1500, seed=5, strategy=strategy).probabilities
 
 
-@pytest.mark.parametrize(
-    "strategy",
-    [
-        None,
-        pytest.param(
-            "race",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known gap (issue 11): "
-                "race's victory still moves ~0.015 when dt halves from 0.125",
-            ),
-        ),
-        "pause-then-enhanced-labor",
-    ],
-)
+@pytest.mark.parametrize("strategy", [None, "race", "pause-then-enhanced-labor", "cautious-lab"])
 def test_halving_dt_moves_no_outcome_by_half_a_percent(strategy: str | None) -> None:
     coarse, fine = _deterministic(strategy, 0.125), _deterministic(strategy, 0.0625)
     for outcome in coarse:

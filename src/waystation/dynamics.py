@@ -545,6 +545,18 @@ def growth(
     )
 
 
+def range_growth(g: Growth, C: Array, O: Array, p: Params) -> Array:
+    """Growth of the effective safety range, OOM/yr, at growth ``g`` if the actor did not pause.
+
+    Own growth, plus the hardening growth that covers ``C``, minus the cover
+    that fading loses as capability grows towards ``C_si``.
+    """
+    xp = xp_of(C, O)
+    cover = hardening_cover(1.0, C, p)
+    fading = xp.where((cover > 0.0) & (cover < 1.0), O / p["si_gap"], 0.0)
+    return g.dS + cover * g.dO - fading * g.dC_free
+
+
 def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> State:
     """Advance every world by ``dt`` years; worlds that reached victory stay frozen.
 
@@ -557,32 +569,31 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     h_dt = dt * live
     C0, S0, O0, E0 = state.C, state.S, state.O, state.E
 
-    # Risk evaluation and restraint, once per step, from the start of the step.
-    S_eff0 = safety_range(S0, O0, C0, p)
+    # Heun's method: growth at the start of the step and at an Euler prediction
+    # of its end. The pause is feedback control, decided at each of the two
+    # points from that point's evaluation (same error) and unrestrained rates.
     noise = evaluation_error(state.noise, shocks.eval_z, dt, p)
-    M_hat = estimated_margin(S_eff0, C0, E0, noise, p)
-    M_fc = M_hat + (state.dS_rate - state.dC_rate) * lv["lookahead"]
     coord = coordination(state.will, state.B, p, lv)
-    pause = restraint(M_fc, state.relief, state.will, coord, state.B, p, lv)
-
-    # Heun's method: rates at the start and at an Euler prediction of the end.
-    g1 = growth(state.t, C0, S0, O0, E0, state.B, state.will, state.em_time, pause, p, lv)
-    C1 = C0 + g1.dC * h_dt
+    g1 = growth(state.t, C0, S0, O0, E0, state.B, state.will, state.em_time, 0.0, p, lv)
+    S_eff0 = safety_range(S0, O0, C0, p)
+    M_hat = estimated_margin(S_eff0, C0, E0, noise, p)
+    pause0 = restraint(
+        M_hat + (range_growth(g1, C0, O0, p) - g1.dC_free) * lv["lookahead"],
+        state.relief, state.will, coord, state.B, p, lv,
+    )  # fmt: skip
+    dC1 = g1.dC_free * (1.0 - pause0)
+    C1 = C0 + dC1 * h_dt
     S1 = S0 + g1.dS * h_dt
     O1 = O0 + g1.dO * h_dt
     E1 = E0 + g1.dE * h_dt
-    # The pause is feedback control: re-decided at the predicted end of the step
-    # from the same evaluation error, so it is integrated to the same order.
-    S_eff1 = safety_range(S1, O1, C1, p)
-    M_fc1 = (
-        estimated_margin(S_eff1, C1, E1, noise, p)
-        + ((S_eff1 - S_eff0) / dt - g1.dC_free) * lv["lookahead"]
-    )
+    g2 = growth(state.t + dt, C1, S1, O1, E1, state.B, state.will, state.em_time, 0.0, p, lv)
+    M_fc1 = estimated_margin(safety_range(S1, O1, C1, p), C1, E1, noise, p) + (
+        range_growth(g2, C1, O1, p) - g2.dC_free
+    ) * lv["lookahead"]
     relief1 = race_relief(C1, rival_max(C1), p)
     pause1 = restraint(M_fc1, relief1, state.will, coord, state.B, p, lv)
-    g2 = growth(state.t + dt, C1, S1, O1, E1, state.B, state.will, state.em_time, pause1, p, lv)
-    pause = 0.5 * (pause + pause1)
-    dC = 0.5 * (g1.dC + g2.dC)
+    pause = 0.5 * (pause0 + pause1)
+    dC = 0.5 * (dC1 + g2.dC_free * (1.0 - pause1))
     dS = 0.5 * (g1.dS + g2.dS)
     I_s = 0.5 * (g1.I_s + g2.I_s)
 
@@ -638,8 +649,8 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         trust=g2.trust,
         pause=pause,
         relief=relief,
-        dC_rate=0.5 * (g1.dC_free + g2.dC_free),
-        dS_rate=(S_eff - S_eff0 - verified * p["verify_jump"]) / dt,
+        dC_rate=g2.dC_free,
+        dS_rate=range_growth(g2, C1, O1, p),
         usable_ai=g2.usable_ai,
         wbe_progress=wbe,
         em_time=em_time,

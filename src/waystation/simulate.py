@@ -32,6 +32,7 @@ from waystation.dynamics import (
     growth,
     hazard,
     race_relief,
+    range_growth,
     rival_max,
     safety_range,
     step,
@@ -127,14 +128,12 @@ def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0
         g0=zeros1,
         milestones=np.full((W, len(MILESTONES)), np.nan),
     )
-    t = np.asarray(t0)
-    g = growth(t, C, S, O, s.E, s.B, s.will, s.em_time, s.pause, p, lv)
-    dS_eff = g.dS + np.clip((p["C_si"] - C) / p["si_gap"], 0.0, 1.0) * g.dO
+    g = growth(np.asarray(t0), C, S, O, s.E, s.B, s.will, s.em_time, 0.0, p, lv)
     return s._replace(
         dC_rate=np.asfortranarray(g.dC_free + zerosA),
-        dS_rate=np.asfortranarray(dS_eff + zerosA),
+        dS_rate=np.asfortranarray(range_growth(g, C, O, p) + zerosA),
         usable_ai=np.asfortranarray(g.usable_ai + zerosA),
-        g0=actor_max(g.dC) + zeros1,
+        g0=actor_max(g.dC_free) + zeros1,
     )
 
 
