@@ -301,15 +301,17 @@ def wbe_effort(t: Array | float, hs: Array, hc: Array, L_ai: Array, p: Params, l
 # --- capability (essay section 4, capability frontier) ----------------------------
 
 
-def capability_rate(t: Array | float, hc: Array, L_ai: Array, C: Array, p: Params, lv: Levers) -> Array:
+def capability_rate(
+    t: Array | float, hc: Array, L_ai: Array, C: Array, p: Params, lv: Levers
+) -> Array:
     """Unrestrained capability growth in OOM/yr (section 4, capability frontier).
 
     Compute grows at the actor's share of the frontier trend for
     ``scaling_years``, then at the hardware trend alone; algorithmic progress
     scales with research labour relative to 2026 as ``labour**lam_c`` and gets
-    harder per OOM already gained (``ideas_harder``). Capped at ``max_rate``.
+    harder per OOM already gained (``ideas_harder``). The total approaches
+    ``max_rate`` smoothly (:func:`saturate`).
     """
-    xp = xp_of(C, L_ai)
     scaling = sigmoid(p["start"] + p["scaling_years"] - t)
     compute = p["g_hardware"] + (p["g_compute"] - p["g_hardware"]) * scaling
     labour = (hc + (1.0 - lv["ai_safety_share"]) * L_ai) * (1.0 - lv["wbe_investment"])
@@ -587,9 +589,10 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     O1 = O0 + g1.dO * h_dt
     E1 = E0 + g1.dE * h_dt
     g2 = growth(state.t + dt, C1, S1, O1, E1, state.B, state.will, state.em_time, 0.0, p, lv)
-    M_fc1 = estimated_margin(safety_range(S1, O1, C1, p), C1, E1, noise, p) + (
-        range_growth(g2, C1, O1, p) - g2.dC_free
-    ) * lv["lookahead"]
+    M_fc1 = (
+        estimated_margin(safety_range(S1, O1, C1, p), C1, E1, noise, p)
+        + (range_growth(g2, C1, O1, p) - g2.dC_free) * lv["lookahead"]
+    )
     relief1 = race_relief(C1, rival_max(C1), p)
     pause1 = restraint(M_fc1, relief1, state.will, coord, state.B, p, lv)
     pause = 0.5 * (pause0 + pause1)
