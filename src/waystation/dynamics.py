@@ -513,7 +513,6 @@ def backdrop_target(C: Array, S_eff: Array, relief: Array, p: Params) -> Array:
 class Growth(NamedTuple):
     """Growth rates of the continuous state at one point of a step, and the labour behind them."""
 
-    dC: Array  #: (W, A) capability growth, OOM/yr (after pause and sabotage)
     dC_free: Array  #: (W, A) capability growth the actor would get without pausing, OOM/yr
     dS: Array  #: (W, A) own safety-range growth, OOM/yr
     dO: Array  #: (W, 1) hardening growth, OOM/yr
@@ -526,9 +525,9 @@ class Growth(NamedTuple):
 
 def growth(
     t: Array | float, C: Array, S: Array, O: Array, E: Array, B: Array, will: Array, em_time: Array,
-    pause: Array, p: Params, lv: Levers,
+    p: Params, lv: Levers,
 ) -> Growth:  # fmt: skip
-    """Growth rates of ``C``, ``S``, ``O``, ``E`` at one point, given the step's pause."""
+    """Growth rates of ``C`` (before any pause), ``S``, ``O``, ``E`` at one point."""
     xp = xp_of(C, S)
     hs, hc = human_labour(p, t - p["start"])
     L_ai = ai_labour(C, p, lv)
@@ -542,9 +541,7 @@ def growth(
     if xp is not np or np.any(lv["deterrence"]):
         free = free * (1.0 - sabotage(C, rival_max(C), p, lv))
     dS, dO, dE = safety_rates(I_s, bad, C, S, O, E, B, will, p, lv)
-    return Growth(
-        free * (1.0 - pause), free, dS, dO, dE, I_s, usable, tr, wbe_effort(t, hs, hc, L_ai, p, lv)
-    )
+    return Growth(free, dS, dO, dE, I_s, usable, tr, wbe_effort(t, hs, hc, L_ai, p, lv))
 
 
 def range_growth(g: Growth, C: Array, O: Array, p: Params) -> Array:
@@ -554,7 +551,7 @@ def range_growth(g: Growth, C: Array, O: Array, p: Params) -> Array:
     that fading loses as capability grows towards ``C_si``.
     """
     xp = xp_of(C, O)
-    cover = hardening_cover(1.0, C, p)
+    cover = hardening_cover(xp.ones_like(O), C, p)
     fading = xp.where((cover > 0.0) & (cover < 1.0), O / p["si_gap"], 0.0)
     return g.dS + cover * g.dO - fading * g.dC_free
 
@@ -576,7 +573,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     # points from that point's evaluation (same error) and unrestrained rates.
     noise = evaluation_error(state.noise, shocks.eval_z, dt, p)
     coord = coordination(state.will, state.B, p, lv)
-    g1 = growth(state.t, C0, S0, O0, E0, state.B, state.will, state.em_time, 0.0, p, lv)
+    g1 = growth(state.t, C0, S0, O0, E0, state.B, state.will, state.em_time, p, lv)
     S_eff0 = safety_range(S0, O0, C0, p)
     M_hat = estimated_margin(S_eff0, C0, E0, noise, p)
     pause0 = restraint(
@@ -588,7 +585,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     S1 = S0 + g1.dS * h_dt
     O1 = O0 + g1.dO * h_dt
     E1 = E0 + g1.dE * h_dt
-    g2 = growth(state.t + dt, C1, S1, O1, E1, state.B, state.will, state.em_time, 0.0, p, lv)
+    g2 = growth(state.t + dt, C1, S1, O1, E1, state.B, state.will, state.em_time, p, lv)
     M_fc1 = (
         estimated_margin(safety_range(S1, O1, C1, p), C1, E1, noise, p)
         + (range_growth(g2, C1, O1, p) - g2.dC_free) * lv["lookahead"]

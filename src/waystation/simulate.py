@@ -128,7 +128,7 @@ def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0
         g0=zeros1,
         milestones=np.full((W, len(MILESTONES)), np.nan),
     )
-    g = growth(np.asarray(t0), C, S, O, s.E, s.B, s.will, s.em_time, 0.0, p, lv)
+    g = growth(np.asarray(t0), C, S, O, s.E, s.B, s.will, s.em_time, p, lv)
     return s._replace(
         dC_rate=np.asfortranarray(g.dC_free + zerosA),
         dS_rate=np.asfortranarray(range_growth(g, C, O, p) + zerosA),
