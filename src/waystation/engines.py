@@ -14,6 +14,7 @@ several workers scales better on long runs.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -52,8 +53,10 @@ def _distributed() -> Any:
 def dask_client(address: str | None = None, workers: int = 1) -> Iterator[Any]:
     """A ``dask.distributed.Client``: connected to ``address``, or to a new local cluster.
 
-    The local cluster has ``workers`` single-threaded worker processes and no
-    dashboard. The client (and a cluster it started) is closed on exit.
+    The local cluster has ``workers`` single-threaded worker processes, no
+    dashboard, and logs only errors (Ctrl-C cancels running tasks, which
+    Dask would otherwise report as warnings). The client (and a cluster it
+    started, worker processes included) is closed on exit, also on Ctrl-C.
     """
     distributed = _distributed()
     with ExitStack() as stack:
@@ -64,7 +67,7 @@ def dask_client(address: str | None = None, workers: int = 1) -> Iterator[Any]:
                 cluster = stack.enter_context(
                     distributed.LocalCluster(
                         n_workers=workers, threads_per_worker=1, processes=True,
-                        dashboard_address=None,
+                        dashboard_address=None, silence_logs=logging.ERROR,
                     )
                 )  # fmt: skip
             client = stack.enter_context(distributed.Client(cluster))
