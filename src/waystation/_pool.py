@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing import get_context
 
-__all__ = ["process_pool", "stop_workers"]
+__all__ = ["process_pool", "sigint_held", "stop_workers"]
 
 #: Seconds to wait for a terminated worker before killing it.
 GRACE = 2.0
@@ -54,3 +54,22 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
             proc.kill()
             proc.join(GRACE)
     pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def sigint_held() -> Iterator[None]:
+    """Hold back SIGINT in this thread for the block; a Ctrl-C meanwhile arrives right after.
+
+    For steps that must not be cut in half: moving output files into place,
+    or starting a cluster, which can only be closed cleanly once it is up.
+    Threads started inside the block keep SIGINT blocked, as they should.
+    """
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:  # pragma: no cover - not POSIX
+        yield
+        return
+    mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_UNBLOCK, {signal.SIGINT})

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from waystation._pool import sigint_held
 
 __all__ = ["Outputs", "atomic_outputs"]
 
@@ -32,7 +33,7 @@ class Outputs:
 
     def commit(self) -> None:
         """Move every file into place; Ctrl-C is held back until all have moved."""
-        with _sigint_held():
+        with sigint_held():
             for tmp, final in self._moves:
                 os.replace(tmp, final)
             self._moves.clear()
@@ -53,17 +54,3 @@ def atomic_outputs() -> Iterator[Outputs]:
         outputs.commit()
     finally:
         outputs.discard()
-
-
-@contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Block SIGINT in this thread for the block; a Ctrl-C meanwhile arrives right after."""
-    mask = getattr(signal, "pthread_sigmask", None)
-    if mask is None:  # pragma: no cover - not POSIX
-        yield
-        return
-    mask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        mask(signal.SIG_UNBLOCK, {signal.SIGINT})
