@@ -419,3 +419,39 @@ def test_yaml_that_fails_inside_the_worker_is_located(client: TestClient) -> Non
     response = client.post("/api/validate-yaml", json={"yaml": "[" * 2000 + "]" * 2000})
     error = only_error(response, 422)
     assert error["message"]
+
+
+HOSTILE_BODIES = {
+    "list": b"[1, 2]",
+    "string": b'"x"',
+    "null": b"null",
+    "empty": b"",
+    "deep-json": b"[" * 100_000 + b"]" * 100_000,
+    "deep-scenario": b'{"scenario": ' + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"}",
+    "huge-integer": b'{"scenario": {}, "worlds": 1' + b"0" * 400 + b"}",
+    "nan": b'{"scenario": {}, "worlds": NaN}',
+    "infinity": b'{"scenario": {}, "grid": [1, Infinity]}',
+    "scenario-list": b'{"scenario": [1]}',
+    "bad-utf8": b'{"scenario": "\xff\xfe"}',
+    "nested-actors": b'{"scenario": {"actors": [[[[[[1]]]]]]}}',
+}
+
+
+@pytest.mark.parametrize("path", ["/api/run", "/api/compare", "/api/competence", "/api/levers",
+                                  "/api/yaml", "/api/validate-yaml"])  # fmt: skip
+@pytest.mark.parametrize("name", list(HOSTILE_BODIES))
+def test_hostile_bodies_get_located_json_errors(client: TestClient, path: str, name: str) -> None:
+    response = client.post(path, content=HOSTILE_BODIES[name],
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert 400 <= response.status_code < 500, response.text[:300]
+    error = only_error(response, response.status_code)
+    assert error["message"]
+
+
+@pytest.mark.parametrize("field", ["dt", "horizon"])
+def test_absurd_time_spans_are_refused_not_run(client: TestClient, fast: dict[str, Any],
+                                               field: str) -> None:  # fmt: skip
+    fast["time"][field] = 1e300
+    response = client.post("/api/run", json={"scenario": fast, "worlds": WORLDS})
+    assert 400 <= response.status_code < 500, response.text[:300]
+    only_error(response, response.status_code)

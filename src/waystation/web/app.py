@@ -34,7 +34,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from waystation.api import compile_scenario, package_version
 from waystation.io import Problem, ScenarioError, load_scenario
@@ -42,6 +41,7 @@ from waystation.io import shipped_scenarios as _shipped
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
 from waystation.strategies import BUILTIN_STRATEGIES
+from waystation.web.body import BodyLimit
 from waystation.web.payloads import (
     MAX_SEED,
     MAX_WORLDS,
@@ -117,7 +117,7 @@ def create_app(limits: ServerLimits | None = None) -> FastAPI:
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
     )
-    app.add_middleware(_BodyLimit, limit=MAX_BODY, timeout=lim.body_timeout)
+    app.add_middleware(BodyLimit, limit=MAX_BODY, timeout=lim.body_timeout)
     _add_error_handlers(app)
     _add_static_routes(app)
     _add_catalogue_routes(app, lim)
@@ -387,66 +387,3 @@ def _analyses() -> Any:
 
 def _missing(name: str) -> JSONResponse:
     return _one(501, "", f"waystation.analyses.{name} is not available in this version")
-
-
-class _BodyLimit:
-    """Refuse request bodies over ``limit`` bytes (413) or slower than ``timeout`` seconds (408).
-
-    A client that disconnects before its body is complete gets no answer and
-    runs nothing.
-    """
-
-    def __init__(self, app: ASGIApp, limit: int, timeout: float) -> None:
-        self.app = app
-        self.limit = limit
-        self.timeout = timeout
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        outcome = "disconnected"
-        with anyio.move_on_after(self.timeout) as waited:
-            outcome = await self._receive_body(receive, chunks)
-        if waited.cancelled_caught:
-            slow = _one(408, "", f"request body not received within {self.timeout:g} s")
-            await slow(scope, receive, send)
-            return
-        if outcome == "disconnected":
-            return
-        if outcome == "too large":
-            await self._refuse(scope, receive, send)
-            return
-        body, sent = b"".join(chunks), False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-    async def _receive_body(self, receive: Receive, chunks: list[bytes]) -> str:
-        """Read the body into ``chunks``: ``"complete"``, ``"too large"`` or ``"disconnected"``."""
-        size, more = 0, True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return "disconnected"
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-            if size > self.limit:
-                return "too large"
-        return "complete"
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = _one(413, "", f"request body larger than {self.limit} bytes")
-        await response(scope, receive, send)
