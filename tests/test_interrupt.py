@@ -22,7 +22,7 @@ from waystation.cli._files import atomic_outputs
 
 psutil = pytest.importorskip("psutil", reason="psutil (dev extra) finds child processes")
 
-from webserver import env  # noqa: E402
+from webserver import env, free_port, send_post  # noqa: E402
 
 CLI = "from waystation.cli import main; main()"
 #: The slow-write hook: writes half a file, touches the marker, then waits to be interrupted.
@@ -226,3 +226,29 @@ def test_ctrl_c_while_the_report_is_written_leaves_no_file(tmp_path: Path) -> No
     family, err = interrupt(proc)
     assert_clean_exit(proc, family, err)
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_explorer_and_its_running_simulation(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    import httpx
+
+    import waystation as ws
+
+    port = free_port()
+    proc = start(["serve", "--no-browser", "--port", str(port)], tmp_path)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(url + "/api/scenarios", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_for(answers, proc)
+    sc = ws.load_scenario("default").model_dump(mode="json", by_alias=True, exclude_none=True)
+    sc["time"]["dt"] = sc["time"]["dt"] / 2.5
+    with send_post(url, "/api/run", {"scenario": sc, "worlds": 200_000}):
+        wait_for(lambda: any(p.children() for p in descendants(proc)), proc)  # a worker runs
+        family, err = interrupt(proc)
+    assert_clean_exit(proc, family, err)

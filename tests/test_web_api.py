@@ -318,36 +318,31 @@ def test_core_and_cli_import_no_web_library() -> None:
     assert json.loads(found) == []
 
 
-def test_serve_binds_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def _serve(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[Any, list[Any]]:
+    """Invoke ``waystation serve`` with uvicorn's server stubbed; the output and configs."""
     import uvicorn
     from typer.testing import CliRunner
 
     from waystation.cli import app
 
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append(kw))
-    result = CliRunner().invoke(app, ["serve", "--no-browser", "--port", "8123"])
+    configs: list[Any] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **k: configs.append(self.config))
+    result = CliRunner().invoke(app, ["serve", "--no-browser", *args])
     assert result.exit_code == 0, result.output
-    assert len(calls) == 1
-    assert calls[0]["host"] == "127.0.0.1" and calls[0]["port"] == 8123
-    assert (
-        calls[0]["limit_concurrency"] > 0
-    )  # uvicorn answers 503 past it, threads are not exhausted
+    return result, configs
+
+
+def test_serve_binds_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    result, configs = _serve(monkeypatch, "--port", "8123")
+    assert len(configs) == 1
+    assert configs[0].host == "127.0.0.1" and configs[0].port == 8123
+    assert configs[0].limit_concurrency > 0  # uvicorn answers 503 past it: no thread pile-up
     assert "127.0.0.1:8123" in result.output
 
 
 def test_serve_passes_worker_limits(monkeypatch: pytest.MonkeyPatch) -> None:
-    import uvicorn
-    from typer.testing import CliRunner
-
-    from waystation.cli import app
-
-    apps: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: apps.append(target))
-    args = ["serve", "--no-browser", "--workers", "3", "--queue", "7", "--time-limit", "9"]
-    result = CliRunner().invoke(app, args)
-    assert result.exit_code == 0, result.output
-    limits = TestClient(apps[0]).get("/api/registry").json()["limits"]
+    _, configs = _serve(monkeypatch, "--workers", "3", "--queue", "7", "--time-limit", "9")
+    limits = TestClient(configs[0].app).get("/api/registry").json()["limits"]
     assert limits["time_limit"] == 9
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import webbrowser
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 
@@ -53,5 +54,23 @@ def serve(
     out.print(f"waystation explorer on [bold]{url}[/] (Ctrl+C to stop)")
     if browser:
         threading.Timer(1.0, webbrowser.open, args=(url,)).start()
-    uvicorn.run(create_app(limits), host=host, port=port, log_level="warning", access_log=False,
-                limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=KEEP_ALIVE)  # fmt: skip
+    config = uvicorn.Config(create_app(limits), host=host, port=port, log_level="warning",
+                            access_log=False, limit_concurrency=MAX_CONNECTIONS,
+                            timeout_keep_alive=KEEP_ALIVE)  # fmt: skip
+    _server(uvicorn.Server)(config).run()
+
+
+def _server(base: type[Any]) -> type[Any]:
+    """A uvicorn server that stops the running simulations as soon as it is told to exit.
+
+    uvicorn lets requests in flight finish before it shuts the application
+    down; a simulation could take a minute, so Ctrl-C kills the workers first
+    (their requests are answered 503) and the server exits at once.
+    """
+
+    class Server(base):  # type: ignore[misc]
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            self.config.app.state.stop_workers()
+            super().handle_exit(sig, frame)
+
+    return Server

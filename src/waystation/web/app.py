@@ -88,6 +88,11 @@ class _Workers:
     quick: Lane
     heavy: Lane
 
+    def stop_all(self) -> None:
+        """Kill every running simulation (the server is shutting down)."""
+        self.quick.stop_all()
+        self.heavy.stop_all()
+
 
 def create_app(limits: ServerLimits | None = None) -> FastAPI:
     """The explorer application (API, page and plotly.js); opens no socket.
@@ -106,8 +111,7 @@ def create_app(limits: ServerLimits | None = None) -> FastAPI:
         try:
             yield
         finally:
-            pool.quick.stop_all()
-            pool.heavy.stop_all()
+            pool.stop_all()
 
     app = FastAPI(
         title="waystation explorer",
@@ -122,6 +126,7 @@ def create_app(limits: ServerLimits | None = None) -> FastAPI:
     _add_static_routes(app)
     _add_catalogue_routes(app, lim)
     _add_simulation_routes(app, pool)
+    app.state.stop_workers = pool.stop_all  # for a server that shuts down (see cli.serve)
     return app
 
 

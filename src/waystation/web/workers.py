@@ -126,6 +126,7 @@ class Lane:
     def __init__(self, name: str, slots: int, queue: int, nice: int = 0) -> None:
         self.name, self.slots, self.queue, self.nice = name, max(1, slots), max(0, queue), nice
         self.running = 0
+        self.closing = False
         self._waiters: deque[asyncio.Event] = deque()
         self._procs: set[multiprocessing.process.BaseProcess] = set()
 
@@ -198,6 +199,8 @@ class Lane:
             try:
                 return await asyncio.to_thread(receive.recv)
             except EOFError:
+                if self.closing:
+                    raise BusyError("the server is shutting down") from None
                 raise WorkerFailedError(
                     f"the worker process died (exit code {proc.exitcode})"
                 ) from None
@@ -229,7 +232,11 @@ class Lane:
             loop.remove_reader(conn.fileno())
 
     def stop_all(self) -> None:
-        """Kill every worker process of this lane (server shutdown)."""
+        """Kill every worker process of this lane: the server is shutting down.
+
+        Requests still waiting for their answer get :class:`BusyError` (503).
+        """
+        self.closing = True
         for proc in list(self._procs):
             _stop(proc)
 
