@@ -108,6 +108,7 @@ def create_app(limits: ServerLimits | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(start_forkserver)
+        pool.quick.closing = pool.heavy.closing = False
         try:
             yield
         finally:
