@@ -8,6 +8,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -25,8 +26,8 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from waystation.web import create_app
-from waystation.web.app import MAX_BODY
+from waystation.web import ServerLimits, create_app
+from waystation.web.app import MAX_BODY, MAX_PROBLEMS
 from waystation.web.payloads import MAX_WORLDS
 
 WORLDS = 300
@@ -317,16 +318,135 @@ def test_core_and_cli_import_no_web_library() -> None:
     assert json.loads(found) == []
 
 
-def test_serve_binds_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def _serve(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[Any, list[Any]]:
+    """Invoke ``waystation serve`` with uvicorn's server stubbed; the output and configs."""
     import uvicorn
     from typer.testing import CliRunner
 
     from waystation.cli import app
 
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda target, **kw: calls.append(kw))
-    result = CliRunner().invoke(app, ["serve", "--no-browser", "--port", "8123"])
+    configs: list[Any] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, *a, **k: configs.append(self.config))
+    result = CliRunner().invoke(app, ["serve", "--no-browser", *args])
     assert result.exit_code == 0, result.output
-    assert calls == [{"host": "127.0.0.1", "port": 8123, "log_level": "warning",
-                      "access_log": False}]  # fmt: skip
+    return result, configs
+
+
+def test_serve_binds_loopback_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    result, configs = _serve(monkeypatch, "--port", "8123")
+    assert len(configs) == 1
+    assert configs[0].host == "127.0.0.1" and configs[0].port == 8123
+    assert configs[0].limit_concurrency > 0  # uvicorn answers 503 past it: no thread pile-up
     assert "127.0.0.1:8123" in result.output
+
+
+def test_serve_passes_worker_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, configs = _serve(monkeypatch, "--workers", "3", "--queue", "7", "--time-limit", "9")
+    limits = TestClient(configs[0].app).get("/api/registry").json()["limits"]
+    assert limits["time_limit"] == 9
+
+
+# --- hardening: strict types, budgets, bounded and JSON-only errors ------------------
+
+
+@pytest.mark.parametrize("worlds", ["2000", True, 2000.0, [2000], None])
+def test_world_count_is_never_coerced(client: TestClient, fast: dict[str, Any],
+                                      worlds: Any) -> None:  # fmt: skip
+    error = only_error(client.post("/api/run", json={"scenario": fast, "worlds": worlds}), 422)
+    assert error["path"] == "worlds"
+
+
+@pytest.mark.parametrize("seed", ["3", False, 3.0])
+def test_seed_is_never_coerced(client: TestClient, fast: dict[str, Any], seed: Any) -> None:
+    error = only_error(client.post("/api/run", json={"scenario": fast, "seed": seed}), 422)
+    assert error["path"] == "seed"
+
+
+def test_work_over_the_budget_is_refused_up_front(fast: dict[str, Any]) -> None:
+    with TestClient(create_app(ServerLimits(max_work=10_000))) as small:
+        error = only_error(small.post("/api/run", json={"scenario": fast, "worlds": 1000}), 422)
+        assert error["path"] == "worlds"
+        assert "world-actor-steps" in error["message"] and "10,000" in error["message"]
+        body = {"scenario": fast, "strategies": ["race", "default"], "worlds": 1000}
+        assert "× 2 runs" in only_error(small.post("/api/compare", json=body), 422)["message"]
+
+
+def test_simulation_past_its_time_limit_is_stopped(fast: dict[str, Any]) -> None:
+    fast["time"]["dt"] = 0.05
+    with TestClient(create_app(ServerLimits(time_limit=0.5))) as limited:
+        start = time.monotonic()
+        response = limited.post("/api/run", json={"scenario": fast, "worlds": MAX_WORLDS})
+        assert time.monotonic() - start < 20
+        assert "time limit" in only_error(response, 503)["message"]
+
+
+def test_a_megabyte_request_gets_a_small_error(client: TestClient, fast: dict[str, Any]) -> None:
+    fast["actors"][0]["levers"] = {f"cuation-{i:05d}-{'x' * 40}": i for i in range(15_000)}
+    payload = json.dumps({"scenario": fast, "worlds": WORLDS})
+    assert 500_000 < len(payload) < MAX_BODY
+    response = client.post("/api/run", content=payload,
+                           headers={"content-type": "application/json"})  # fmt: skip
+    only_error(response, 422)
+    assert len(response.content) < 30_000
+    errors = response.json()["errors"]
+    assert len(errors) == MAX_PROBLEMS + 1 and "more problems" in errors[-1]["message"]
+
+
+def test_unexpected_errors_are_json_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    import waystation.web.app as web_app
+
+    def broken(name: str) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(web_app, "load_scenario", broken)
+    with TestClient(create_app(), raise_server_exceptions=False) as c:
+        response = c.get("/api/scenarios/default")
+    error = only_error(response, 500)
+    assert "RuntimeError" in error["message"] and "a bug" not in error["message"]
+
+
+def test_unknown_routes_and_methods_are_json_errors(client: TestClient) -> None:
+    assert "Not Found" in only_error(client.get("/api/nope"), 404)["message"]
+    only_error(client.get("/api/run"), 405)
+
+
+def test_yaml_that_fails_inside_the_worker_is_located(client: TestClient) -> None:
+    response = client.post("/api/validate-yaml", json={"yaml": "[" * 2000 + "]" * 2000})
+    error = only_error(response, 422)
+    assert error["message"]
+
+
+HOSTILE_BODIES = {
+    "list": b"[1, 2]",
+    "string": b'"x"',
+    "null": b"null",
+    "empty": b"",
+    "deep-json": b"[" * 100_000 + b"]" * 100_000,
+    "deep-scenario": b'{"scenario": ' + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"}",
+    "huge-integer": b'{"scenario": {}, "worlds": 1' + b"0" * 400 + b"}",
+    "nan": b'{"scenario": {}, "worlds": NaN}',
+    "infinity": b'{"scenario": {}, "grid": [1, Infinity]}',
+    "scenario-list": b'{"scenario": [1]}',
+    "bad-utf8": b'{"scenario": "\xff\xfe"}',
+    "nested-actors": b'{"scenario": {"actors": [[[[[[1]]]]]]}}',
+}
+
+
+@pytest.mark.parametrize("path", ["/api/run", "/api/compare", "/api/competence", "/api/levers",
+                                  "/api/yaml", "/api/validate-yaml"])  # fmt: skip
+@pytest.mark.parametrize("name", list(HOSTILE_BODIES))
+def test_hostile_bodies_get_located_json_errors(client: TestClient, path: str, name: str) -> None:
+    response = client.post(path, content=HOSTILE_BODIES[name],
+                           headers={"content-type": "application/json"})  # fmt: skip
+    assert 400 <= response.status_code < 500, response.text[:300]
+    error = only_error(response, response.status_code)
+    assert error["message"]
+
+
+@pytest.mark.parametrize("field", ["dt", "horizon"])
+def test_absurd_time_spans_are_refused_not_run(client: TestClient, fast: dict[str, Any],
+                                               field: str) -> None:  # fmt: skip
+    fast["time"][field] = 1e300
+    response = client.post("/api/run", json={"scenario": fast, "worlds": WORLDS})
+    assert 400 <= response.status_code < 500, response.text[:300]
+    only_error(response, response.status_code)

@@ -14,11 +14,14 @@ several workers scales better on long runs.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from typing import Any, Literal
+
+from waystation._pool import sigint_held
 
 __all__ = [
     "ENGINES",
@@ -52,25 +55,34 @@ def _distributed() -> Any:
 def dask_client(address: str | None = None, workers: int = 1) -> Iterator[Any]:
     """A ``dask.distributed.Client``: connected to ``address``, or to a new local cluster.
 
-    The local cluster has ``workers`` single-threaded worker processes and no
-    dashboard. The client (and a cluster it started) is closed on exit.
+    The local cluster has ``workers`` single-threaded worker processes, no
+    dashboard, and logs only errors (Ctrl-C cancels running tasks, which
+    Dask would otherwise report as warnings). The client (and a cluster it
+    started, worker processes included) is closed on exit, also on Ctrl-C; a
+    Ctrl-C while the cluster starts takes effect once it is up, so that it can
+    be closed cleanly.
     """
     distributed = _distributed()
     with ExitStack() as stack:
-        if address is None:
-            with warnings.catch_warnings():
-                # distributed warns when it picks ports or finds little memory: not errors here
-                warnings.simplefilter("ignore")
-                cluster = stack.enter_context(
-                    distributed.LocalCluster(
-                        n_workers=workers, threads_per_worker=1, processes=True,
-                        dashboard_address=None,
-                    )
-                )  # fmt: skip
-            client = stack.enter_context(distributed.Client(cluster))
-        else:
-            client = stack.enter_context(distributed.Client(address))
+        with sigint_held():  # Ctrl-C waits until the cluster is up
+            client = _connect(stack, distributed, address, workers)
         yield client
+
+
+def _connect(stack: ExitStack, distributed: Any, address: str | None, workers: int) -> Any:
+    """A client of ``address`` or of a new local cluster, both closed with ``stack``."""
+    if address is not None:
+        return stack.enter_context(distributed.Client(address))
+    with warnings.catch_warnings():
+        # distributed warns when it picks ports or finds little memory: not errors here
+        warnings.simplefilter("ignore")
+        cluster = stack.enter_context(
+            distributed.LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=logging.ERROR,
+            )
+        )  # fmt: skip
+    return stack.enter_context(distributed.Client(cluster))
 
 
 def cluster_threads(client: Any) -> int:

@@ -19,13 +19,14 @@ same numpy code.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from contextlib import ExitStack
 from dataclasses import dataclass
-from multiprocessing import get_context
 from typing import Literal
 
 import numpy as np
 
+from waystation._pool import process_pool
 from waystation.dynamics import (
     actor_max,
     actor_sum,
@@ -549,14 +550,11 @@ def run_blocks(
     if executor is None and (workers <= 1 or len(plan) == 1):  # no pool for a single block
         for i, n in plan:
             collect(simulate_block(*task(i, n)), n)
-    else:
-        own = executor is None
-        pool = executor or ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
-        try:
-            _drain(pool, [task(i, n) for i, n in plan], collect, window=4 * max(1, workers))
-        finally:
-            if own:
-                pool.shutdown(cancel_futures=True)
+    else:  # an interrupted run stops its own pool's workers before the exception goes on
+        with ExitStack() as stack:
+            pool = executor or stack.enter_context(process_pool(workers))
+            _drain(pool, [task(i, n) for i, n in plan], collect, window=4 * max(1, workers),
+                   cancel=executor is not None)  # fmt: skip
     return [outs[i] for i, _ in plan] if keep_worlds else [outs[0]]
 
 
@@ -567,9 +565,18 @@ def _fold(acc: BlockOut, out: BlockOut) -> BlockOut:
 
 
 def _drain(
-    pool: Executor, tasks: list[Task], collect: Callable[[BlockOut, int], None], window: int
+    pool: Executor,
+    tasks: list[Task],
+    collect: Callable[[BlockOut, int], None],
+    window: int,
+    cancel: bool = True,
 ) -> None:
-    """Submit ``simulate_block`` tasks keeping at most ``window`` in flight; collect as done."""
+    """Submit ``simulate_block`` tasks keeping at most ``window`` in flight; collect as done.
+
+    If collecting fails or is interrupted, tasks not yet started are cancelled
+    when ``cancel`` (a pool of our own is stopped whole instead: see
+    :func:`waystation._pool.process_pool`).
+    """
     pending: dict[Future[BlockOut], int] = {}
     queue = iter(tasks)
 
@@ -580,9 +587,14 @@ def _drain(
 
     for _ in range(window):
         submit_next()
-    while pending:
-        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-        for fut in finished:
-            n = pending.pop(fut)
-            collect(fut.result(), n)
-            submit_next()
+    try:
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                n = pending.pop(fut)
+                collect(fut.result(), n)
+                submit_next()
+    except BaseException:  # Ctrl-C or a failed block: drop what has not started
+        for fut in pending if cancel else ():
+            fut.cancel()
+        raise

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from waystation._pool import process_pool
 from waystation.api import compile_scenario, run_model
 from waystation.io import load_scenario
 from waystation.model import Model
@@ -142,11 +142,8 @@ def worker_pool(workers: int, executor: Executor | None = None) -> Iterator[Exec
     if workers <= 1:
         yield None
         return
-    pool = ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
-    try:
+    with process_pool(workers) as pool:  # stops its workers at once if interrupted
         yield pool
-    finally:
-        pool.shutdown(cancel_futures=True)
 
 
 @dataclass

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -123,8 +126,11 @@ def _clean(x: Any) -> Any:
 
 @contextmanager
 def progress_bar(total: int, label: str, show: bool) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on stderr, fed by the engine's ``progress(done, total)`` callback."""
-    if not show:
+    """A rich progress bar on stderr, fed by the engine's ``progress(done, total)`` callback.
+
+    Shown only on a terminal: elsewhere it would draw nothing but a blank line.
+    """
+    if not show or not err.is_terminal:
         yield lambda done, total: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -155,18 +161,71 @@ EXTRAS = {
 }
 
 
+#: Exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+
+class _Interrupt:
+    """SIGINT handler: the first Ctrl-C raises KeyboardInterrupt, later ones are ignored.
+
+    Ignoring repeats lets the clean-up run to its end: pools stop their
+    workers and temporary files are removed (each step bounded in time).
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if not self.seen:
+            self.seen = True
+            raise KeyboardInterrupt
+
+
+def _exit_interrupted(signum: int, frame: FrameType | None) -> None:
+    """SIGINT after the command has finished: leave at once with 130, no traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(INTERRUPTED)
+
+
 def main() -> None:
-    """Entry point of the ``waystation`` console script."""
+    """Entry point of the ``waystation`` console script.
+
+    Ctrl-C stops the command (its worker processes first), prints one line
+    and exits with 130; no output file is left half-written.
+    """
+    interrupt = _Interrupt()
+    signal.signal(signal.SIGINT, interrupt)
+    code: int | str | None = 0
     try:
-        app()
-    except ModuleNotFoundError as e:
-        top = (e.name or "").split(".")[0]
-        if top not in EXTRAS:
-            raise
-        extra = EXTRAS[top]
-        err.print(
-            f"[bold red]error:[/] this command needs {escape(top)}, from the "
-            f"{escape(f'[{extra}]')} extra: pip install {escape(repr(f'waystation[{extra}]'))}",
-            highlight=False,
-        )
-        raise SystemExit(2) from None
+        try:
+            app()
+        except SystemExit as e:
+            code = e.code
+        except KeyboardInterrupt:
+            code = INTERRUPTED
+        except ModuleNotFoundError as e:
+            code = _missing_extra(e)
+        except BaseException:
+            if not interrupt.seen:
+                raise
+    finally:
+        signal.signal(signal.SIGINT, _exit_interrupted)
+    if interrupt.seen:
+        err.print("[bold red]interrupted[/] (Ctrl-C): stopped", highlight=False)
+        code = INTERRUPTED
+    raise SystemExit(code)
+
+
+def _missing_extra(e: ModuleNotFoundError) -> int:
+    """Exit code 2 and one line naming the extra that installs a missing module."""
+    top = (e.name or "").split(".")[0]
+    if top not in EXTRAS:
+        raise e
+    extra = EXTRAS[top]
+    err.print(
+        f"[bold red]error:[/] this command needs {escape(top)}, from the "
+        f"{escape(f'[{extra}]')} extra: pip install {escape(repr(f'waystation[{extra}]'))}",
+        highlight=False,
+    )
+    return 2

@@ -17,6 +17,7 @@ from waystation.cli._app import (
     progress_bar,
     scenario_source,
 )
+from waystation.cli._files import atomic_outputs
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -114,7 +115,8 @@ def plot(
         from waystation.plots import save
 
         fig = make_figure(kind, scenario, list(strategy or []), worlds, seed)
-        save(fig, output)
+        with atomic_outputs() as files:
+            save(fig, files.path(output))
     out.print(f"wrote {output}")
 
 
@@ -144,11 +146,12 @@ def report(
             progress=progress,
         )
         svgs = figure_svgs(data)
-        if format == "html":
-            output.write_text(render_html(data, svgs), encoding="utf-8")
-        else:
-            files = {sid: f"{output.stem}-{sid}.svg" for sid in svgs}
-            for sid, name in files.items():
-                (output.parent / name).write_text(svgs[sid], encoding="utf-8")
-            output.write_text(render_markdown(data, files), encoding="utf-8")
+        with atomic_outputs() as files:  # all files appear together, or none
+            if format == "html":
+                files.path(output).write_text(render_html(data, svgs), encoding="utf-8")
+            else:
+                names = {sid: f"{output.stem}-{sid}.svg" for sid in svgs}
+                for sid, name in names.items():
+                    files.path(output.parent / name).write_text(svgs[sid], encoding="utf-8")
+                files.path(output).write_text(render_markdown(data, names), encoding="utf-8")
     out.print(f"wrote {output}")

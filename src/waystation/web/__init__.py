@@ -4,6 +4,6 @@ Needs the ``[web]`` extra (FastAPI, uvicorn, plotly). ``import waystation``
 never imports this package; ``waystation serve`` runs it on 127.0.0.1.
 """
 
-from waystation.web.app import create_app
+from waystation.web.app import ServerLimits, create_app
 
-__all__ = ["create_app"]
+__all__ = ["ServerLimits", "create_app"]

@@ -3,8 +3,13 @@
 :func:`create_app` builds the application and binds nothing; ``waystation
 serve`` hands it to uvicorn on 127.0.0.1. Every scenario a request carries is
 validated by the scenario schema, world counts are capped at
-:data:`~waystation.web.payloads.MAX_WORLDS` and request bodies at
-:data:`MAX_BODY` bytes. Errors are JSON naming the offending field::
+:data:`~waystation.web.payloads.MAX_WORLDS`, request bodies at :data:`MAX_BODY`
+bytes and the time to send them, and each simulation's work and running time
+by :class:`~waystation.web.workers.ServerLimits`. Simulations run in worker
+processes (:mod:`waystation.web.workers`), killed when their client leaves or
+their time is up; when every worker and queue place is taken the API answers
+503 with ``Retry-After``. Every error, even an unexpected one, is JSON naming
+the offending field, at most :data:`MAX_PROBLEMS` problems long::
 
     {"errors": [{"path": "actors[0].levers.caution", "line": null, "message": "..."}]}
 
@@ -14,27 +19,29 @@ makes no request outside this server.
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
-import threading
-import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import anyio
 import yaml
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
-from waystation.api import compile_scenario, package_version, run_model
-from waystation.io import Problem, ScenarioError, load_scenario, scenario_from_text
+from waystation.api import compile_scenario, package_version
+from waystation.io import Problem, ScenarioError, load_scenario
 from waystation.io import shipped_scenarios as _shipped
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
 from waystation.strategies import BUILTIN_STRATEGIES
+from waystation.web.body import BodyLimit
 from waystation.web.payloads import (
     MAX_SEED,
     MAX_WORLDS,
@@ -45,16 +52,26 @@ from waystation.web.payloads import (
     ScenarioRequest,
     YamlRequest,
     clean,
-    paired_comparison,
     problems_json,
-    results_json,
     scenario_json,
     scenario_of,
 )
+from waystation.web.workers import (
+    BusyError,
+    GoneError,
+    Lane,
+    ServerLimits,
+    TimedOutError,
+    WorkerFailedError,
+    start_forkserver,
+)
 
-__all__ = ["MAX_BODY", "create_app"]
+__all__ = ["MAX_BODY", "MAX_PROBLEMS", "ServerLimits", "create_app"]
 
 MAX_BODY = 1_000_000
+#: Problems listed in one error response (the rest are counted) and the length of each field.
+MAX_PROBLEMS = 20
+MAX_FIELD = 500
 _STATIC = {"app.js": "text/javascript", "style.css": "text/css"}
 _CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -63,31 +80,93 @@ _CSP = (
 )
 
 
-def create_app() -> FastAPI:
-    """The explorer application (API, page and plotly.js); opens no socket."""
+@dataclass
+class _Workers:
+    """The limits and the two lanes of worker processes of one application."""
+
+    limits: ServerLimits
+    quick: Lane
+    heavy: Lane
+
+    def stop_all(self) -> None:
+        """Kill every running simulation (the server is shutting down)."""
+        self.quick.stop_all()
+        self.heavy.stop_all()
+
+
+def create_app(limits: ServerLimits | None = None) -> FastAPI:
+    """The explorer application (API, page and plotly.js); opens no socket.
+
+    ``limits`` sets the worker processes, queues, work budget and time limits
+    (default: :class:`ServerLimits`). The workers' forkserver starts with the
+    application (or with its first simulation).
+    """
+    lim = limits or ServerLimits()
+    pool = _Workers(lim, Lane("quick", lim.quick_workers, lim.quick_queue),
+                    Lane("heavy", lim.workers, lim.queue, nice=lim.heavy_nice))  # fmt: skip
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(start_forkserver)
+        pool.quick.closing = pool.heavy.closing = False
+        try:
+            yield
+        finally:
+            pool.stop_all()
+
     app = FastAPI(
         title="waystation explorer",
         version=package_version(),
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        lifespan=lifespan,
     )
-    app.add_middleware(_BodyLimit, limit=MAX_BODY)
+    app.add_middleware(BodyLimit, limit=MAX_BODY, timeout=lim.body_timeout)
     _add_error_handlers(app)
     _add_static_routes(app)
-    _add_catalogue_routes(app)
-    _add_simulation_routes(app, threading.Lock())
+    _add_catalogue_routes(app, lim)
+    _add_simulation_routes(app, pool)
+    app.state.stop_workers = pool.stop_all  # for a server that shuts down (see cli.serve)
     return app
 
 
-def errors(status: int, problems: list[Problem]) -> JSONResponse:
-    """A JSON error response listing located problems."""
-    return JSONResponse({"errors": problems_json(problems)}, status_code=status)
+def _cut(text: str) -> str:
+    """``text`` shortened to :data:`MAX_FIELD` characters."""
+    return text if len(text) <= MAX_FIELD else text[: MAX_FIELD - 1] + "…"
 
 
-def _one(status: int, path: str, message: str) -> JSONResponse:
+def bounded(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most :data:`MAX_PROBLEMS` problem records, fields cut short, the rest counted."""
+    out = [
+        {"path": _cut(str(r.get("path", ""))), "line": r.get("line"),
+         "message": _cut(str(r.get("message", "")))}
+        for r in records[:MAX_PROBLEMS]
+    ]  # fmt: skip
+    if len(records) > MAX_PROBLEMS:
+        more = len(records) - MAX_PROBLEMS
+        out.append({"path": "", "line": None, "message": f"... and {more} more problems"})
+    return out
+
+
+def errors(
+    status: int, problems: list[Problem], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """A JSON error response listing located problems (bounded in size)."""
+    return _records(status, problems_json(problems), headers)
+
+
+def _records(
+    status: int, records: list[dict[str, Any]], headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse({"errors": bounded(records)}, status_code=status, headers=headers)
+
+
+def _one(
+    status: int, path: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     """A JSON error response with one problem at a request path."""
-    return errors(status, [Problem("request", None, path, message)])
+    return errors(status, [Problem("request", None, path, message)], headers)
 
 
 def _loc_path(loc: tuple[Any, ...]) -> str:
@@ -115,6 +194,15 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ScenarioError)
     async def bad_scenario(request: Request, exc: ScenarioError) -> JSONResponse:
         return errors(422, exc.problems)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return _one(exc.status_code, "", str(exc.detail), dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        """Last resort: a bug is still answered with JSON, naming no internals."""
+        return _one(500, "", f"internal error ({type(exc).__name__}); the request was not run")
 
 
 def _add_static_routes(app: FastAPI) -> None:
@@ -154,7 +242,7 @@ def plotly_js() -> Path | None:
     return None
 
 
-def _add_catalogue_routes(app: FastAPI) -> None:
+def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
     """Shipped scenarios, built-in strategies and the parameter and lever registries."""
 
     @app.get("/api/scenarios")
@@ -181,58 +269,118 @@ def _add_catalogue_routes(app: FastAPI) -> None:
         levers = [{"name": v.name, "scope": v.scope, "default": v.default, "unit": v.unit,
                    "bounds": list(v.bounds), "cost": v.cost, "meaning": v.meaning,
                    "source": v.source} for v in LEVERS]  # fmt: skip
-        limits = {"max_worlds": MAX_WORLDS, "max_seed": MAX_SEED, "max_body": MAX_BODY}
+        limits = {"max_worlds": MAX_WORLDS, "max_seed": MAX_SEED, "max_body": MAX_BODY,
+                  **lim.to_json()}  # fmt: skip
         return {"params": params, "levers": levers, "limits": limits}
 
 
-def _add_simulation_routes(app: FastAPI, lock: threading.Lock) -> None:
-    """Runs, comparisons, analyses and YAML round trips; one simulation at a time."""
+def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
+    """Runs, comparisons, analyses and YAML round trips, each in a worker process."""
 
-    @app.post("/api/run")
-    def run(body: RunRequest) -> dict[str, Any]:
-        model = compile_scenario(scenario_of(body.scenario), body.strategy)
-        with lock:
-            start = time.perf_counter()
-            res = run_model(model, body.worlds, body.seed, keep_worlds=False)
-            elapsed = time.perf_counter() - start
-        return {**results_json(res), "elapsed_seconds": elapsed}
+    @app.post("/api/run", response_model=None)
+    async def run(body: RunRequest, request: Request) -> Response:
+        model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
+        return await _simulate(pool, request, "run", body, _work(model, body.worlds))
 
-    @app.post("/api/compare")
-    def compare(body: CompareRequest) -> dict[str, Any]:
-        sc = scenario_of(body.scenario)
-        models = {name: compile_scenario(sc, name) for name in dict.fromkeys(body.strategies)}
-        analyses = _analyses()
-        with lock:
-            if analyses is not None and hasattr(analyses, "compare"):
-                found = analyses.compare(sc, list(models), worlds=body.worlds, seed=body.seed)
-                return clean(found.to_dict())
-            runs = {n: run_model(m, body.worlds, body.seed) for n, m in models.items()}
-        return paired_comparison(runs)
+    @app.post("/api/compare", response_model=None)
+    async def compare(body: CompareRequest, request: Request) -> Response:
+        names = list(dict.fromkeys(body.strategies))
+        model = await anyio.to_thread.run_sync(_compiled, body.scenario, names[0])
+        for name in names[1:]:
+            await anyio.to_thread.run_sync(_compiled, body.scenario, name)
+        return await _simulate(pool, request, "compare", body,
+                               _work(model, body.worlds, len(names)))  # fmt: skip
 
     @app.post("/api/competence", response_model=None)
-    def competence(body: CompetenceRequest) -> dict[str, Any] | JSONResponse:
-        sc = scenario_of(body.scenario)
-        compile_scenario(sc, body.strategy)
-        return _analysis("competence", lock, sc, strategy=body.strategy, grid=body.grid,
-                         worlds=body.worlds, seed=body.seed)  # fmt: skip
+    async def competence(body: CompetenceRequest, request: Request) -> Response:
+        if not hasattr(_analyses(), "competence"):
+            return _missing("competence")
+        model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
+        runs = len(body.grid) if body.grid else len(_analyses().check_grid(None))
+        return await _simulate(pool, request, "competence", body, _work(model, body.worlds, runs))
 
     @app.post("/api/levers", response_model=None)
-    def levers(body: LeversRequest) -> dict[str, Any] | JSONResponse:
-        sc = scenario_of(body.scenario)
-        compile_scenario(sc, body.strategy)
-        return _analysis("lever_values", lock, sc, strategy=body.strategy,
-                         objective=body.objective, worlds=body.worlds, seed=body.seed)  # fmt: skip
+    async def levers(body: LeversRequest, request: Request) -> Response:
+        if not hasattr(_analyses(), "lever_values"):
+            return _missing("lever_values")
+        model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
+        runs = 2 * len(LEVERS) + 1  # central differences around one shared base run
+        return await _simulate(pool, request, "levers", body, _work(model, body.worlds, runs))
 
-    @app.post("/api/validate-yaml")
-    def validate_yaml(body: YamlRequest) -> dict[str, Any]:
-        sc = scenario_from_text(body.yaml, body.source)
-        compile_scenario(sc)
-        return {"scenario": scenario_json(sc)}
+    @app.post("/api/validate-yaml", response_model=None)
+    async def validate_yaml(body: YamlRequest, request: Request) -> Response:
+        lim = pool.limits  # YAML is read in a worker too: a hostile file cannot hang the server
+        return await _dispatch(pool.quick, lim, request, "validate-yaml", body,
+                               lim.parse_time_limit)  # fmt: skip
 
     @app.post("/api/yaml")
     def to_yaml(body: ScenarioRequest) -> dict[str, Any]:
         data = scenario_json(scenario_of(body.scenario))
         return {"yaml": yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)}
+
+
+def _compiled(scenario: dict[str, Any], strategy: str | None) -> Any:
+    """The compiled model of a request's scenario and strategy (ScenarioError if invalid)."""
+    return compile_scenario(scenario_of(scenario), strategy)
+
+
+@dataclass(frozen=True)
+class _Work:
+    """A request's work in world-actor-steps, and how it is made up (for the message)."""
+
+    worlds: int
+    actors: int
+    steps: int
+    runs: int
+
+    @property
+    def total(self) -> int:
+        return self.worlds * self.actors * self.steps * self.runs
+
+    def __str__(self) -> str:
+        runs = f" × {self.runs} runs" if self.runs > 1 else ""
+        return (f"{self.worlds:,} worlds × {self.actors} actors × {self.steps:,} steps{runs} "
+                f"= {self.total:,} world-actor-steps")  # fmt: skip
+
+
+def _work(model: Any, worlds: int, runs: int = 1) -> _Work:
+    return _Work(worlds, len(model.actors), int(model.steps), runs)
+
+
+async def _simulate(
+    pool: _Workers, request: Request, kind: str, body: BaseModel, work: _Work
+) -> Response:
+    """Refuse work over the budget; run the rest in the quick or the heavy lane."""
+    lim = pool.limits
+    if work.total > lim.max_work:
+        message = (f"this request needs {work}, more than the limit of {lim.max_work:,}: "
+                   "use fewer worlds, a coarser dt or a shorter horizon")  # fmt: skip
+        return _one(422, "worlds", message)
+    lane = pool.quick if work.total <= lim.quick_work else pool.heavy
+    return await _dispatch(lane, lim, request, kind, body, lim.time_limit)
+
+
+async def _dispatch(
+    lane: Lane, lim: ServerLimits, request: Request, kind: str, body: BaseModel, limit: float
+) -> Response:
+    """Run a job in ``lane`` and turn its outcome into a response."""
+    try:
+        status, value = await lane.run(kind, body, limit, lim.queue_wait, request.is_disconnected)
+    except BusyError as exc:
+        return _one(503, "", f"the server is busy ({exc}); try again in {lim.retry_after} s",
+                    {"Retry-After": str(lim.retry_after)})  # fmt: skip
+    except TimedOutError:
+        return _one(503, "", f"stopped after the time limit of {limit:g} s: use fewer worlds, "
+                    "a coarser dt or a shorter horizon")  # fmt: skip
+    except GoneError:
+        return _one(499, "", "the client closed the connection; its simulation was stopped")
+    except WorkerFailedError as exc:
+        return _one(500, "", str(exc))
+    if status == "ok":
+        return JSONResponse(value)
+    if status == "problems":
+        return _records(422, value)
+    return _one(500, "", str(value))
 
 
 def _analyses() -> Any:
@@ -243,56 +391,5 @@ def _analyses() -> Any:
         return None
 
 
-def _analysis(name: str, lock: threading.Lock, *args: Any, **kwargs: Any) -> Any:
-    """Call ``waystation.analyses.<name>`` under the lock; 501 if it does not exist."""
-    func: Callable[..., Any] | None = getattr(_analyses(), name, None)
-    if func is None:
-        return _one(501, "", f"waystation.analyses.{name} is not available in this version")
-    try:
-        with lock:
-            found = func(*args, **kwargs)
-    except ValueError as err:
-        return _one(422, "", str(err))
-    return clean(found.to_dict())
-
-
-class _BodyLimit:
-    """Refuse request bodies over ``limit`` bytes with 413, declared or streamed."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(scope, receive, send)
-            return
-        chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-            if size > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-        body, sent = b"".join(chunks), False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = _one(413, "", f"request body larger than {self.limit} bytes")
-        await response(scope, receive, send)
+def _missing(name: str) -> JSONResponse:
+    return _one(501, "", f"waystation.analyses.{name} is not available in this version")

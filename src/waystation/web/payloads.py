@@ -1,6 +1,8 @@
 """Request bodies of the web API and the JSON the page draws from.
 
-Every scenario a request carries is validated by the same pydantic
+Request fields are strict: a world count must be a JSON integer, not
+``"2000"``, ``2000.0`` or ``true``. Every scenario a request carries is
+validated by the same pydantic
 :class:`~waystation.scenario.Scenario` model as a YAML file, and every number
 comes from the public Python API: the page never re-implements the model.
 Problems come back as ``{"path", "line", "message"}`` records whose ``path``
@@ -23,7 +25,8 @@ from waystation.strategies import BUILTIN_STRATEGIES
 
 MAX_WORLDS = 200_000
 MAX_SEED = 2**53 - 1
-_FORBID = ConfigDict(extra="forbid")
+#: Request bodies: unknown keys refused, and no coercion (``"2000"`` or ``true`` is no count).
+_FORBID = ConfigDict(extra="forbid", strict=True)
 
 Worlds = Field(default=2_000, ge=1, le=MAX_WORLDS, description="possible worlds to simulate")
 Seed = Field(default=0, ge=0, le=MAX_SEED, description="root random seed")

@@ -1,0 +1,108 @@
+"""The explorer's simulation jobs, as run inside a worker process (:mod:`.workers`).
+
+Each job takes a validated request body and returns the JSON-ready answer, so
+only plain data crosses back to the server. :func:`run_job` never raises: it
+returns ``("ok", answer)``, ``("problems", [problem records])`` for a fault in
+the request, or ``("error", message)`` for anything unexpected.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from waystation.api import compile_scenario, run_model
+from waystation.io import ScenarioError, scenario_from_text
+from waystation.web.payloads import (
+    CompareRequest,
+    CompetenceRequest,
+    LeversRequest,
+    RunRequest,
+    YamlRequest,
+    clean,
+    paired_comparison,
+    problems_json,
+    results_json,
+    scenario_json,
+    scenario_of,
+)
+
+__all__ = ["JOBS", "run_job"]
+
+#: Longest message of an unexpected error sent back to the client.
+MAX_MESSAGE = 300
+
+
+def analyses() -> Any:
+    """The :mod:`waystation.analyses` module, or None while it is not available."""
+    try:
+        return importlib.import_module("waystation.analyses")
+    except ImportError:
+        return None
+
+
+def run(body: RunRequest) -> dict[str, Any]:
+    """``POST /api/run``: one run's summary and trajectory bands."""
+    model = compile_scenario(scenario_of(body.scenario), body.strategy)
+    start = time.perf_counter()
+    res = run_model(model, body.worlds, body.seed, keep_worlds=False)
+    elapsed = time.perf_counter() - start
+    return {**results_json(res), "elapsed_seconds": elapsed}
+
+
+def compare(body: CompareRequest) -> dict[str, Any]:
+    """``POST /api/compare``: strategies on common random numbers, paired differences."""
+    sc = scenario_of(body.scenario)
+    models = {name: compile_scenario(sc, name) for name in dict.fromkeys(body.strategies)}
+    module = analyses()
+    if module is not None and hasattr(module, "compare"):
+        found = module.compare(sc, list(models), worlds=body.worlds, seed=body.seed)
+        return clean(found.to_dict())
+    return paired_comparison({n: run_model(m, body.worlds, body.seed) for n, m in models.items()})
+
+
+def competence(body: CompetenceRequest) -> dict[str, Any]:
+    """``POST /api/competence``: outcome curves over a grid of hardness values."""
+    found = analyses().competence(scenario_of(body.scenario), strategy=body.strategy,
+                                  grid=body.grid, worlds=body.worlds, seed=body.seed)  # fmt: skip
+    return clean(found.to_dict())
+
+
+def levers(body: LeversRequest) -> dict[str, Any]:
+    """``POST /api/levers``: the marginal value of each lever."""
+    found = analyses().lever_values(scenario_of(body.scenario), strategy=body.strategy,
+                                    objective=body.objective, worlds=body.worlds,
+                                    seed=body.seed)  # fmt: skip
+    return clean(found.to_dict())
+
+
+def validate_yaml(body: YamlRequest) -> dict[str, Any]:
+    """``POST /api/validate-yaml``: the scenario a YAML text describes."""
+    sc = scenario_from_text(body.yaml, body.source)
+    compile_scenario(sc)
+    return {"scenario": scenario_json(sc)}
+
+
+JOBS: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "run": run,
+    "compare": compare,
+    "competence": competence,
+    "levers": levers,
+    "validate-yaml": validate_yaml,
+}
+
+
+def run_job(kind: str, body: Any) -> tuple[str, Any]:
+    """Run one job; its answer, the request's problems, or an unexpected error's message."""
+    try:
+        return "ok", JOBS[kind](body)
+    except ScenarioError as err:
+        return "problems", problems_json(err.problems)
+    except ValueError as err:
+        return "problems", [{"path": "", "line": None, "message": str(err)[:MAX_MESSAGE]}]
+    except RecursionError:
+        return "problems", [{"path": "", "line": None, "message": "input nested too deeply"}]
+    except Exception as err:  # a bug, not the request: reported without internals
+        return "error", f"{type(err).__name__} in the simulation"

@@ -1,0 +1,255 @@
+"""Ctrl-C, for real: SIGINT sent to the CLI in a subprocess once its run has started.
+
+Each interrupted command must exit with 130 and one line on stderr (no
+traceback), stop its worker processes before it exits, and leave no output
+file, finished or partial, behind.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from waystation._pool import process_pool
+from waystation.cli._files import atomic_outputs
+
+psutil = pytest.importorskip("psutil", reason="psutil (dev extra) finds child processes")
+
+from webserver import env, free_port, send_post  # noqa: E402
+
+CLI = "from waystation.cli import main; main()"
+#: The slow-write hook: writes half a file, touches the marker, then waits to be interrupted.
+SLOW_WRITE = """
+import pathlib, sys, time
+marker = pathlib.Path(sys.argv.pop(1))
+def slow(self, data, *args, **kwargs):
+    with open(self, "w", encoding="utf-8") as f:
+        f.write(data[: len(data) // 2])
+        f.flush()
+        marker.touch()
+        time.sleep(60)
+        f.write(data[len(data) // 2 :])
+    return len(data)
+pathlib.Path.write_text = slow
+from waystation.cli import main
+main()
+"""
+
+
+def start(args: list[str], cwd: Path, code: str = CLI) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=cwd, env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def wait_for(check: Callable[[], bool], proc: subprocess.Popen[str], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the command did not get going in time"
+        time.sleep(0.1)
+
+
+def busy_workers(
+    proc: subprocess.Popen[str], count: int, seconds: float = 2.0
+) -> Callable[[], bool]:
+    """True once ``count`` worker processes have each used ``seconds`` of CPU (simulating)."""
+
+    def check() -> bool:
+        workers = [p for p in descendants(proc) if "spawn_main" in cmdline(p)]
+        return sum(cpu(p) > seconds for p in workers) >= count
+
+    return check
+
+
+def computing(proc: subprocess.Popen[str]) -> Callable[[], bool]:
+    """True once the command itself has used a few seconds of CPU (past its imports)."""
+    return lambda: cpu(psutil.Process(proc.pid)) > 3.0
+
+
+def descendants(proc: subprocess.Popen[str]) -> list[psutil.Process]:
+    try:
+        return list(psutil.Process(proc.pid).children(recursive=True))
+    except psutil.NoSuchProcess:
+        return []
+
+
+def cmdline(p: psutil.Process) -> str:
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:
+        return ""
+
+
+def cpu(p: psutil.Process) -> float:
+    try:
+        t = p.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(t.user + t.system)
+
+
+def alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def interrupt(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[list[psutil.Process], str]:
+    """SIGINT the command; its descendants at that moment, and its stderr once it exits."""
+    family = descendants(proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=timeout)
+    return family, err
+
+
+def assert_clean_exit(proc: subprocess.Popen[str], family: list[psutil.Process], err: str) -> None:
+    assert proc.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "interrupted" in lines[0], err
+    workers = [p for p in family if "spawn_main" in cmdline(p) or "forkserver" in cmdline(p)]
+    assert not [p for p in workers if alive(p)], "a worker outlived the command"
+    deadline = time.monotonic() + 5  # helpers such as multiprocessing's resource tracker follow
+    while any(alive(p) for p in family) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in family if alive(p)]
+
+
+# --- the pool itself ----------------------------------------------------------------
+
+
+def test_an_interrupted_pool_stops_its_workers_at_once() -> None:
+    start_time = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), process_pool(2) as pool:
+        futures = [pool.submit(time.sleep, 60) for _ in range(4)]
+        deadline = time.monotonic() + 60
+        while not any(f.running() for f in futures) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers = [psutil.Process(p.pid) for p in pool._processes.values()]
+        raise KeyboardInterrupt
+    assert workers and not [p for p in workers if alive(p)]
+    assert time.monotonic() - start_time < 30  # not the 60 s the tasks would take
+
+
+def test_a_finished_pool_shuts_down_normally() -> None:
+    with process_pool(1) as pool:
+        assert pool.submit(pow, 2, 10).result(timeout=60) == 1024
+    assert isinstance(pool, ProcessPoolExecutor)
+    with pytest.raises(RuntimeError):
+        pool.submit(pow, 2, 3)
+
+
+# --- outputs appear whole or not at all ----------------------------------------------
+
+
+def test_outputs_appear_only_when_complete(tmp_path: Path) -> None:
+    kept = tmp_path / "report.html"
+    kept.write_text("old", encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt), atomic_outputs() as files:
+        files.path(kept).write_text("half", encoding="utf-8")
+        files.path(tmp_path / "fig.svg").write_text("<svg/>", encoding="utf-8")
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+    assert kept.read_text(encoding="utf-8") == "old"
+    with atomic_outputs() as files:
+        files.path(kept).write_text("new", encoding="utf-8")
+        assert kept.read_text(encoding="utf-8") == "old"
+    assert kept.read_text(encoding="utf-8") == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+# --- real Ctrl-C on the command line ---------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_run_and_its_worker_processes(tmp_path: Path) -> None:
+    proc = start(["run", "default", "-n", "20000000", "--workers", "2"], tmp_path)
+    wait_for(busy_workers(proc, 2), proc)
+    family, err = interrupt(proc)
+    assert_clean_exit(proc, family, err)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_dask_workers(tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    proc = start(["run", "default", "-n", "20000000", "--engine", "dask", "--workers", "2"],
+                 tmp_path)  # fmt: skip
+    wait_for(busy_workers(proc, 2, seconds=4.0), proc, timeout=120)
+    family, err = interrupt(proc)
+    assert_clean_exit(proc, family, err)
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_a_dask_cluster_starts(tmp_path: Path) -> None:
+    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    proc = start(["run", "default", "-n", "20000000", "--engine", "dask", "--workers", "2"],
+                 tmp_path)  # fmt: skip
+    wait_for(lambda: any("spawn_main" in cmdline(p) for p in descendants(proc)), proc)
+    family, err = interrupt(proc)
+    assert_clean_exit(proc, family, err)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report", "default", "-o", "out.html", "-n", "1000000"],
+        ["report", "default", "-o", "out.md", "--format", "md", "-n", "1000000"],
+        ["plot", "outcomes", "default", "-o", "out.png", "-n", "1000000"],
+    ],
+    ids=["report-html", "report-md", "plot"],
+)
+def test_ctrl_c_during_the_run_leaves_no_file(tmp_path: Path, args: list[str]) -> None:
+    proc = start(args, tmp_path)
+    wait_for(computing(proc), proc)
+    family, err = interrupt(proc)
+    assert_clean_exit(proc, family, err)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_report_is_written_leaves_no_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    marker = tmp_path / "half-written"
+    proc = start([str(marker), "report", "default", "-o", "out/r.html", "-n", "300"], tmp_path,
+                 code=SLOW_WRITE)  # fmt: skip
+    wait_for(marker.exists, proc)
+    assert len(list(out.iterdir())) == 1  # the half-written temporary file
+    family, err = interrupt(proc)
+    assert_clean_exit(proc, family, err)
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_explorer_and_its_running_simulation(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    import httpx
+
+    import waystation as ws
+
+    port = free_port()
+    proc = start(["serve", "--no-browser", "--port", str(port)], tmp_path)
+    url = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(url + "/api/scenarios", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_for(answers, proc)
+    sc = ws.load_scenario("default").model_dump(mode="json", by_alias=True, exclude_none=True)
+    sc["time"]["dt"] = sc["time"]["dt"] / 2.5
+    with send_post(url, "/api/run", {"scenario": sc, "worlds": 200_000}):
+        wait_for(lambda: any(p.children() for p in descendants(proc)), proc)  # a worker runs
+        # the simulation needs half a minute or more here: Ctrl-C must not wait for it
+        family, err = interrupt(proc, timeout=15)
+    assert_clean_exit(proc, family, err)
