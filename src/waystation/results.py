@@ -102,6 +102,19 @@ class Results:
     records: dict[str, Array] | None = field(default=None, repr=False)
     version: str = ""
 
+    #: Years at which ``failure_by`` reports cumulative P(failure).
+    FAILURE_YEARS = (2030.0, 2040.0, 2050.0, 2100.0)
+
+    @property
+    def failure_by(self) -> dict[str, float]:
+        """Cumulative P(failure) by 2030, 2040, 2050 and 2100 (those within the run)."""
+        out = {}
+        for year in self.FAILURE_YEARS:
+            if self.times[0] < year <= self.times[-1] + 1e-9:
+                k = int(np.argmin(np.abs(self.times - year)))
+                out[f"{year:g}"] = float(self.cumulative["failure"][k])
+        return out
+
     @property
     def worlds(self) -> pd.DataFrame:
         """Per-world sampled inputs and outcome probabilities (needs ``keep_worlds=True``)."""
@@ -144,6 +157,7 @@ class Results:
             "standard_errors": self.standard_errors,
             "costly_non_failure_breakdown": self.breakdown,
             "median_victory_year": self.median_victory_year,
+            "failure_by": self.failure_by,
             "waystations": {k: w.to_dict() for k, w in self.waystations.items()},
             "mean_sweet_spot_years": self.mean_sweet_spot_years,
             "final": {

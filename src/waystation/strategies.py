@@ -140,8 +140,10 @@ BUILTIN_STRATEGIES: MappingProxyType[str, dict[str, Any]] = MappingProxyType(
             "rules": (),
         },
         "race": {
-            "description": "No restraint: every actor pushes capabilities, with minimal "
-            "safety work and no coordination (essay section 4, race incentives).",
+            "description": "No restraint by choice: every actor pushes capabilities, with "
+            "minimal safety work and no agreed coordination (essay section 4, race "
+            "incentives). Assumes nobody pauses voluntarily; political will after warning "
+            "shots can still force a pause.",
             "rules": _rules(
                 (
                     None,
@@ -159,7 +161,7 @@ BUILTIN_STRATEGIES: MappingProxyType[str, dict[str, Any]] = MappingProxyType(
         "cautious-lab": {
             "description": "Whoever leads is highly cautious: it forecasts further, keeps a "
             "wider margin and puts more AI labour into safety (essay section 4, caution of "
-            "individual actors).",
+            "individual actors). Assumes the leader accepts losing ground while it pauses.",
             "rules": _rules(
                 (
                     "lead >= 0",
@@ -175,7 +177,8 @@ BUILTIN_STRATEGIES: MappingProxyType[str, dict[str, Any]] = MappingProxyType(
         "pause-then-enhanced-labor": {
             "description": "A global, enforced pause while the world invests in whole-brain "
             "emulation; once enhanced human labour is available, resume under caution "
-            "(essay section 6, global pause then enhanced human labour).",
+            "(essay section 6, global pause then enhanced human labour). Assumes a pause "
+            "is agreed in 2026 and 90% enforced.",
             "rules": _rules(
                 (None, {"wbe_investment": 0.3}),
                 (
@@ -191,7 +194,8 @@ BUILTIN_STRATEGIES: MappingProxyType[str, dict[str, Any]] = MappingProxyType(
         "automated-alignment-researcher": {
             "description": "Push AI labour into alignment research and slow down in the sweet "
             "spot, where AI is useful for safety but still inside the safety range (essay "
-            "section 6; series overview, essays 4-5).",
+            "section 6; series overview, essays 4-5). Assumes every actor sends 30% of its "
+            "AI labour to safety and pauses near C_aar.",
             "rules": _rules(
                 (None, {"ai_safety_share": 0.3, "eval_investment": 0.2}),
                 (
@@ -202,17 +206,20 @@ BUILTIN_STRATEGIES: MappingProxyType[str, dict[str, Any]] = MappingProxyType(
         },
         "tool-ai-moratorium": {
             "description": "A moratorium on autonomous general agents: every actor builds "
-            "tool-like AI only (essay section 6).",
+            "tool-like AI only (essay section 6). Assumes the moratorium is agreed and "
+            "observed at 90%.",
             "rules": _rules((None, {"tool_ai_only": 0.9, "enforcement": 0.7})),
         },
         "mutual-sabotage": {
             "description": "Deterrence: rivals sabotage any actor whose lead passes a "
-            "threshold, 'mutually assured AI malfunction' (essay section 6).",
+            "threshold, 'mutually assured AI malfunction' (essay section 6). Assumes rivals "
+            "can and will sabotage a runaway leader.",
             "rules": _rules((None, {"deterrence": 0.8})),
         },
         "safety-coalition": {
             "description": "A safety-concerned coalition: shared research and evaluations, "
-            "coordinated caution and enforcement (essay sections 4 and 6).",
+            "coordinated caution and enforcement (essay sections 4 and 6). Assumes every "
+            "actor joins.",
             "rules": _rules(
                 (
                     None,
@@ -230,7 +237,8 @@ BUILTIN_STRATEGIES: MappingProxyType[str, dict[str, Any]] = MappingProxyType(
         "verification-first": {
             "description": "Invest in evaluation and formal methods, and hold capabilities "
             "near the automated-researcher level until safety is verified (essay section 6, "
-            "formal verification).",
+            "formal verification). Assumes a 90% global pause can be agreed one OOM below "
+            "C_aar.",
             "rules": _rules(
                 (None, {"eval_investment": 0.35, "ai_safety_share": 0.1}),
                 (

@@ -121,7 +121,9 @@ def show_results(res: Results) -> None:
         f"superintelligence {b['safe_below_superintelligence']:.4f}"
     )
     year = res.median_victory_year
-    out.print(f"  median year of victory: {'none' if year is None else f'{year:g}'}\n")
+    out.print(f"  median year of victory: {'none' if year is None else f'{year:g}'}")
+    timing = ", ".join(f"{y} {p:.4f}" for y, p in res.failure_by.items())
+    out.print(f"  P(failure) by {timing}\n")
     finals = Table(
         title=f"State at {horizon:g} (or at victory): quantiles over worlds, OOM above 2026"
     )
