@@ -1,9 +1,9 @@
-"""A straightforward per-world pure-Python implementation of the model, for comparison.
+"""A straightforward per-world pure-Python implementation of the model (v2), for comparison.
 
 This is how peer models are usually written: loops over worlds, steps and
-actors with ``math``. It implements the same equations as
-``waystation.dynamics`` under the default strategy (levers fixed), reading
-the same parameters and the same random shocks, and serves two purposes:
+actors with ``math``. It restates the equations of ``docs/model.md`` (the
+same ones ``waystation.dynamics`` vectorises) under fixed levers, reading the
+same parameters and the same random shocks, and serves two purposes:
 
 - ``benchmarks/bench.py`` times it against the vectorised engine;
 - ``tests/test_engines.py`` checks that both agree world by world.
@@ -20,8 +20,7 @@ import numpy as np
 CLIP = 40.0
 SI_HAZARD = 10.0
 EVAL_REF, HARDEN_REF = 0.1, 0.05
-PAUSE_LEVEL, PAUSE_YEARS, AAR_TRUST, AAR_SHARE, HARDENED = 0.9, 1.0, 0.5, 0.1, 2.0
-K = 6  # waystations
+EPS = 1e-6  # caution kept this far from 0 and 1 in its logit
 
 
 def sig(x: float) -> float:
@@ -30,6 +29,16 @@ def sig(x: float) -> float:
 
 def clip(x: float, lo: float, hi: float) -> float:
     return min(max(x, lo), hi)
+
+
+def sat(rate: float, ceiling: float) -> float:
+    return rate / math.sqrt(1.0 + (rate / ceiling) ** 2)
+
+
+def returns(scale: float, labour: float, ref: float, lam: float, penalty: float) -> float:
+    if labour <= 0.0:
+        return scale if lam == 0.0 else 0.0
+    return scale * (labour / ref) ** lam * 10.0 ** (-penalty)
 
 
 @dataclass
@@ -59,58 +68,73 @@ def world_inputs(
     return World(out)
 
 
-def labour(x: World, t: float, C: list[float], S_eff: list[float], em_time: float, A: int):
+def cover(x: World, C: float) -> float:
+    """Share of hardening that still protects at capability C."""
+    return clip((x.g("C_si") - C) / x.g("si_gap"), 0.0, 1.0)
+
+
+def growth(x: World, t: float, C, S, O, E, B, will, em_time, A):
+    """Unrestrained rates at one point: dC, dS, dO, dE, I_s, range growth, wbe effort."""
     years = t - x.g("start")
-    hs = [x["safety_researchers"][a] * math.exp(math.log1p(x.g("safety_growth")) * years)
+    hs = [x["safety_researchers"][a] * (1 + x.g("safety_growth")) ** years for a in range(A)]
+    hc = [x["capability_researchers"][a] * (1 + x.g("capability_growth")) ** years
           for a in range(A)]  # fmt: skip
-    hc = [x["capability_researchers"][a] * math.exp(math.log1p(x.g("capability_growth")) * years)
-          for a in range(A)]  # fmt: skip
-    ai, tr, ai_s, prog = [], [], [], []
-    honest = clip(1.0 - x.g("scheming"), 0.0, 1.0)
-    for a in range(A):
-        oom = clip(C[a] - x["C_useful"][a], 0.0, x["C_max"][a])
-        L = (x["ai_labor_ratio"][a] * x["capability_researchers"][a] * 10.0 ** (x["k_ai"][a] * oom)
-             * (1.0 - x["tool_ai_only"][a] * x["tool_labor_cut"][a]))  # fmt: skip
-        ai.append(L)
-        tr.append(sig((S_eff[a] - C[a]) / x.g("edge_width")))
-        quality = x.g("eval_ease") + (1.0 - x.g("eval_ease")) * tr[a] * honest
-        ai_s.append(x["ai_safety_share"][a] * L * x["ai_safety_edge"][a] * quality)
-        prog.append(C[a] - x["frontier"][a])
     g = x.g("em_growth")
     age = clip(t - em_time, 0.0, CLIP / max(g, 1e-9))
-    grown = min(x.g("em_max"), x.g("em_initial") * math.exp(g * age))
-    em = (grown if t >= em_time else 0.0) / A
-    return hs, hc, ai, ai_s, em, prog, tr
-
-
-def capability_rate(x: World, t: float, hc, ai, prog, A: int) -> list[float]:
+    em = (min(x.g("em_max"), x.g("em_initial") * math.exp(g * age)) if t >= em_time else 0.0) / A
     scaling = sig(x.g("start") + x.g("scaling_years") - t)
     compute = x.g("g_hardware") + (x.g("g_compute") - x.g("g_hardware")) * scaling
-    out = []
+    sch = clip(x.g("scheming"), 0.0, 1.0)
+    ease = x.g("eval_ease")
+    dC, I_s, bad, L = [], [], [], []
     for a in range(A):
-        lab = (hc[a] + (1.0 - x["ai_safety_share"][a]) * ai[a]) * (1.0 - x["wbe_investment"][a])
-        ref = x["capability_researchers"][a] * (1.0 + x["ai_labor_ratio"][a])
-        harder = 10.0 ** (-x["ideas_harder"][a] * max(0.0, prog[a]))
-        rate = (x["compute_scale"][a] * compute
-                + x["g_algo"][a] * (lab / ref) ** x["lam_c"][a] * harder)  # fmt: skip
-        out.append(min(rate, x["max_rate"][a]))
-    return out
-
-
-def safety_rates(x: World, I_s: list[float], B: float, A: int):
+        d = min(C[a] - x.g("C_aar"), x.g("C_max"))
+        auto = x.g("aar_labor") * 10.0 ** (x.g("k_approach") * min(d, 0) + x.g("k_ai") * max(d, 0))
+        L_ai = (x["capability_researchers"][a] * (x.g("ai_labor_ratio") + auto)
+                * (1.0 - x["tool_ai_only"][a] * x.g("tool_labor_cut")))  # fmt: skip
+        L.append(L_ai)
+        S_eff = S[a] + O * cover(x, C[a])
+        tr = sig((S_eff - C[a]) / x.g("edge_width"))
+        sent = x["ai_safety_share"][a] * L_ai * x.g("ai_safety_edge")
+        checkable = (1.0 - tr) * sent * ease
+        capacity = x.g("oversight") * (hs[a] + em)
+        checked = checkable * capacity / max(checkable + capacity, 1e-300)
+        usable = tr * sent * (ease + (1.0 - ease) * (1.0 - sch)) + checked
+        bad.append(sent * (1.0 - ease) * sch)
+        I_s.append(hs[a] * (1.0 - x["wbe_investment"][a]) + usable + em)
+        lab = (hc[a] + (1.0 - x["ai_safety_share"][a]) * L_ai) * (1.0 - x["wbe_investment"][a])
+        ref = x["capability_researchers"][a] * (1.0 + x.g("ai_labor_ratio"))
+        algo = returns(x.g("g_algo"), lab, ref, x.g("lam_c"),
+                       x.g("ideas_harder") * max(C[a] - x["frontier"][a], 0.0))  # fmt: skip
+        dC.append(sat(x["compute_scale"][a] * compute + algo, x.g("max_rate")))
     ref, lam, spill = x.g("safety_ref"), x.g("lam_s"), x.g("spillover")
-    own, ev, hard = [], [], 0.0
+    net, ev, hard = [], [], 0.0
     for a in range(A):
         e, h = x["eval_investment"][a], x["hardening_investment"][a]
         total = max(1.0, e + h)
         e, h = e / total, h / total
-        own.append(x.g("s_base") * B / x.g("hardness") * ((1.0 - e - h) * I_s[a] / ref) ** lam)
-        ev.append((e * I_s[a] / (EVAL_REF * ref)) ** lam)
+        s = max(1.0 - e - h, 0.0)
+        pen = (x.g("safety_harder") * max(S[a] - x["safety_range"][a], 0.0)
+               + x.g("beyond_frontier") * max(S[a] - C[a], 0.0))  # fmt: skip
+        scale = x.g("s_base") * B / x.g("hardness")
+        net.append(
+            returns(scale, s * I_s[a], ref, lam, pen) - returns(scale, s * bad[a], ref, lam, pen)
+        )
+        ev.append(returns(1.0, e * I_s[a], EVAL_REF * ref, lam, 0.0))
         hard += h * I_s[a]
-    dS = [own[a] + spill * (sum(own) - own[a]) for a in range(A)]
-    dO = x.g("o_base") * B / x.g("hardness") * (hard / (HARDEN_REF * ref)) ** lam
-    dE = [x.g("e_base") * B * (ev[a] + spill * (sum(ev) - ev[a])) for a in range(A)]
-    return dS, dO, dE
+    dS = [sat(net[a] + spill * (sum(net) - net[a]), x.g("max_safety_rate")) for a in range(A)]
+    dO = sat(returns(x.g("o_base") * B / x.g("hardness"), hard, HARDEN_REF * ref, lam,
+                     x.g("harden_harder") * O), x.g("max_safety_rate"))  # fmt: skip
+    dE = [x.g("e_base") * B * (1.0 + will) * (ev[a] + spill * (sum(ev) - ev[a])) / (1.0 + E[a])
+          for a in range(A)]  # fmt: skip
+    rg = []
+    for a in range(A):
+        c = cover(x, C[a])
+        fading = O / x.g("si_gap") if 0.0 < c < 1.0 else 0.0
+        rg.append(dS[a] + c * dO - fading * dC[a])
+    background = x.g("wbe_background") * (1 + x.g("wbe_background_growth")) ** years
+    wbe = background + sum(x["wbe_investment"][a] * (hs[a] + hc[a] + L[a]) for a in range(A))
+    return dC, dS, dO, dE, I_s, rg, wbe
 
 
 def relief(x: World, C: list[float], A: int) -> list[float]:
@@ -121,100 +145,120 @@ def relief(x: World, C: list[float], A: int) -> list[float]:
     return out
 
 
+def pauses(x: World, M_fc, rel, will, coord, B, A):
+    out = []
+    for a in range(A):
+        caution = clip(x["caution"][a] + will, 0.0, 1.0)
+        c = clip(caution, EPS, 1.0 - EPS)
+        urgency = (x["margin_target"][a] - M_fc[a]) / x.g("pause_width") + math.log(c / (1 - c))
+        vol = max(0.0, (sig(urgency) if caution > 0.0 else 0.0) - rel[a])
+        enf = clip((x.g("enforcement") + will) * B, 0.0, 1.0)
+        out.append(clip(vol + coord * (enf + (1.0 - enf) * caution), 0.0, 1.0))
+    return out
+
+
+def hazards(x: World, C, S_eff, A):
+    lethal = surv = 0.0
+    w = x.g("edge_width")
+    ws = clip(x.g("warning_share"), 1e-9, 1.0 - 1e-9)
+    for a in range(A):
+        h = x.g("hazard_rate") * math.exp(-math.exp(clip((S_eff[a] - C[a]) / w, -CLIP, CLIP)))
+        h *= 1.0 + max(C[a] - S_eff[a], 0.0)
+        h *= 1.0 + SI_HAZARD * sig((C[a] - x.g("C_si")) / w)
+        h *= 1.0 - x["tool_ai_only"][a] * x.g("tool_hazard_cut")
+        share = sig((C[a] - x.g("C_lethal")) / x.g("lethal_width") + math.log((1 - ws) / ws))
+        lethal += h * share
+        surv += h * (1.0 - share)
+    return lethal, surv
+
+
+def margins(x: World, C, S, O, E, noise, rg, dCf, A):
+    out = []
+    for a in range(A):
+        S_eff = S[a] + O * cover(x, C[a])
+        bias = x.g("scheming") * max(0.0, C[a] - x.g("C_aar"))
+        M_hat = (S_eff - C[a]) + bias + x.g("sigma_eval") / (1.0 + E[a]) * noise[a]
+        out.append(M_hat + (rg[a] - dCf[a]) * x["lookahead"][a])
+    return out
+
+
+def crossing(x0: float, x1: float) -> float:
+    """Share of a step at which x rose through 0, moving linearly (0 if already >= 0)."""
+    if x0 >= 0.0:
+        return 0.0
+    span = x1 - x0
+    return clip(-x0 / span, 0.0, 1.0) if span > 0.0 else 1.0
+
+
 def simulate_world(x: World, z0: Sequence[float], shocks, t0: float, dt: float, steps: int):
     """Run one world; ``shocks[i] = (eval_z[A], warn_u, verify_u)``. Returns (v, c, f)."""
     A = len(z0)
-    C = list(x["frontier"])
-    S = list(x["safety_range"])
+    C, S, E = list(x["frontier"]), list(x["safety_range"]), [0.0] * A
     O, B, will, wbe, em_time = 0.0, 1.0, 0.0, 0.0, math.inf
-    E, noise, pause = [0.0] * A, list(z0), [0.0] * A
-    survival, p_victory, done, pause_run = 1.0, 0.0, False, 0.0
-    reached = [math.nan] * K
-    hs, hc, ai, ai_s, em, prog, _ = labour(x, t0, C, S, em_time, A)
-    dC_rate = capability_rate(x, t0, hc, ai, prog, A)
-    I_s = [hs[a] * (1.0 - x["wbe_investment"][a]) + ai_s[a] + em for a in range(A)]
-    dS_rate, _, _ = safety_rates(x, I_s, B, A)
+    noise = list(z0)
+    survival, p_victory, done, verified_once = 1.0, 0.0, False, False
+    S_eff = [S[a] + O * cover(x, C[a]) for a in range(A)]
+    lethal_prev, surv_prev = hazards(x, C, S_eff, A)
+    rel = relief(x, C, A)
     t = t0
     decay = math.exp(-dt / x.g("eval_memory"))
     for i in range(steps):
-        if done:  # a won world stops (its state no longer changes)
+        if done:  # a won world stops
             break
         eval_z, warn_u, verify_u = shocks[i]
-        h_dt = dt
-        S_eff = [S[a] + O for a in range(A)]
-        hs, hc, ai, ai_s, em, prog, tr = labour(x, t, C, S_eff, em_time, A)
         noise = [noise[a] * decay + math.sqrt(1.0 - decay * decay) * eval_z[a] for a in range(A)]
-        rel = relief(x, C, A)
-        rate = capability_rate(x, t, hc, ai, prog, A)
-        dC = []
-        for a in range(A):
-            bias = x.g("scheming") * max(0.0, C[a] - x.g("C_aar"))
-            M_hat = (S_eff[a] - C[a]) + bias + x.g("sigma_eval") / (1.0 + E[a]) * noise[a]
-            M_fc = M_hat + (dS_rate[a] - dC_rate[a]) * x["lookahead"][a]
-            caution = clip(x["caution"][a] + will, 0.0, 1.0)
-            vol = caution * sig((x["margin_target"][a] - M_fc) / x.g("pause_width"))
-            vol = max(0.0, vol - rel[a])
-            enf = clip(x.g("enforcement") + will, 0.0, 1.0)
-            gov = x.g("global_pause") * (enf + (1.0 - enf) * caution)
-            pause[a] = clip(vol + gov, 0.0, 1.0)
-            rival = max((C[b] for b in range(A) if b != a), default=-math.inf)
-            sab = x["deterrence"][a] * sig((C[a] - rival - x.g("deterrence_threshold")) / 0.1)
-            dC.append(rate[a] * (1.0 - pause[a]) * (1.0 - sab))
-        I_s = [hs[a] * (1.0 - x["wbe_investment"][a]) + ai_s[a] + em for a in range(A)]
-        dS, dO, dE = safety_rates(x, I_s, B, A)
+        coord = clip((x.g("global_pause") + x.g("will_to_pause") * will) * B, 0.0, 1.0)
+        dC1f, dS1, dO1, dE1, I1, rg1, wbe1 = growth(x, t, C, S, O, E, B, will, em_time, A)
+        p0 = pauses(x, margins(x, C, S, O, E, noise, rg1, dC1f, A), rel, will, coord, B, A)
+        dC1 = [dC1f[a] * (1 - p0[a]) for a in range(A)]
+        C1 = [C[a] + dC1[a] * dt for a in range(A)]
+        S1 = [S[a] + dS1[a] * dt for a in range(A)]
+        O1 = O + dO1 * dt
+        E1 = [E[a] + dE1[a] * dt for a in range(A)]
+        dC2f, dS2, dO2, dE2, I2, rg2, wbe2 = growth(x, t + dt, C1, S1, O1, E1, B, will, em_time, A)
+        p1 = pauses(x, margins(x, C1, S1, O1, E1, noise, rg2, dC2f, A), relief(x, C1, A), will,
+                    coord, B, A)  # fmt: skip
+        dC = [0.5 * (dC1[a] + dC2f[a] * (1 - p1[a])) for a in range(A)]
+        I_s = [0.5 * (I1[a] + I2[a]) for a in range(A)]
         ratio = (sum(I_s) / x.g("safety_ref")) ** x.g("lam_s")
-        verify_p = -math.expm1(-x.g("verify_rate") * x.g("eval_ease") * ratio * h_dt)
-        verified = verify_u < verify_p
-        C = [min(C[a] + dC[a] * h_dt, x["C_max"][a]) for a in range(A)]
-        S = [min(S[a] + dS[a] * h_dt + verified * x.g("verify_jump"), x["C_max"][a])
-             for a in range(A)]  # fmt: skip
-        O = O + dO * h_dt
-        E = [E[a] + dE[a] * (1.0 + will) * h_dt for a in range(A)]
-        S_eff = [S[a] + O for a in range(A)]
-        lethal = surv = 0.0
-        w = x.g("edge_width")
-        for a in range(A):
-            h = x.g("hazard_rate") * sig((C[a] - S_eff[a]) / w)
-            h *= 1.0 + SI_HAZARD * sig((C[a] - x.g("C_si")) / w)
-            h *= 1.0 - x["tool_ai_only"][a] * x.g("tool_hazard_cut")
-            share = (1.0 - x.g("warning_share")) * sig(
-                (C[a] - (x.g("C_aar") - x.g("lethal_offset"))) / w)  # fmt: skip
-            lethal += h * share
-            surv += h * (1.0 - share)
-        survival *= math.exp(-lethal * h_dt)
-        warned = warn_u < -math.expm1(-surv * h_dt)
+        verify_p = -math.expm1(-x.g("verify_rate") * x.g("eval_ease") * ratio * dt)
+        verified = verify_u < verify_p and not verified_once
+        verified_once = verified_once or verified
+        C0, S_eff0 = C, S_eff
+        C = [min(C[a] + dC[a] * dt, x.g("C_max")) for a in range(A)]
+        S = [max(S[a] + 0.5 * (dS1[a] + dS2[a]) * dt, x["safety_range"][a])
+             + verified * x.g("verify_jump") for a in range(A)]  # fmt: skip
+        O = O + 0.5 * (dO1 + dO2) * dt
+        E = [E[a] + 0.5 * (dE1[a] + dE2[a]) * dt for a in range(A)]
+        S_eff = [S[a] + O * cover(x, C[a]) for a in range(A)]
+        lethal, surv = hazards(x, C, S_eff, A)
+        new_survival = survival * math.exp(-0.5 * (lethal_prev + lethal) * dt)
+        warned = warn_u < -math.expm1(-0.5 * (surv_prev + surv) * dt)
         will = will * math.exp(-x.g("will_decay") * dt) + warned * x.g("will_per_warning")
         rel = relief(x, C, A)
-        safe = sum(max(0.0, min(C[a], S_eff[a])) for a in range(A)) / A
-        unsafe = sum(max(0.0, C[a] - S_eff[a]) for a in range(A)) / A
-        B_t = clip(1.0 + x.g("b_gain") * safe - x.g("b_erosion") * (unsafe + sum(rel) / A),
-                   0.25, 4.0)  # fmt: skip
-        B = B_t + (B - B_t) * math.exp(-h_dt / x.g("b_tau"))
-        background = x.g("wbe_background") * math.exp(
-            math.log1p(x.g("wbe_background_growth")) * (t - x.g("start")))  # fmt: skip
-        invested = sum(x["wbe_investment"][a] * (hs[a] + hc[a] + ai[a]) for a in range(A))
+        safe = max(max(0.0, min(C[a], S_eff[a])) for a in range(A))
+        unsafe = sum(max(0.0, C[a] - S_eff[a]) for a in range(A))
+        race = max(rel[a] for a in range(A) if C[a] >= max(C))
+        B_t = clip(1.0 + x.g("b_gain") * safe - x.g("b_erosion") * (unsafe + race), 0.25, 4.0)
+        B = B_t + (B - B_t) * math.exp(-dt / x.g("b_tau"))
         t = t + dt
-        wbe += (background + invested) * h_dt
+        wbe += 0.5 * (wbe1 + wbe2) * dt
         if math.isinf(em_time) and wbe >= x.g("wbe_cost"):
             em_time = t + x.g("wbe_lag")
-        win = any(x.g("C_si") <= C[a] <= S_eff[a] for a in range(A))
-        if win:
+        winners = [a for a in range(A) if x.g("C_si") <= C[a] <= S_eff[a]]
+        if winners:
+            frac = min(
+                max(crossing(C0[a] - x.g("C_si"), C[a] - x.g("C_si")),
+                    crossing(S_eff0[a] - C0[a], S_eff[a] - C[a]))
+                for a in winners
+            )  # fmt: skip
+            lf = frac * (lethal_prev + 0.5 * frac * (lethal - lethal_prev))
+            survival = survival * math.exp(-lf * dt)
             p_victory += survival
             done = True
-        dC_rate, dS_rate = dC, dS
-        pause_run = pause_run + h_dt if all(q >= PAUSE_LEVEL for q in pause) else 0.0
-        events = (
-            pause_run >= PAUSE_YEARS,
-            any(x.g("C_aar") <= C[a] and tr[a] >= AAR_TRUST
-                and x["ai_safety_share"][a] >= AAR_SHARE for a in range(A)),
-            t >= em_time,
-            any(x.g("C_aar") <= C[a] and S_eff[a] >= C[a] for a in range(A)),
-            O >= HARDENED,
-            verified,
-        )  # fmt: skip
-        for k in range(K):
-            if events[k] and math.isnan(reached[k]):
-                reached[k] = t
+        else:
+            survival = new_survival
+        lethal_prev, surv_prev = lethal, surv
     return p_victory, (0.0 if done else survival), 1.0 - survival
 
 

@@ -220,10 +220,6 @@ def test_powers_as_exp_log_match_pow() -> None:
     )
 
 
-@pytest.mark.skip(
-    reason="benchmarks/reference.py still states the v1 equations; "
-    "its rewrite for model v2 belongs to the engine issue (12)"
-)
 def test_reference_implementation_agrees_per_world(model: Model) -> None:
     W, A = 20, len(model.actors)
     rng = np.random.default_rng(2024)
