@@ -14,18 +14,25 @@ import waystation as ws
 
 
 def test_constant_growth_and_hazard_match_closed_form() -> None:
-    sc = make(CONSTANT_WORLD)
+    sc = make(CONSTANT_WORLD, nature__hazard_rate=0.01)
     res = ws.run(sc, worlds=4096, seed=1)
-    h, years = 0.2, 10.0
+    # Capability grows at 0.5 OOM/yr seen through the smooth ceiling (max_rate 5).
+    # Far outside the range the hazard is rate * (1 + C - S): linear in time here, so
+    # the trapezoid rule integrates it exactly: H(t) = rate * ((1 + 10) t + g t^2 / 2).
+    h, years, g = 0.01, 10.0, 0.5 / math.sqrt(1.0 + (0.5 / 5.0) ** 2)
+
+    def H(t: np.ndarray | float) -> np.ndarray | float:
+        return h * (11.0 * t + 0.5 * g * t * t)
+
     # Survival is integrated, not sampled: exact for every world.
-    assert res.probabilities["failure"] == pytest.approx(1 - math.exp(-h * years), abs=1e-9)
+    assert res.probabilities["failure"] == pytest.approx(1 - math.exp(-H(years)), abs=1e-9)
     assert res.probabilities["victory"] == 0.0
     assert res.standard_errors["failure"] == pytest.approx(0.0, abs=1e-9)
-    expected = 1 - np.exp(-h * (res.times - 2026.0))
+    expected = 1 - np.exp(-H(res.times - 2026.0))
     np.testing.assert_allclose(res.cumulative["failure"], expected, atol=1e-9)
-    # Capability grows at exactly 0.5 OOM/yr: the histogram median is within a bin.
+    # Capability grows at exactly g OOM/yr: the histogram median is within a bin.
     median = res.trajectories.get("capability", "solo")[0.5]
-    np.testing.assert_allclose(median, 0.5 * (res.trajectories.times - 2026.0), atol=0.03)
+    np.testing.assert_allclose(median, g * (res.trajectories.times - 2026.0), atol=0.03)
 
 
 def test_no_safety_labour_keeps_safety_range_constant() -> None:
@@ -54,36 +61,17 @@ def test_safety_labour_grows_the_safety_range() -> None:
     )
     res = ws.run(sc, worlds=4096, seed=2)
     final = res.worlds["solo.final_safety_range"].to_numpy()
-    assert np.all(final > 0.5 + 1.0)
+    assert np.all(final > 0.5 + 0.5) and np.median(final) > 0.5 + 1.0
 
 
-def _deterministic(dt: float) -> dict[str, float]:
-    """Default scenario without sampled shocks (no warnings, breakthroughs or eval noise)."""
-    sc = ws.load_scenario("default").model_copy(deep=True)
-    sc.time.dt = dt
-    sc.nature.warning_share = 0.0  # type: ignore[attr-defined]
-    sc.world.verify_rate = 0.0  # type: ignore[attr-defined]
-    sc.world.sigma_eval = 0.0  # type: ignore[attr-defined]
-    return ws.run(sc, worlds=4096, seed=5).probabilities
-
-
-def test_dt_convergence() -> None:
-    """Halving dt moves no outcome by more than 0.02, and the change shrinks (first order)."""
-    coarse, fine, finer = _deterministic(0.25), _deterministic(0.125), _deterministic(0.0625)
-    for outcome in coarse:
-        assert abs(coarse[outcome] - fine[outcome]) < 0.02
-    gap1 = sum(abs(coarse[o] - fine[o]) for o in coarse)
-    gap2 = sum(abs(fine[o] - finer[o]) for o in coarse)
-    assert gap2 < gap1
-
-
-def test_dt_convergence_default_with_shocks() -> None:
-    sc = ws.load_scenario("default").model_copy(deep=True)
-    a = ws.run(sc, worlds=8192, seed=3).probabilities
-    sc.time.dt = 0.125
-    b = ws.run(sc, worlds=8192, seed=3).probabilities
-    for outcome in a:
-        assert abs(a[outcome] - b[outcome]) < 0.03
+def test_the_horizon_is_honoured_exactly() -> None:
+    """A horizon that is not a whole number of steps ends with a shorter last step."""
+    sc = make(CONSTANT_WORLD, time__start=2099, time__horizon=2100, time__dt=0.65)
+    res = ws.run(sc, worlds=64, seed=1)
+    np.testing.assert_allclose(res.times, [2099.0, 2099.65, 2100.0])
+    g = 0.5 / math.sqrt(1.0 + (0.5 / 5.0) ** 2)
+    final = res.worlds["solo.final_capability"].to_numpy()
+    np.testing.assert_allclose(final, g * 1.0, rtol=1e-12)  # one year of growth, not 1.3
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])

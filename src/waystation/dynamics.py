@@ -42,6 +42,9 @@ LN10 = float(np.log(10.0))
 LOG_FLOOR = -1e300
 #: Exp arguments are clipped to this range: exp is slow when it over/underflows.
 _EXP_CLIP = 40.0
+#: Largest log of a research rate factor: rates stay finite whatever the inputs
+#: (e**300 ~ 1e130 OOM/yr, far past any ceiling, which then saturates it).
+_LOG_RATE_MAX = 300.0
 #: Reference shares of safety labour at which ``e_base`` and ``o_base`` are stated.
 EVAL_REF_SHARE = 0.1
 HARDEN_REF_SHARE = 0.05
@@ -177,7 +180,8 @@ def _returns(
     share. Computed as one ``exp`` of summed logarithms; zero labour gives 0.
     """
     log_labour = np.maximum(np.log(labour / ref), LOG_FLOOR)
-    return scale * np.exp(lam * log_labour - LN10 * harder * np.maximum(done, 0.0))
+    z = lam * log_labour - LN10 * harder * np.maximum(done, 0.0)
+    return scale * np.exp(np.minimum(z, _LOG_RATE_MAX))
 
 
 @elementwise
@@ -219,7 +223,7 @@ def automation(C: Array, p: Params) -> Array:
     xp = xp_of(C)
     x = xp.minimum(C - p["C_aar"], p["C_max"])
     slope = p["k_approach"] * xp.minimum(x, 0.0) + p["k_ai"] * xp.maximum(x, 0.0)
-    return p["aar_labor"] * xp.exp(LN10 * slope)
+    return p["aar_labor"] * xp.exp(LN10 * xp.minimum(slope, 250.0))  # finite for any input
 
 
 def ai_labour(C: Array, p: Params, lv: Levers) -> Array:

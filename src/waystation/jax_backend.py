@@ -41,7 +41,7 @@ __all__ = ["MISSING_JAX", "jax_available", "run_steps"]
 MISSING_JAX = (
     "the jax backend needs JAX: pip install 'waystation[jax]' (or run with --backend numpy)"
 )
-_CACHE: dict[tuple[str, tuple[str, ...], float], Callable[..., Any]] = {}
+_CACHE: dict[tuple[str, tuple[str, ...]], Callable[..., Any]] = {}
 
 
 def _jax() -> Any:
@@ -65,22 +65,22 @@ def jax_available() -> bool:
 
 def _advance(model: Model) -> Callable[..., Any]:
     """The jitted scan that advances a state over a segment of steps (cached per model rules)."""
-    key = (repr(model.strategy), model.actors, model.dt)
+    key = (repr(model.strategy), model.actors)
     fn = _CACHE.get(key)
     if fn is not None:
         return fn
     jax = _jax()
-    strategy, actors, dt = model.strategy, model.actors, model.dt
+    strategy, actors = model.strategy, model.actors
 
     def advance(
-        s: State, p: dict[str, Any], base: dict[str, Any], z: Any, wu: Any, vu: Any
+        s: State, p: dict[str, Any], base: dict[str, Any], z: Any, wu: Any, vu: Any, dts: Any
     ) -> tuple[State, Any]:
-        def body(s: State, shocks: tuple[Any, Any, Any]) -> tuple[State, Any]:
+        def body(s: State, xs: tuple[Any, Any, Any, Any]) -> tuple[State, Any]:
             lv = apply_strategy(strategy, base, s, p, actors)
-            new = step(s, p, lv, Shocks(*shocks), dt)
+            new = step(s, p, lv, Shocks(*xs[:3]), xs[3])
             return new, new.survival
 
-        return jax.lax.scan(body, s, (z, wu, vu))
+        return jax.lax.scan(body, s, (z, wu, vu, dts))
 
     fn = jax.jit(advance)
     _CACHE[key] = fn
@@ -198,11 +198,13 @@ def run_steps(
     shocks = _draw_steps(rngs, record[1] - record[0], A)
     for r in range(1, len(record)):
         a, b = record[r - 1], record[r]
-        outs = [advance(c.state, c.p, c.base, *(x[:, c.rows] for x in shocks)) for c in chunks]
+        dts = np.array([model.step_dt(i) for i in range(a + 1, b + 1)])
+        outs = [advance(c.state, c.p, c.base, *(x[:, c.rows] for x in shocks), dts)
+                for c in chunks]  # fmt: skip
         if r + 1 < len(record):  # drawn while XLA runs this segment
             shocks = _draw_steps(rngs, record[r + 1] - record[r], A)
-        for _ in range(b - a):
-            t = t + model.dt  # as the numpy engine accumulates it
+        for i in range(a + 1, b + 1):
+            t = t + model.step_dt(i)  # as the numpy engine accumulates it
         sums = np.full(b - a, dropped.survival, dtype=np.int64)
         chunks = [c._replace(state=js) for c, (js, _) in zip(chunks, outs, strict=True)]
         for c, (_, survival) in zip(chunks, outs, strict=True):

@@ -9,6 +9,7 @@ the strategy. Flat names are the registry name for world-level inputs and
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -68,8 +69,14 @@ class Model:
 
     @property
     def steps(self) -> int:
-        """Number of time steps from start to horizon."""
-        return max(1, round((self.horizon - self.start) / self.dt))
+        """Number of time steps from start to horizon (the last one may be shorter)."""
+        return max(1, math.ceil((self.horizon - self.start) / self.dt - 1e-9))
+
+    def step_dt(self, i: int) -> float:
+        """Length of step ``i`` (1-based): ``dt``, except a shorter last step ending at the horizon."""
+        if i < self.steps:
+            return self.dt
+        return float(self.horizon - self.start - (self.steps - 1) * self.dt)
 
     @property
     def record_steps(self) -> Array:
@@ -81,7 +88,9 @@ class Model:
     @property
     def times(self) -> Array:
         """Years at which the state is recorded: the start and the end of every step."""
-        return self.start + self.dt * np.arange(self.steps + 1, dtype=np.float64)
+        t = self.start + self.dt * np.arange(self.steps + 1, dtype=np.float64)
+        t[-1] = self.horizon
+        return t
 
     def uncertain(self) -> tuple[str, ...]:
         """Names of the inputs that are drawn from a non-degenerate distribution."""

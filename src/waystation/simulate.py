@@ -151,8 +151,8 @@ def _counts(s: State, rows: slice | Array, p: Mapping[str, Array]) -> Array:
     series = (C, S_eff, S_eff - C, pause, E, np.broadcast_to(B, C.shape))
     idx = np.empty((len(HISTOGRAMS), n, A), dtype=np.int64)
     for v, ((_, lo, hi, nb), x) in enumerate(zip(HISTOGRAMS, series, strict=True)):
-        b = ((x - lo) * (nb / (hi - lo))).astype(np.int64)
-        idx[v] = np.clip(b, 0, nb - 1) + _OFFSETS[v]
+        b = ((np.clip(x, lo, hi) - lo) * (nb / (hi - lo))).astype(np.int64)  # edges: end bins
+        idx[v] = np.minimum(b, nb - 1) + _OFFSETS[v]
     idx += (np.arange(A) * _NBINS)[None, None, :]
     return np.bincount(idx.ravel(), minlength=A * _NBINS).reshape(A, _NBINS)
 
@@ -262,7 +262,7 @@ def _run_steps(
                 verify_u=_draw(rngs, (STREAM_BLOCK, 1), "uniform"),
             )
         )
-        act.state = step(act.state, act.p, lv, shocks, model.dt)
+        act.state = step(act.state, act.p, lv, shocks, model.step_dt(i))
         survival_t[i] = act.survival_sum()
         if i in record:
             hist[record[i]] += act.counts()
