@@ -21,14 +21,16 @@ def test_constant_growth_and_hazard_match_closed_form() -> None:
     # the trapezoid rule integrates it exactly: H(t) = rate * ((1 + 10) t + g t^2 / 2).
     h, years, g = 0.01, 10.0, 0.5 / math.sqrt(1.0 + (0.5 / 5.0) ** 2)
 
-    def H(t: np.ndarray | float) -> np.ndarray | float:
+    def cumulative_hazard(t: np.ndarray | float) -> np.ndarray | float:
         return h * (11.0 * t + 0.5 * g * t * t)
 
     # Survival is integrated, not sampled: exact for every world.
-    assert res.probabilities["failure"] == pytest.approx(1 - math.exp(-H(years)), abs=1e-9)
+    assert res.probabilities["failure"] == pytest.approx(
+        1 - math.exp(-cumulative_hazard(years)), abs=1e-9
+    )
     assert res.probabilities["victory"] == 0.0
     assert res.standard_errors["failure"] == pytest.approx(0.0, abs=1e-9)
-    expected = 1 - np.exp(-H(res.times - 2026.0))
+    expected = 1 - np.exp(-cumulative_hazard(res.times - 2026.0))
     np.testing.assert_allclose(res.cumulative["failure"], expected, atol=1e-9)
     # Capability grows at exactly g OOM/yr: the histogram median is within a bin.
     median = res.trajectories.get("capability", "solo")[0.5]

@@ -73,7 +73,7 @@ class Model:
         return max(1, math.ceil((self.horizon - self.start) / self.dt - 1e-9))
 
     def step_dt(self, i: int) -> float:
-        """Length of step ``i`` (1-based): ``dt``, except a shorter last step ending at the horizon."""
+        """Length of step ``i`` (1-based): ``dt``, or less for a last step ending at the horizon."""
         if i < self.steps:
             return self.dt
         return float(self.horizon - self.start - (self.steps - 1) * self.dt)
