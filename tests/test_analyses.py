@@ -40,7 +40,8 @@ def one_lab(noisy: bool = False, hardness: str = "0.25 to 4", **world: Any) -> S
                        "wbe_cost": "1e4 to 3e5", "ai_safety_edge": 1.0},
             "world": {"g_compute": 0.6, "scaling_years": 8, "g_algo": 0.45, "ideas_harder": 0.3,
                       "C_aar": 4, "si_gap": 2, "safety_growth": 0.2, "em_growth": "0.5 to 2",
-                      "wbe_background": 0.0, **quiet, **world},
+                      "wbe_background": 0.0, "safety_harder": 0.15, "C_lethal": 5.0,
+                      **quiet, **world},
             "actors": [{"name": "lab"}],
         }
     )  # fmt: skip
@@ -104,7 +105,7 @@ def test_lever_with_no_effect_contains_zero_and_known_effect_is_recovered() -> N
     # pause, enforcement enforces nothing. With tool_labor_cut = 0 and
     # tool_hazard_cut = 1, tool_ai_only = x scales the hazard by (1 - x), which
     # is exactly hazard_rate -> hazard_rate * (1 - x): an independent truth.
-    sc = one_lab(noisy=True, tool_labor_cut=0.0, tool_hazard_cut=1.0)
+    sc = one_lab(noisy=True, s_base=0.3, tool_labor_cut=0.0, tool_hazard_cut=1.0)
     table = lever_values(sc, objective="non_failure", worlds=1000, seed=4,
                          levers=["spillover", "enforcement", "tool_ai_only"])  # fmt: skip
     rows = {r.name: r for r in table.rows}
@@ -116,7 +117,7 @@ def test_lever_with_no_effect_contains_zero_and_known_effect_is_recovered() -> N
     assert f0 is not None and f1 is not None
     truth = float(np.mean(f0["p_failure"] - f1["p_failure"]) / 0.05)
     tool = rows["tool_ai_only"]
-    assert truth > 0.01
+    assert truth > 0.005
     assert tool.derivative.estimate == pytest.approx(truth, rel=1e-6)
     assert tool.per_cost.estimate == pytest.approx(truth / 25.0, rel=1e-6)
     assert table.rows[0].name == "tool_ai_only"
@@ -127,19 +128,18 @@ def test_evpi_is_zero_when_one_strategy_is_best_in_every_world() -> None:
     same = voi(sc, ["cautious-lab", "cautious-lab"], worlds=500, seed=0)
     assert same.evpi == an.Interval(0.0, 0.0, 0.0)
     assert all(v == an.Interval(0.0, 0.0, 0.0) for v in same.evppi.values())
-    # A dominated strategy: the pause never wins where the cautious lab does not.
+    # A dominated strategy: in this one-lab world the cautious lab never beats the pause.
     dominated = voi(sc, ["cautious-lab", "pause-then-enhanced-labor"], worlds=500, seed=0)
-    assert dominated.best_strategy == "cautious-lab"
+    assert dominated.best_strategy == "pause-then-enhanced-labor"
     assert dominated.evpi.low <= 1e-3
 
 
 def test_evpi_is_positive_when_the_best_strategy_depends_on_hardness() -> None:
-    # Expected utility (victory 1, costly non-failure 0.5): the automated
-    # alignment researcher wins outright on easy problems (victory ~1), while on
-    # hard ones (hardness >~ 6) its victory fades and the pause, which nearly
-    # always ends in costly non-failure (utility ~0.5), is better.
-    sc = one_lab(hardness="1 to 8")
-    res = voi(sc, ["automated-alignment-researcher", "pause-then-enhanced-labor"], worlds=2000,
+    # Expected utility (victory 1, costly non-failure 0.5): racing wins outright
+    # on easy problems, while on hard ones it fails and the pause, which ends in
+    # costly non-failure or a later victory, is better.
+    sc = one_lab(hardness="0.2 to 8")
+    res = voi(sc, ["race", "pause-then-enhanced-labor"], worlds=2000,
               objective="utility", parts=("hardness", "wbe_cost", "scheming"))  # fmt: skip
     assert res.evpi.low > 0.005
     assert res.evppi["hardness"].low > 0.005
@@ -151,7 +151,7 @@ def test_evpi_is_positive_when_the_best_strategy_depends_on_hardness() -> None:
 
 def test_common_random_numbers_shrink_the_paired_standard_error_3x() -> None:
     sc = load_scenario("default").model_copy(
-        update={"time": TimeSpec(start=2026, horizon=2034, dt=1.0)}
+        update={"time": TimeSpec(start=2026, horizon=2034, dt=0.5)}
     )
     res = compare(sc, ["default", "mutual-sabotage"], worlds=1000, seed=0)
     independent = ws.run(sc, 1000, seed=1, strategy="mutual-sabotage")
@@ -167,10 +167,15 @@ def test_common_random_numbers_shrink_the_paired_standard_error_3x() -> None:
 
 
 def test_competence_curve_is_monotone_in_hardness_and_frontier_is_bracketed() -> None:
+    # An incautious lab with slow safety progress. Victory falls with hardness;
+    # non-failure need not (docs/model.md: hard problems show up early, as
+    # survivable warning shots that can bring a pause), so only victory is monotone.
     grid = [0.2, 0.5, 1.0, 2.0, 4.0, 8.0]
-    prof = competence(one_lab(noisy=True), grid=grid, worlds=600, seed=0)
+    sc = one_lab(noisy=True, s_base=0.3)
+    sc.actors[0].levers.caution = 0.0  # type: ignore[union-attr]
+    prof = competence(sc, grid=grid, worlds=600, seed=0)
     nf = prof.curves["non_failure"]
-    assert (np.diff(nf) <= 2e-3).all()
+    assert (np.diff(prof.curves["victory"]) <= 2e-3).all()
     np.testing.assert_allclose(nf, 1.0 - prof.curves["failure"])
     total = prof.curves["victory"] + prof.curves["costly_non_failure"] + prof.curves["failure"]
     np.testing.assert_allclose(total, 1.0, atol=1e-9)
