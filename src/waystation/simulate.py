@@ -26,6 +26,7 @@ from typing import Literal
 
 import numpy as np
 
+from waystation._finite import check_finite
 from waystation.dynamics import (
     capability_rate,
     labour,
@@ -204,6 +205,7 @@ def simulate_block(
         s = jax_backend.run_steps(model, rngs, p, base, s, n_valid, hist, survival_t)
     else:
         s = _run_steps(model, rngs, p, base, s, n_valid, hist, survival_t)
+    check_finite(s, x, model, n_valid, index * block)  # before fixed(): NaN would wrap the sums
     tally = _tally(s, model, n_valid)
     tally["survival_t"] = survival_t
     records = _records(s, x, model, n_valid) if keep else None
