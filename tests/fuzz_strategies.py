@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import math
 import signal
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -267,7 +268,11 @@ class PastHorizonError(AssertionError):
 
 
 #: Failures of the model's equations or time grid, not of reading or validation.
-MODEL_FAILURES = (NonFiniteError, PastHorizonError)
+class ModelWarningError(AssertionError):
+    """A run whose numbers stayed finite but whose arithmetic overflowed on the way."""
+
+
+MODEL_FAILURES: tuple[type[Exception], ...] = (NonFiniteError, PastHorizonError, ModelWarningError)
 
 
 class TimeLimitError(Exception):
@@ -290,19 +295,20 @@ def time_limit(seconds: int) -> Iterator[None]:
         signal.signal(signal.SIGALRM, old)
 
 
-def small(scenario: Scenario) -> Scenario:
-    """The scenario over at most 25 years at a coarse step (0.5 to 1 year), for a quick run."""
+def small(scenario: Scenario, years: float = 10.0) -> Scenario:
+    """The scenario over at most ``years`` at a coarse step (0.5 to 1 year), for a quick run."""
     t = scenario.time
-    span = min(25.0, t.horizon - t.start)
+    span = min(years, t.horizon - t.start)
     time = t.model_copy(update={"horizon": t.start + span, "dt": min(1.0, max(t.dt, 0.5))})
     return scenario.model_copy(update={"time": time})
 
 
-def check_document(text: str) -> str:
+def check_document(text: str, years: float = 10.0) -> str:
     """Read, validate and (if accepted) run a document; return "accepted" or "rejected".
 
-    Raises AssertionError when a property fails, NonFiniteError when a run
-    gives non-finite numbers; any other exception is itself a failure.
+    Raises AssertionError when a property fails, and one of MODEL_FAILURES when
+    the run gives non-finite numbers, overflows or passes its horizon; any other
+    exception is itself a failure.
     """
     try:
         scenario = scenario_from_text(text, "fuzz.yaml")
@@ -311,8 +317,10 @@ def check_document(text: str) -> str:
         for problem in err.problems:
             assert problem.source == "fuzz.yaml" and problem.message, problem
         return "rejected"
-    model = compile_model(small(scenario))  # must not fail: it was accepted
-    res = run_model(model, 64, 0, keep_worlds=False)
+    model = compile_model(small(scenario, years))  # must not fail: it was accepted
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RuntimeWarning)
+        res = run_model(model, 64, 0, keep_worlds=False)
     probs = np.array(list(res.probabilities.values()))
     assert np.isfinite(probs).all(), res.probabilities
     assert ((probs >= 0) & (probs <= 1)).all(), res.probabilities
@@ -321,6 +329,10 @@ def check_document(text: str) -> str:
         raise PastHorizonError(
             f"simulated to {res.times[-1]:g}, past the horizon {model.horizon:g}"
         )
+    numpy_warnings = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    if numpy_warnings:
+        first = numpy_warnings[0]
+        raise ModelWarningError(f"{first.filename}:{first.lineno}: {first.message}")
     return "accepted"
 
 
@@ -344,6 +356,7 @@ def check_condition(text: str) -> str:
 
 __all__ = [
     "MODEL_FAILURES",
+    "ModelWarningError",
     "NonFiniteError",
     "PastHorizonError",
     "TimeLimitError",
