@@ -213,7 +213,8 @@ def test_shipped_scenarios_pass_under_every_builtin_strategy() -> None:
      ({"seed": -1}, ValueError, "seed: expected at least 0"),
      ({"workers": False}, TypeError, "workers"),
      ({"worlds": 10**8, "keep_worlds": True}, ValueError, "GiB, more than the 8 GiB limit"),
-     ({"worlds": 2**31}, ValueError, "fixed-point sums cannot overflow")],
+     ({"worlds": 2**31}, ValueError, "fixed-point sums cannot overflow"),
+     ({"worlds": 10**7, "block_size": 10**7}, ValueError, "block_size: a block of 10,000,384")],
 )  # fmt: skip
 def test_api_refuses_coercion_and_impractical_runs(
     kwargs: dict[str, Any], error: type[Exception], fragment: str

@@ -18,7 +18,7 @@ from waystation.io import Problem, ScenarioError, load_scenario, load_strategy
 from waystation.model import Model
 from waystation.results import Results, summarise
 from waystation.scenario import Scenario, StrategySpec, compile_model
-from waystation.simulate import DEFAULT_BLOCK, Progress, run_blocks
+from waystation.simulate import DEFAULT_BLOCK, STREAM_BLOCK, Progress, run_blocks
 from waystation.state import WAYSTATIONS, Array
 
 __all__ = ["compile_scenario", "package_version", "run", "run_model"]
@@ -96,7 +96,8 @@ def run_model(
     seed = whole_number("seed", seed, 0)
     block_size = whole_number("block_size", block_size, 1)
     workers = whole_number("workers", workers, 1)
-    check_run_size(worlds, record_columns(model), keep_worlds)
+    block = -(-min(block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # as run_blocks rounds
+    check_run_size(worlds, record_columns(model), keep_worlds, block, len(model.actors))
     blocks = run_blocks(model, worlds, seed, block_size, workers, executor, progress, keep_worlds,
                         fixed_inputs, backend)  # fmt: skip
     return summarise(

@@ -187,8 +187,24 @@ def kept_bytes(worlds: int, columns: int) -> int:
     return 2 * 8 * columns * worlds
 
 
-def check_run_size(worlds: int, columns: int, keep_worlds: bool) -> None:
-    """Raise ValueError, with the estimate, for runs that cannot complete in memory or exactly."""
+#: One compute block's working memory may need at most this many bytes.
+MAX_BLOCK_BYTES = 8 * 2**30
+
+
+def block_bytes(block: int, actors: int) -> int:
+    """Peak bytes of stepping one block: measured ~1,000 + ~600 per actor per world, rounded up."""
+    return block * (1200 + 600 * actors)
+
+
+def check_run_size(
+    worlds: int, columns: int, keep_worlds: bool, block: int = 0, actors: int = 1
+) -> None:
+    """Raise ValueError, with the estimate, for runs that cannot complete in memory or exactly.
+
+    ``columns`` is the number of per-world record columns, ``block`` the
+    worlds per compute block (as rounded by the engine) and ``actors`` the
+    number of actors.
+    """
     if worlds > MAX_WORLDS:
         raise ValueError(
             f"worlds: {worlds:,} is more than {MAX_WORLDS:,}, the most whose exact fixed-point "
@@ -201,4 +217,12 @@ def check_run_size(worlds: int, columns: int, keep_worlds: bool) -> None:
             f"{need / 2**30:.1f} GiB, more than the {MAX_KEPT_BYTES / 2**30:.0f} GiB limit; "
             "expected keep_worlds=False (--no-keep-worlds: summaries need no records) "
             f"or at most {MAX_KEPT_BYTES // (16 * columns):,} worlds"
+        )
+    need = block_bytes(block, actors)
+    if need > MAX_BLOCK_BYTES:
+        raise ValueError(
+            f"block_size: a block of {block:,} worlds with {actors} actor(s) needs about "
+            f"{need / 2**30:.1f} GiB, more than the {MAX_BLOCK_BYTES / 2**30:.0f} GiB limit; "
+            f"expected at most {MAX_BLOCK_BYTES // block_bytes(1, actors):,} worlds per block "
+            "(the default, 32,768, keeps a block in cache)"
         )
