@@ -292,3 +292,10 @@ def test_a_nan_world_fails_the_run_instead_of_wrapping(monkeypatch: pytest.Monke
     with pytest.raises(NonFiniteError) as info:
         ws.run_model(model, 2048, 0, block_size=1024, keep_worlds=False)
     assert info.value.world == 1031 and info.value.variable == "p_victory"
+
+
+def test_fixed_point_tallies_never_wrap() -> None:
+    assert simulate.fixed(np.array([0.0, 0.5, 1.0])).tolist() == [0, 2**31, 2**32]
+    for bad in (np.nan, np.inf, -np.inf, 2.0**31):
+        with pytest.raises(NonFiniteError, match="reached an exact tally"):
+            simulate.fixed(np.array([0.5, bad]))

@@ -83,3 +83,26 @@ def _error(
         "the model for these inputs: please report it with the scenario."
     )
     return NonFiniteError(message, world, name)
+
+
+def check_tallyable(x: Array) -> None:
+    """Raise NonFiniteError if any value cannot become an exact fixed-point integer.
+
+    The guard inside :func:`waystation.simulate.fixed`, so that no tally,
+    per step or final, can ever wrap: values must be finite and below 2**31 in
+    magnitude. :func:`check_finite` names the world at the end of a block; this
+    catches what goes wrong during the steps.
+    """
+    arr = np.asarray(x)
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(arr) < _FIXED_MAX)
+    if bad.any():
+        first = np.flatnonzero(bad.ravel())[0]
+        value = arr.ravel()[first]
+        raise NonFiniteError(
+            f"a value of {value:g} ({int(bad.sum())} in all) reached an exact tally during the "
+            "run, which cannot hold it (expected finite values below 2**31); this is a failure "
+            "of the model for the scenario's inputs: please report it with the scenario and seed",
+            -1,
+            "tally",
+        )

@@ -26,7 +26,7 @@ from typing import Literal
 
 import numpy as np
 
-from waystation._finite import check_finite
+from waystation._finite import check_finite, check_tallyable
 from waystation.dynamics import (
     capability_rate,
     labour,
@@ -81,7 +81,11 @@ class BlockOut:
 
 
 def fixed(x: Array) -> Array:
-    """Fixed-point integers of ``x`` (in units of 2**-32), whose sums are exact and associative."""
+    """Fixed-point integers of ``x`` (in units of 2**-32), whose sums are exact and associative.
+
+    Raises NonFiniteError rather than casting NaN or overflowing values, which would wrap.
+    """
+    check_tallyable(x)
     return np.rint(x * FIX).astype(np.int64)
 
 
