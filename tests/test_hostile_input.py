@@ -299,3 +299,15 @@ def test_fixed_point_tallies_never_wrap() -> None:
     for bad in (np.nan, np.inf, -np.inf, 2.0**31):
         with pytest.raises(NonFiniteError, match="reached an exact tally"):
             simulate.fixed(np.array([0.5, bad]))
+
+
+def test_strategy_file_pushing_shares_past_one_fails_validate(tmp_path: Path) -> None:
+    path = tmp_path / "greedy.yaml"
+    path.write_text(
+        "name: greedy\nrules:\n  - {when: year > 2030, set: {eval_investment: 0.7}}\n"
+        "  - {set: {hardening_investment: 0.5}}\n"
+    )
+    result = CliRunner().invoke(app, ["validate", "single-lab", "--strategy", str(path)])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "greedy.yaml: strategy:" in text and "= 1.2 exceeds 1" in text

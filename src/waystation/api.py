@@ -20,6 +20,7 @@ from waystation.results import Results, summarise
 from waystation.scenario import Scenario, StrategySpec, compile_model
 from waystation.simulate import DEFAULT_BLOCK, STREAM_BLOCK, Progress, run_blocks
 from waystation.state import WAYSTATIONS, Array
+from waystation.strategies import BUILTIN_STRATEGIES
 
 __all__ = ["compile_scenario", "package_version", "run", "run_model"]
 
@@ -66,7 +67,11 @@ def compile_scenario(
     try:
         return compile_model(sc, spec)  # type: ignore[arg-type]
     except ValueError as err:
-        raise ScenarioError([Problem(sc.name, None, "strategy", str(err))]) from None
+        from_file = isinstance(strategy, Path) or (
+            isinstance(strategy, str) and strategy not in BUILTIN_STRATEGIES
+        )
+        source = str(strategy) if from_file else sc.name
+        raise ScenarioError([Problem(source, None, "strategy", str(err))]) from None
 
 
 def run_model(
