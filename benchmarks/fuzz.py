@@ -19,6 +19,7 @@ Examples of everything but accepted/rejected are printed (first few of each kind
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import traceback
@@ -106,9 +107,13 @@ def campaign(name: str, source: st.SearchStrategy[Any], n: int, classify: Any, a
         if item in seen:
             counts["(of which repeats)"] += 1
         seen.add(item)
-        if not outcome.startswith(("accepted", "rejected")) and len(examples[outcome]) < 3:
-            tail = traceback.format_exc(limit=2) if outcome.startswith("uncaught") else ""
-            examples[outcome].append(f"{item!r:.400} {tail}")
+        if not outcome.startswith(("accepted", "rejected")):
+            if len(examples[outcome]) < 3:
+                tail = traceback.format_exc(limit=2) if outcome.startswith("uncaught") else ""
+                examples[outcome].append(f"{item!r:.400} {tail}")
+            if args.save:
+                with open(args.save, "a", encoding="utf-8") as out:
+                    out.write(json.dumps({"kind": name, "outcome": outcome, "input": item}) + "\n")
 
     run()
     total = sum(v for k, v in counts.items() if not k.startswith("("))
@@ -127,6 +132,7 @@ def main() -> None:
     parser.add_argument("--conditions", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=int, default=20, help="seconds before an input hangs")
+    parser.add_argument("--save", help="append every failing input to this JSON-lines file")
     args = parser.parse_args()
     docs = st.one_of(*([mutated_scenarios()] * 6), structures.map(yaml.safe_dump), hostile_texts())
     print(

@@ -276,6 +276,11 @@ def test_check_finite_names_world_variable_and_inputs(field: str, value: float) 
     check_finite(_final_state(8, 5, field, value), inputs, model, 5, first=0)  # not a valid row
 
 
+def test_large_finite_states_are_not_refused() -> None:
+    model = compile_model(ws.load_scenario("single-lab"))
+    check_finite(_final_state(8, 5, "O", 1e14), {}, model, 8, first=0)  # recorded, not summed
+
+
 def test_a_nan_world_fails_the_run_instead_of_wrapping(monkeypatch: pytest.MonkeyPatch) -> None:
     real = simulate._run_steps
     calls: list[int] = []

@@ -16,8 +16,10 @@ import numpy as np
 from waystation.model import Model
 from waystation.state import Array
 
-#: State fields that are tallied or recorded and must be finite in every world.
-FINITE_FIELDS = ("p_victory", "survival", "sweet_years", "reach_survival", "C", "S", "O")
+#: State fields summed in fixed point: finite and below 2**31 in every world.
+TALLIED_FIELDS = ("p_victory", "survival", "sweet_years", "reach_survival")
+#: State fields recorded and histogrammed: finite in every world.
+FINITE_FIELDS = ("C", "S", "O")
 #: Fields that are NaN by design (never happened) but must never be infinite.
 NAN_ALLOWED_FIELDS = ("victory_year", "reached")
 #: Fields that are probabilities, allowed this far outside [0, 1] for rounding.
@@ -42,8 +44,10 @@ def _bad_rows(name: str, values: Array) -> Array:
     with np.errstate(invalid="ignore"):
         if name in NAN_ALLOWED_FIELDS:
             bad = np.isinf(x)
+        elif name in FINITE_FIELDS:
+            bad = ~np.isfinite(x)
         else:
-            bad = ~np.isfinite(x) | (np.abs(x) >= _FIXED_MAX)
+            bad = ~(np.abs(x) < _FIXED_MAX)
         if name in PROBABILITY_FIELDS:
             bad |= (x < -_SLACK) | (x > 1.0 + _SLACK)
     return np.asarray(bad.any(axis=1))
@@ -57,7 +61,7 @@ def check_finite(
     ``state`` is the block's final :class:`~waystation.state.State`, ``inputs``
     its drawn inputs and ``first`` the run-wide index of its first world.
     """
-    for name in FINITE_FIELDS + NAN_ALLOWED_FIELDS:
+    for name in TALLIED_FIELDS + FINITE_FIELDS + NAN_ALLOWED_FIELDS:
         values = getattr(state, name, None)
         if values is None:
             continue
@@ -75,6 +79,7 @@ def _error(
     shown = ", ".join(f"{v:.6g}" for v in np.ravel(value))
     drawn = ", ".join(f"{k}={float(inputs[k][row]):.6g}" for k in model.uncertain() if k in inputs)
     expected = "finite values" + (", probabilities in [0, 1]" if name in PROBABILITY_FIELDS else "")
+    expected += " below 2**31" if name in TALLIED_FIELDS and name not in PROBABILITY_FIELDS else ""
     message = (
         f"world {world}: {name} is [{shown}] at the end of the run, which cannot be tallied "
         f"(expected {expected}); {count} world(s) of this block are affected. "
