@@ -43,9 +43,10 @@ FUZZ = settings(
 GUARD_S = 20
 MODEL_CAUSE = (
     "model, not parsing or validation: the current equations overflow exp() in the "
-    "safety rate (dynamics._returns) to inf and inf - inf makes NaN worlds (or overflow "
-    "warnings), or the time grid rounds past the horizon (Model.steps rounds "
-    "(horizon - start) / dt); the dynamics rewrite fixes both"
+    "safety rate (dynamics._returns) to inf and inf - inf makes NaN worlds; huge capability "
+    "or hardening overflows the histogram's int64 cast (simulate._counts: RuntimeWarning, "
+    "lowest bin); the time grid rounds past the horizon (Model.steps rounds "
+    "(horizon - start) / dt). The dynamics rewrite fixes these"
 )
 
 
