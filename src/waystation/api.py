@@ -11,12 +11,16 @@ from concurrent.futures import Executor
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy as np
+
+from waystation.checks import check_run_size
 from waystation.io import Problem, ScenarioError, load_scenario, load_strategy
 from waystation.model import Model
 from waystation.results import Results, summarise
 from waystation.scenario import Scenario, StrategySpec, compile_model
-from waystation.simulate import DEFAULT_BLOCK, Progress, run_blocks
-from waystation.state import Array
+from waystation.simulate import DEFAULT_BLOCK, STREAM_BLOCK, Progress, run_blocks
+from waystation.state import WAYSTATIONS, Array
+from waystation.strategies import BUILTIN_STRATEGIES
 
 __all__ = ["compile_scenario", "package_version", "run", "run_model"]
 
@@ -27,6 +31,24 @@ def package_version() -> str:
         return version("waystation")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
         return "0+unknown"
+
+
+def whole_number(name: str, value: object, minimum: int) -> int:
+    """``value`` if it is an integer (not a bool, float or string) of at least ``minimum``.
+
+    Raises TypeError for another type and ValueError below ``minimum``: the API
+    never coerces ``"2000"`` or ``True`` into a count.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name}: expected a whole number, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name}: expected at least {minimum}, got {value}")
+    return int(value)
+
+
+def record_columns(model: Model) -> int:
+    """Columns of the per-world records a run keeps (see ``simulate._records``)."""
+    return len(model.uncertain()) + 6 + len(WAYSTATIONS) + 2 * len(model.actors)
 
 
 def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
@@ -45,7 +67,11 @@ def compile_scenario(
     try:
         return compile_model(sc, spec)  # type: ignore[arg-type]
     except ValueError as err:
-        raise ScenarioError([Problem(sc.name, None, "strategy", str(err))]) from None
+        from_file = isinstance(strategy, Path) or (
+            isinstance(strategy, str) and strategy not in BUILTIN_STRATEGIES
+        )
+        source = str(strategy) if from_file else sc.name
+        raise ScenarioError([Problem(source, None, "strategy", str(err))]) from None
 
 
 def run_model(
@@ -66,7 +92,17 @@ def run_model(
     ``fixed_inputs`` maps uncertain inputs to per-world values (arrays of
     length ``worlds``) that replace their draws, shocks unchanged: the hook
     behind :func:`waystation.analyses.sensitivity`.
+
+    Counts must be whole numbers (TypeError otherwise, never coerced), and a
+    run whose kept records would not fit in memory is refused up front
+    (ValueError with the estimate; see :func:`waystation.checks.check_run_size`).
     """
+    worlds = whole_number("worlds", worlds, 1)
+    seed = whole_number("seed", seed, 0)
+    block_size = whole_number("block_size", block_size, 1)
+    workers = whole_number("workers", workers, 1)
+    block = -(-min(block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # as run_blocks rounds
+    check_run_size(worlds, record_columns(model), keep_worlds, block, len(model.actors))
     blocks = run_blocks(model, worlds, seed, block_size, workers, executor, progress, keep_worlds,
                         fixed_inputs, backend)  # fmt: skip
     return summarise(

@@ -1,8 +1,11 @@
 """Reading scenario and strategy files, with errors that point at the line.
 
-YAML is read with ``yaml.SafeLoader`` only (no tags, no code), and the node
-tree is walked once more to map every key path to its line, so that a
-validation error can say ``file:line: path: what was wrong``. Shipped
+YAML is read by the bounded safe loader of :mod:`waystation._loader` (no
+tags, no code; limits on nesting, size, aliases and numbers; no duplicate
+keys), which also maps every key path to its line, so that a validation error
+can say ``file:line: path: what was wrong``. :func:`load_document` is the one
+entry point for text from outside (YAML files, YAML or JSON request bodies);
+:func:`validate` applies the same limits to data decoded elsewhere. Shipped
 scenarios are package data, listed by :func:`shipped_scenarios`.
 """
 
@@ -12,12 +15,13 @@ import difflib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from waystation.scenario import Scenario, StrategySpec, strategy_spec
+from waystation._loader import LoadError, check_data, load_json, load_yaml
+from waystation.scenario import Scenario, StrategySpec, static_problems, strategy_spec
 from waystation.strategies import BUILTIN_STRATEGIES
 
 Path_ = tuple[str | int, ...]
@@ -56,33 +60,42 @@ def shipped_scenarios() -> dict[str, str]:
     return out
 
 
-def _line_map(node: yaml.Node, path: Path_, lines: dict[Path_, int]) -> None:
-    """Record the 1-based line of every key and item under ``node``."""
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        for key, value in node.value:
-            sub = (*path, str(key.value))
-            lines[sub] = key.start_mark.line + 1
-            _line_map(value, sub, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _line_map(item, (*path, i), lines)
+def load_document(
+    text: str, source: str, kind: Literal["yaml", "json"] = "yaml"
+) -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML (or JSON) text within the reading limits; return data and key-path lines.
 
-
-def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
-    """Parse YAML text safely; return the data and a map from key paths to lines."""
+    Refuses, with a located :class:`ScenarioError`: text that is not YAML/JSON,
+    nesting deeper than ``MAX_DEPTH``, more than ``MAX_NODES`` nodes after
+    alias expansion, more than ``MAX_ALIASES`` aliases, duplicate keys, and
+    numbers outside float range (limits in :mod:`waystation._loader`). JSON
+    has no line map (an empty dict).
+    """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        if kind == "json":
+            return load_json(text), {}
+        return load_yaml(text)
+    except LoadError as err:
+        path = _render_path(err.path)
+        raise ScenarioError([Problem(source, err.line, path, err.message)]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err)
         raise ScenarioError([Problem(source, line, "", f"not valid YAML: {problem}")]) from None
-    lines: dict[Path_, int] = {}
-    if node is not None:
-        _line_map(node, (), lines)
-    return data, lines
+
+
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML text safely and within limits; return the data and key-path lines."""
+    return load_document(text, source, "yaml")
+
+
+def check_document(data: Any, source: str) -> None:
+    """Apply the reading limits (nesting, size, number range) to already-decoded data."""
+    try:
+        check_data(data)
+    except LoadError as err:
+        raise ScenarioError([Problem(source, None, _render_path(err.path), err.message)]) from None
 
 
 def _read(path: Path) -> str:
@@ -172,24 +185,44 @@ def _model_of(annotation: Any) -> Any:
 
 
 def validate(model: type[BaseModel], data: Any, source: str, lines: dict[Path_, int]) -> BaseModel:
-    """Validate data against a model; raise ScenarioError with every located problem."""
+    """Validate data against a model; raise ScenarioError with every located problem.
+
+    Data that did not come through :func:`load_document` is first held to the
+    same reading limits (:func:`check_document`).
+    """
+    if not lines:
+        check_document(data, source)
     try:
-        return model.model_validate(data)
+        result = model.model_validate(data)
     except ValidationError as err:
-        problems = []
-        errors = err.errors(include_url=False)
-        deep = {tuple(e["loc"][:1]) for e in errors if len(e["loc"]) > 2}
-        for e in errors:
-            if e["loc"][-1:] == ("str",) and tuple(e["loc"][:1]) in deep:
-                continue  # the union's plain-string branch, when the mapping branch went deeper
-            path = _data_path(data, tuple(e["loc"]))
-            line = next(
-                (lines[path[:i]] for i in range(len(path), -1, -1) if path[:i] in lines), None
-            )
-            message = _message(dict(e), model, path)
-            problems.append(Problem(source, line, _render_path(path), message))
-        unique = list(dict.fromkeys(problems))
-        raise ScenarioError(unique) from None
+        raise ScenarioError(_problems(err, model, data, source, lines)) from None
+    if isinstance(result, Scenario):
+        found = static_problems(result)
+        if found:
+            problems = [Problem(source, _line_of(p, lines), _render_path(p), m) for p, m in found]
+            raise ScenarioError(problems)
+    return result
+
+
+def _line_of(path: Path_, lines: dict[Path_, int]) -> int | None:
+    """The line of the longest prefix of ``path`` that the file has."""
+    return next((lines[path[:i]] for i in range(len(path), -1, -1) if path[:i] in lines), None)
+
+
+def _problems(
+    err: ValidationError, model: type[BaseModel], data: Any, source: str, lines: dict[Path_, int]
+) -> list[Problem]:
+    """Located problems of a pydantic error, one per distinct message and place."""
+    problems = []
+    errors = err.errors(include_url=False)
+    deep = {tuple(e["loc"][:1]) for e in errors if len(e["loc"]) > 2}
+    for e in errors:
+        if e["loc"][-1:] == ("str",) and tuple(e["loc"][:1]) in deep:
+            continue  # the union's plain-string branch, when the mapping branch went deeper
+        path = _data_path(data, tuple(e["loc"]))
+        message = _message(dict(e), model, path)
+        problems.append(Problem(source, _line_of(path, lines), _render_path(path), message))
+    return list(dict.fromkeys(problems))
 
 
 def scenario_from_text(text: str, source: str = "<scenario>") -> Scenario:

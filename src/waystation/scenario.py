@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import sys
 from typing import Annotated, Any
 
 from pydantic import (
@@ -26,6 +27,15 @@ from pydantic import (
     model_validator,
 )
 
+from waystation.checks import (
+    SHARE_GROUPS,
+    CheckError,
+    RuleSetting,
+    check_correlations,
+    check_rank,
+    check_shares,
+    top_value,
+)
 from waystation.conditions import ConditionError, parse_condition
 from waystation.distributions import Dist, DistributionError, parse_dist
 from waystation.levers import ACTOR_LEVERS, GLOBAL_LEVERS, LEVER_REGISTRY
@@ -47,6 +57,7 @@ def _as_number(value: Any) -> float:
     """Accept an int or float (never a bool, which YAML makes of 'no' and 'yes')."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a number, got {value!r}")
+    _in_float_range(value)
     if not math.isfinite(value):
         raise ValueError(f"expected a finite number, got {value!r}")
     return float(value)
@@ -56,11 +67,18 @@ def _as_value(value: Any) -> float | str | dict[str, Any]:
     """Accept a number or a distribution spec that parses (bounds are checked per field)."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | dict):
         raise ValueError(f"expected a number or a distribution such as '1 to 3', got {value!r}")
+    _in_float_range(value)
     try:
         parse_dist(value)
     except DistributionError as err:
         raise ValueError(str(err)) from None
     return value if not isinstance(value, int) else float(value)
+
+
+def _in_float_range(value: Any) -> None:
+    """Refuse an integer too large for a float (as Python data, e.g. from JSON, may hold)."""
+    if isinstance(value, int) and abs(value) > sys.float_info.max:
+        raise ValueError("expected a number within the range of a 64-bit float (about ±1.8e308)")
 
 
 Number = Annotated[float, PlainValidator(_as_number), WithJsonSchema({"type": "number"})]
@@ -215,7 +233,13 @@ class CorrelationSpec(BaseModel):
 
     model_config = _FORBID
     between: tuple[str, str]
-    rank: Number = Field(ge=-0.99, le=0.99)
+    rank: Number
+
+    @field_validator("rank")
+    @classmethod
+    def _rank(cls, rank: float) -> float:
+        check_rank(rank)
+        return rank
 
 
 class Scenario(BaseModel):
@@ -343,8 +367,56 @@ def compile_strategy(spec: StrategySpec, actors: list[str]) -> Strategy:
     return Strategy(spec.name, spec.description, rules)
 
 
+KeyPath = tuple[str | int, ...]
+
+
+def static_problems(
+    scenario: Scenario, strategy: str | StrategySpec | None = None
+) -> list[tuple[KeyPath, str]]:
+    """Problems only the whole scenario reveals, with the key path to cite.
+
+    Correlations that cannot be imposed together, and per-actor shares of
+    labour that can sum past 1 (``checks.SHARE_GROUPS``) under the strategy
+    (default: the scenario's own), rules included.
+    """
+    problems: list[tuple[KeyPath, str]] = []
+    pairs = [(c.between[0], c.between[1], c.rank) for c in scenario.correlations]
+    try:
+        check_correlations(pairs)
+    except CheckError as err:
+        problems.append((("correlations", err.item or 0), str(err)))
+    spec = strategy_spec(strategy, scenario)
+    own_rules = strategy is None and isinstance(scenario.strategy, StrategySpec)
+    specs = input_specs(scenario)
+    names = [n for group in SHARE_GROUPS for n in group if n in LEVER_REGISTRY]
+    for a, actor in enumerate(scenario.actors):
+        base = {n: top_value(specs[f"{actor.name}.{n}"], LEVER_REGISTRY[n].bounds) for n in names}
+        rules = [
+            RuleSetting(i, r.when is None, {k: v for k, v in r.set_.items() if k in base})
+            for i, r in enumerate(spec.rules)
+            if (r.actors is None or actor.name in r.actors) and set(r.set_) & set(base)
+        ]
+        try:
+            check_shares(actor.name, base, rules)
+        except CheckError as err:
+            if err.item is None:
+                problems.append((("actors", a, "levers"), str(err)))
+            elif own_rules:
+                problems.append((("strategy", "rules", err.item), str(err)))
+            else:
+                problems.append((("strategy",), f"strategy {spec.name!r}: {err}"))
+    return problems
+
+
 def compile_model(scenario: Scenario, strategy: str | StrategySpec | None = None) -> Model:
-    """The engine's :class:`Model` for a scenario under a strategy."""
+    """The engine's :class:`Model` for a scenario under a strategy.
+
+    Raises ValueError for what :func:`static_problems` finds (e.g. a strategy
+    whose rules push an actor's shares of labour past 1).
+    """
+    problems = static_problems(scenario, strategy)
+    if problems:
+        raise ValueError("; ".join(message for _, message in problems))
     actors = [a.name for a in scenario.actors]
     inputs: dict[str, Dist] = {k: parse_dist(v) for k, v in input_specs(scenario).items()}
     spec = strategy_spec(strategy, scenario)

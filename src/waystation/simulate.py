@@ -26,6 +26,7 @@ from typing import Literal
 
 import numpy as np
 
+from waystation._finite import check_finite, check_tallyable
 from waystation._pool import process_pool
 from waystation.dynamics import (
     actor_max,
@@ -83,7 +84,11 @@ class BlockOut:
 
 
 def fixed(x: Array) -> Array:
-    """Fixed-point integers of ``x`` (in units of 2**-32), whose sums are exact and associative."""
+    """Fixed-point integers of ``x`` (in units of 2**-32), whose sums are exact and associative.
+
+    Raises NonFiniteError rather than casting NaN or overflowing values, which would wrap.
+    """
+    check_tallyable(x)
     return np.rint(x * FIX).astype(np.int64)
 
 
@@ -221,6 +226,7 @@ def simulate_block(
         s = jax_backend.run_steps(model, rngs, p, base, s, n_valid, hist, survival_t)
     else:
         s = _run_steps(model, rngs, p, base, s, n_valid, hist, survival_t)
+    check_finite(s, x, model, n_valid, index * block)  # before fixed(): NaN would wrap the sums
     tally = _tally(s, model, n_valid)
     tally["survival_t"] = survival_t
     records = _records(s, x, model, n_valid) if keep else None
