@@ -26,7 +26,9 @@ def _actors(model: object, lever: str, value: float) -> dict[str, float]:
 def test_default_is_not_degenerate(model: object) -> None:
     p = _p(model)
     assert max(p.values()) < 0.9
-    assert min(p.values()) > 0.01
+    assert p["victory"] > 0.01 and p["failure"] > 0.01
+    # by 2100 almost every world has resolved: costly non-failure is rare but possible
+    assert p["costly_non_failure"] > 0.0
 
 
 def test_harder_problems_mean_less_victory_and_more_failure(model: object) -> None:

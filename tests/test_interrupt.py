@@ -248,7 +248,7 @@ def test_ctrl_c_stops_the_explorer_and_its_running_simulation(tmp_path: Path) ->
     wait_for(answers, proc)
     sc = ws.load_scenario("default").model_dump(mode="json", by_alias=True, exclude_none=True)
     sc["time"]["dt"] = sc["time"]["dt"] / 2.5
-    with send_post(url, "/api/run", {"scenario": sc, "worlds": 200_000}):
+    with send_post(url, "/api/run", {"scenario": sc, "worlds": 100_000}):
         wait_for(lambda: any(p.children() for p in descendants(proc)), proc)  # a worker runs
         # the simulation needs half a minute or more here: Ctrl-C must not wait for it
         family, err = interrupt(proc, timeout=15)

@@ -14,6 +14,10 @@ import waystation as ws
 N = 4096
 
 
+#: Capability growth of CONSTANT_WORLD: 0.5 OOM/yr through the smooth ceiling (max_rate 5).
+G = 0.5 / math.sqrt(1.0 + (0.5 / 5.0) ** 2)
+
+
 def _run(strategy: str, scenario: Any = "default", **kw: Any) -> ws.Results:
     return ws.run(scenario, worlds=N, seed=8, strategy=strategy, **kw)
 
@@ -36,7 +40,6 @@ def test_race_raises_failure(default: ws.Results) -> None:
     [
         "cautious-lab",
         "safety-coalition",
-        "tool-ai-moratorium",
         "automated-alignment-researcher",
         "verification-first",
         "pause-then-enhanced-labor",
@@ -44,6 +47,19 @@ def test_race_raises_failure(default: ws.Results) -> None:
 )
 def test_safety_strategies_lower_failure(name: str, default: ws.Results) -> None:
     assert _run(name).probabilities["failure"] < default.probabilities["failure"] - 0.02
+
+
+def test_tool_ai_moratorium_slows_both_loops(default: ws.Results) -> None:
+    """Model v2: tool-only AI slows capabilities and the AI safety loop alike.
+
+    It lowers failure before the take-off but, by 2100, no longer beats the
+    default by a clear margin (docs/model.md section 11); it must not be worse
+    than racing, and it must slow the frontier.
+    """
+    tool = _run("tool-ai-moratorium")
+    assert tool.probabilities["failure"] < _run("race").probabilities["failure"] - 0.1
+    late = tool.trajectories.get("capability", "leading-lab")[0.5][6]
+    assert late < default.trajectories.get("capability", "leading-lab")[0.5][6]
 
 
 def test_enforced_pause_beats_race_when_problems_are_hard() -> None:
@@ -59,8 +75,10 @@ def test_enforced_pause_beats_race_when_problems_are_hard() -> None:
 
 def test_aar_strategy_reaches_the_automated_researcher(default: ws.Results) -> None:
     aar = _run("automated-alignment-researcher")
-    assert default.waystations["automated_alignment_researcher"].p_reached < 0.01
+    race = _run("race").waystations["automated_alignment_researcher"].p_reached
     assert aar.waystations["automated_alignment_researcher"].p_reached > 0.5
+    # no share floor: racing can reach it too, but inside the safety range less often
+    assert 0.0 < race < aar.waystations["automated_alignment_researcher"].p_reached
     assert aar.probabilities["victory"] > default.probabilities["victory"]
 
 
@@ -99,6 +117,7 @@ def test_enhanced_labour_reached_at_known_year() -> None:
         CONSTANT_WORLD,
         **{
             "nature__wbe_cost": 5000.0,
+            "nature__hazard_rate": 0.01,
             "world__wbe_background": 1000.0,
             "world__wbe_background_growth": 0.0,
             "world__wbe_lag": 2.0,
@@ -106,20 +125,24 @@ def test_enhanced_labour_reached_at_known_year() -> None:
     )
     w = ws.run(sc, worlds=N, seed=1).waystations["enhanced_human_labor"]
     # 1,000 FTE-years a year reach 5,000 in 2031; emulations are usable two years later.
+    # The hazard far outside the range is rate * (1 + C - S), C = g t, S = -10.
     assert w.median_year == 2033.0
-    assert w.p_reached == pytest.approx(math.exp(-0.2 * 7), abs=1e-9)
+    assert w.p_reached == pytest.approx(math.exp(-0.01 * (11 * 7 + G * 49 / 2)), abs=1e-9)
     assert w.p_victory_given_reached == 0.0
 
 
 def test_global_pause_reached_after_a_year() -> None:
+    # Backdrop capacity multiplies coordination: hold it at 1 (no erosion) here.
     sc = make(
         CONSTANT_WORLD,
+        nature__hazard_rate=0.01,
+        world__b_erosion=0.0,
         strategy={"name": "halt", "rules": [{"set": {"global_pause": 1.0, "enforcement": 1.0}}]},
     )
     res = ws.run(sc, worlds=N, seed=1)
     w = res.waystations["global_pause"]
     assert w.median_year == 2027.0
-    assert w.p_reached == pytest.approx(math.exp(-0.2 * 1), abs=1e-9)
+    assert w.p_reached == pytest.approx(math.exp(-0.01 * 11 * 1), abs=1e-9)
     cap = res.trajectories.get("capability", "solo")[0.5]
     assert np.all(np.abs(cap) < 0.03)  # a full pause holds the frontier still
 
@@ -135,11 +158,12 @@ def test_victory_and_sweet_spot_at_known_years() -> None:
         },
     )
     res = ws.run(sc, worlds=N, seed=1)
-    # Capability grows 0.5 OOM/yr from 0: C_aar = 1 in 2028, C_si = 3 in 2032.
+    # Capability grows G OOM/yr from 0: C_aar = 1 after 1/G yr, C_si = 3 after 3/G
+    # (victory interpolated within its step, then binned by step).
     assert res.probabilities["victory"] == pytest.approx(1.0, abs=1e-9)
-    assert res.median_victory_year == 2032.0
+    assert res.median_victory_year == 2026.0 + round(3 / G / 0.125) * 0.125
     sweet = res.waystations["sweet_spot"]
-    assert sweet.median_year == 2028.0
+    assert sweet.median_year == 2026.0 + math.ceil(1 / G / 0.125) * 0.125
     assert sweet.p_victory_given_reached == pytest.approx(1.0, abs=1e-9)
     assert res.mean_sweet_spot_years == pytest.approx(4.0, abs=0.13)
 

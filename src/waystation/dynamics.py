@@ -737,8 +737,9 @@ def track_waystations(
     first = events & xp.isnan(s.reached) & ~was_done
     if xp is np and not first.any() and not new_mile.any():  # exact shortcut
         return s
+    milestones = xp.where(new_mile, s.t, s.milestones)
     return s._replace(
         reached=xp.where(first, s.t, s.reached),
         reach_survival=xp.where(first, s.survival, s.reach_survival),
-        milestones=xp.where(new_mile, s.t, s.milestones),
+        milestones=np.asfortranarray(milestones) if xp is np else milestones,
     )

@@ -132,7 +132,7 @@ def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0
         reached=np.full((W, len(WAYSTATIONS)), np.nan),
         reach_survival=np.zeros((W, len(WAYSTATIONS))),
         g0=zeros1,
-        milestones=np.full((W, len(MILESTONES)), np.nan),
+        milestones=np.full((W, len(MILESTONES)), np.nan, order="F"),
     )
     g = growth(np.asarray(t0), C, S, O, s.E, s.B, s.will, s.em_time, p, lv)
     return s._replace(
