@@ -24,7 +24,8 @@ are second order in ``dt``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -80,34 +81,31 @@ def saturate(rate: Array, ceiling: Array) -> Array:
     return rate / xp.sqrt(1.0 + (rate / ceiling) ** 2)
 
 
-def actor_sum(x: Array) -> Array:
-    """Sum over actors as column additions: (W, A) -> (W, 1).
+def _across(x: Array, op: Callable[[Array, Array], Array]) -> Array:
+    """Fold ``op`` over the actor columns of ``x``: (W, A) -> (W, 1).
 
-    numpy reductions over a short trailing axis are slow; adding A column
+    numpy reductions over a short trailing axis are slow; combining A column
     views is a handful of fast vector operations.
     """
     out = x[:, 0:1]
     for a in range(1, x.shape[1]):
-        out = out + x[:, a : a + 1]
+        out = op(out, x[:, a : a + 1])
     return out
+
+
+def actor_sum(x: Array) -> Array:
+    """Sum over actors: (W, A) -> (W, 1)."""
+    return _across(x, operator.add)
 
 
 def actor_max(x: Array) -> Array:
     """Maximum over actors: (W, A) -> (W, 1)."""
-    xp = xp_of(x)
-    out = x[:, 0:1]
-    for a in range(1, x.shape[1]):
-        out = xp.maximum(out, x[:, a : a + 1])
-    return out
+    return _across(x, xp_of(x).maximum)
 
 
 def actor_min(x: Array) -> Array:
     """Minimum over actors: (W, A) -> (W, 1)."""
-    xp = xp_of(x)
-    out = x[:, 0:1]
-    for a in range(1, x.shape[1]):
-        out = xp.minimum(out, x[:, a : a + 1])
-    return out
+    return _across(x, xp_of(x).minimum)
 
 
 def _crossing(x0: Array, x1: Array, level: Array | float, rising: bool = True) -> Array:
@@ -125,18 +123,12 @@ def _crossing(x0: Array, x1: Array, level: Array | float, rising: bool = True) -
 
 def actor_any(x: Array) -> Array:
     """Logical or over actors: (W, A) bool -> (W, 1)."""
-    out = x[:, 0:1]
-    for a in range(1, x.shape[1]):
-        out = out | x[:, a : a + 1]
-    return out
+    return _across(x, operator.or_)
 
 
 def actor_all(x: Array) -> Array:
     """Logical and over actors: (W, A) bool -> (W, 1)."""
-    out = x[:, 0:1]
-    for a in range(1, x.shape[1]):
-        out = out & x[:, a : a + 1]
-    return out
+    return _across(x, operator.and_)
 
 
 def rival_max(C: Array) -> Array:
