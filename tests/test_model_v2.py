@@ -29,13 +29,25 @@ def race() -> Model:
     return compile_scenario("default", "race")
 
 
+@pytest.mark.parametrize(
+    ("name", "slow", "fast"), [("ideas_harder", 0.15, 0.05), ("lam_c", 0.5, 0.7)]
+)
+def test_faster_capabilities_loop_raises_failure_under_race(
+    race: Model, name: str, slow: float, fast: float
+) -> None:
+    """The capabilities loop proper: more capability from the same AI labour."""
+    diff, se = _paired(race, {name: slow}, {name: fast}, "failure")
+    assert diff > 3 * se
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="known gap (issue 11): under race, worlds saved by a warning-shot pause win "
     "sooner when the take-off is steeper (the frontier plateaus sooner and safety "
     "catches up), which outweighs the extra early failure",
 )
-def test_faster_capabilities_loop_raises_failure_under_race(race: Model) -> None:
+def test_steeper_ai_labour_takeoff_raises_failure_under_race(race: Model) -> None:
+    # k_ai grows AI labour past C_aar, which serves the safety loop as well
     diff, se = _paired(race, {"k_ai": 1.0}, {"k_ai": 1.4}, "failure")
     assert diff > 3 * se
 
