@@ -18,8 +18,9 @@ import pandas as pd
 
 from waystation.api import compile_scenario, run_model
 from waystation.dynamics import rd_multiplier
-from waystation.model import Model, assemble, draw_inputs
+from waystation.model import WORLD_PARAMS, Model
 from waystation.results import Results
+from waystation.state import Array
 
 __all__ = ["TARGETS", "Target", "check"]
 
@@ -111,18 +112,20 @@ class Runs:
     main: Results  #: the scenario to 2100
     early: Results  #: the scenario's first two years
     unrestrained: Results  #: race strategy, no political will
-    inputs: tuple[dict[str, Any], dict[str, Any]]  #: (p, lv) of drawn worlds
+    constants: dict[str, float]  #: world inputs that are the same in every world
 
 
-def _median_year(years: pd.Series, horizon: float) -> tuple[float, float]:
-    """Median of first-passage years (never = +inf) and its standard error (order statistics)."""
-    x = np.sort(np.nan_to_num(years.to_numpy(dtype=float), nan=np.inf))
-    n = len(x)
-    half = 1.96 * np.sqrt(0.25 / n)
-    lo, hi = (x[int(np.clip(round(q * (n - 1)), 0, n - 1))] for q in (0.5 - half, 0.5 + half))
-    med = float(np.median(x))
+def _median(x: Array) -> tuple[float, float]:
+    """Median of ``x`` and its standard error from the order statistics of a 95% interval."""
+    half = 1.96 * np.sqrt(0.25 / x.size)
+    lo, med, hi = np.quantile(x, [0.5 - half, 0.5, 0.5 + half], method="nearest")
     se = float((hi - lo) / 3.92) if np.isfinite(hi) and np.isfinite(lo) else float("nan")
-    return (med if np.isfinite(med) else float(horizon) + 1.0), se
+    return float(med), se
+
+
+def _median_year(years: pd.Series) -> tuple[float, float]:
+    """Median first-passage year over worlds (never = +inf) and its standard error."""
+    return _median(np.nan_to_num(years.to_numpy(dtype=float), nan=np.inf))
 
 
 def _frontier_growth(r: Runs) -> tuple[float, float]:
@@ -134,30 +137,26 @@ def _frontier_growth(r: Runs) -> tuple[float, float]:
 
 
 def _multiplier(r: Runs, offset: float) -> tuple[float, float]:
-    p, _ = r.inputs
-    m = np.ravel(rd_multiplier(np.asarray(p["C_aar"]) + offset, p))
-    half = 1.96 * np.sqrt(0.25 / m.size)
-    lo, hi = np.quantile(m, [0.5 - half, 0.5 + half])
-    return float(np.median(m)), float((hi - lo) / 3.92)
+    w = r.main.worlds  # the run's own worlds: drawn inputs, and the constant ones
+    p = {k: w[k].to_numpy() if k in w else np.asarray(r.constants[k]) for k in WORLD_PARAMS}
+    return _median(np.ravel(rd_multiplier(p["C_aar"] + offset, p)))
 
 
 def _takeoff(r: Runs) -> tuple[float, float]:
     w = r.unrestrained.worlds
-    aar, end = w["frontier_year.C_aar"], w["frontier_year.takeoff"]
-    g0 = w["initial_growth"]
-    gap = np.asarray(r.inputs[0]["si_gap"]).ravel()
-    gap = gap[: len(w)] if gap.size > 1 else np.full(len(w), float(gap))
+    aar, end, g0 = w["frontier_year.C_aar"], w["frontier_year.takeoff"], w["initial_growth"]
+    gap = w["si_gap"] if "si_gap" in w else r.constants["si_gap"]  # the same worlds' gaps
     need = np.minimum(3.0 * g0, gap) / (3.0 * g0)  # years allowed at 3x the 2026 pace
     reached = aar.notna().to_numpy()
-    fast = (end - aar).to_numpy() <= need + 1e-9
+    fast = ((end - aar) <= need + 1e-9).to_numpy()
     x = fast[reached].astype(float)
     return float(x.mean()), float(x.std(ddof=1) / np.sqrt(max(1, x.size)))
 
 
 METRICS: dict[str, Callable[[Runs], tuple[float, float]]] = {
     "frontier_growth": _frontier_growth,
-    "year_aar": lambda r: _median_year(r.main.worlds["frontier_year.C_aar"], 2100.0),
-    "year_si": lambda r: _median_year(r.main.worlds["frontier_year.C_si"], 2100.0),
+    "year_aar": lambda r: _median_year(r.main.worlds["frontier_year.C_aar"]),
+    "year_si": lambda r: _median_year(r.main.worlds["frontier_year.C_si"]),
     "multiplier_aar": lambda r: _multiplier(r, 0.0),
     "multiplier_aar1": lambda r: _multiplier(r, 1.0),
     "failure_2100": lambda r: (r.main.probabilities["failure"], r.main.standard_errors["failure"]),
@@ -173,9 +172,8 @@ def make_runs(scenario: Any = "default", worlds: int = 20_000, seed: int = 0) ->
     free = compile_scenario(scenario, "race")
     free = free.with_overrides({"will_per_warning": 0.0})
     unrestrained = run_model(free, worlds, seed)
-    rng = np.random.default_rng(seed)
-    p, lv = assemble(model, draw_inputs(model, worlds, rng))
-    return Runs(model, main, early, unrestrained, (p, lv))
+    constants = {k: d.median() for k, d in model.inputs.items() if d.is_constant}
+    return Runs(model, main, early, unrestrained, constants)
 
 
 def check(scenario: Any = "default", worlds: int = 20_000, seed: int = 0) -> list[dict[str, Any]]:
