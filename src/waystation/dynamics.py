@@ -517,6 +517,7 @@ class Growth(NamedTuple):
     usable_ai: Array  #: (W, A) usable AI safety labour, FTE
     trust: Array  #: (W, A) trust in AI labour
     wbe: Array  #: (W, 1) emulation research effort, FTE
+    S_eff: Array  #: (W, A) effective safety range at this point, OOM
 
 
 def growth(
@@ -537,7 +538,7 @@ def growth(
     if xp is not np or np.any(lv["deterrence"]):
         free = free * (1.0 - sabotage(C, rival_max(C), p, lv))
     dS, dO, dE = safety_rates(I_s, bad, C, S, O, E, B, will, p, lv)
-    return Growth(free, dS, dO, dE, I_s, usable, tr, wbe_effort(t, hs, hc, L_ai, p, lv))
+    return Growth(free, dS, dO, dE, I_s, usable, tr, wbe_effort(t, hs, hc, L_ai, p, lv), S_eff)
 
 
 def range_growth(g: Growth, C: Array, O: Array, p: Params) -> Array:
@@ -570,7 +571,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     noise = evaluation_error(state.noise, shocks.eval_z, dt, p)
     coord = coordination(state.will, state.B, p, lv)
     g1 = growth(state.t, C0, S0, O0, E0, state.B, state.will, state.em_time, p, lv)
-    S_eff0 = safety_range(S0, O0, C0, p)
+    S_eff0 = g1.S_eff
     M_hat = estimated_margin(S_eff0, C0, E0, noise, p)
     pause0 = restraint(
         M_hat + (range_growth(g1, C0, O0, p) - g1.dC_free) * lv["lookahead"],
@@ -583,7 +584,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     E1 = E0 + g1.dE * h_dt
     g2 = growth(state.t + dt, C1, S1, O1, E1, state.B, state.will, state.em_time, p, lv)
     M_fc1 = (
-        estimated_margin(safety_range(S1, O1, C1, p), C1, E1, noise, p)
+        estimated_margin(g2.S_eff, C1, E1, noise, p)
         + (range_growth(g2, C1, O1, p) - g2.dC_free) * lv["lookahead"]
     )
     relief1 = race_relief(C1, rival_max(C1), p)

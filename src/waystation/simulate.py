@@ -143,6 +143,11 @@ def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0
     )
 
 
+def _cover_params(p: Mapping[str, Array], rows: slice | Array) -> dict[str, Array]:
+    """The parameters hardening's cover needs, for the worlds ``rows``."""
+    return {k: p[k][rows] if np.ndim(p[k]) == 2 else p[k] for k in ("C_si", "si_gap")}
+
+
 def _counts(s: State, rows: slice | Array, p: Mapping[str, Array]) -> Array:
     """Trajectory-histogram counts (A, bins) of the worlds ``rows`` of state ``s``.
 
@@ -150,8 +155,7 @@ def _counts(s: State, rows: slice | Array, p: Mapping[str, Array]) -> Array:
     that still covers the current capability.
     """
     C, S, O, E, B, pause = (getattr(s, f)[rows] for f in HIST_FIELDS)
-    S_eff = safety_range(S, O, C, {k: p[k][rows] if np.ndim(p[k]) == 2 else p[k]
-                                   for k in ("C_si", "si_gap")})  # fmt: skip
+    S_eff = safety_range(S, O, C, _cover_params(p, rows))
     n, A = C.shape
     series = (C, S_eff, S_eff - C, pause, E, np.broadcast_to(B, C.shape))
     idx = np.empty((len(HISTOGRAMS), n, A), dtype=np.int64)
@@ -229,7 +233,7 @@ def simulate_block(
     check_finite(s, x, model, n_valid, index * block)  # before fixed(): NaN would wrap the sums
     tally = _tally(s, model, n_valid)
     tally["survival_t"] = survival_t
-    records = _records(s, x, model, n_valid) if keep else None
+    records = _records(s, x, p, model, n_valid) if keep else None
     return BlockOut(index, tally, hist, records)
 
 
@@ -472,7 +476,9 @@ def _waystation_tally(s: State, model: Model, n: int, v: Array) -> dict[str, Arr
     return out
 
 
-def _records(s: State, x: Mapping[str, Array], model: Model, n: int) -> dict[str, Array]:
+def _records(
+    s: State, x: Mapping[str, Array], p: Mapping[str, Array], model: Model, n: int
+) -> dict[str, Array]:
     """Per-world rows: uncertain inputs, outcome probabilities and waystation years."""
     v, f, c = _outcomes(s, n)
     rec = {k: x[k][:n] for k in model.uncertain()}
@@ -489,10 +495,10 @@ def _records(s: State, x: Mapping[str, Array], model: Model, n: int) -> dict[str
     for k, m in enumerate(MILESTONES):
         rec[f"frontier_year.{m}"] = s.milestones[:n, k]
     rec["initial_growth"] = s.g0[:n, 0]
+    S_eff = safety_range(s.S[:n], s.O[:n], s.C[:n], _cover_params(p, slice(0, n)))
     for a, name in enumerate(model.actors):
         rec[f"{name}.final_capability"] = s.C[:n, a]
-        cover = np.clip((x["C_aar"][:n] + x["si_gap"][:n] - s.C[:n, a]) / x["si_gap"][:n], 0, 1)
-        rec[f"{name}.final_safety_range"] = s.S[:n, a] + cover * s.O[:n, 0]
+        rec[f"{name}.final_safety_range"] = S_eff[:, a]
     return rec
 
 
