@@ -161,15 +161,8 @@ class Lane:
         ready = asyncio.Event()
         self._waiters.append(ready)
         try:
-            while not ready.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(ready.wait(), POLL)
-                if ready.is_set():
-                    break
-                if await disconnected():
-                    raise GoneError()
-                if time.monotonic() > give_up:
-                    raise BusyError(f"waited too long for the {self.name} lane")
+            late = f"waited too long for the {self.name} lane"
+            await _watch(ready, disconnected, give_up, lambda: BusyError(late))
         except BaseException:
             if ready.is_set():  # the slot was handed over as we gave up: pass it on
                 self._leave()
@@ -219,15 +212,7 @@ class Lane:
         ready = asyncio.Event()
         loop.add_reader(conn.fileno(), ready.set)
         try:
-            while not ready.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(ready.wait(), POLL)
-                if ready.is_set():
-                    return
-                if await disconnected():
-                    raise GoneError()
-                if time.monotonic() > deadline:
-                    raise TimedOutError()
+            await _watch(ready, disconnected, deadline, TimedOutError)
         finally:
             loop.remove_reader(conn.fileno())
 
@@ -239,6 +224,26 @@ class Lane:
         self.closing = True
         for proc in list(self._procs):
             _stop(proc)
+
+
+async def _watch(
+    ready: asyncio.Event, disconnected: Disconnected, deadline: float,
+    late: Callable[[], Exception],
+) -> None:  # fmt: skip
+    """Wait for ``ready``, polling every :data:`POLL` seconds.
+
+    Raises GoneError once the client has left, and ``late()`` once ``deadline``
+    (monotonic seconds) has passed.
+    """
+    while not ready.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ready.wait(), POLL)
+        if ready.is_set():
+            return
+        if await disconnected():
+            raise GoneError()
+        if time.monotonic() > deadline:
+            raise late()
 
 
 def _kill(proc: multiprocessing.process.BaseProcess) -> None:
