@@ -18,6 +18,11 @@ from dataclasses import asdict, dataclass
 from types import MappingProxyType
 from typing import Literal
 
+#: The one default world count of every command, analysis, the report and the
+#: explorer, so that the same question gives the same number everywhere
+#: (Monte Carlo s.e. of a probability near 0.84: 0.0026).
+DEFAULT_WORLDS = 20_000
+
 Kind = Literal["outcome", "waystation", "quantity", "convention", "parameter", "lever"]
 
 
@@ -227,6 +232,14 @@ CONVENTION_DEFINITIONS: tuple[Definition, ...] = (
         "sign of a difference",
         "every difference is 'second minus first': compare -s A -s B reports B - A, and the "
         "explorer reports edited - baseline",
+    ),
+    _D(
+        "default_worlds",
+        "convention",
+        "default precision",
+        f"every command and the explorer simulate {DEFAULT_WORLDS:,} worlds unless told "
+        "otherwise, so the same scenario, strategy and seed give the same figures everywhere",
+        "worlds",
     ),
     _D(
         "common_worlds",
