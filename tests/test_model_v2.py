@@ -40,14 +40,9 @@ def test_faster_capabilities_loop_raises_failure_under_race(
     assert diff > 3 * se
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 11): under race, worlds saved by a warning-shot pause win "
-    "sooner when the take-off is steeper (the frontier plateaus sooner and safety "
-    "catches up), which outweighs the extra early failure",
-)
 def test_steeper_ai_labour_takeoff_raises_failure_under_race(race: Model) -> None:
-    # k_ai grows AI labour past C_aar, which serves the safety loop as well
+    """k_ai grows AI labour past C_aar for both loops; trust beyond the safety range
+    falls faster than that labour grows, so the safety loop cannot keep pace."""
     diff, se = _paired(race, {"k_ai": 1.0}, {"k_ai": 1.4}, "failure")
     assert diff > 3 * se
 
@@ -91,6 +86,36 @@ def test_scheming_sabotages_uncheckable_ai_safety_work() -> None:
     # checkable work shields it: the loss is much smaller when most work can be checked
     shielded = _ai_safety_value(0.5, 0.8) / _ai_safety_value(0.0, 0.8)
     assert shielded > 0.6 and shielded > 2 * scheming / honest
+
+
+def _share_benefit(model: Model, scheming: float, ease: float, n: int) -> np.ndarray:
+    """Per-world fall in P(failure) when every actor sends 10% of its AI labour to safety, not 0."""
+    base = {"scheming": scheming, "eval_ease": ease}
+    off = run_model(model.with_overrides({**base, **_shares(model, 0.0)}), n, 11)
+    on = run_model(model.with_overrides({**base, **_shares(model, 0.1)}), n, 11)
+    return off.worlds["p_failure"].to_numpy() - on.worlds["p_failure"].to_numpy()
+
+
+def _shares(model: Model, share: float) -> dict[str, float]:
+    return {f"{a}.ai_safety_share": share for a in model.actors}
+
+
+@pytest.mark.parametrize("ease", [0.2, 0.8])
+def test_scheming_erodes_the_outcome_benefit_of_ai_safety_labour(ease: float) -> None:
+    """At the outcome level, on common worlds: the benefit of AI safety labour falls
+    by more than half as scheming goes 0 -> 0.5 when most work is uncheckable, and
+    by under 15% when most of it can be checked (eval_ease shields it)."""
+    model = compile_scenario("default")
+    n = 1500
+    honest = _share_benefit(model, 0.0, ease, n)
+    scheming = _share_benefit(model, 0.5, ease, n)
+    d = honest - scheming
+    assert honest.mean() > 0.2  # AI safety labour matters in these worlds
+    if ease < 0.5:
+        assert d.mean() > 3 * d.std(ddof=1) / np.sqrt(n)
+        assert scheming.mean() < 0.5 * honest.mean()
+    else:
+        assert scheming.mean() > 0.85 * honest.mean()
 
 
 def test_hardening_fades_towards_superintelligence() -> None:

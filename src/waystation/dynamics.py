@@ -248,8 +248,17 @@ def rd_multiplier(C: Array, p: Params) -> Array:
 
 
 def trust(S_eff: Array, C: Array, p: Params) -> Array:
-    """How far AI labour can be relied on: sigmoid of the true margin (0..1, section 5)."""
-    return _logistic(1.0, S_eff, C, p["edge_width"])
+    """How far AI labour can be relied on (0..1, section 5): ``exp(-exp((C - S_eff) / edge_width))``.
+
+    A Gompertz curve in the true margin, like the hazard's: 0.37 at the edge
+    of the safety range, 0.69 one width inside and 0.87 two widths inside,
+    but doubly exponentially small beyond it (0.07 one width out, 6e-4 two
+    widths out), so trust falls faster than AI labour grows with capability:
+    AI beyond its safety range cannot be relied on however much of it there is.
+    """
+    xp = xp_of(S_eff, C)
+    z = xp.clip((C - S_eff) / p["edge_width"], -_EXP_CLIP, _EXP_CLIP)
+    return xp.exp(-xp.exp(z))
 
 
 def ai_safety_labour(
