@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from waystation.api import compile_scenario, run_model
@@ -19,12 +20,14 @@ from waystation.cli._app import (
     app,
     engine_executor,
     fail,
+    footnote,
     friendly_errors,
     out,
     print_json,
     progress_bar,
     scenario_source,
 )
+from waystation.definitions import DEFAULT_WORLDS, define
 from waystation.io import load_scenario, load_strategy, shipped_scenarios
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
@@ -33,7 +36,14 @@ from waystation.simulate import BACKENDS, DEFAULT_BLOCK
 from waystation.strategies import BUILTIN_STRATEGIES
 
 Worlds = Annotated[
-    int, typer.Option("--worlds", "-n", min=1, max=100_000_000, help="Possible worlds to simulate.")
+    int,
+    typer.Option(
+        "--worlds",
+        "-n",
+        min=1,
+        max=100_000_000,
+        help="Possible worlds to simulate (the same default in every command).",
+    ),
 ]
 Block = Annotated[int, typer.Option("--block-size", min=1, help="Worlds per compute block.")]
 Backend_ = Annotated[
@@ -48,13 +58,11 @@ KeepWorlds = Annotated[
     bool, typer.Option("--keep-worlds/--no-keep-worlds", help="Keep per-world records in memory.")
 ]
 
-PROGRESS_MIN_WORLDS = 50_000
-
 
 @app.command()
 def run(
     scenario: Scenario_ = "default",
-    worlds: Worlds = 100_000,
+    worlds: Worlds = DEFAULT_WORLDS,
     seed: Seed_ = 0,
     workers: Workers_ = 1,
     block_size: Block = DEFAULT_BLOCK,
@@ -77,7 +85,7 @@ def run(
         model = compile_scenario(scenario_source(scenario), strategy)
         with (
             engine_executor(engine, workers, address) as (executor, n_workers),
-            progress_bar(worlds, "worlds", worlds >= PROGRESS_MIN_WORLDS) as progress,
+            progress_bar(worlds, "worlds") as progress,
         ):
             res = run_model(
                 model,
@@ -91,9 +99,27 @@ def run(
                 backend=backend,
             )
     if json:
-        print_json(res.to_dict())
+        print_json(res.to_dict(), RUN_DEFINITIONS + tuple(res.waystations))
     else:
         show_results(res)
+
+
+#: Registry keys a run's table and ``--json`` document use (plus its waystations).
+RUN_DEFINITIONS: tuple[str, ...] = (
+    *OUTCOMES,
+    "standard_error",
+    "interval_95",
+    "costly_non_failure_breakdown",
+    "median_victory_year",
+    "final_state",
+    "p_reached",
+    "median_year",
+    "p_victory_given_reached",
+    "p_victory_given_not_reached",
+    "sweet_spot_years",
+    "default_worlds",
+    "common_worlds",
+)
 
 
 def show_results(res: Results) -> None:
@@ -114,6 +140,7 @@ def show_results(res: Results) -> None:
             f"[{max(0.0, p - 1.96 * se):.4f}, {min(1.0, p + 1.96 * se):.4f}]",
         )
     out.print(table)
+    footnote(*OUTCOMES, "standard_error", "interval_95")
     b = res.breakdown
     out.print(
         f"  costly non-failure at the horizon: restrained {b['restrained']:.4f}, "
@@ -123,7 +150,9 @@ def show_results(res: Results) -> None:
     year = res.median_victory_year
     out.print(f"  median year of victory: {'none' if year is None else f'{year:g}'}")
     timing = ", ".join(f"{y} {p:.4f}" for y, p in res.failure_by.items())
-    out.print(f"  P(failure) by {timing}\n")
+    out.print(f"  P(failure) by {timing}")
+    footnote("costly_non_failure_breakdown", "median_victory_year")
+    out.print()
     finals = Table(
         title=f"State at {horizon:g} (or at victory): quantiles over worlds, OOM above 2026"
     )
@@ -138,6 +167,7 @@ def show_results(res: Results) -> None:
             *(f"{s[q]:.2f}" for q in ("q05", "q50", "q95")),
         )
     out.print(finals)
+    footnote("final_state")
     show_waystations(res)
 
 
@@ -147,18 +177,21 @@ def _fmt(x: float | None, digits: int = 3) -> str:
 
 def show_waystations(res: Results) -> None:
     """The waystation table: how often reached, when, and how much easier victory becomes."""
-    table = Table(title="Waystations (survival-weighted)")
+    table = Table(
+        title="Waystations (survival-weighted; the conditional columns are associations "
+        "across worlds, not effects of reaching them)"
+    )
+    table.add_column("waystation: what reaching it means", justify="left", ratio=3)
     for col in (
-        "waystation",
         "P(reached)",
         "median year",
         "P(victory | reached)",
         "P(victory | not reached)",
     ):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", ratio=1)
     for name, w in res.waystations.items():
         table.add_row(
-            name,
+            f"{name}\n[dim]{escape(define(name).meaning)}[/]",
             _fmt(w.p_reached),
             "—" if w.median_year is None else f"{w.median_year:g}",
             _fmt(w.p_victory_given_reached),
@@ -166,6 +199,20 @@ def show_waystations(res: Results) -> None:
         )
     out.print(table)
     out.print(f"  mean years in the sweet spot: {res.mean_sweet_spot_years:.2f}")
+    never = [n for n, w in res.waystations.items() if w.p_reached == 0]
+    if never:
+        out.print(
+            f"  never reached in these worlds: {', '.join(never)} (its condition above never "
+            "held before the horizon under this scenario and strategy)",
+            highlight=False,
+        )
+    footnote(
+        "p_reached",
+        "median_year",
+        "p_victory_given_reached",
+        "p_victory_given_not_reached",
+        "sweet_spot_years",
+    )
 
 
 @app.command()
