@@ -122,13 +122,20 @@ def print_json(data: Any, definitions: Sequence[str] = ()) -> None:
 
 
 def footnote(*keys: str, title: str = "where") -> None:
-    """Print the meanings of ``keys`` under a table, one entry each, from the registry."""
+    """Print the meanings of ``keys`` under a table, one entry each, from the registry.
+
+    The default-precision convention is left to the ``--json`` documents: a
+    table's title already states how many worlds it used.
+    """
     from rich.table import Table
 
+    shown = [k for k in dict.fromkeys(keys) if k != "default_worlds"]
+    if not shown:
+        return
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column(style="dim")
-    for k in dict.fromkeys(keys):
+    for k in shown:
         grid.add_row("  -", escape(define(k).text()))
     out.print(f"  [bold]{escape(title)}:[/]", highlight=False)
     out.print(grid, highlight=False)

@@ -274,12 +274,21 @@ def params(json: Json_ = False) -> None:
     if json:
         print_json(rows)
         return
-    table = Table(title="Parameters and levers")
-    for col in ("name", "group", "unit", "default", "meaning"):
+    table = Table(
+        title="Parameters and levers",
+        caption=f"levers are priced in budget units: {define('budget_unit').meaning}",
+    )
+    for col in ("name", "group", "unit", "default", "cost per unit (budget units)", "meaning"):
         table.add_column(col)
     for r in rows:
+        cost = f"{r['cost']:g}" if "cost" in r else ""
         table.add_row(
-            str(r["name"]), str(r["group"]), str(r["unit"]), str(r["default"]), str(r["meaning"])
+            str(r["name"]),
+            str(r["group"]),
+            str(r["unit"]),
+            str(r["default"]),
+            cost,
+            str(r["meaning"]),
         )
     out.print(table)
 
@@ -303,17 +312,20 @@ def calibration(
     scenario: Scenario_ = "default",
     worlds: Annotated[
         int, typer.Option("--worlds", "-n", min=100, max=10_000_000, help="Worlds per run.")
-    ] = 20_000,
+    ] = DEFAULT_WORLDS,
     seed: Seed_ = 0,
     json: Json_ = False,
 ) -> None:
     """Compare the model with published figures: band, source and the model's value."""
     from waystation.calibration import check
 
-    with friendly_errors():
-        rows = check(scenario_source(scenario), worlds, seed)
+    with friendly_errors(), progress_bar(3 * worlds, "calibration runs (worlds)") as progress:
+        rows = check(scenario_source(scenario), worlds, seed, progress)
     if json:
-        print_json({"scenario": scenario, "worlds": worlds, "seed": seed, "targets": rows})
+        print_json(
+            {"scenario": scenario, "worlds": worlds, "seed": seed, "targets": rows},
+            CALIBRATION_DEFINITIONS,
+        )
         return
     table = Table(title=f"Calibration of {scenario} · {worlds:,} worlds · seed {seed}")
     for col in ("target", "band", "model ± s.e.", "inside", "source"):
@@ -330,3 +342,7 @@ def calibration(
     out.print(table)
     if not all(r["inside"] for r in rows):
         out.print("[red]some targets are outside their bands[/red]")
+    footnote(*CALIBRATION_DEFINITIONS)
+
+
+CALIBRATION_DEFINITIONS = ("calibration_band", "standard_error", "default_worlds")
