@@ -119,7 +119,7 @@ class Runs:
 
 def _median(x: Array) -> tuple[float, float]:
     """Median of ``x`` and its standard error from the order statistics of a 95% interval."""
-    half = 1.96 * np.sqrt(0.25 / x.size)
+    half = min(0.5, 1.96 * np.sqrt(0.25 / x.size))  # a few values (a constant): whole range
     lo, med, hi = np.quantile(x, [0.5 - half, 0.5, 0.5 + half], method="nearest")
     se = float((hi - lo) / 3.92) if np.isfinite(hi) and np.isfinite(lo) else float("nan")
     return float(med), se

@@ -181,14 +181,14 @@ def show_waystations(res: Results) -> None:
         title="Waystations (survival-weighted; the conditional columns are associations "
         "across worlds, not effects of reaching them)"
     )
-    table.add_column("waystation: what reaching it means", justify="left", ratio=3)
+    table.add_column("waystation: what reaching it means", justify="left", ratio=1, overflow="fold")
     for col in (
         "P(reached)",
         "median year",
         "P(victory | reached)",
         "P(victory | not reached)",
     ):
-        table.add_column(col, justify="right", ratio=1)
+        table.add_column(col, justify="right", max_width=12)
     for name, w in res.waystations.items():
         table.add_row(
             f"{name}\n[dim]{escape(define(name).meaning)}[/]",
