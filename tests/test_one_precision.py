@@ -25,7 +25,7 @@ import waystation as ws
 from waystation import analyses
 from waystation.analyses.sensitivity import default_base_samples
 from waystation.cli import app
-from waystation.cli._app import PROGRESS_ENV
+from waystation.cli._app import PROGRESS_ENV, stage_progress
 from waystation.definitions import DEFAULT_WORLDS, DEFINITIONS
 from waystation.state import WAYSTATION_DEFINITIONS
 
@@ -229,3 +229,21 @@ def test_lever_table_defines_cost_and_budget_unit(scenario: str) -> None:
     assert "cost per unit" in flat
     assert DEFINITIONS["budget_unit"].meaning.split(":")[0] in flat
     assert "value per budget unit" in flat
+
+
+def test_optimise_counts_its_evaluations(scenario: str) -> None:
+    args = ["--lever", "caution", "--max-evaluations", "2", "-n", "200", "--json"]
+    code, out, err = invoke("optimise", scenario, *args, env={PROGRESS_ENV: "1"})
+    assert code == 0, err
+    evaluations = json.loads(out)["evaluations"]
+    assert "runs of 200 worlds" in err
+    assert f"{evaluations + 2}/{evaluations + 2}" in err  # search runs and 2 held-out runs
+
+
+def test_stage_progress_moves_through_each_stage_share() -> None:
+    seen: list[tuple[int, int]] = []
+    report = stage_progress(lambda done, total: seen.append((done, total)), 1, 4)
+    for done in (0, 50, 100):
+        report(done, 100)
+    report(0, 0)
+    assert seen == [(250, 1000), (375, 1000), (500, 1000), (500, 1000)]

@@ -205,6 +205,24 @@ def progress_bar(total: int, label: str, show: bool = True) -> Iterator[Callable
         yield lambda done, new_total: bar.update(task, completed=done, total=new_total)
 
 
+def stage_progress(
+    progress: Callable[[int, int], None], stage: int, stages: int
+) -> Callable[[int, int], None]:
+    """The ``progress(done, total)`` of stage ``stage`` (from 0) of a job of ``stages`` stages.
+
+    For jobs made of several runs or analyses, such as the report: pass the
+    result as the ``progress`` of stage ``stage``'s run, and the job's bar
+    (from :func:`progress_bar`) moves smoothly through that stage's share, in
+    per mille of the whole job.
+    """
+
+    def report(done: int, total: int) -> None:
+        share = min(1.0, done / total) if total > 0 else 1.0
+        progress(int(1000 * (stage + share) / stages), 1000)
+
+    return report
+
+
 #: Optional dependencies and the extra that installs each.
 EXTRAS = {
     "matplotlib": "plot",

@@ -98,21 +98,29 @@ def _utility(text: str | None) -> dict[str, float] | None:
 
 
 @contextmanager
-def _progress(label: str, json: bool) -> Iterator[Callable[[int, int], None]]:
-    """Progress in percent of the analysis's worlds on stderr (see :func:`progress_bar`).
+def _progress(label: str, run_worlds: int = 0) -> Iterator[Callable[[int, int], None]]:
+    """Progress of an analysis on stderr (see :func:`progress_bar`), never on stdout.
 
-    stderr only, so it never mixes into the ``--json`` document on stdout.
+    In percent of the worlds it will simulate, or, given ``run_worlds`` (the
+    worlds of one run), in runs: ``optimise`` then counts its evaluations.
     """
+    if run_worlds > 0:
+        with progress_bar(1, f"{label} (runs of {run_worlds:,} worlds)") as bar:
+            yield lambda done, total: bar(done // run_worlds, max(1, -(-total // run_worlds)))
+        return
     with progress_bar(100, f"{label} (%)") as bar:
         yield lambda done, total: bar(int(100 * done / max(1, total)), 100)
 
 
 @contextmanager
 def _runner(
-    label: str, json: bool, engine: str, workers: int, address: str | None
+    label: str, engine: str, workers: int, address: str | None, run_worlds: int = 0
 ) -> Iterator[tuple[Callable[[int, int], None], Executor | None, int]]:
     """Progress callback, executor and worker count of one analysis command."""
-    with engine_executor(engine, workers, address) as (executor, n), _progress(label, json) as bar:
+    with (
+        engine_executor(engine, workers, address) as (executor, n),
+        _progress(label, run_worlds) as bar,
+    ):
         yield bar, executor, n
 
 
@@ -135,7 +143,7 @@ def compare_cmd(
     with friendly_errors():
         if not strategy:
             raise ValueError("give at least one strategy: -s race -s cautious-lab")
-        with _runner("compare", json, engine, workers, address) as (bar, executor, n):
+        with _runner("compare", engine, workers, address) as (bar, executor, n):
             res = compare(
                 scenario_source(scenario),
                 strategy,
@@ -206,7 +214,7 @@ def competence_cmd(
                 raise ValueError(
                     f"--grid: expected numbers separated by commas, got {grid!r}"
                 ) from None
-        with _runner("competence", json, engine, workers, address) as (bar, executor, n):
+        with _runner("competence", engine, workers, address) as (bar, executor, n):
             res = competence(
                 scenario_source(scenario),
                 strategy,
@@ -280,7 +288,7 @@ def levers_cmd(
     """Rank levers by marginal value per unit cost (central differences on common worlds)."""
     with (
         friendly_errors(),
-        _runner("levers", json, engine, workers, address) as (bar, executor, n),
+        _runner("levers", engine, workers, address) as (bar, executor, n),
     ):
         res = lever_values(
             scenario_source(scenario),
@@ -364,7 +372,7 @@ def sensitivity_cmd(
     """Global sensitivity of the objective to the uncertain inputs (Sobol or Morris)."""
     with (
         friendly_errors(),
-        _runner("sensitivity", json, engine, workers, address) as (bar, executor, n),
+        _runner("sensitivity", engine, workers, address) as (bar, executor, n),
     ):
         res = sensitivity(
             scenario_source(scenario),
@@ -443,7 +451,7 @@ def voi_cmd(
         if not strategy or len(strategy) < 2:
             raise ValueError("give at least two strategies: -s race -s cautious-lab")
         kwargs: dict[str, list[str]] = {} if not part else {"parts": part}
-        with _runner("voi", json, engine, workers, address) as (bar, executor, n):
+        with _runner("voi", engine, workers, address) as (bar, executor, n):
             res = voi(
                 scenario_source(scenario),
                 strategy,
@@ -508,7 +516,7 @@ def optimise_cmd(
     """The lever mix that maximises the objective within a budget."""
     with (
         friendly_errors(),
-        _runner("optimise", json, engine, workers, address) as (bar, executor, n),
+        _runner("optimise", engine, workers, address, worlds) as (bar, executor, n),
     ):
         res = optimise(
             scenario_source(scenario),
