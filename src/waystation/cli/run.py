@@ -276,7 +276,7 @@ def params(json: Json_ = False) -> None:
         return
     table = Table(
         title="Parameters and levers",
-        caption=f"levers are priced in budget units: {define('budget_unit').meaning}",
+        caption=f"budget unit (the cost column): {define('budget_unit').meaning}",
     )
     for col in ("name", "group", "unit", "default", "cost per unit (budget units)", "meaning"):
         table.add_column(col)
