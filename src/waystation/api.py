@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from waystation.checks import check_run_size
+from waystation.definitions import DEFAULT_WORLDS
 from waystation.io import Problem, ScenarioError, load_scenario, load_strategy
 from waystation.model import Model
 from waystation.results import Results, summarise
@@ -76,7 +77,7 @@ def compile_scenario(
 
 def run_model(
     model: Model,
-    worlds: int = 10_000,
+    worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
     *,
     block_size: int = DEFAULT_BLOCK,
@@ -119,7 +120,7 @@ def run_model(
 
 def run(
     scenario: Scenario | str | Path = "default",
-    worlds: int = 10_000,
+    worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
     *,
     strategy: str | Path | StrategySpec | None = None,

@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from waystation.api import compile_scenario, run_model
+from waystation.definitions import DEFAULT_WORLDS
 from waystation.dynamics import rd_multiplier
 from waystation.model import WORLD_PARAMS, Model
 from waystation.results import Results
+from waystation.simulate import Progress
 from waystation.state import Array
 
 __all__ = ["TARGETS", "Target", "check"]
@@ -117,7 +119,7 @@ class Runs:
 
 def _median(x: Array) -> tuple[float, float]:
     """Median of ``x`` and its standard error from the order statistics of a 95% interval."""
-    half = 1.96 * np.sqrt(0.25 / x.size)
+    half = min(0.5, 1.96 * np.sqrt(0.25 / x.size))  # a few values (a constant): whole range
     lo, med, hi = np.quantile(x, [0.5 - half, 0.5, 0.5 + half], method="nearest")
     se = float((hi - lo) / 3.92) if np.isfinite(hi) and np.isfinite(lo) else float("nan")
     return float(med), se
@@ -164,21 +166,43 @@ METRICS: dict[str, Callable[[Runs], tuple[float, float]]] = {
 }
 
 
-def make_runs(scenario: Any = "default", worlds: int = 20_000, seed: int = 0) -> Runs:
-    """Run what the metrics need: the scenario to 2100, its first two years, and unrestrained."""
+def make_runs(
+    scenario: Any = "default",
+    worlds: int = DEFAULT_WORLDS,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> Runs:
+    """Run what the metrics need: the scenario to 2100, its first two years, and unrestrained.
+
+    ``progress(done, total)`` counts worlds over the three runs.
+    """
+
+    def at(k: int) -> Progress | None:  # run k of 3 reports within the whole
+        if progress is None:
+            return None
+        report = progress
+        return lambda done, _total: report(k * worlds + done, 3 * worlds)
+
     model = compile_scenario(scenario)
-    main = run_model(replace(model, horizon=max(model.horizon, 2100.0)), worlds, seed)
-    early = run_model(replace(model, horizon=model.start + 2.0), worlds, seed)
+    main = run_model(
+        replace(model, horizon=max(model.horizon, 2100.0)), worlds, seed, progress=at(0)
+    )
+    early = run_model(replace(model, horizon=model.start + 2.0), worlds, seed, progress=at(1))
     free = compile_scenario(scenario, "race")
     free = free.with_overrides({"will_per_warning": 0.0})
-    unrestrained = run_model(free, worlds, seed)
+    unrestrained = run_model(free, worlds, seed, progress=at(2))
     constants = {k: d.median() for k, d in model.inputs.items() if d.is_constant}
     return Runs(model, main, early, unrestrained, constants)
 
 
-def check(scenario: Any = "default", worlds: int = 20_000, seed: int = 0) -> list[dict[str, Any]]:
+def check(
+    scenario: Any = "default",
+    worlds: int = DEFAULT_WORLDS,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> list[dict[str, Any]]:
     """Every target with the model's value, its standard error and whether it is inside the band."""
-    runs = make_runs(scenario, worlds, seed)
+    runs = make_runs(scenario, worlds, seed, progress)
     rows = []
     for t in TARGETS:
         value, se = METRICS[t.metric](runs)

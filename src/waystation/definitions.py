@@ -251,13 +251,78 @@ CONVENTION_DEFINITIONS: tuple[Definition, ...] = (
 )
 
 
+#: Quantities that only the CLI's tables and ``--json`` documents show.
+TABLE_DEFINITIONS: tuple[Definition, ...] = (
+    _D(
+        "costly_non_failure_breakdown",
+        "quantity",
+        "costly non-failure breakdown",
+        "shares of all worlds that end in costly non-failure, by their state at the horizon: "
+        "restrained (the actors at least half paused on average), still climbing unsafely "
+        "(some frontier outside its safety range), or safe below superintelligence",
+        "probability",
+    ),
+    _D(
+        "median_victory_year",
+        "quantity",
+        "median year of victory",
+        "median year in which victory comes, among the worlds that reach it",
+        "year",
+    ),
+    _D(
+        "final_state",
+        "quantity",
+        "final state",
+        "each actor's capability frontier and safety range at the horizon (or at victory), "
+        "as 5%, 50% and 95% quantiles over worlds, in orders of magnitude above 2026",
+        "OOM above 2026",
+    ),
+    _D(
+        "sweet_spot_years",
+        "quantity",
+        "years in the sweet spot",
+        "mean over worlds of the years spent with AI useful for safety (at or past C_aar) yet "
+        "below superintelligence and inside the safety range",
+        "years",
+    ),
+    _D(
+        "sigma",
+        "quantity",
+        "sigma",
+        "Morris: spread of the input's elementary effects; large next to mu* means the "
+        "effect depends on the other inputs (interactions or non-linearity)",
+        "objective",
+    ),
+    _D(
+        "gain",
+        "quantity",
+        "gain",
+        "the optimum's objective minus the scenario's own, both re-estimated on fresh worlds "
+        "(the next seed) so the search's luck does not inflate it",
+        "objective",
+    ),
+    _D(
+        "calibration_band",
+        "quantity",
+        "calibration band",
+        "the range of a published figure (forecasts, surveys, estimates) that the model's "
+        "value should fall inside; 'inside' checks the value, not its error",
+    ),
+)
+
+
 def _registry() -> dict[str, Definition]:
     from waystation.levers import LEVERS
     from waystation.params import PARAMS
     from waystation.state import WAYSTATION_DEFINITIONS
 
     out: dict[str, Definition] = {}
-    for d in (*OUTCOME_DEFINITIONS, *QUANTITY_DEFINITIONS, *CONVENTION_DEFINITIONS):
+    for d in (
+        *OUTCOME_DEFINITIONS,
+        *QUANTITY_DEFINITIONS,
+        *CONVENTION_DEFINITIONS,
+        *TABLE_DEFINITIONS,
+    ):
         out[d.key] = d
     for key, meaning in WAYSTATION_DEFINITIONS.items():
         out[key] = _D(key, "waystation", key.replace("_", " "), meaning)

@@ -25,6 +25,7 @@ from waystation.analyses._common import (
     paired_models,
     worker_pool,
 )
+from waystation.definitions import DEFAULT_WORLDS
 from waystation.results import OUTCOMES, Results
 from waystation.simulate import Progress
 
@@ -108,7 +109,7 @@ def _unique(names: list[str]) -> list[str]:
 def compare(
     scenario: ScenarioLike,
     strategies: Sequence[StrategyLike],
-    worlds: int = 20_000,
+    worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
     *,
     workers: int = 1,

@@ -26,6 +26,7 @@ from waystation.analyses._common import (
     paired_models,
     worker_pool,
 )
+from waystation.definitions import DEFAULT_WORLDS
 from waystation.model import input_bounds
 from waystation.simulate import Progress
 from waystation.state import Array
@@ -130,7 +131,7 @@ def competence(
     scenario: ScenarioLike,
     strategy: StrategyLike | None = None,
     grid: Sequence[float] | None = None,
-    worlds: int = 5_000,
+    worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
     *,
     workers: int = 1,

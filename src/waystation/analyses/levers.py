@@ -30,6 +30,7 @@ from waystation.analyses._common import (
     per_world,
     worker_pool,
 )
+from waystation.definitions import DEFAULT_WORLDS
 from waystation.levers import LEVER_REGISTRY, LEVERS, Lever
 from waystation.model import Model
 from waystation.simulate import Progress
@@ -146,7 +147,7 @@ def lever_values(
     scenario: ScenarioLike,
     strategy: StrategyLike | None = None,
     objective: str = "victory",
-    worlds: int = 10_000,
+    worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
     *,
     step: float = 0.05,

@@ -35,6 +35,7 @@ from waystation.analyses._common import (
     worker_pool,
 )
 from waystation.analyses.levers import check_levers, lever_inputs, shifted
+from waystation.definitions import DEFAULT_WORLDS
 from waystation.levers import LEVER_REGISTRY, Lever
 from waystation.model import Model
 from waystation.simulate import Progress
@@ -145,7 +146,7 @@ def optimise(
     budget: float = 100.0,
     objective: str = "victory",
     levers: Sequence[str] | None = None,
-    worlds: int = 5_000,
+    worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
     *,
     utility: Mapping[str, float] | None = None,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from waystation import definitions
 from waystation.analyses._common import (
     Runner,
     ScenarioLike,
@@ -116,6 +117,22 @@ def check_names(model: Model, names: Sequence[str] | None) -> tuple[str, ...]:
     return chosen
 
 
+def default_base_samples(method: str, inputs: int, worlds: int | None = None) -> int:
+    """The default sample size: as many as keep the analysis within ``worlds`` worlds.
+
+    ``worlds`` defaults to :data:`waystation.definitions.DEFAULT_WORLDS`, the
+    precision of every other command. Sobol simulates ``n * (inputs + 2)``
+    worlds, ``n`` a power of two; Morris ``n * (inputs + 1)``. With the 17
+    uncertain inputs of the shipped scenarios that is 1,024 Sobol base samples
+    (19,456 worlds) or 1,111 Morris trajectories (19,998 worlds); never fewer
+    than 2.
+    """
+    total = definitions.DEFAULT_WORLDS if worlds is None else worlds
+    if method == "sobol":
+        return 1 << max(1, (total // (inputs + 2)).bit_length() - 1)
+    return max(2, total // (inputs + 1))
+
+
 def to_inputs(model: Model, names: tuple[str, ...], U: Array) -> dict[str, Array]:
     """Map unit-hypercube rows ``U`` (rows x names) to input values by inverse CDFs."""
     u = np.clip(U, _EPS, 1.0 - _EPS)
@@ -126,7 +143,7 @@ def sensitivity(
     scenario: ScenarioLike,
     strategy: StrategyLike | None = None,
     method: str = "sobol",
-    base_samples: int = 1024,
+    base_samples: int | None = None,
     seed: int = 0,
     objective: str = "victory",
     names: Sequence[str] | None = None,
@@ -141,16 +158,20 @@ def sensitivity(
     Sobol simulates ``base_samples * (len(names) + 2)`` worlds and needs a
     power of two; Morris simulates ``base_samples`` trajectories of
     ``len(names) + 1`` worlds. ``names`` defaults to every uncertain input.
+    ``base_samples`` defaults to :func:`default_base_samples`: as many as keep
+    the analysis within the one default precision, ``DEFAULT_WORLDS`` worlds.
     """
     weights = check_objective(objective, utility)
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    _, (model,) = paired_models(scenario, [strategy])
+    chosen = check_names(model, names)
+    if base_samples is None:
+        base_samples = default_base_samples(method, len(chosen))
     n = int(base_samples)
     if n < 2 or (method == "sobol" and n & (n - 1)):
         need = "a power of 2, at least 2" if method == "sobol" else "at least 2"
         raise ValueError(f"base_samples must be {need} for {method}; got {base_samples!r}")
-    _, (model,) = paired_models(scenario, [strategy])
-    chosen = check_names(model, names)
     problem = {"num_vars": len(chosen), "names": list(chosen), "bounds": [[0.0, 1.0]] * len(chosen)}
     head = {
         "scenario": model.name,

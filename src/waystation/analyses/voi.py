@@ -39,6 +39,7 @@ from waystation.analyses._common import (
     worker_pool,
 )
 from waystation.analyses.compare import _unique
+from waystation.definitions import DEFAULT_WORLDS
 from waystation.simulate import Progress
 from waystation.state import Array
 
@@ -117,7 +118,7 @@ def voi(
     scenario: ScenarioLike,
     strategies: Sequence[StrategyLike],
     parts: Sequence[str] = ("hardness", "scheming", "eval_ease", "hazard_rate"),
-    worlds: int = 10_000,
+    worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
     objective: str = "victory",
     bins: int = 10,

@@ -6,7 +6,7 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from waystation.definitions import define, definitions_block
 from waystation.io import ScenarioError
 
 app = typer.Typer(
@@ -108,9 +109,36 @@ def engine_executor(
         fail(str(e))
 
 
-def print_json(data: Any) -> None:
-    """Write one JSON object on stdout (NaN becomes null)."""
+def print_json(data: Any, definitions: Sequence[str] = ()) -> None:
+    """Write one JSON object on stdout (NaN becomes null).
+
+    ``definitions`` names the keys of :mod:`waystation.definitions` that the
+    document uses; a dictionary document then gains a ``definitions`` block
+    with their meanings (its other keys are unchanged).
+    """
+    if definitions and isinstance(data, dict):
+        data = {**data, "definitions": definitions_block(*definitions)}
     sys.stdout.write(json.dumps(_clean(data), indent=2) + "\n")
+
+
+def footnote(*keys: str, title: str = "where") -> None:
+    """Print the meanings of ``keys`` under a table, one entry each, from the registry.
+
+    The default-precision convention is left to the ``--json`` documents: a
+    table's title already states how many worlds it used.
+    """
+    from rich.table import Table
+
+    shown = [k for k in dict.fromkeys(keys) if k != "default_worlds"]
+    if not shown:
+        return
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(style="dim")
+    for k in shown:
+        grid.add_row("  -", escape(define(k).text()))
+    out.print(f"  [bold]{escape(title)}:[/]", highlight=False)
+    out.print(grid, highlight=False)
 
 
 def _clean(x: Any) -> Any:
@@ -124,27 +152,75 @@ def _clean(x: Any) -> Any:
     return x
 
 
+#: Environment variable that forces progress bars on ("1") or off ("0") whatever
+#: stderr is; unset, a bar is drawn only when stderr is a terminal.
+PROGRESS_ENV = "WAYSTATION_PROGRESS"
+
+
+def progress_wanted() -> bool:
+    """Whether progress bars are drawn: ``WAYSTATION_PROGRESS`` if set, else stderr is a TTY."""
+    forced = os.environ.get(PROGRESS_ENV, "").strip().lower()
+    if forced in ("1", "true", "yes", "on", "always"):
+        return True
+    if forced in ("0", "false", "no", "off", "never"):
+        return False
+    return err.is_terminal
+
+
 @contextmanager
-def progress_bar(total: int, label: str, show: bool) -> Iterator[Callable[[int, int], None]]:
+def progress_bar(total: int, label: str, show: bool = True) -> Iterator[Callable[[int, int], None]]:
     """A rich progress bar on stderr, fed by the engine's ``progress(done, total)`` callback.
 
-    Shown only on a terminal: elsewhere it would draw nothing but a blank line.
+    Every long command (and the report, through this same helper) draws its
+    bar here, on stderr only, so ``--json`` output on stdout stays one JSON
+    document. Drawn when ``show`` and :func:`progress_wanted`: on a terminal,
+    or anywhere with ``WAYSTATION_PROGRESS=1`` (a bar elsewhere would
+    otherwise draw nothing but a blank line). The callback accepts a new
+    total, so callers may report in their own units (worlds, evaluations).
     """
-    if not show or not err.is_terminal:
+    if not show or not progress_wanted():
         yield lambda done, total: None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
+    console = err if err.is_terminal else Console(stderr=True, force_terminal=True)
     with Progress(
+        SpinnerColumn(),  # moves while a long block runs, before its first update
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
+        TimeElapsedColumn(),
         TimeRemainingColumn(),
-        console=err,
+        console=console,
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda done, _total: bar.update(task, completed=done)
+        yield lambda done, new_total: bar.update(task, completed=done, total=new_total)
+
+
+def stage_progress(
+    progress: Callable[[int, int], None], stage: int, stages: int
+) -> Callable[[int, int], None]:
+    """The ``progress(done, total)`` of stage ``stage`` (from 0) of a job of ``stages`` stages.
+
+    For jobs made of several runs or analyses, such as the report: pass the
+    result as the ``progress`` of stage ``stage``'s run, and the job's bar
+    (from :func:`progress_bar`) moves smoothly through that stage's share, in
+    per mille of the whole job.
+    """
+
+    def report(done: int, total: int) -> None:
+        share = min(1.0, done / total) if total > 0 else 1.0
+        progress(int(1000 * (stage + share) / stages), 1000)
+
+    return report
 
 
 #: Optional dependencies and the extra that installs each.

@@ -1,13 +1,15 @@
 """``waystation compare``, ``competence``, ``levers``, ``sensitivity``, ``voi`` and ``optimise``.
 
 Each command calls one function of :mod:`waystation.analyses`, prints a
-readable table (or ``--json``: the result's ``to_dict()``), and shows a
-progress bar on stderr when stderr is a terminal. Errors exit with code 2.
+readable table with the meanings of its columns underneath (or ``--json``:
+the result's ``to_dict()`` plus a ``definitions`` block), and shows a
+progress bar on stderr when stderr is a terminal (or ``WAYSTATION_PROGRESS=1``).
+Every command simulates ``DEFAULT_WORLDS`` worlds per run unless told
+otherwise. Errors exit with code 2.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -41,12 +43,14 @@ from waystation.cli._app import (
     Workers_,
     app,
     engine_executor,
+    footnote,
     friendly_errors,
     out,
     print_json,
     progress_bar,
     scenario_source,
 )
+from waystation.definitions import DEFAULT_WORLDS, define
 from waystation.results import OUTCOMES
 
 Strategies = Annotated[
@@ -66,7 +70,14 @@ Utility = Annotated[
 
 Levers_ = Annotated[list[str] | None, typer.Option("--lever", help="Only these levers.")]
 WorldsOpt = Annotated[
-    int, typer.Option("--worlds", "-n", min=2, max=100_000_000, help="Possible worlds per run.")
+    int,
+    typer.Option(
+        "--worlds",
+        "-n",
+        min=2,
+        max=100_000_000,
+        help="Possible worlds per run (the same default in every command).",
+    ),
 ]
 
 
@@ -87,18 +98,29 @@ def _utility(text: str | None) -> dict[str, float] | None:
 
 
 @contextmanager
-def _progress(label: str, json: bool) -> Iterator[Callable[[int, int], None]]:
-    """Progress in percent on stderr, only when stderr is a terminal."""
-    with progress_bar(100, f"{label} (%)", sys.stderr.isatty() and not json) as bar:
+def _progress(label: str, run_worlds: int = 0) -> Iterator[Callable[[int, int], None]]:
+    """Progress of an analysis on stderr (see :func:`progress_bar`), never on stdout.
+
+    In percent of the worlds it will simulate, or, given ``run_worlds`` (the
+    worlds of one run), in runs: ``optimise`` then counts its evaluations.
+    """
+    if run_worlds > 0:
+        with progress_bar(1, f"{label} (runs of {run_worlds:,} worlds)") as bar:
+            yield lambda done, total: bar(done // run_worlds, max(1, -(-total // run_worlds)))
+        return
+    with progress_bar(100, f"{label} (%)") as bar:
         yield lambda done, total: bar(int(100 * done / max(1, total)), 100)
 
 
 @contextmanager
 def _runner(
-    label: str, json: bool, engine: str, workers: int, address: str | None
+    label: str, engine: str, workers: int, address: str | None, run_worlds: int = 0
 ) -> Iterator[tuple[Callable[[int, int], None], Executor | None, int]]:
     """Progress callback, executor and worker count of one analysis command."""
-    with engine_executor(engine, workers, address) as (executor, n), _progress(label, json) as bar:
+    with (
+        engine_executor(engine, workers, address) as (executor, n),
+        _progress(label, run_worlds) as bar,
+    ):
         yield bar, executor, n
 
 
@@ -110,7 +132,7 @@ def _ci(x: Interval, digits: int = 4) -> str:
 def compare_cmd(
     scenario: Scenario_,
     strategy: Strategies = None,
-    worlds: WorldsOpt = 20_000,
+    worlds: WorldsOpt = DEFAULT_WORLDS,
     seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
@@ -121,7 +143,7 @@ def compare_cmd(
     with friendly_errors():
         if not strategy:
             raise ValueError("give at least one strategy: -s race -s cautious-lab")
-        with _runner("compare", json, engine, workers, address) as (bar, executor, n):
+        with _runner("compare", engine, workers, address) as (bar, executor, n):
             res = compare(
                 scenario_source(scenario),
                 strategy,
@@ -132,9 +154,20 @@ def compare_cmd(
                 progress=bar,
             )
     if json:
-        print_json(res.to_dict())
+        print_json(res.to_dict(), COMPARE_DEFINITIONS)
     else:
         show_comparison(res)
+
+
+COMPARE_DEFINITIONS = (
+    *OUTCOMES,
+    "standard_error",
+    "difference",
+    "difference_sign",
+    "interval_95",
+    "common_worlds",
+    "default_worlds",
+)
 
 
 def show_comparison(res: Comparison) -> None:
@@ -142,7 +175,7 @@ def show_comparison(res: Comparison) -> None:
     first = res.strategies[0]
     table = Table(
         title=f"{res.scenario} · {res.worlds:,} common worlds · seed {res.seed} · "
-        f"differences vs {first} (95% interval)"
+        f"Δ = strategy minus {first} (95% interval)"
     )
     table.add_column("strategy")
     for o in OUTCOMES:
@@ -154,6 +187,7 @@ def show_comparison(res: Comparison) -> None:
         cells = [f"{r.probabilities[o]:.4f} ± {r.standard_errors[o]:.4f}" for o in OUTCOMES]
         table.add_row(name, *cells, _ci(d["victory"]), _ci(d["failure"]))
     out.print(table)
+    footnote(*COMPARE_DEFINITIONS)
 
 
 @app.command("competence")
@@ -163,7 +197,7 @@ def competence_cmd(
     grid: Annotated[
         str | None, typer.Option("--grid", help="Hardness values, e.g. 0.1,0.3,1,3,10.")
     ] = None,
-    worlds: WorldsOpt = 5_000,
+    worlds: WorldsOpt = DEFAULT_WORLDS,
     seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
@@ -180,7 +214,7 @@ def competence_cmd(
                 raise ValueError(
                     f"--grid: expected numbers separated by commas, got {grid!r}"
                 ) from None
-        with _runner("competence", json, engine, workers, address) as (bar, executor, n):
+        with _runner("competence", engine, workers, address) as (bar, executor, n):
             res = competence(
                 scenario_source(scenario),
                 strategy,
@@ -192,9 +226,21 @@ def competence_cmd(
                 progress=bar,
             )
     if json:
-        print_json(res.to_dict())
+        print_json(res.to_dict(), COMPETENCE_DEFINITIONS)
     else:
         show_competence(res)
+
+
+COMPETENCE_DEFINITIONS = (
+    "hardness",
+    *OUTCOMES,
+    "non_failure",
+    "standard_error",
+    "competence_frontier",
+    "interval_95",
+    "common_worlds",
+    "default_worlds",
+)
 
 
 def show_competence(res: CompetenceProfile) -> None:
@@ -221,6 +267,7 @@ def show_competence(res: CompetenceProfile) -> None:
         f"(95% interval {f.low:.3g} to {f.high:.3g})"
     )
     out.print(f"  {text}")
+    footnote(*COMPETENCE_DEFINITIONS)
 
 
 @app.command("levers")
@@ -231,7 +278,7 @@ def levers_cmd(
     utility: Utility = None,
     lever: Levers_ = None,
     step: Annotated[float, typer.Option("--step", help="Difference step, share of range.")] = 0.05,
-    worlds: WorldsOpt = 10_000,
+    worlds: WorldsOpt = DEFAULT_WORLDS,
     seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
@@ -241,7 +288,7 @@ def levers_cmd(
     """Rank levers by marginal value per unit cost (central differences on common worlds)."""
     with (
         friendly_errors(),
-        _runner("levers", json, engine, workers, address) as (bar, executor, n),
+        _runner("levers", engine, workers, address) as (bar, executor, n),
     ):
         res = lever_values(
             scenario_source(scenario),
@@ -257,9 +304,21 @@ def levers_cmd(
             progress=bar,
         )
     if json:
-        print_json(res.to_dict())
+        print_json(res.to_dict(), LEVER_DEFINITIONS + tuple(r.name for r in res.rows))
     else:
         show_levers(res)
+
+
+LEVER_DEFINITIONS = (
+    "objective",
+    "cost",
+    "budget_unit",
+    "derivative",
+    "per_cost",
+    "interval_95",
+    "common_worlds",
+    "default_worlds",
+)
 
 
 def show_levers(res: LeverTable) -> None:
@@ -268,12 +327,21 @@ def show_levers(res: LeverTable) -> None:
         title=f"{res.scenario} · strategy {res.strategy} · d {res.objective} / d lever "
         f"· {res.worlds:,} worlds (95% intervals)"
     )
-    for col in ("rank", "lever", "scope", "cost/unit", "per unit of lever", "per budget unit"):
+    for col in (
+        "rank",
+        "lever",
+        "scope",
+        "cost per unit (budget units)",
+        "marginal value per unit of lever",
+        "value per budget unit",
+    ):
         table.add_column(col, justify="left" if col in ("lever", "scope") else "right")
     for k, r in enumerate(res.rows, 1):
         table.add_row(str(k), r.name, r.scope, f"{r.cost:g}", _ci(r.derivative), _ci(r.per_cost, 6))
     out.print(table)
     out.print("  Levers that the strategy's rules set are held by the rules (value near 0).")
+    footnote(*LEVER_DEFINITIONS)
+    footnote(*(r.name for r in res.rows), title="levers")
 
 
 @app.command("sensitivity")
@@ -282,8 +350,16 @@ def sensitivity_cmd(
     strategy: Strategy_ = None,
     method: Annotated[str, typer.Option("--method", help="sobol or morris.")] = "sobol",
     base_samples: Annotated[
-        int, typer.Option("--base-samples", min=2, help="Sobol base samples (a power of 2).")
-    ] = 1024,
+        int | None,
+        typer.Option(
+            "--base-samples",
+            min=2,
+            help="Sobol base samples (a power of 2) or Morris trajectories; default: as many "
+            "as keep the analysis within the default world count (1,024 Sobol or 1,111 Morris "
+            "for the 17 inputs of the shipped scenarios).",
+            show_default=False,
+        ),
+    ] = None,
     objective: Objective = "victory",
     utility: Utility = None,
     name: Annotated[list[str] | None, typer.Option("--input", help="Only these inputs.")] = None,
@@ -296,7 +372,7 @@ def sensitivity_cmd(
     """Global sensitivity of the objective to the uncertain inputs (Sobol or Morris)."""
     with (
         friendly_errors(),
-        _runner("sensitivity", json, engine, workers, address) as (bar, executor, n),
+        _runner("sensitivity", engine, workers, address) as (bar, executor, n),
     ):
         res = sensitivity(
             scenario_source(scenario),
@@ -312,9 +388,21 @@ def sensitivity_cmd(
             progress=bar,
         )
     if json:
-        print_json(res.to_dict())
+        print_json(res.to_dict(), _sensitivity_keys(res) + tuple(_defined(res.names)))
     else:
         show_sensitivity(res)
+
+
+def _sensitivity_keys(res: Sensitivity) -> tuple[str, ...]:
+    indices = ("first_order", "total_order") if res.method == "sobol" else ("mu_star", "sigma")
+    return ("objective", *indices, "interval_95", "common_worlds", "default_worlds")
+
+
+def _defined(names: tuple[str, ...]) -> list[str]:
+    """The input names that the registry defines (all of them, for registry parameters)."""
+    from waystation.definitions import DEFINITIONS
+
+    return [n for n in names if n in DEFINITIONS]
 
 
 def show_sensitivity(res: Sensitivity) -> None:
@@ -337,6 +425,8 @@ def show_sensitivity(res: Sensitivity) -> None:
         for n in sorted(res.names, key=lambda n: -mu[n]):
             table.add_row(n, f"{mu[n]:.4f} ± {mc[n]:.4f}", f"{sg[n]:.4f}")
     out.print(table)
+    footnote(*_sensitivity_keys(res))
+    footnote(*_defined(res.names), title="inputs")
 
 
 @app.command("voi")
@@ -349,7 +439,7 @@ def voi_cmd(
     objective: Objective = "victory",
     utility: Utility = None,
     bins: Annotated[int, typer.Option("--bins", min=2, help="Quantile bins for EVPPI.")] = 10,
-    worlds: WorldsOpt = 10_000,
+    worlds: WorldsOpt = DEFAULT_WORLDS,
     seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
@@ -361,7 +451,7 @@ def voi_cmd(
         if not strategy or len(strategy) < 2:
             raise ValueError("give at least two strategies: -s race -s cautious-lab")
         kwargs: dict[str, list[str]] = {} if not part else {"parts": part}
-        with _runner("voi", json, engine, workers, address) as (bar, executor, n):
+        with _runner("voi", engine, workers, address) as (bar, executor, n):
             res = voi(
                 scenario_source(scenario),
                 strategy,
@@ -376,9 +466,12 @@ def voi_cmd(
                 **kwargs,
             )
     if json:
-        print_json(res.to_dict())
+        print_json(res.to_dict(), VOI_DEFINITIONS + tuple(_defined(tuple(res.evppi))))
     else:
         show_voi(res)
+
+
+VOI_DEFINITIONS = ("objective", "voi", "interval_95", "common_worlds", "default_worlds")
 
 
 def show_voi(res: ValueOfInformation) -> None:
@@ -396,19 +489,24 @@ def show_voi(res: ValueOfInformation) -> None:
     for k, v in res.evppi.items():
         info.add_row(k, _ci(v))
     out.print(info)
+    footnote(*VOI_DEFINITIONS)
+    footnote(*_defined(tuple(res.evppi)), title="inputs")
 
 
 @app.command("optimise")
 def optimise_cmd(
     scenario: Scenario_,
-    budget: Annotated[float, typer.Option("--budget", min=0, help="Budget units.")] = 100.0,
+    budget: Annotated[
+        float,
+        typer.Option("--budget", min=0, help=f"Budget units ({define('budget_unit').meaning})."),
+    ] = 100.0,
     objective: Objective = "victory",
     utility: Utility = None,
     lever: Levers_ = None,
     max_evaluations: Annotated[
         int | None, typer.Option("--max-evaluations", min=1, help="Cap on search runs.")
     ] = None,
-    worlds: WorldsOpt = 5_000,
+    worlds: WorldsOpt = DEFAULT_WORLDS,
     seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
@@ -418,7 +516,7 @@ def optimise_cmd(
     """The lever mix that maximises the objective within a budget."""
     with (
         friendly_errors(),
-        _runner("optimise", json, engine, workers, address) as (bar, executor, n),
+        _runner("optimise", engine, workers, address, worlds) as (bar, executor, n),
     ):
         res = optimise(
             scenario_source(scenario),
@@ -434,9 +532,25 @@ def optimise_cmd(
             progress=bar,
         )
     if json:
-        print_json(res.to_dict())
+        print_json(res.to_dict(), OPTIMISE_DEFINITIONS + tuple(_lever_keys(res.levers)))
     else:
         show_optimum(res)
+
+
+OPTIMISE_DEFINITIONS = (
+    "objective",
+    "budget_unit",
+    "cost",
+    "gain",
+    "interval_95",
+    "common_worlds",
+    "default_worlds",
+)
+
+
+def _lever_keys(inputs: dict[str, float]) -> list[str]:
+    """Registry keys of the levers behind flat input names (``lab.caution`` -> ``caution``)."""
+    return _defined(tuple(dict.fromkeys(k.rsplit(".", 1)[-1] for k in inputs)))
 
 
 def show_optimum(res: Optimum) -> None:
@@ -455,3 +569,5 @@ def show_optimum(res: Optimum) -> None:
         f"{res.objective} {_ci(res.value)} vs scenario {_ci(res.baseline_value)}, "
         f"gain {_ci(res.gain)}"
     )
+    footnote(*OPTIMISE_DEFINITIONS)
+    footnote(*_lever_keys(res.levers), title="levers")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from waystation.api import compile_scenario, run_model
@@ -19,12 +20,14 @@ from waystation.cli._app import (
     app,
     engine_executor,
     fail,
+    footnote,
     friendly_errors,
     out,
     print_json,
     progress_bar,
     scenario_source,
 )
+from waystation.definitions import DEFAULT_WORLDS, define
 from waystation.io import load_scenario, load_strategy, shipped_scenarios
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
@@ -33,7 +36,14 @@ from waystation.simulate import BACKENDS, DEFAULT_BLOCK
 from waystation.strategies import BUILTIN_STRATEGIES
 
 Worlds = Annotated[
-    int, typer.Option("--worlds", "-n", min=1, max=100_000_000, help="Possible worlds to simulate.")
+    int,
+    typer.Option(
+        "--worlds",
+        "-n",
+        min=1,
+        max=100_000_000,
+        help="Possible worlds to simulate (the same default in every command).",
+    ),
 ]
 Block = Annotated[int, typer.Option("--block-size", min=1, help="Worlds per compute block.")]
 Backend_ = Annotated[
@@ -48,13 +58,11 @@ KeepWorlds = Annotated[
     bool, typer.Option("--keep-worlds/--no-keep-worlds", help="Keep per-world records in memory.")
 ]
 
-PROGRESS_MIN_WORLDS = 50_000
-
 
 @app.command()
 def run(
     scenario: Scenario_ = "default",
-    worlds: Worlds = 100_000,
+    worlds: Worlds = DEFAULT_WORLDS,
     seed: Seed_ = 0,
     workers: Workers_ = 1,
     block_size: Block = DEFAULT_BLOCK,
@@ -77,7 +85,7 @@ def run(
         model = compile_scenario(scenario_source(scenario), strategy)
         with (
             engine_executor(engine, workers, address) as (executor, n_workers),
-            progress_bar(worlds, "worlds", worlds >= PROGRESS_MIN_WORLDS) as progress,
+            progress_bar(worlds, "worlds") as progress,
         ):
             res = run_model(
                 model,
@@ -91,9 +99,27 @@ def run(
                 backend=backend,
             )
     if json:
-        print_json(res.to_dict())
+        print_json(res.to_dict(), RUN_DEFINITIONS + tuple(res.waystations))
     else:
         show_results(res)
+
+
+#: Registry keys a run's table and ``--json`` document use (plus its waystations).
+RUN_DEFINITIONS: tuple[str, ...] = (
+    *OUTCOMES,
+    "standard_error",
+    "interval_95",
+    "costly_non_failure_breakdown",
+    "median_victory_year",
+    "final_state",
+    "p_reached",
+    "median_year",
+    "p_victory_given_reached",
+    "p_victory_given_not_reached",
+    "sweet_spot_years",
+    "default_worlds",
+    "common_worlds",
+)
 
 
 def show_results(res: Results) -> None:
@@ -114,6 +140,7 @@ def show_results(res: Results) -> None:
             f"[{max(0.0, p - 1.96 * se):.4f}, {min(1.0, p + 1.96 * se):.4f}]",
         )
     out.print(table)
+    footnote(*OUTCOMES, "standard_error", "interval_95")
     b = res.breakdown
     out.print(
         f"  costly non-failure at the horizon: restrained {b['restrained']:.4f}, "
@@ -123,7 +150,9 @@ def show_results(res: Results) -> None:
     year = res.median_victory_year
     out.print(f"  median year of victory: {'none' if year is None else f'{year:g}'}")
     timing = ", ".join(f"{y} {p:.4f}" for y, p in res.failure_by.items())
-    out.print(f"  P(failure) by {timing}\n")
+    out.print(f"  P(failure) by {timing}")
+    footnote("costly_non_failure_breakdown", "median_victory_year")
+    out.print()
     finals = Table(
         title=f"State at {horizon:g} (or at victory): quantiles over worlds, OOM above 2026"
     )
@@ -138,6 +167,7 @@ def show_results(res: Results) -> None:
             *(f"{s[q]:.2f}" for q in ("q05", "q50", "q95")),
         )
     out.print(finals)
+    footnote("final_state")
     show_waystations(res)
 
 
@@ -147,18 +177,21 @@ def _fmt(x: float | None, digits: int = 3) -> str:
 
 def show_waystations(res: Results) -> None:
     """The waystation table: how often reached, when, and how much easier victory becomes."""
-    table = Table(title="Waystations (survival-weighted)")
+    table = Table(
+        title="Waystations (survival-weighted; the conditional columns are associations "
+        "across worlds, not effects of reaching them)"
+    )
+    table.add_column("waystation: what reaching it means", justify="left", ratio=1, overflow="fold")
     for col in (
-        "waystation",
         "P(reached)",
         "median year",
         "P(victory | reached)",
         "P(victory | not reached)",
     ):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", max_width=12)
     for name, w in res.waystations.items():
         table.add_row(
-            name,
+            f"{name}\n[dim]{escape(define(name).meaning)}[/]",
             _fmt(w.p_reached),
             "—" if w.median_year is None else f"{w.median_year:g}",
             _fmt(w.p_victory_given_reached),
@@ -166,6 +199,20 @@ def show_waystations(res: Results) -> None:
         )
     out.print(table)
     out.print(f"  mean years in the sweet spot: {res.mean_sweet_spot_years:.2f}")
+    never = [n for n, w in res.waystations.items() if w.p_reached == 0]
+    if never:
+        out.print(
+            f"  never reached in these worlds: {', '.join(never)} (its condition above never "
+            "held before the horizon under this scenario and strategy)",
+            highlight=False,
+        )
+    footnote(
+        "p_reached",
+        "median_year",
+        "p_victory_given_reached",
+        "p_victory_given_not_reached",
+        "sweet_spot_years",
+    )
 
 
 @app.command()
@@ -227,12 +274,21 @@ def params(json: Json_ = False) -> None:
     if json:
         print_json(rows)
         return
-    table = Table(title="Parameters and levers")
-    for col in ("name", "group", "unit", "default", "meaning"):
+    table = Table(
+        title="Parameters and levers",
+        caption=f"budget unit (the cost column): {define('budget_unit').meaning}",
+    )
+    for col in ("name", "group", "unit", "default", "cost per unit (budget units)", "meaning"):
         table.add_column(col)
     for r in rows:
+        cost = f"{r['cost']:g}" if "cost" in r else ""
         table.add_row(
-            str(r["name"]), str(r["group"]), str(r["unit"]), str(r["default"]), str(r["meaning"])
+            str(r["name"]),
+            str(r["group"]),
+            str(r["unit"]),
+            str(r["default"]),
+            cost,
+            str(r["meaning"]),
         )
     out.print(table)
 
@@ -256,17 +312,20 @@ def calibration(
     scenario: Scenario_ = "default",
     worlds: Annotated[
         int, typer.Option("--worlds", "-n", min=100, max=10_000_000, help="Worlds per run.")
-    ] = 20_000,
+    ] = DEFAULT_WORLDS,
     seed: Seed_ = 0,
     json: Json_ = False,
 ) -> None:
     """Compare the model with published figures: band, source and the model's value."""
     from waystation.calibration import check
 
-    with friendly_errors():
-        rows = check(scenario_source(scenario), worlds, seed)
+    with friendly_errors(), progress_bar(3 * worlds, "calibration runs (worlds)") as progress:
+        rows = check(scenario_source(scenario), worlds, seed, progress)
     if json:
-        print_json({"scenario": scenario, "worlds": worlds, "seed": seed, "targets": rows})
+        print_json(
+            {"scenario": scenario, "worlds": worlds, "seed": seed, "targets": rows},
+            CALIBRATION_DEFINITIONS,
+        )
         return
     table = Table(title=f"Calibration of {scenario} · {worlds:,} worlds · seed {seed}")
     for col in ("target", "band", "model ± s.e.", "inside", "source"):
@@ -283,3 +342,7 @@ def calibration(
     out.print(table)
     if not all(r["inside"] for r in rows):
         out.print("[red]some targets are outside their bands[/red]")
+    footnote(*CALIBRATION_DEFINITIONS)
+
+
+CALIBRATION_DEFINITIONS = ("calibration_band", "standard_error", "default_worlds")

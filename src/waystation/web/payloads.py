@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from waystation.definitions import DEFAULT_WORLDS
 from waystation.io import Problem, ScenarioError, validate
 from waystation.results import OUTCOMES, Results
 from waystation.scenario import Scenario
@@ -28,7 +29,9 @@ MAX_SEED = 2**53 - 1
 #: Request bodies: unknown keys refused, and no coercion (``"2000"`` or ``true`` is no count).
 _FORBID = ConfigDict(extra="forbid", strict=True)
 
-Worlds = Field(default=2_000, ge=1, le=MAX_WORLDS, description="possible worlds to simulate")
+Worlds = Field(
+    default=DEFAULT_WORLDS, ge=1, le=MAX_WORLDS, description="possible worlds to simulate"
+)
 Seed = Field(default=0, ge=0, le=MAX_SEED, description="root random seed")
 
 
