@@ -248,9 +248,9 @@ def rd_multiplier(C: Array, p: Params) -> Array:
 
 
 def trust(S_eff: Array, C: Array, p: Params) -> Array:
-    """How far AI labour can be relied on (0..1, section 5): ``exp(-exp((C - S_eff) / edge_width))``.
+    """How far AI labour can be relied on (0..1, section 5): Gompertz in the true margin.
 
-    A Gompertz curve in the true margin, like the hazard's: 0.37 at the edge
+    ``exp(-exp((C - S_eff) / edge_width))``, like the hazard: 0.37 at the edge
     of the safety range, 0.69 one width inside and 0.87 two widths inside,
     but doubly exponentially small beyond it (0.07 one width out, 6e-4 two
     widths out), so trust falls faster than AI labour grows with capability:
