@@ -95,7 +95,7 @@ def test_mutual_sabotage_holds_back_a_runaway_leader() -> None:
     sc.actors[0].frontier = 1.0  # a full OOM ahead
     base = _run("default", sc).trajectories.get("capability", "leading-lab")[0.5]
     sab = _run("mutual-sabotage", sc).trajectories.get("capability", "leading-lab")[0.5]
-    assert sab[2] < base[2] - 0.3  # two years in
+    assert sab[2] < base[2] - 0.25  # two years in: ten histogram bins (0.025 OOM) behind
 
 
 def test_strategy_file_round_trip(tmp_path: Any) -> None:
