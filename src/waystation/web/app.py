@@ -36,25 +36,31 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from waystation.api import compile_scenario, package_version
+from waystation.definitions import DEFAULT_WORLDS, definitions_block
 from waystation.io import Problem, ScenarioError, load_scenario
 from waystation.io import shipped_scenarios as _shipped
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
 from waystation.strategies import BUILTIN_STRATEGIES
 from waystation.web.body import BodyLimit
+from waystation.web.jobs import baseline_model
 from waystation.web.payloads import (
     MAX_SEED,
     MAX_WORLDS,
     CompareRequest,
     CompetenceRequest,
+    EditedRequest,
     LeversRequest,
     RunRequest,
     ScenarioRequest,
+    StrategyLeversRequest,
     YamlRequest,
     clean,
     problems_json,
+    profile_presets,
     scenario_json,
     scenario_of,
+    strategy_levers,
 )
 from waystation.web.workers import (
     BusyError,
@@ -270,8 +276,27 @@ def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
                    "bounds": list(v.bounds), "cost": v.cost, "meaning": v.meaning,
                    "source": v.source} for v in LEVERS]  # fmt: skip
         limits = {"max_worlds": MAX_WORLDS, "max_seed": MAX_SEED, "max_body": MAX_BODY,
-                  **lim.to_json()}  # fmt: skip
-        return {"params": params, "levers": levers, "limits": limits}
+                  "default_worlds": DEFAULT_WORLDS, **lim.to_json()}  # fmt: skip
+        return {"params": params, "levers": levers, "limits": limits,
+                "version": package_version()}  # fmt: skip
+
+    @app.get("/api/definitions")
+    def definitions() -> dict[str, Any]:
+        """The registry of meanings (:mod:`waystation.definitions`): the page's hover text."""
+        return {"definitions": definitions_block(), "version": package_version()}
+
+    @app.post("/api/strategy-levers")
+    def levers_set(body: StrategyLeversRequest) -> dict[str, Any]:
+        """Which levers the strategy's rules set, per actor, and under which rule."""
+        try:
+            return strategy_levers(scenario_of(body.scenario), body.strategy)
+        except ValueError as err:  # a scenario's own strategy naming no built-in
+            raise ScenarioError([Problem("request", None, "strategy", str(err))]) from None
+
+    @app.post("/api/presets")
+    def presets(body: ScenarioRequest) -> dict[str, Any]:
+        """The problem profile at its 5th, 50th and 95th percentiles in this scenario."""
+        return profile_presets(scenario_of(body.scenario))
 
 
 def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
@@ -290,6 +315,18 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
             await anyio.to_thread.run_sync(_compiled, body.scenario, name)
         return await _simulate(pool, request, "compare", body,
                                _work(model, body.worlds, len(names)))  # fmt: skip
+
+    @app.post("/api/edited", response_model=None)
+    async def edited(body: EditedRequest, request: Request) -> Response:
+        model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
+        base = await anyio.to_thread.run_sync(baseline_model, body.baseline, body.strategy)
+        work = _Work(
+            body.worlds,
+            max(len(model.actors), len(base.actors)),
+            int(max(model.steps, base.steps)),
+            2,
+        )  # an upper bound on the two runs
+        return await _simulate(pool, request, "edited", body, work)
 
     @app.post("/api/competence", response_model=None)
     async def competence(body: CompetenceRequest, request: Request) -> Response:
