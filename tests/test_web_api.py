@@ -473,6 +473,7 @@ def test_definitions_are_the_registry_of_meanings(client: TestClient) -> None:
     assert set(out["definitions"]) == set(DEFINITIONS)
     for key in ("victory", "difference_sign", "interval_95", "caution", "hardness"):
         assert out["definitions"][key]["meaning"] == DEFINITIONS[key].meaning
+        assert out["definitions"][key]["text"] == DEFINITIONS[key].text()
     assert "second minus first" in out["definitions"]["difference_sign"]["meaning"]
 
 
@@ -487,10 +488,14 @@ def test_strategy_levers_name_each_rule_that_sets_a_lever(
         {"rule": 2, "when": "not reached.enhanced_human_labor", "value": 1.0}
     ]
     assert pause["*"]["always"] is None  # conditional: the scenario's value applies otherwise
+    assert pause["*"]["fallback"] is None
+    wbe = out["levers"]["wbe_investment"]["leading-lab"]  # rule 1 always, rule 3 when reached
+    assert [r["rule"] for r in wbe["rules"]] == [1, 3]
+    assert wbe["fallback"] == 0.3 and wbe["always"] is None
     race = {"scenario": fast, "strategy": "race"}
     caution = client.post("/api/strategy-levers", json=race).json()["levers"]["caution"]
     assert set(caution) == {a["name"] for a in fast["actors"]}
-    assert all(entry["always"] == 0.0 for entry in caution.values())
+    assert all(entry["always"] == entry["fallback"] == 0.0 for entry in caution.values())
     none = client.post("/api/strategy-levers", json={"scenario": fast, "strategy": "default"})
     assert none.json()["levers"] == {}
 

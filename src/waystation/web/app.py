@@ -36,7 +36,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from waystation.api import compile_scenario, package_version
-from waystation.definitions import DEFAULT_WORLDS, definitions_block
+from waystation.definitions import DEFAULT_WORLDS, define, definitions_block
 from waystation.io import Problem, ScenarioError, load_scenario
 from waystation.io import shipped_scenarios as _shipped
 from waystation.levers import LEVERS
@@ -283,7 +283,10 @@ def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
     @app.get("/api/definitions")
     def definitions() -> dict[str, Any]:
         """The registry of meanings (:mod:`waystation.definitions`): the page's hover text."""
-        return {"definitions": definitions_block(), "version": package_version()}
+        block = definitions_block()
+        for key, entry in block.items():
+            entry["text"] = define(key).text()  # the one-line form CLI footnotes use
+        return {"definitions": block, "version": package_version()}
 
     @app.post("/api/strategy-levers")
     def levers_set(body: StrategyLeversRequest) -> dict[str, Any]:

@@ -246,10 +246,12 @@ def strategy_levers(scenario: Scenario, strategy: str | None) -> dict[str, Any]:
     """Which levers the strategy's rules set, for each actor and globally.
 
     ``levers[lever][actor]`` (``"*"`` for a global lever) lists the rules that
-    set it, in order, each ``{"rule", "when", "value"}``; later rules
-    override earlier ones while they hold. ``always`` is the value of the last
-    unconditional rule when no conditional rule follows it: the lever then
-    never takes the scenario's own value.
+    set it, in order, each ``{"rule", "when", "value"}`` (``rule`` counts
+    from 1); later rules override earlier ones while they hold. ``fallback``
+    is the value in force while no conditional rule after it holds: the last
+    unconditional rule's value, or None when that is the scenario's own value.
+    ``always`` is the fallback when no conditional rule follows it, so the
+    lever is fixed at that value throughout.
     """
     spec = strategy_spec(strategy, scenario)
     actors = [a.name for a in scenario.actors]
@@ -263,6 +265,8 @@ def strategy_levers(scenario: Scenario, strategy: str | None) -> dict[str, Any]:
                 entry["rules"].append({"rule": i + 1, "when": rule.when, "value": float(value)})
     for per_actor in levers.values():
         for entry in per_actor.values():
+            plain = [r for r in entry["rules"] if r["when"] is None]
+            entry["fallback"] = plain[-1]["value"] if plain else None
             last = entry["rules"][-1]
             entry["always"] = last["value"] if last["when"] is None else None
     return {"strategy": spec.name, "description": spec.description, "levers": levers}
