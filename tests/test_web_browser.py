@@ -286,3 +286,151 @@ def test_results_download_as_csv_and_json(ui: Page, tmp_path: Path) -> None:
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data["results"]["probabilities"]["victory"] == ui.p_victory()
     assert data["request"]["worlds"] == WORLDS
+
+
+# --- a shareable instrument ------------------------------------------------------
+
+
+def open_page(ui: Page, url: str) -> Page:
+    """Open ``url`` in a new tab of the same browser context and wait for its first run."""
+    other = Page(ui.page.context.new_page(), ui.origin)
+    other.page.goto(url)
+    other.wait_for_run(0)
+    return other
+
+
+def copied_link(ui: Page) -> str:
+    ui.page.click("#copy-link")
+    ui.page.wait_for_function("() => document.querySelector('#share-link').value.includes('#')")
+    link = ui.page.input_value("#share-link")
+    assert link == ui.page.evaluate("location.href")  # the address bar holds the view too
+    return link
+
+
+def test_a_copied_link_reopens_the_same_view(ui: Page, fast_file: Path) -> None:
+    load_fast(ui, fast_file)
+    before = ui.runs()
+    ui.page.locator("#lever-state-project-lookahead").fill("2")  # a lever race leaves alone
+    ui.wait_for_run(before)
+    ui.page.select_option("#strategy-select", "race")
+    ui.wait_for_run(before + 1)
+    link = copied_link(ui)
+    assert "#v1." in link and len(link) < 2000  # compressed: the whole edited scenario fits
+    other = open_page(ui, link)
+    try:
+        for key in ("lastRequest", "lastResult"):
+            mine, theirs = (p.page.evaluate(f"window.{key}") for p in (ui, other))
+            theirs.pop("elapsed_seconds", None), mine.pop("elapsed_seconds", None)
+            assert theirs == mine
+        assert other.page.input_value("#strategy-select") == "race"
+        assert other.page.input_value("#lever-state-project-lookahead") == "2"
+        assert other.page.input_value("#worlds") == str(WORLDS)
+        for o in ("victory", "costly_non_failure", "failure"):
+            for slot in (f"#p-{o}", f"#diff-{o}"):
+                assert other.page.text_content(slot) == ui.page.text_content(slot)
+        assert other.page.locator("#notice").is_hidden()
+    finally:
+        other.page.close()
+
+
+def test_a_link_from_another_version_opens_with_a_notice(ui: Page) -> None:
+    link = copied_link(ui)
+    data = ui.page.evaluate("h => window.waystationLink.decode(h)", link.split("#", 1)[1])
+    assert data["b"] == "default" and "e" not in data  # the shipped scenario, unedited
+    assert data["v"] == ui.page.text_content("#version").lstrip("v")  # type: ignore[union-attr]
+    token = ui.page.evaluate("d => window.waystationLink.encode(d)", {**data, "v": "0.0.0-old"})
+    other = open_page(ui, link.split("#", 1)[0] + "#" + token)
+    try:
+        notice = other.page.locator("#notice")
+        assert notice.is_visible()
+        assert "0.0.0-old" in (notice.text_content() or "")
+        assert other.p_victory() == ui.p_victory()
+    finally:
+        other.page.close()
+
+
+def test_a_lever_the_strategy_sets_shows_as_set(ui: Page, fast_file: Path) -> None:
+    load_fast(ui, fast_file)
+    before = ui.runs()
+    ui.page.select_option("#strategy-select", "race")
+    ui.wait_for_run(before)
+    caution = ui.page.locator("#lever-leading-lab-caution")
+    assert caution.is_disabled()
+    assert caution.input_value() == "0"  # race's value, not the scenario's 0.4
+    wrap = ui.page.locator(".control.set-by-strategy", has=caution)
+    assert "race" in (wrap.text_content() or "") and "rule 1" in (wrap.text_content() or "")
+    assert ui.page.locator("#lever-leading-lab-lookahead").is_enabled()  # race leaves it alone
+    ui.page.select_option("#strategy-select", "pause-then-enhanced-labor")
+    ui.wait_for_run(before + 1)
+    pause = ui.page.locator(
+        ".control.set-by-strategy", has=ui.page.locator("#lever-global-global_pause")
+    )
+    text = pause.text_content() or ""
+    assert "1 while not reached.enhanced_human_labor (rule 2)" in text
+    assert ui.page.locator("#lever-global-global_pause").is_enabled()  # its value when not paused
+    ui.page.select_option("#strategy-select", "default")
+    ui.wait_for_run(before + 2)
+    assert ui.page.locator(".control.set-by-strategy").count() == 0
+    assert ui.page.input_value("#lever-leading-lab-caution") == "0.4"
+
+
+def test_presets_set_the_problem_profile(ui: Page, fast_file: Path) -> None:
+    load_fast(ui, fast_file)
+    assert ui.page.input_value("#param-hardness") == "0.25 to 4"
+    before = ui.runs()
+    ui.page.click("#preset-p05")
+    ui.wait_for_run(before)
+    low = float(ui.page.input_value("#param-hardness"))
+    sent = ui.page.evaluate("window.lastRequest")["scenario"]["nature"]
+    assert sent["hardness"] == low == pytest.approx(0.25, rel=1e-3)
+    ui.page.click("#preset-p95")
+    ui.wait_for_run(before + 1)
+    assert float(ui.page.input_value("#param-hardness")) == pytest.approx(4.0, rel=1e-3)
+    assert float(ui.page.input_value("#param-eval_ease")) > 0.5  # beta(2, 3)'s 95th percentile
+    ui.page.click("#preset-prior")
+    ui.wait_for_run(before + 2)
+    assert ui.page.input_value("#param-hardness") == "0.25 to 4"
+    assert ui.page.locator("#diff-victory").text_content() == ""  # back to the baseline
+
+
+def test_definitions_appear_on_hover_and_a_control_explains_itself(ui: Page) -> None:
+    defs = httpx.get(f"{ui.origin}/api/definitions", timeout=30).json()["definitions"]
+    ui.page.hover(".card.victory")
+    assert ui.page.get_attribute(".card.victory", "title") == defs["victory"]["text"]
+    row = ui.page.locator("#waystations-table tbody tr").first
+    row.hover()
+    assert row.get_attribute("title") == defs[row.get_attribute("data-waystation") or ""]["text"]
+    th = ui.page.locator("#waystations-table th[data-define=p_reached]")
+    assert th.get_attribute("title") == defs["p_reached"]["text"]
+    lever = ui.page.locator(".control", has=ui.page.locator("#lever-leading-lab-caution"))
+    lever.hover()
+    assert (lever.get_attribute("title") or "").startswith(defs["caution"]["text"])
+    ui.page.focus("#param-hardness")
+    panel = ui.page.locator("#explain")
+    assert panel.is_visible()
+    text = panel.text_content() or ""
+    assert defs["hardness"]["meaning"] in text and "source" in text and "x baseline" in text
+    # next to its control: the panel follows the control it explains
+    after = "() => document.querySelector('#param-hardness').closest('.control').nextElementSibling"
+    assert ui.page.evaluate(f"{after}.id") == "explain"
+
+
+def test_an_edit_shows_its_baseline_and_the_paired_difference(ui: Page, fast_file: Path) -> None:
+    load_fast(ui, fast_file)
+    assert ui.page.text_content("#diff-victory") == ""
+    baseline = ui.page.evaluate("window.lastRequest")["scenario"]
+    before = ui.runs()
+    ui.page.locator("#lever-leading-lab-ai_safety_share").fill("0.6")
+    ui.wait_for_run(before)
+    body = {**ui.page.evaluate("window.lastRequest"), "baseline": baseline}
+    response = httpx.post(f"{ui.origin}/api/edited", json=body, timeout=TIMEOUT_MS / 1000)
+    assert response.status_code == 200, response.text
+    d = response.json()["differences"]["victory"]
+    shown = ui.page.locator("#diff-victory")
+    assert float(shown.get_attribute("data-value") or "nan") == d["estimate"]
+    assert "edited − baseline" in (shown.text_content() or "")
+    spans = d["low"] <= 0 <= d["high"]
+    assert ("unclear" in (shown.get_attribute("class") or "")) == spans
+    assert ("spans zero" in (ui.page.text_content("#precision") or "")) == any(
+        x["low"] <= 0 <= x["high"] for x in response.json()["differences"].values()
+    )
