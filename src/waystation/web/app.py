@@ -14,7 +14,13 @@ the offending field, at most :data:`MAX_PROBLEMS` problems long::
     {"errors": [{"path": "actors[0].levers.caution", "line": null, "message": "..."}]}
 
 The page and plotly.js are served from the installed packages, so the page
-makes no request outside this server.
+makes no request outside this server. Besides runs and analyses, the API
+serves what makes the page a shareable instrument: ``GET /api/definitions``
+(the registry of meanings, for hover text), ``POST /api/strategy-levers``
+(which levers a strategy's rules set, and under which rule), ``POST
+/api/presets`` (the problem profile at its 5th/50th/95th percentiles) and
+``POST /api/edited`` (an edited scenario against its baseline on common
+worlds, with the paired difference edited - baseline).
 """
 
 from __future__ import annotations
