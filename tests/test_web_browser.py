@@ -6,19 +6,24 @@ it). Without it these tests skip, except under ``CI=true``, where they fail.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+
+from waystation.api import package_version
 
 pytestmark = pytest.mark.browser
 
@@ -140,11 +145,19 @@ class Page:
         return float(self.page.get_attribute("#p-victory", "data-value"))
 
 
-@pytest.fixture
-def ui(browser: Any, server: str, tmp_path: Path) -> Iterator[Page]:
+def link_token(data: dict[str, Any]) -> str:
+    """A page link's hash, made the way the page makes it: deflate-raw JSON in base64url."""
+    packer = zlib.compressobj(wbits=-15)
+    raw = packer.compress(json.dumps(data).encode()) + packer.flush()
+    return "v1." + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@contextmanager
+def opened(browser: Any, server: str, url: str) -> Iterator[Page]:
+    """A page on ``url`` after its first run; no request leaves the server, no script error."""
     context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
     page = Page(context.new_page(), server)
-    page.page.goto(f"{server}/?worlds={WORLDS}&seed=7")
+    page.page.goto(url)
     page.wait_for_run(0)
     yield page
     outside = [u for u in page.requests
@@ -153,6 +166,21 @@ def ui(browser: Any, server: str, tmp_path: Path) -> Iterator[Page]:
     expected = "the server responded with a status of 422"  # refused inputs, shown on the page
     assert [e for e in page.console_errors if expected not in e] == []
     context.close()
+
+
+@pytest.fixture
+def ui(browser: Any, server: str) -> Iterator[Page]:
+    with opened(browser, server, f"{server}/?worlds={WORLDS}&seed=7") as page:
+        yield page
+
+
+@pytest.fixture
+def fast_ui(browser: Any, server: str) -> Iterator[Page]:
+    """The page opened on a link holding the fast scenario (cheap: no default-scenario run)."""
+    data = {"v": package_version(), "u": yaml.safe_load(FAST_YAML), "st": "default",
+            "w": WORLDS, "s": 7}  # fmt: skip
+    with opened(browser, server, f"{server}/#{link_token(data)}") as page:
+        yield page
 
 
 @pytest.fixture
@@ -193,6 +221,9 @@ def test_page_loads_with_controls_results_and_diagram(ui: Page) -> None:
     assert page.input_value("#param-hardness") == "0.25 to 4"
     assert page.get_attribute("#param-g_hardware", "type") == "number"
     assert page.locator("#lever-global-spillover").count() == 1
+    link = copied_link(ui)  # the shipped scenario, unedited, at the query's worlds and seed
+    data = page.evaluate("h => window.waystationLink.decode(h)", link.split("#", 1)[1])
+    assert data["b"] == "default" and "e" not in data and (data["w"], data["s"]) == (WORLDS, 7)
 
 
 def test_slider_moves_p_victory_to_what_the_api_returns(ui: Page, fast_file: Path) -> None:
@@ -307,8 +338,8 @@ def copied_link(ui: Page) -> str:
     return link
 
 
-def test_a_copied_link_reopens_the_same_view(ui: Page, fast_file: Path) -> None:
-    load_fast(ui, fast_file)
+def test_a_copied_link_reopens_the_same_view(fast_ui: Page) -> None:
+    ui = fast_ui
     before = ui.runs()
     ui.page.locator("#lever-state-project-lookahead").fill("2")  # a lever race leaves alone
     ui.wait_for_run(before)
@@ -333,10 +364,11 @@ def test_a_copied_link_reopens_the_same_view(ui: Page, fast_file: Path) -> None:
         other.page.close()
 
 
-def test_a_link_from_another_version_opens_with_a_notice(ui: Page) -> None:
+def test_a_link_from_another_version_opens_with_a_notice(fast_ui: Page) -> None:
+    ui = fast_ui
     link = copied_link(ui)
     data = ui.page.evaluate("h => window.waystationLink.decode(h)", link.split("#", 1)[1])
-    assert data["b"] == "default" and "e" not in data  # the shipped scenario, unedited
+    assert data["u"]["name"] == "fast" and "e" not in data  # an uploaded scenario, unedited
     assert data["v"] == ui.page.text_content("#version").lstrip("v")  # type: ignore[union-attr]
     token = ui.page.evaluate("d => window.waystationLink.encode(d)", {**data, "v": "0.0.0-old"})
     other = open_page(ui, link.split("#", 1)[0] + "#" + token)
@@ -349,8 +381,8 @@ def test_a_link_from_another_version_opens_with_a_notice(ui: Page) -> None:
         other.page.close()
 
 
-def test_a_lever_the_strategy_sets_shows_as_set(ui: Page, fast_file: Path) -> None:
-    load_fast(ui, fast_file)
+def test_a_lever_the_strategy_sets_shows_as_set(fast_ui: Page) -> None:
+    ui = fast_ui
     before = ui.runs()
     ui.page.select_option("#strategy-select", "race")
     ui.wait_for_run(before)
@@ -374,8 +406,8 @@ def test_a_lever_the_strategy_sets_shows_as_set(ui: Page, fast_file: Path) -> No
     assert ui.page.input_value("#lever-leading-lab-caution") == "0.4"
 
 
-def test_presets_set_the_problem_profile(ui: Page, fast_file: Path) -> None:
-    load_fast(ui, fast_file)
+def test_presets_set_the_problem_profile(fast_ui: Page) -> None:
+    ui = fast_ui
     assert ui.page.input_value("#param-hardness") == "0.25 to 4"
     before = ui.runs()
     ui.page.click("#preset-p05")
@@ -393,7 +425,8 @@ def test_presets_set_the_problem_profile(ui: Page, fast_file: Path) -> None:
     assert ui.page.locator("#diff-victory").text_content() == ""  # back to the baseline
 
 
-def test_definitions_appear_on_hover_and_a_control_explains_itself(ui: Page) -> None:
+def test_definitions_appear_on_hover_and_a_control_explains_itself(fast_ui: Page) -> None:
+    ui = fast_ui
     defs = httpx.get(f"{ui.origin}/api/definitions", timeout=30).json()["definitions"]
     ui.page.hover(".card.victory")
     assert ui.page.get_attribute(".card.victory", "title") == defs["victory"]["text"]
@@ -415,8 +448,8 @@ def test_definitions_appear_on_hover_and_a_control_explains_itself(ui: Page) -> 
     assert ui.page.evaluate(f"{after}.id") == "explain"
 
 
-def test_an_edit_shows_its_baseline_and_the_paired_difference(ui: Page, fast_file: Path) -> None:
-    load_fast(ui, fast_file)
+def test_an_edit_shows_its_baseline_and_the_paired_difference(fast_ui: Page) -> None:
+    ui = fast_ui
     assert ui.page.text_content("#diff-victory") == ""
     baseline = ui.page.evaluate("window.lastRequest")["scenario"]
     before = ui.runs()
