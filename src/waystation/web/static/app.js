@@ -278,10 +278,10 @@ function presetRow() {
   const row = document.createElement("div");
   row.className = "row presets";
   const label = document.createElement("span");
-  label.textContent = "Problem profile at its";
+  label.textContent = "Problem profile at percentile";
   label.dataset.define = "hardness";
   row.append(label);
-  const choices = [["p05", "5th"], ["p50", "50th"], ["p95", "95th percentile"], ["prior", "prior"]];
+  const choices = [["p05", "5th"], ["p50", "50th"], ["p95", "95th"], ["prior", "prior"]];
   for (const [key, text] of choices) {
     const button = document.createElement("button");
     button.type = "button";
@@ -289,7 +289,7 @@ function presetRow() {
     button.textContent = text;
     button.title = key === "prior"
       ? "every nature input back to the scenario's own prior"
-      : `every nature input fixed at the ${text.replace(" percentile", "")} percentile of the scenario's prior (each input on its own; correlations between them dropped)`;
+      : `every nature input fixed at the ${text} percentile of the scenario's prior (each input on its own; correlations between them dropped)`;
     button.disabled = key !== "prior" && !state.presets;
     button.addEventListener("click", () => applyPreset(key));
     row.append(button);
@@ -514,6 +514,7 @@ async function updateLink() {
   if (seq !== hashSeq) return;
   const url = `${location.pathname}${location.search}#${token}`;
   if (location.hash !== `#${token}`) history.replaceState(null, "", url);
+  state.hash = `#${token}`;
   $("share-link").value = location.href;
 }
 
@@ -667,7 +668,7 @@ function showPrecision(res, pair) {
   box.classList.remove("warning");
   if (!pair) {
     box.textContent = state.base && edits() === undefined
-      ? "No edits: this is the baseline (the scenario as shipped or uploaded). Edit a control to see edited against baseline."
+      ? "No edits: this is the baseline (the scenario as shipped or uploaded, under the chosen strategy). Edit any input to see edited against baseline on the same worlds."
       : "";
     return;
   }
@@ -925,6 +926,8 @@ async function start() {
   $("download-csv").addEventListener("click", downloadCsv);
   $("download-json").addEventListener("click", downloadJson);
   window.waystationLink = { encode: encodeLink, decode: decodeLink };  // for tests and the curious
+  // A link pasted into this tab changes only the hash: open it as a fresh page.
+  window.addEventListener("hashchange", () => { if (location.hash !== state.hash) location.reload(); });
   if (await openLink()) return;
   select.value = "default" in Object.fromEntries(scenarios.data.map((s) => [s.name, 1])) ? "default" : scenarios.data[0].name;
   await loadShipped(select.value);
