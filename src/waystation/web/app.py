@@ -49,6 +49,7 @@ from waystation.levers import LEVERS
 from waystation.params import PARAMS
 from waystation.strategies import BUILTIN_STRATEGIES
 from waystation.web.body import BodyLimit
+from waystation.web.instrument import profile_presets, strategy_levers
 from waystation.web.jobs import baseline_model
 from waystation.web.payloads import (
     MAX_SEED,
@@ -63,10 +64,8 @@ from waystation.web.payloads import (
     YamlRequest,
     clean,
     problems_json,
-    profile_presets,
     scenario_json,
     scenario_of,
-    strategy_levers,
 )
 from waystation.web.workers import (
     BusyError,

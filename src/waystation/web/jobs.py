@@ -15,6 +15,7 @@ from typing import Any
 
 from waystation.api import compile_scenario, run_model
 from waystation.io import Problem, ScenarioError, scenario_from_text
+from waystation.web.instrument import edited_comparison
 from waystation.web.payloads import (
     CompareRequest,
     CompetenceRequest,
@@ -23,7 +24,6 @@ from waystation.web.payloads import (
     RunRequest,
     YamlRequest,
     clean,
-    edited_comparison,
     paired_comparison,
     problems_json,
     results_json,

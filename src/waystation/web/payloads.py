@@ -19,12 +19,9 @@ import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from waystation.definitions import DEFAULT_WORLDS
-from waystation.distributions import parse_dist
 from waystation.io import Problem, ScenarioError, validate
-from waystation.levers import LEVER_REGISTRY
-from waystation.params import PARAMS
 from waystation.results import OUTCOMES, Results
-from waystation.scenario import Scenario, input_specs, strategy_spec
+from waystation.scenario import Scenario
 from waystation.strategies import BUILTIN_STRATEGIES
 
 MAX_WORLDS = 200_000
@@ -192,11 +189,11 @@ def paired_comparison(runs: dict[str, Results]) -> dict[str, Any]:
         "differences": {},
     }
     for name in names[1:]:
-        out["differences"][name] = {o: _paired(base, runs[name], o) for o in OUTCOMES}
+        out["differences"][name] = {o: paired(base, runs[name], o) for o in OUTCOMES}
     return clean(out)
 
 
-def _paired(a: Results, b: Results, outcome: str) -> dict[str, float]:
+def paired(a: Results, b: Results, outcome: str) -> dict[str, float]:
     """Mean of per-world differences ``b - a`` in P(outcome), with a 95% interval."""
     if a.records is None or b.records is None:
         raise ScenarioError([Problem("compare", None, "", "per-world records were not kept")])
@@ -204,69 +201,3 @@ def _paired(a: Results, b: Results, outcome: str) -> dict[str, float]:
     est = float(diff.mean())
     se = float(diff.std(ddof=1) / math.sqrt(diff.size)) if diff.size > 1 else 0.0
     return {"estimate": est, "standard_error": se, "low": est - 1.96 * se, "high": est + 1.96 * se}
-
-
-def edited_comparison(baseline: Results, edited: Results) -> dict[str, Any]:
-    """Both runs' summaries and the paired difference ``edited - baseline`` per outcome.
-
-    The two runs share the seed and world count, so world ``i`` of each draws
-    from the same random streams and the difference is paired world by world.
-    """
-    return clean(
-        {
-            "baseline": results_json(baseline),
-            "edited": results_json(edited),
-            "differences": {o: _paired(baseline, edited, o) for o in OUTCOMES},
-        }
-    )
-
-
-#: Percentiles of the problem profile offered as presets (key: label).
-PRESET_QUANTILES = {"p05": 0.05, "p50": 0.50, "p95": 0.95}
-
-
-def profile_presets(scenario: Scenario) -> dict[str, Any]:
-    """Every nature input at the 5th, 50th and 95th percentile of its prior in ``scenario``.
-
-    Each preset fixes every problem-profile input at that percentile of its
-    own distribution (four significant figures), ignoring correlations: a
-    corner of the profile, not a joint percentile of any outcome.
-    """
-    specs = input_specs(scenario)
-    nature = [p.name for p in PARAMS if p.group == "nature"]
-    presets: dict[str, dict[str, float]] = {k: {} for k in PRESET_QUANTILES}
-    for name in nature:
-        dist = parse_dist(specs[name])
-        for key, q in PRESET_QUANTILES.items():
-            presets[key][name] = float(f"{float(dist.ppf(q)):.4g}")
-    return {"quantiles": dict(PRESET_QUANTILES), "params": nature, "presets": presets}
-
-
-def strategy_levers(scenario: Scenario, strategy: str | None) -> dict[str, Any]:
-    """Which levers the strategy's rules set, for each actor and globally.
-
-    ``levers[lever][actor]`` (``"*"`` for a global lever) lists the rules that
-    set it, in order, each ``{"rule", "when", "value"}`` (``rule`` counts
-    from 1); later rules override earlier ones while they hold. ``fallback``
-    is the value in force while no conditional rule after it holds: the last
-    unconditional rule's value, or None when that is the scenario's own value.
-    ``always`` is the fallback when no conditional rule follows it, so the
-    lever is fixed at that value throughout.
-    """
-    spec = strategy_spec(strategy, scenario)
-    actors = [a.name for a in scenario.actors]
-    levers: dict[str, dict[str, Any]] = {}
-    for i, rule in enumerate(spec.rules):
-        for name, value in rule.set_.items():
-            scope = LEVER_REGISTRY[name].scope
-            chosen = ["*"] if scope == "global" else (rule.actors or actors)
-            for actor in chosen:
-                entry = levers.setdefault(name, {}).setdefault(actor, {"rules": []})
-                entry["rules"].append({"rule": i + 1, "when": rule.when, "value": float(value)})
-    for per_actor in levers.values():
-        for entry in per_actor.values():
-            plain = [r for r in entry["rules"] if r["when"] is None]
-            entry["fallback"] = plain[-1]["value"] if plain else None
-            last = entry["rules"][-1]
-            entry["always"] = last["value"] if last["when"] is None else None
-    return {"strategy": spec.name, "description": spec.description, "levers": levers}
