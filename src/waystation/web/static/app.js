@@ -541,7 +541,7 @@ async function openLink() {
   try {
     data = await decodeLink(location.hash);
   } catch (e) {
-    showNotice(`This link could not be read (${e.message}); showing the default scenario instead.`);
+    showNotice("This link could not be read (it may be cut short or altered); showing the default scenario instead.");
     return false;
   }
   if (data.v !== state.registry.version) {
