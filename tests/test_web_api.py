@@ -451,3 +451,125 @@ def test_absurd_time_spans_are_refused_not_run(client: TestClient, fast: dict[st
     response = client.post("/api/run", json={"scenario": fast, "worlds": WORLDS})
     assert 400 <= response.status_code < 500, response.text[:300]
     only_error(response, response.status_code)
+
+
+# --- a shareable instrument: defaults, definitions, strategy levers, presets, baseline -------
+
+
+def test_default_world_count_is_the_one_default(client: TestClient) -> None:
+    from waystation.definitions import DEFAULT_WORLDS
+    from waystation.web.payloads import RunRequest
+
+    assert RunRequest(scenario={}).worlds == DEFAULT_WORLDS
+    reg = client.get("/api/registry").json()
+    assert reg["limits"]["default_worlds"] == DEFAULT_WORLDS
+    assert reg["version"] == ws.api.package_version()
+
+
+def test_definitions_are_the_registry_of_meanings(client: TestClient) -> None:
+    from waystation.definitions import DEFINITIONS
+
+    out = client.get("/api/definitions").json()
+    assert set(out["definitions"]) == set(DEFINITIONS)
+    for key in ("victory", "difference_sign", "interval_95", "caution", "hardness"):
+        assert out["definitions"][key]["meaning"] == DEFINITIONS[key].meaning
+        assert out["definitions"][key]["text"] == DEFINITIONS[key].text()
+    assert "second minus first" in out["definitions"]["difference_sign"]["meaning"]
+
+
+def test_strategy_levers_name_each_rule_that_sets_a_lever(
+    client: TestClient, fast: dict[str, Any]
+) -> None:
+    body = {"scenario": fast, "strategy": "pause-then-enhanced-labor"}
+    out = client.post("/api/strategy-levers", json=body).json()
+    pause = out["levers"]["global_pause"]
+    assert list(pause) == ["*"]  # a global lever, set once for every actor
+    assert pause["*"]["rules"] == [
+        {"rule": 2, "when": "not reached.enhanced_human_labor", "value": 1.0}
+    ]
+    assert pause["*"]["always"] is None  # conditional: the scenario's value applies otherwise
+    assert pause["*"]["fallback"] is None
+    wbe = out["levers"]["wbe_investment"]["leading-lab"]  # rule 1 always, rule 3 when reached
+    assert [r["rule"] for r in wbe["rules"]] == [1, 3]
+    assert wbe["fallback"] == 0.3 and wbe["always"] is None
+    race = {"scenario": fast, "strategy": "race"}
+    caution = client.post("/api/strategy-levers", json=race).json()["levers"]["caution"]
+    assert set(caution) == {a["name"] for a in fast["actors"]}
+    assert all(entry["always"] == entry["fallback"] == 0.0 for entry in caution.values())
+    none = client.post("/api/strategy-levers", json={"scenario": fast, "strategy": "default"})
+    assert none.json()["levers"] == {}
+
+
+def test_strategy_levers_follow_a_rule_for_some_actors(
+    client: TestClient, fast: dict[str, Any]
+) -> None:
+    sc = copy.deepcopy(fast)
+    sc["strategy"] = {"name": "mine", "rules": [
+        {"set": {"caution": 0.9}, "actors": ["state-project"]},
+        {"when": "year >= 2028", "set": {"caution": 0.1}},
+    ]}  # fmt: skip
+    out = client.post("/api/strategy-levers", json={"scenario": sc}).json()
+    caution = out["levers"]["caution"]
+    assert out["strategy"] == "mine"
+    assert [r["rule"] for r in caution["state-project"]["rules"]] == [1, 2]
+    assert [r["rule"] for r in caution["leading-lab"]["rules"]] == [2]
+    assert caution["state-project"]["always"] is None
+
+
+def test_presets_are_percentiles_of_the_scenarios_profile(
+    client: TestClient, fast: dict[str, Any]
+) -> None:
+    sc = copy.deepcopy(fast)
+    sc["nature"] = {"hardness": "0.5 to 8", "scheming": 0.3}
+    sc["correlations"] = []
+    out = client.post("/api/presets", json={"scenario": sc}).json()
+    nature = [p.name for p in ws.PARAMS if p.group == "nature"]
+    assert out["params"] == nature
+    low, mid, high = (out["presets"][k] for k in ("p05", "p50", "p95"))
+    assert low["hardness"] == pytest.approx(0.5, rel=1e-3)  # "a to b" is a 90% interval
+    assert high["hardness"] == pytest.approx(8.0, rel=1e-3)
+    assert mid["hardness"] == pytest.approx(2.0, rel=1e-3)  # lognormal: geometric middle
+    assert low["scheming"] == mid["scheming"] == high["scheming"] == 0.3
+    for name in nature:
+        assert low[name] <= mid[name] <= high[name]
+    bad = client.post("/api/presets", json={"scenario": {**sc, "nature": {"hardness": "x"}}})
+    assert only_error(bad, 422)["path"] == "nature.hardness"
+
+
+def test_edited_runs_pair_the_edit_with_its_baseline(
+    client: TestClient, fast: dict[str, Any]
+) -> None:
+    edited = copy.deepcopy(fast)
+    edited["actors"][0]["levers"]["ai_safety_share"] = 0.5
+    body = {"scenario": edited, "baseline": fast, "strategy": "default",
+            "worlds": WORLDS, "seed": 4}  # fmt: skip
+    response = client.post("/api/edited", json=body)
+    assert response.status_code == 200, response.text
+    out = response.json()
+    alone = {k: body[k] for k in ("scenario", "strategy", "worlds", "seed")}
+    assert (
+        out["edited"]["probabilities"]
+        == client.post("/api/run", json=alone).json()["probabilities"]
+    )
+    for outcome, diff in out["differences"].items():  # second minus first: edited - baseline
+        expected = (out["edited"]["probabilities"][outcome]
+                    - out["baseline"]["probabilities"][outcome])  # fmt: skip
+        assert diff["estimate"] == pytest.approx(expected, abs=1e-9)
+        assert diff["low"] == pytest.approx(diff["estimate"] - 1.96 * diff["standard_error"])
+    same = client.post("/api/edited", json={**body, "scenario": fast}).json()
+    assert all(d["estimate"] == 0 and d["standard_error"] == 0
+               for d in same["differences"].values())  # fmt: skip
+
+
+def test_edited_locates_problems_in_the_baseline(client: TestClient, fast: dict[str, Any]) -> None:
+    bad = copy.deepcopy(fast)
+    bad["actors"][0]["levers"]["caution"] = 7
+    body = {"scenario": fast, "baseline": bad, "worlds": WORLDS}
+    assert only_error(client.post("/api/edited", json=body), 422)["path"] == (
+        "baseline.actors[0].levers.caution"
+    )
+    huge = {"scenario": fast, "baseline": fast, "worlds": MAX_WORLDS}
+    app = create_app(ServerLimits(max_work=1_000_000))
+    with TestClient(app) as small:
+        error = only_error(small.post("/api/edited", json=huge), 422)
+    assert error["path"] == "worlds" and "× 2 runs" in error["message"]

@@ -6,19 +6,24 @@ it). Without it these tests skip, except under ``CI=true``, where they fail.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
+
+from waystation.api import package_version
 
 pytestmark = pytest.mark.browser
 
@@ -140,11 +145,19 @@ class Page:
         return float(self.page.get_attribute("#p-victory", "data-value"))
 
 
-@pytest.fixture
-def ui(browser: Any, server: str, tmp_path: Path) -> Iterator[Page]:
+def link_token(data: dict[str, Any]) -> str:
+    """A page link's hash, made the way the page makes it: deflate-raw JSON in base64url."""
+    packer = zlib.compressobj(wbits=-15)
+    raw = packer.compress(json.dumps(data).encode()) + packer.flush()
+    return "v1." + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@contextmanager
+def opened(browser: Any, server: str, url: str) -> Iterator[Page]:
+    """A page on ``url`` after its first run; no request leaves the server, no script error."""
     context = browser.new_context(accept_downloads=True, viewport={"width": 1400, "height": 1000})
     page = Page(context.new_page(), server)
-    page.page.goto(f"{server}/?worlds={WORLDS}&seed=7")
+    page.page.goto(url)
     page.wait_for_run(0)
     yield page
     outside = [u for u in page.requests
@@ -153,6 +166,21 @@ def ui(browser: Any, server: str, tmp_path: Path) -> Iterator[Page]:
     expected = "the server responded with a status of 422"  # refused inputs, shown on the page
     assert [e for e in page.console_errors if expected not in e] == []
     context.close()
+
+
+@pytest.fixture
+def ui(browser: Any, server: str) -> Iterator[Page]:
+    with opened(browser, server, f"{server}/?worlds={WORLDS}&seed=7") as page:
+        yield page
+
+
+@pytest.fixture
+def fast_ui(browser: Any, server: str) -> Iterator[Page]:
+    """The page opened on a link holding the fast scenario (cheap: no default-scenario run)."""
+    data = {"v": package_version(), "u": yaml.safe_load(FAST_YAML), "st": "default",
+            "w": WORLDS, "s": 7}  # fmt: skip
+    with opened(browser, server, f"{server}/#{link_token(data)}") as page:
+        yield page
 
 
 @pytest.fixture
@@ -193,6 +221,9 @@ def test_page_loads_with_controls_results_and_diagram(ui: Page) -> None:
     assert page.input_value("#param-hardness") == "0.25 to 4"
     assert page.get_attribute("#param-g_hardware", "type") == "number"
     assert page.locator("#lever-global-spillover").count() == 1
+    link = copied_link(ui)  # the shipped scenario, unedited, at the query's worlds and seed
+    data = page.evaluate("h => window.waystationLink.decode(h)", link.split("#", 1)[1])
+    assert data["b"] == "default" and "e" not in data and (data["w"], data["s"]) == (WORLDS, 7)
 
 
 def test_slider_moves_p_victory_to_what_the_api_returns(ui: Page, fast_file: Path) -> None:
@@ -286,3 +317,153 @@ def test_results_download_as_csv_and_json(ui: Page, tmp_path: Path) -> None:
     data = json.loads(json_path.read_text(encoding="utf-8"))
     assert data["results"]["probabilities"]["victory"] == ui.p_victory()
     assert data["request"]["worlds"] == WORLDS
+
+
+# --- a shareable instrument ------------------------------------------------------
+
+
+def open_page(ui: Page, url: str) -> Page:
+    """Open ``url`` in a new tab of the same browser context and wait for its first run."""
+    other = Page(ui.page.context.new_page(), ui.origin)
+    other.page.goto(url)
+    other.wait_for_run(0)
+    return other
+
+
+def copied_link(ui: Page) -> str:
+    ui.page.click("#copy-link")
+    ui.page.wait_for_function("() => document.querySelector('#share-link').value.includes('#')")
+    link = ui.page.input_value("#share-link")
+    assert link == ui.page.evaluate("location.href")  # the address bar holds the view too
+    return link
+
+
+def test_a_copied_link_reopens_the_same_view(fast_ui: Page) -> None:
+    ui = fast_ui
+    before = ui.runs()
+    ui.page.locator("#lever-state-project-lookahead").fill("2")  # a lever race leaves alone
+    ui.wait_for_run(before)
+    ui.page.select_option("#strategy-select", "race")
+    ui.wait_for_run(before + 1)
+    link = copied_link(ui)
+    assert "#v1." in link and len(link) < 2000  # compressed: the whole edited scenario fits
+    other = open_page(ui, link)
+    try:
+        for key in ("lastRequest", "lastResult"):
+            mine, theirs = (p.page.evaluate(f"window.{key}") for p in (ui, other))
+            theirs.pop("elapsed_seconds", None), mine.pop("elapsed_seconds", None)
+            assert theirs == mine
+        assert other.page.input_value("#strategy-select") == "race"
+        assert other.page.input_value("#lever-state-project-lookahead") == "2"
+        assert other.page.input_value("#worlds") == str(WORLDS)
+        for o in ("victory", "costly_non_failure", "failure"):
+            for slot in (f"#p-{o}", f"#diff-{o}"):
+                assert other.page.text_content(slot) == ui.page.text_content(slot)
+        assert other.page.locator("#notice").is_hidden()
+    finally:
+        other.page.close()
+
+
+def test_a_link_from_another_version_opens_with_a_notice(fast_ui: Page) -> None:
+    ui = fast_ui
+    link = copied_link(ui)
+    data = ui.page.evaluate("h => window.waystationLink.decode(h)", link.split("#", 1)[1])
+    assert data["u"]["name"] == "fast" and "e" not in data  # an uploaded scenario, unedited
+    assert data["v"] == ui.page.text_content("#version").lstrip("v")  # type: ignore[union-attr]
+    token = ui.page.evaluate("d => window.waystationLink.encode(d)", {**data, "v": "0.0.0-old"})
+    other = open_page(ui, link.split("#", 1)[0] + "#" + token)
+    try:
+        notice = other.page.locator("#notice")
+        assert notice.is_visible()
+        assert "0.0.0-old" in (notice.text_content() or "")
+        assert other.p_victory() == ui.p_victory()
+    finally:
+        other.page.close()
+
+
+def test_a_lever_the_strategy_sets_shows_as_set(fast_ui: Page) -> None:
+    ui = fast_ui
+    before = ui.runs()
+    ui.page.select_option("#strategy-select", "race")
+    ui.wait_for_run(before)
+    caution = ui.page.locator("#lever-leading-lab-caution")
+    assert caution.is_disabled()
+    assert caution.input_value() == "0"  # race's value, not the scenario's 0.4
+    wrap = ui.page.locator(".control.set-by-strategy", has=caution)
+    assert "race" in (wrap.text_content() or "") and "rule 1" in (wrap.text_content() or "")
+    assert ui.page.locator("#lever-leading-lab-lookahead").is_enabled()  # race leaves it alone
+    ui.page.select_option("#strategy-select", "pause-then-enhanced-labor")
+    ui.wait_for_run(before + 1)
+    pause = ui.page.locator(
+        ".control.set-by-strategy", has=ui.page.locator("#lever-global-global_pause")
+    )
+    text = pause.text_content() or ""
+    assert "1 while not reached.enhanced_human_labor (rule 2)" in text
+    assert ui.page.locator("#lever-global-global_pause").is_enabled()  # its value when not paused
+    ui.page.select_option("#strategy-select", "default")
+    ui.wait_for_run(before + 2)
+    assert ui.page.locator(".control.set-by-strategy").count() == 0
+    assert ui.page.input_value("#lever-leading-lab-caution") == "0.4"
+
+
+def test_presets_set_the_problem_profile(fast_ui: Page) -> None:
+    ui = fast_ui
+    assert ui.page.input_value("#param-hardness") == "0.25 to 4"
+    before = ui.runs()
+    ui.page.click("#preset-p05")
+    ui.wait_for_run(before)
+    low = float(ui.page.input_value("#param-hardness"))
+    sent = ui.page.evaluate("window.lastRequest")["scenario"]["nature"]
+    assert sent["hardness"] == low == pytest.approx(0.25, rel=1e-3)
+    ui.page.click("#preset-p95")
+    ui.wait_for_run(before + 1)
+    assert float(ui.page.input_value("#param-hardness")) == pytest.approx(4.0, rel=1e-3)
+    assert float(ui.page.input_value("#param-eval_ease")) > 0.5  # beta(2, 3)'s 95th percentile
+    ui.page.click("#preset-prior")
+    ui.wait_for_run(before + 2)
+    assert ui.page.input_value("#param-hardness") == "0.25 to 4"
+    assert ui.page.locator("#diff-victory").text_content() == ""  # back to the baseline
+
+
+def test_definitions_appear_on_hover_and_a_control_explains_itself(fast_ui: Page) -> None:
+    ui = fast_ui
+    defs = httpx.get(f"{ui.origin}/api/definitions", timeout=30).json()["definitions"]
+    ui.page.hover(".card.victory")
+    assert ui.page.get_attribute(".card.victory", "title") == defs["victory"]["text"]
+    row = ui.page.locator("#waystations-table tbody tr").first
+    row.hover()
+    assert row.get_attribute("title") == defs[row.get_attribute("data-waystation") or ""]["text"]
+    th = ui.page.locator("#waystations-table th[data-define=p_reached]")
+    assert th.get_attribute("title") == defs["p_reached"]["text"]
+    lever = ui.page.locator(".control", has=ui.page.locator("#lever-leading-lab-caution"))
+    lever.hover()
+    assert (lever.get_attribute("title") or "").startswith(defs["caution"]["text"])
+    ui.page.focus("#param-hardness")
+    panel = ui.page.locator("#explain")
+    assert panel.is_visible()
+    text = panel.text_content() or ""
+    assert defs["hardness"]["meaning"] in text and "source" in text and "x baseline" in text
+    # next to its control: the panel follows the control it explains
+    after = "() => document.querySelector('#param-hardness').closest('.control').nextElementSibling"
+    assert ui.page.evaluate(f"{after}.id") == "explain"
+
+
+def test_an_edit_shows_its_baseline_and_the_paired_difference(fast_ui: Page) -> None:
+    ui = fast_ui
+    assert ui.page.text_content("#diff-victory") == ""
+    baseline = ui.page.evaluate("window.lastRequest")["scenario"]
+    before = ui.runs()
+    ui.page.locator("#lever-leading-lab-ai_safety_share").fill("0.6")
+    ui.wait_for_run(before)
+    body = {**ui.page.evaluate("window.lastRequest"), "baseline": baseline}
+    response = httpx.post(f"{ui.origin}/api/edited", json=body, timeout=TIMEOUT_MS / 1000)
+    assert response.status_code == 200, response.text
+    d = response.json()["differences"]["victory"]
+    shown = ui.page.locator("#diff-victory")
+    assert float(shown.get_attribute("data-value") or "nan") == d["estimate"]
+    assert "edited − baseline" in (shown.text_content() or "")
+    spans = d["low"] <= 0 <= d["high"]
+    assert ("unclear" in (shown.get_attribute("class") or "")) == spans
+    assert ("spans zero" in (ui.page.text_content("#precision") or "")) == any(
+        x["low"] <= 0 <= x["high"] for x in response.json()["differences"].values()
+    )

@@ -14,7 +14,13 @@ the offending field, at most :data:`MAX_PROBLEMS` problems long::
     {"errors": [{"path": "actors[0].levers.caution", "line": null, "message": "..."}]}
 
 The page and plotly.js are served from the installed packages, so the page
-makes no request outside this server.
+makes no request outside this server. Besides runs and analyses, the API
+serves what makes the page a shareable instrument: ``GET /api/definitions``
+(the registry of meanings, for hover text), ``POST /api/strategy-levers``
+(which levers a strategy's rules set, and under which rule), ``POST
+/api/presets`` (the problem profile at its 5th/50th/95th percentiles) and
+``POST /api/edited`` (an edited scenario against its baseline on common
+worlds, with the paired difference edited - baseline).
 """
 
 from __future__ import annotations
@@ -36,20 +42,25 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from waystation.api import compile_scenario, package_version
+from waystation.definitions import DEFAULT_WORLDS, define, definitions_block
 from waystation.io import Problem, ScenarioError, load_scenario
 from waystation.io import shipped_scenarios as _shipped
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
 from waystation.strategies import BUILTIN_STRATEGIES
 from waystation.web.body import BodyLimit
+from waystation.web.instrument import profile_presets, strategy_levers
+from waystation.web.jobs import baseline_model
 from waystation.web.payloads import (
     MAX_SEED,
     MAX_WORLDS,
     CompareRequest,
     CompetenceRequest,
+    EditedRequest,
     LeversRequest,
     RunRequest,
     ScenarioRequest,
+    StrategyLeversRequest,
     YamlRequest,
     clean,
     problems_json,
@@ -270,8 +281,30 @@ def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
                    "bounds": list(v.bounds), "cost": v.cost, "meaning": v.meaning,
                    "source": v.source} for v in LEVERS]  # fmt: skip
         limits = {"max_worlds": MAX_WORLDS, "max_seed": MAX_SEED, "max_body": MAX_BODY,
-                  **lim.to_json()}  # fmt: skip
-        return {"params": params, "levers": levers, "limits": limits}
+                  "default_worlds": DEFAULT_WORLDS, **lim.to_json()}  # fmt: skip
+        return {"params": params, "levers": levers, "limits": limits,
+                "version": package_version()}  # fmt: skip
+
+    @app.get("/api/definitions")
+    def definitions() -> dict[str, Any]:
+        """The registry of meanings (:mod:`waystation.definitions`): the page's hover text."""
+        block = definitions_block()
+        for key, entry in block.items():
+            entry["text"] = define(key).text()  # the one-line form CLI footnotes use
+        return {"definitions": block, "version": package_version()}
+
+    @app.post("/api/strategy-levers")
+    def levers_set(body: StrategyLeversRequest) -> dict[str, Any]:
+        """Which levers the strategy's rules set, per actor, and under which rule."""
+        try:
+            return strategy_levers(scenario_of(body.scenario), body.strategy)
+        except ValueError as err:  # a scenario's own strategy naming no built-in
+            raise ScenarioError([Problem("request", None, "strategy", str(err))]) from None
+
+    @app.post("/api/presets")
+    def presets(body: ScenarioRequest) -> dict[str, Any]:
+        """The problem profile at its 5th, 50th and 95th percentiles in this scenario."""
+        return profile_presets(scenario_of(body.scenario))
 
 
 def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
@@ -290,6 +323,18 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
             await anyio.to_thread.run_sync(_compiled, body.scenario, name)
         return await _simulate(pool, request, "compare", body,
                                _work(model, body.worlds, len(names)))  # fmt: skip
+
+    @app.post("/api/edited", response_model=None)
+    async def edited(body: EditedRequest, request: Request) -> Response:
+        model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
+        base = await anyio.to_thread.run_sync(baseline_model, body.baseline, body.strategy)
+        work = _Work(
+            body.worlds,
+            max(len(model.actors), len(base.actors)),
+            int(max(model.steps, base.steps)),
+            2,
+        )  # an upper bound on the two runs
+        return await _simulate(pool, request, "edited", body, work)
 
     @app.post("/api/competence", response_model=None)
     async def competence(body: CompetenceRequest, request: Request) -> Response:

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from waystation.api import compile_scenario, run_model
-from waystation.io import ScenarioError, scenario_from_text
+from waystation.io import Problem, ScenarioError, scenario_from_text
+from waystation.web.instrument import edited_comparison
 from waystation.web.payloads import (
     CompareRequest,
     CompetenceRequest,
+    EditedRequest,
     LeversRequest,
     RunRequest,
     YamlRequest,
@@ -63,6 +65,26 @@ def compare(body: CompareRequest) -> dict[str, Any]:
     return paired_comparison({n: run_model(m, body.worlds, body.seed) for n, m in models.items()})
 
 
+def edited(body: EditedRequest) -> dict[str, Any]:
+    """``POST /api/edited``: the edited and the baseline scenario on common worlds."""
+    model = compile_scenario(scenario_of(body.scenario), body.strategy)
+    base = baseline_model(body.baseline, body.strategy)
+    start = time.perf_counter()
+    found = edited_comparison(run_model(base, body.worlds, body.seed),
+                              run_model(model, body.worlds, body.seed))  # fmt: skip
+    return {**found, "elapsed_seconds": time.perf_counter() - start}
+
+
+def baseline_model(scenario: dict[str, Any], strategy: str | None) -> Any:
+    """The baseline's compiled model; its problems' paths start with ``baseline``."""
+    try:
+        return compile_scenario(scenario_of(scenario), strategy)
+    except ScenarioError as err:
+        moved = [Problem(p.source, p.line, f"baseline.{p.path}".rstrip("."), p.message)
+                 for p in err.problems]  # fmt: skip
+        raise ScenarioError(moved) from None
+
+
 def competence(body: CompetenceRequest) -> dict[str, Any]:
     """``POST /api/competence``: outcome curves over a grid of hardness values."""
     found = analyses().competence(scenario_of(body.scenario), strategy=body.strategy,
@@ -88,6 +110,7 @@ def validate_yaml(body: YamlRequest) -> dict[str, Any]:
 JOBS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "run": run,
     "compare": compare,
+    "edited": edited,
     "competence": competence,
     "levers": levers,
     "validate-yaml": validate_yaml,

@@ -91,6 +91,25 @@ class LeversRequest(BaseModel):
     seed: int = Seed
 
 
+class EditedRequest(BaseModel):
+    """``POST /api/edited``: the edited scenario against its baseline, on common worlds."""
+
+    model_config = _FORBID
+    scenario: dict[str, Any]
+    baseline: dict[str, Any]
+    strategy: StrategyName | None = None
+    worlds: int = Worlds
+    seed: int = Seed
+
+
+class StrategyLeversRequest(BaseModel):
+    """``POST /api/strategy-levers``: which levers a strategy's rules set in a scenario."""
+
+    model_config = _FORBID
+    scenario: dict[str, Any]
+    strategy: StrategyName | None = None
+
+
 class YamlRequest(BaseModel):
     """``POST /api/validate-yaml``: scenario YAML text and the file name to cite."""
 
@@ -170,11 +189,11 @@ def paired_comparison(runs: dict[str, Results]) -> dict[str, Any]:
         "differences": {},
     }
     for name in names[1:]:
-        out["differences"][name] = {o: _paired(base, runs[name], o) for o in OUTCOMES}
+        out["differences"][name] = {o: paired(base, runs[name], o) for o in OUTCOMES}
     return clean(out)
 
 
-def _paired(a: Results, b: Results, outcome: str) -> dict[str, float]:
+def paired(a: Results, b: Results, outcome: str) -> dict[str, float]:
     """Mean of per-world differences ``b - a`` in P(outcome), with a 95% interval."""
     if a.records is None or b.records is None:
         raise ScenarioError([Problem("compare", None, "", "per-world records were not kept")])

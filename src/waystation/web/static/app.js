@@ -10,8 +10,13 @@ const DEBOUNCE_MS = 300;
 const UPLOAD = "__upload__";
 
 const state = {
-  registry: null, params: {}, levers: {}, strategies: {},
+  registry: null, params: {}, levers: {}, strategies: {}, definitions: {},
   scenario: null, seq: 0, timer: null, controller: null, uploadName: null,
+  base: null,          // the scenario as shipped or uploaded: the baseline of every edit
+  baseName: null,      // the shipped scenario's name (null for an upload)
+  setBy: { strategy: "", levers: {} },  // which levers the chosen strategy's rules set
+  presets: null,       // the problem profile at its 5th/50th/95th percentiles
+  selected: null,      // the control whose explanation is shown
 };
 window.lastRequest = null;  // the body of the latest POST /api/run (tests replay it)
 window.lastResult = null;
@@ -86,9 +91,22 @@ function showErrors(errors, source, title) {
 
 // ---------- controls --------------------------------------------------------
 
+// One line of the registry of meanings (waystation.definitions, served by the API).
+function define(key) {
+  const d = state.definitions[key];
+  return d ? d.text : "";
+}
+
+// Hover text of every element marked data-define="key [key ...]".
+function applyDefinitions(root = document) {
+  for (const el of root.querySelectorAll("[data-define]")) {
+    el.title = el.dataset.define.split(/\s+/).map(define).filter(Boolean).join("\n");
+  }
+}
+
 function tooltip(entry) {
   const [lo, hi] = entry.bounds;
-  return `${entry.meaning} [${entry.unit}; bounds ${lo} to ${hi}; default ${entry.default}]\nSource: ${entry.source}`;
+  return `${define(entry.name) || entry.meaning}\n[bounds ${lo} to ${hi}; default ${entry.default}]\nSource: ${entry.source}`;
 }
 
 function parseValue(text) {
@@ -107,7 +125,10 @@ function showValue(value) {
 function control(id, name, entry, value, kind, onChange) {
   const wrap = document.createElement("div");
   wrap.className = "control";
+  wrap.dataset.name = entry.name;
   wrap.title = tooltip(entry);
+  wrap.addEventListener("focusin", () => explain(wrap, entry));
+  wrap.addEventListener("click", () => explain(wrap, entry));
   const label = document.createElement("label");
   label.htmlFor = id;
   label.innerHTML = `<span class="name"></span> <span class="unit"></span>`;
@@ -148,22 +169,57 @@ function setKey(obj, key, value) {
   if (value === undefined) delete obj[key]; else obj[key] = value;
 }
 
-function buildControls() {
-  const sc = state.scenario;
+// The empty objects the controls write into, so that a scenario and its
+// baseline differ only where the user changed something.
+function normalise(sc) {
   sc.levers = sc.levers || {};
+  for (const group of ["nature", "world", "time"]) sc[group] = sc[group] || {};
+  for (const actor of sc.actors || []) actor.levers = actor.levers || {};
+  return sc;
+}
+
+function leverControl(id, lever, value, who, onChange) {
+  const wrap = control(id, lever.name, lever, value, "slider", onChange);
+  const set = (state.setBy.levers[lever.name] || {})[who];
+  if (!set) return wrap;
+  // The chosen strategy's rules set this lever: show their value and which rule.
+  const input = wrap.querySelector("input");
+  const out = wrap.querySelector("output");
+  const rules = set.rules.map((r) => `${r.value}${r.when ? ` while ${r.when}` : ""} (rule ${r.rule})`).join("; ");
+  const note = document.createElement("div");
+  note.className = "rule-note";
+  wrap.classList.add("set-by-strategy");
+  wrap.dataset.setBy = state.setBy.strategy;
+  if (set.fallback !== null) {
+    // The scenario's own value is never used: show the strategy's value instead.
+    input.value = set.fallback;
+    input.disabled = true;
+    if (out) out.textContent = set.fallback;
+    note.textContent = `set by strategy ${state.setBy.strategy}: ${rules}`;
+  } else {
+    note.textContent = `set by strategy ${state.setBy.strategy}: ${rules}; otherwise the value on this slider`;
+  }
+  wrap.title = `${note.textContent}\n${wrap.title}`;
+  wrap.insertBefore(note, wrap.querySelector(".field-error"));
+  return wrap;
+}
+
+function buildControls() {
+  const sc = normalise(state.scenario);
   const globals = $("global-levers"), actors = $("actor-levers"), params = $("params");
+  const keep = state.selected;
+  $("controls").append($("explain"));  // out of the containers about to be rebuilt
   globals.replaceChildren(); actors.replaceChildren(); params.replaceChildren();
   const allLevers = Object.values(state.levers);
   const global = document.createElement("fieldset");
   global.innerHTML = "<legend>all actors (global)</legend>";
   for (const lever of allLevers.filter((l) => l.scope === "global")) {
     const value = sc.levers[lever.name] ?? lever.default;
-    global.append(control(`lever-global-${lever.name}`, lever.name, lever, value, "slider",
+    global.append(leverControl(`lever-global-${lever.name}`, lever, value, "*",
       (v) => { setKey(sc.levers, lever.name, v); scheduleRun(); }));
   }
   globals.append(global);
   sc.actors.forEach((actor, i) => {
-    actor.levers = actor.levers || {};
     const box = document.createElement("fieldset");
     box.className = "actor";
     box.style.borderColor = COLOURS[i % COLOURS.length];
@@ -173,13 +229,95 @@ function buildControls() {
     box.append(legend);
     for (const lever of allLevers.filter((l) => l.scope === "actor")) {
       const value = actor.levers[lever.name] ?? sc.levers[lever.name] ?? lever.default;
-      box.append(control(`lever-${actor.name}-${lever.name}`, lever.name, lever, value, "slider",
+      box.append(leverControl(`lever-${actor.name}-${lever.name}`, lever, value, actor.name,
         (v) => { setKey(actor.levers, lever.name, v); scheduleRun(); }));
     }
     actors.append(box);
   });
+  params.append(presetRow());
   for (const group of ["nature", "world", "time"]) params.append(paramGroup(group));
   params.append(actorParams());
+  const again = keep && document.querySelector(`.control[data-name="${keep.name}"] input[id="${keep.id}"]`);
+  if (again) explain(again.closest(".control"), keep.entry); else $("explain").hidden = true;
+}
+
+// ---------- explaining the selected parameter ------------------------------
+
+function explain(wrap, entry) {
+  const panel = $("explain");
+  const id = wrap.querySelector("input").id;
+  state.selected = { name: entry.name, id, entry };
+  const [lo, hi] = entry.bounds;
+  const rows = [
+    ["meaning", (state.definitions[entry.name] || entry).meaning],
+    ["unit", entry.unit],
+    ["bounds", `${lo} to ${hi}`],
+    [entry.group ? "prior (registry)" : "default", showValue(entry.default)],
+    ["source", entry.source],
+  ];
+  const note = wrap.querySelector(".rule-note");
+  if (note) rows.push(["strategy", note.textContent]);
+  const title = document.createElement("strong");
+  title.textContent = entry.name;
+  const list = document.createElement("dl");
+  for (const [k, v] of rows) {
+    const dt = document.createElement("dt"), dd = document.createElement("dd");
+    dt.textContent = k; dd.textContent = v;
+    list.append(dt, dd);
+  }
+  panel.replaceChildren(title, list);
+  panel.hidden = false;
+  for (const el of document.querySelectorAll(".control.selected")) el.classList.remove("selected");
+  wrap.classList.add("selected");
+  if (wrap.nextSibling !== panel) wrap.after(panel);
+}
+
+// ---------- presets of the problem profile ---------------------------------
+
+function presetRow() {
+  const row = document.createElement("div");
+  row.className = "row presets";
+  const label = document.createElement("span");
+  label.textContent = "Problem profile at percentile";
+  label.dataset.define = "hardness";
+  row.append(label);
+  const choices = [["p05", "5th"], ["p50", "50th"], ["p95", "95th"], ["prior", "prior"]];
+  for (const [key, text] of choices) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.id = `preset-${key}`;
+    button.textContent = text;
+    button.title = key === "prior"
+      ? "every nature input back to the scenario's own prior"
+      : `every nature input fixed at the ${text} percentile of the scenario's prior (each input on its own; correlations between them dropped)`;
+    button.disabled = key !== "prior" && !state.presets;
+    button.addEventListener("click", () => applyPreset(key));
+    row.append(button);
+  }
+  return row;
+}
+
+function applyPreset(key) {
+  const sc = state.scenario;
+  if (key === "prior") {
+    sc.nature = clone(state.base.nature || {});
+    if (state.base.correlations) sc.correlations = clone(state.base.correlations); else delete sc.correlations;
+  } else {
+    Object.assign(sc.nature, state.presets.presets[key]);
+    // Fixed inputs are no longer uncertain, so rank correlations between them lapse.
+    const fixed = new Set(state.presets.params);
+    const kept = (sc.correlations || []).filter((c) => !c.between.some((n) => fixed.has(n)));
+    if (kept.length) sc.correlations = kept; else delete sc.correlations;
+  }
+  buildControls();
+  scheduleRun();
+}
+
+async function loadPresets() {
+  state.presets = null;
+  const r = await api("/api/presets", { scenario: state.base });
+  if (r.ok) state.presets = r.data;
+  for (const key of ["p05", "p50", "p95"]) { const b = $(`preset-${key}`); if (b) b.disabled = !state.presets; }
 }
 
 function paramGroup(group) {
@@ -228,16 +366,24 @@ function fillStrategySelect(select, own) {
   for (const name of Object.keys(state.strategies)) select.append(new Option(name, name));
 }
 
-function useScenario(scenario) {
-  state.scenario = scenario;
-  $("scenario-description").textContent = scenario.description || "";
-  const s = scenario.strategy;
+// Show a scenario: `base` is what edits are measured against (the shipped or
+// uploaded scenario), `name` the shipped scenario's name (null for an upload).
+async function useScenario(scenario, base, name, strategy) {
+  state.base = normalise(clone(base || scenario));
+  state.baseName = name;
+  state.scenario = normalise(clone(scenario));
+  $("scenario-description").textContent = state.base.description || "";
+  const s = state.base.strategy;
   const own = s && typeof s === "object" ? s.name : null;
   fillStrategySelect($("strategy-select"), own);
-  $("strategy-select").value = own ? "" : (typeof s === "string" ? s : "default");
+  const fallback = own ? "" : (typeof s === "string" ? s : "default");
+  $("strategy-select").value = strategy !== undefined && strategy !== null ? strategy : fallback;
+  if ($("strategy-select").selectedIndex < 0) $("strategy-select").value = fallback;
   describeStrategy();
   clearErrors();
+  state.setBy = { strategy: "", levers: {} };
   buildControls();
+  await Promise.all([loadPresets(), loadStrategyLevers()]);
 }
 
 function describeStrategy() {
@@ -251,10 +397,18 @@ function strategyValue() {
   return v === "" ? null : v;
 }
 
+// Which levers the chosen strategy's rules set (asked of the server, which
+// resolves the scenario's own strategy and rules for some actors).
+async function loadStrategyLevers() {
+  const r = await api("/api/strategy-levers", { scenario: state.scenario, strategy: strategyValue() });
+  state.setBy = r.ok ? r.data : { strategy: "", levers: {} };
+  buildControls();
+}
+
 async function loadShipped(name) {
   const r = await api(`/api/scenarios/${encodeURIComponent(name)}`);
   if (!r.ok) { showErrors(r.data.errors, null, "Could not load the scenario"); return; }
-  useScenario(r.data.scenario);
+  await useScenario(r.data.scenario, null, name);
   runNow();
 }
 
@@ -268,13 +422,150 @@ async function upload(file) {
     setStatus("error", "upload refused");
     return;
   }
+  markUpload(file.name);
+  await useScenario(r.data.scenario, null, null);
+  runNow();
+}
+
+function markUpload(label) {
   const select = $("scenario-select");
   let option = select.querySelector(`option[value="${UPLOAD}"]`);
   if (!option) { option = new Option("", UPLOAD); select.append(option); }
-  option.textContent = `uploaded: ${file.name}`;
+  option.textContent = `uploaded: ${label}`;
   select.value = UPLOAD;
-  useScenario(r.data.scenario);
+}
+
+// ---------- the link: the whole state in the URL hash -----------------------
+// #v1.<token>: base64url of the deflated JSON {v: package version, b: shipped
+// scenario name or u: uploaded scenario, e: edits as a JSON merge patch,
+// st: strategy ("" = the scenario's own), w: worlds, s: seed}.
+
+function isObject(x) { return x !== null && typeof x === "object" && !Array.isArray(x); }
+
+// A JSON merge patch (RFC 7386) taking `a` to `b`; undefined when they are equal.
+function diff(a, b) {
+  if (!isObject(a) || !isObject(b)) return JSON.stringify(a) === JSON.stringify(b) ? undefined : clone(b);
+  const out = {};
+  for (const k of Object.keys(b)) {
+    const d = k in a ? diff(a[k], b[k]) : clone(b[k]);
+    if (d !== undefined) out[k] = d;
+  }
+  for (const k of Object.keys(a)) if (!(k in b)) out[k] = null;
+  return Object.keys(out).length ? out : undefined;
+}
+
+function patch(target, p) {
+  if (!isObject(p)) return clone(p);
+  const out = isObject(target) ? clone(target) : {};
+  for (const [k, v] of Object.entries(p)) {
+    if (v === null) delete out[k]; else out[k] = patch(out[k], v);
+  }
+  return out;
+}
+
+function edits() { return diff(state.base, state.scenario); }
+
+function toBase64url(bytes) {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+function fromBase64url(token) {
+  const text = atob(token.replaceAll("-", "+").replaceAll("_", "/"));
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+async function squeeze(bytes, stream) {
+  const piped = new Blob([bytes]).stream().pipeThrough(stream);
+  return new Uint8Array(await new Response(piped).arrayBuffer());
+}
+
+async function encodeLink(data) {
+  const json = new TextEncoder().encode(JSON.stringify(data));
+  if (typeof CompressionStream === "undefined") return `j1.${toBase64url(json)}`;
+  return `v1.${toBase64url(await squeeze(json, new CompressionStream("deflate-raw")))}`;
+}
+
+async function decodeLink(hash) {
+  const m = hash.match(/^#?(v1|j1)\.([A-Za-z0-9_-]+)$/);
+  if (!m) throw new Error("not a waystation link");
+  let bytes = fromBase64url(m[2]);
+  if (m[1] === "v1") bytes = await squeeze(bytes, new DecompressionStream("deflate-raw"));
+  const data = JSON.parse(new TextDecoder().decode(bytes));
+  if (!isObject(data)) throw new Error("not a waystation link");
+  return data;
+}
+
+function linkState() {
+  const body = requestBody();
+  const out = { v: state.registry.version, st: $("strategy-select").value, w: body.worlds, s: body.seed };
+  if (state.baseName) out.b = state.baseName; else out.u = state.base;
+  const e = edits();
+  if (e !== undefined) out.e = e;
+  return out;
+}
+
+let hashSeq = 0;
+async function updateLink() {
+  if (!state.scenario || !state.registry) return;
+  const seq = ++hashSeq;
+  const token = await encodeLink(linkState());
+  if (seq !== hashSeq) return;
+  const url = `${location.pathname}${location.search}#${token}`;
+  if (location.hash !== `#${token}`) history.replaceState(null, "", url);
+  state.hash = `#${token}`;
+  $("share-link").value = location.href;
+}
+
+async function copyLink() {
+  await updateLink();
+  const field = $("share-link");
+  field.hidden = false;
+  field.select();
+  let copied = false;
+  try { await navigator.clipboard.writeText(field.value); copied = true; } catch (e) { copied = false; }
+  $("share-note").textContent = copied ? "link copied: it reopens this exact view" : "copy the link above: it reopens this exact view";
+}
+
+function showNotice(text) {
+  const notice = $("notice");
+  notice.textContent = text;
+  notice.hidden = !text;
+}
+
+// Open the view a link describes; false when there is no link to open.
+async function openLink() {
+  if (!location.hash || location.hash === "#") return false;
+  let data;
+  try {
+    data = await decodeLink(location.hash);
+  } catch (e) {
+    showNotice("This link could not be read (it may be cut short or altered); showing the default scenario instead.");
+    return false;
+  }
+  if (data.v !== state.registry.version) {
+    showNotice(`This link was made with waystation ${data.v || "(unknown version)"}; this server runs ` +
+      `${state.registry.version}. The model may have changed, so its figures can differ from the ones the link's author saw.`);
+  }
+  let base;
+  if (typeof data.b === "string") {
+    const r = await api(`/api/scenarios/${encodeURIComponent(data.b)}`);
+    if (!r.ok) { showErrors(r.data.errors, null, "The link names a scenario this server does not ship"); return false; }
+    base = r.data.scenario;
+    $("scenario-select").value = data.b;
+  } else if (isObject(data.u)) {
+    base = data.u;
+    markUpload(`${base.name || "scenario"} (from a link)`);
+  } else {
+    return false;
+  }
+  if (Number.isInteger(data.w)) $("worlds").value = data.w;
+  if (Number.isInteger(data.s)) $("seed").value = data.s;
+  const edited = data.e === undefined ? base : patch(normalise(clone(base)), data.e);
+  await useScenario(edited, base, typeof data.b === "string" ? data.b : null, typeof data.st === "string" ? data.st : null);
   runNow();
+  return true;
 }
 
 // ---------- running ---------------------------------------------------------
@@ -289,23 +580,30 @@ function requestBody() {
 }
 
 function scheduleRun() {
+  updateLink();
   if (!$("auto-run").checked) return;
   clearTimeout(state.timer);
   state.timer = setTimeout(runNow, DEBOUNCE_MS);
 }
 
+// Run the edited scenario; with edits, the baseline runs beside it on the same
+// worlds (POST /api/edited) and the page shows both and edited - baseline.
 async function runNow() {
   clearTimeout(state.timer);
   if (!state.scenario) return;
+  updateLink();
   const body = requestBody();
+  const edited = edits() !== undefined;
   const seq = ++state.seq;
   if (state.controller) state.controller.abort();
   state.controller = new AbortController();
-  window.lastRequest = body;
-  setStatus("running", `running ${body.worlds.toLocaleString()} worlds…`);
+  window.lastRequest = body;  // what POST /api/run would answer with the edited results
+  setStatus("running", `running ${body.worlds.toLocaleString()} worlds${edited ? " (edited and baseline)" : ""}…`);
   let r;
   try {
-    r = await api("/api/run", body, state.controller.signal);
+    r = edited
+      ? await api("/api/edited", { ...body, baseline: clone(state.base) }, state.controller.signal)
+      : await api("/api/run", body, state.controller.signal);
   } catch (e) {
     if (e.name !== "AbortError" && seq === state.seq) setStatus("error", `request failed: ${e.message}`);
     return;
@@ -317,41 +615,87 @@ async function runNow() {
     return;
   }
   clearErrors();
-  window.lastResult = r.data;
-  render(r.data);
+  const res = edited ? r.data.edited : r.data;
+  window.lastResult = res;
+  window.lastBaseline = edited ? r.data : null;
+  render(res, edited ? r.data : null);
   window.runCount += 1;
-  setStatus("idle", `${r.data.worlds.toLocaleString()} worlds in ${r.data.elapsed_seconds.toFixed(2)} s`);
+  setStatus("idle", `${res.worlds.toLocaleString()} worlds in ${r.data.elapsed_seconds.toFixed(2)} s`);
 }
 
 // ---------- drawing ---------------------------------------------------------
 
 function fmt(x, digits = 3) { return x === null || x === undefined ? "—" : x.toFixed(digits); }
 
-function render(res) {
+function signed(v, digits = 4) { return v === null || v === undefined ? "—" : (v > 0 ? "+" : "") + fmt(v, digits); }
+
+// Whether a paired difference's 95% interval spans zero (cannot tell the two apart).
+function spansZero(d) { return d && d.low <= 0 && d.high >= 0; }
+
+function render(res, pair) {
   for (const o of OUTCOMES) {
     const el = $(`p-${o}`);
     el.textContent = fmt(res.probabilities[o], 4);
     el.dataset.value = String(res.probabilities[o]);
-    $(`se-${o}`).textContent = `± ${fmt(1.96 * res.standard_errors[o], 4)} (95%)`;
+    $(`se-${o}`).textContent = `± ${fmt(1.96 * res.standard_errors[o], 4)} (95%; s.e. ${fmt(res.standard_errors[o], 4)})`;
+    const base = $(`base-${o}`), delta = $(`diff-${o}`);
+    if (pair) {
+      const d = pair.differences[o];
+      base.textContent = `baseline ${fmt(pair.baseline.probabilities[o], 4)}`;
+      delta.textContent = `edited − baseline ${signed(d.estimate)} [${signed(d.low)}, ${signed(d.high)}]`;
+      delta.dataset.value = String(d.estimate);
+      delta.classList.toggle("unclear", spansZero(d));
+    } else {
+      base.textContent = "";
+      delta.textContent = "";
+      delete delta.dataset.value;
+      delta.classList.remove("unclear");
+    }
   }
+  showPrecision(res, pair);
   const year = res.median_victory_year;
   $("run-summary").textContent = `${res.scenario} · strategy ${res.strategy} · ${res.worlds.toLocaleString()} worlds · seed ${res.seed}` +
     ` · median year of victory ${year === null ? "none" : year}`;
-  drawOutcomes(res);
+  drawOutcomes(res, pair);
   fillDiagramActors(res.actors);
   drawDiagram(res);
   drawWaystations(res);
 }
 
-function drawOutcomes(res) {
+// What the run's precision allows a reader to conclude, in one line.
+function showPrecision(res, pair) {
+  const box = $("precision");
+  box.classList.remove("warning");
+  if (!pair) {
+    box.textContent = state.base && edits() === undefined
+      ? "No edits: this is the baseline (the scenario as shipped or uploaded, under the chosen strategy). Edit any input to see edited against baseline on the same worlds."
+      : "";
+    return;
+  }
+  const unclear = OUTCOMES.filter((o) => spansZero(pair.differences[o])).map((o) => OUTCOME_LABELS[o]);
+  if (unclear.length) {
+    box.classList.add("warning");
+    box.textContent = `⚠ At ${res.worlds.toLocaleString()} worlds the 95% interval of edited − baseline spans zero for ` +
+      `${unclear.join(", ")}: these runs cannot tell the edit from the baseline there. More worlds shrink the interval.`;
+  } else {
+    box.textContent = "Every difference's 95% interval excludes zero: at this precision the edit changes each outcome.";
+  }
+}
+
+function drawOutcomes(res, pair) {
   if (!window.Plotly) return;
-  const trace = {
-    type: "bar", x: OUTCOMES.map((o) => OUTCOME_LABELS[o]), y: OUTCOMES.map((o) => res.probabilities[o]),
-    error_y: { type: "data", array: OUTCOMES.map((o) => 1.96 * res.standard_errors[o]), visible: true },
-    marker: { color: ["#2e8540", "#d08c00", "#c0392b"] }, hovertemplate: "%{x}: %{y:.4f}<extra></extra>",
-  };
-  Plotly.react("outcomes-chart", [trace], {
+  const x = OUTCOMES.map((o) => OUTCOME_LABELS[o]);
+  const bar = (r, name, colours, opacity) => ({
+    type: "bar", name, x, y: OUTCOMES.map((o) => r.probabilities[o]), opacity,
+    error_y: { type: "data", array: OUTCOMES.map((o) => 1.96 * r.standard_errors[o]), visible: true },
+    marker: { color: colours }, hovertemplate: `${name} %{x}: %{y:.4f}<extra></extra>`,
+  });
+  const traces = [];
+  if (pair) traces.push(bar(pair.baseline, "baseline", "#9aa3b0", 1));
+  traces.push(bar(res, pair ? "edited" : "", ["#2e8540", "#d08c00", "#c0392b"], 1));
+  Plotly.react("outcomes-chart", traces, {
     margin: { t: 10, r: 10, b: 30, l: 45 }, yaxis: { range: [0, 1], title: { text: "probability" } },
+    barmode: "group", showlegend: Boolean(pair), legend: { orientation: "h", x: 1, xanchor: "right", y: 1 },
   }, { displayModeBar: false, responsive: true });
 }
 
@@ -394,6 +738,18 @@ function drawDiagram(res) {
         line: { color: colour, dash, width: 2 }, hovertemplate: `${actor} ${label}<br>%{x}: %{y:.2f} OOM<extra></extra>` });
     }
   });
+  const pair = window.lastBaseline;
+  if (pair && pair.baseline) {  // the baseline's medians, thin and grey, under the edited ones
+    pair.baseline.actors.forEach((actor, k) => {
+      if (only && actor !== only) return;
+      for (const [variable, dash] of [["capability", "solid"], ["safety_range", "dash"]]) {
+        traces.push({ x: pair.baseline.trajectories.years, y: pair.baseline.trajectories.actors[actor][variable].q50, type: "scatter", mode: "lines",
+          name: "baseline medians", legendgroup: "baseline", showlegend: k === 0 && variable === "capability",
+          line: { color: "#8a8f98", dash: dash === "solid" ? "dot" : "dashdot", width: 1.2 },
+          hovertemplate: `baseline ${actor} ${variable.replace("_", " ")}<br>%{x}: %{y:.2f} OOM<extra></extra>` });
+      }
+    });
+  }
   Plotly.react("diagram", traces, {
     margin: { t: 10, r: 10, b: 40, l: 55 }, legend: { orientation: "h", y: -0.2 },
     xaxis: { title: { text: "year" } }, yaxis: { title: { text: "OOM above the 2026 frontier" } },
@@ -406,6 +762,7 @@ function drawWaystations(res) {
   for (const [name, w] of Object.entries(res.waystations)) {
     const row = body.insertRow();
     row.dataset.waystation = name;
+    row.title = define(name);
     for (const text of [name.replaceAll("_", " "), fmt(w.p_reached), w.median_year ?? "—",
       fmt(w.p_victory_given_reached), fmt(w.p_victory_given_not_reached)]) {
       row.insertCell().textContent = text;
@@ -434,23 +791,33 @@ async function compare() {
   if (!r.ok) { showErrors(r.data.errors, null, "Comparison failed"); setStatus("error", "comparison failed"); return; }
   window.lastComparison = r.data;
   const head = table.querySelector("thead"), rows = table.querySelector("tbody");
-  head.innerHTML = "<tr><th>outcome</th><th></th><th></th><th>difference (95% interval)</th></tr>";
+  head.innerHTML = "<tr><th>outcome</th><th></th><th></th><th data-define='difference difference_sign interval_95'></th></tr>";
   head.rows[0].cells[1].textContent = base;
   head.rows[0].cells[2].textContent = other;
+  head.rows[0].cells[3].textContent = `${other} − ${base} (95% interval)`;
+  applyDefinitions(head);
   rows.replaceChildren();
   const diffs = (r.data.differences || {})[other] || {};
   for (const o of OUTCOMES) {
     const row = rows.insertRow();
     row.className = "compare-row";
     row.dataset.outcome = o;
+    row.title = define(o);
     const d = diffs[o] || {};
-    const sign = (v) => (v > 0 ? "+" : "") + fmt(v, 4);
-    for (const text of [OUTCOME_LABELS[o], fmt(r.data.strategies[base].probabilities[o], 4),
-      fmt(r.data.strategies[other].probabilities[o], 4),
-      d.estimate === undefined ? "—" : `${sign(d.estimate)} [${sign(d.low)}, ${sign(d.high)}]`]) {
+    const se = (name) => `${fmt(r.data.strategies[name].probabilities[o], 4)} ± ${fmt(1.96 * r.data.strategies[name].standard_errors[o], 4)}`;
+    for (const text of [OUTCOME_LABELS[o], se(base), se(other),
+      d.estimate === undefined ? "—" : `${signed(d.estimate)} [${signed(d.low)}, ${signed(d.high)}]`]) {
       row.insertCell().textContent = text;
     }
+    if (spansZero(d)) {
+      row.classList.add("unclear");
+      row.cells[3].textContent += " ⚠ spans zero";
+    }
   }
+  const unclear = OUTCOMES.filter((o) => spansZero(diffs[o])).map((o) => OUTCOME_LABELS[o]);
+  $("compare-note").textContent = unclear.length
+    ? `⚠ At ${body.worlds.toLocaleString()} worlds the 95% interval spans zero for ${unclear.join(", ")}: these runs cannot tell the two strategies apart there.`
+    : "";
   setStatus("idle", `compared ${base} with ${other} on ${body.worlds.toLocaleString()} worlds`);
 }
 
@@ -523,13 +890,18 @@ function downloadJson() {
 // ---------- start -----------------------------------------------------------
 
 async function start() {
-  const [reg, strategies, scenarios] = await Promise.all([api("/api/registry"), api("/api/strategies"), api("/api/scenarios")]);
-  if (!reg.ok || !strategies.ok || !scenarios.ok) { setStatus("error", "could not reach the server"); return; }
+  const [reg, strategies, scenarios, defs] = await Promise.all(
+    [api("/api/registry"), api("/api/strategies"), api("/api/scenarios"), api("/api/definitions")]);
+  if (!reg.ok || !strategies.ok || !scenarios.ok || !defs.ok) { setStatus("error", "could not reach the server"); return; }
   state.registry = reg.data;
+  state.definitions = defs.data.definitions;
   for (const p of reg.data.params) state.params[p.name] = p;
   for (const l of reg.data.levers) state.levers[l.name] = l;
   for (const s of strategies.data) state.strategies[s.name] = s;
+  applyDefinitions();
   $("worlds").max = reg.data.limits.max_worlds;
+  $("worlds").value = reg.data.limits.default_worlds;
+  $("version").textContent = `v${reg.data.version}`;
   const query = new URLSearchParams(window.location.search);  // ?worlds=500&seed=3
   for (const id of ["worlds", "seed"]) if (/^\d+$/.test(query.get(id) || "")) $(id).value = query.get(id);
   const select = $("scenario-select");
@@ -538,15 +910,25 @@ async function start() {
   $("compare-strategy").value = "cautious-lab" in state.strategies ? "cautious-lab" : Object.keys(state.strategies)[1];
   select.addEventListener("change", () => { if (select.value !== UPLOAD) loadShipped(select.value); });
   $("upload").addEventListener("change", (e) => { if (e.target.files.length) upload(e.target.files[0]); });
-  $("strategy-select").addEventListener("change", () => { describeStrategy(); scheduleRun(); });
+  $("strategy-select").addEventListener("change", async () => {
+    describeStrategy();
+    updateLink();
+    await loadStrategyLevers();
+    scheduleRun();
+  });
   for (const id of ["worlds", "seed"]) $(id).addEventListener("change", scheduleRun);
   $("run-button").addEventListener("click", runNow);
+  $("copy-link").addEventListener("click", copyLink);
   $("diagram-actor").addEventListener("change", () => drawDiagram(window.lastResult));
   $("compare-run").addEventListener("click", compare);
   $("levers-run").addEventListener("click", valueLevers);
   $("download-yaml").addEventListener("click", downloadYaml);
   $("download-csv").addEventListener("click", downloadCsv);
   $("download-json").addEventListener("click", downloadJson);
+  window.waystationLink = { encode: encodeLink, decode: decodeLink };  // for tests and the curious
+  // A link pasted into this tab changes only the hash: open it as a fresh page.
+  window.addEventListener("hashchange", () => { if (location.hash !== state.hash) location.reload(); });
+  if (await openLink()) return;
   select.value = "default" in Object.fromEntries(scenarios.data.map((s) => [s.name, 1])) ? "default" : scenarios.data[0].name;
   await loadShipped(select.value);
 }
