@@ -23,11 +23,12 @@ import numpy as np
 
 from waystation.dynamics import safety_range, step
 from waystation.model import Model, assemble, draw_inputs
+from waystation.results import Results
 from waystation.simulate import STREAM_BLOCK, _draw, _streams, initial_state
 from waystation.state import Array, Shocks, State
 from waystation.strategies import apply_strategy
 
-__all__ = ["Trace", "pick_worlds", "trace_worlds"]
+__all__ = ["Trace", "pick_worlds", "sample_traces", "trace_worlds"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,9 @@ class Trace:
     frontier; the effective safety range, hardening's cover included) are
     actor ``actors[a]``'s values in world ``worlds[w]`` at year ``times[t]``;
     ``survival[w, t]`` is the chance that world has not yet failed and
-    ``victory_year[w]`` the year it was won (NaN if never). ``labels[w]``
-    says why the world was chosen (e.g. ``"victory"``).
+    ``victory_year[w]`` the year it was won (NaN if never); after it the
+    world's state is frozen. ``labels[w]`` says why the world was chosen
+    (e.g. ``"victory"``).
     """
 
     seed: int
@@ -52,6 +54,8 @@ class Trace:
     survival: Array
     p_victory: Array
     victory_year: Array
+    scenario: str = ""
+    strategy: str = ""
 
     @property
     def p_failure(self) -> Array:
@@ -119,9 +123,19 @@ def trace_worlds(
         s = step(s, p, lv, shocks, model.step_dt(i))
         record(i, s)
     return Trace(
-        seed, tuple(ids), names, model.actors, model.times, C, S, surv,
-        s.p_victory[:, 0].copy(), s.victory_year[:, 0].copy(),
-    )  # fmt: skip
+        seed,
+        tuple(ids),
+        names,
+        model.actors,
+        model.times,
+        C,
+        S,
+        surv,
+        s.p_victory[:, 0].copy(),
+        s.victory_year[:, 0].copy(),
+        model.name,
+        model.strategy.name,
+    )
 
 
 def pick_worlds(
@@ -143,3 +157,22 @@ def pick_worlds(
         take = rng.choice(pool, size=min(per_outcome, pool.size), replace=False)
         out[outcome] = sorted(int(w) for w in take)
     return out
+
+
+def sample_traces(model: Model, res: Results, per_outcome: int = 3, seed: int = 0) -> Trace:
+    """Trace a few victory worlds and a few failure worlds of the run ``res`` of ``model``.
+
+    ``res`` must keep its per-world records (``keep_worlds=True``, the default)
+    and come from ``model`` (same scenario, strategy and time grid); worlds are
+    chosen by :func:`pick_worlds` and labelled by their outcome.
+    """
+    if res.records is None:
+        raise ValueError("per-world records were not kept: run with keep_worlds=True")
+    if res.n_worlds != len(res.records["p_victory"]) or len(res.times) != model.steps + 1:
+        raise ValueError("the run does not match the model: trace the model it was run from")
+    picks = pick_worlds(res.records, per_outcome, seed)
+    ids = [w for ws in picks.values() for w in ws]
+    if not ids:
+        raise ValueError("no world of the run has a clear victory or failure to trace")
+    labels = [k for k, ws in picks.items() for _ in ws]
+    return trace_worlds(model, res.seed, ids, labels)
