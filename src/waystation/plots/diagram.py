@@ -22,6 +22,7 @@ from waystation.plots._common import (
     OKABE_ITO,
     OOM,
     SMALL,
+    WIDTH,
     YEAR,
     _figure,
     _style,
@@ -237,29 +238,38 @@ def _strip(ax: Axes, res: Results, actor: str, prefix: str, ylabel: bool) -> Non
 
 
 def _waystation_ticks(ax: Axes, res: Results, prefix: str, labels: bool) -> None:
-    """Mark each reached waystation's median year by a tick at the top (and a short label)."""
+    """Mark each reached waystation's median year by a tick at the top (and a short label).
+
+    Labels are stacked in rows so that no two overlap (widths estimated from
+    the panel's width in inches and the label's length).
+    """
     trans = ax.get_xaxis_transform()
     reached = [(w.median_year, n) for n, w in res.waystations.items() if w.median_year is not None]
+    x0, x1 = _span(res)
+    inches = ax.get_position().width * WIDTH  # the panel's width before layout, roughly
+    per_char = 0.6 * SMALL / 72.0 * (x1 - x0) / max(inches, 0.5)  # years per character
+    ends: list[float] = []  # right end of the last label in each row
     for k, (year, name) in enumerate(sorted(reached)):
         ax.plot(
-            [year, year],
-            [0.9, 1.0],
-            transform=trans,
-            color=OKABE_ITO["purple"],
-            linewidth=1.5,
-            gid=f"{prefix}:waystation:{name}",
-            label="waystation median year" if k == 0 else None,
-        )
-        if labels:
-            ax.text(
-                year,
-                0.88 - 0.1 * (k % 3),
-                _SHORT.get(name, name),
-                transform=trans,
-                fontsize=SMALL,
-                color=OKABE_ITO["purple"],
-                ha="center",
-                va="top",
-                zorder=4,
-                bbox={"facecolor": "white", "alpha": 0.75, "linewidth": 0, "pad": 0.5},
-            )
+            [year, year], [0.9, 1.0], transform=trans, color=OKABE_ITO["purple"], linewidth=1.5,
+            gid=f"{prefix}:waystation:{name}", label="waystation median year" if k == 0 else None,
+        )  # fmt: skip
+        if not labels:
+            continue
+        text = _SHORT.get(name, name)
+        half = per_char * (len(text) + 1) / 2
+        row = next((r for r, end in enumerate(ends) if end < year - half), len(ends))
+        if row == len(ends):
+            ends.append(0.0)
+        ends[row] = year + half
+        ax.text(
+            year, 0.88 - 0.1 * row, text, transform=trans, fontsize=SMALL,
+            color=OKABE_ITO["purple"], ha="center", va="top", zorder=4,
+            bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0, "pad": 0.5},
+        )  # fmt: skip
+
+
+def _span(res: Results) -> tuple[float, float]:
+    """First and last recorded year of a run."""
+    t = res.trajectories.times
+    return float(t[0]), float(t[-1])

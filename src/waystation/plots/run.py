@@ -10,6 +10,7 @@ from collections.abc import Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
+from waystation.definitions import define
 from waystation.model import Model
 from waystation.plots._common import (
     OKABE_ITO,
@@ -21,6 +22,7 @@ from waystation.plots._common import (
     _figure,
     _label,
     _style,
+    _title,
     _wrap,
 )
 from waystation.plots.diagram import diagram
@@ -163,7 +165,15 @@ def waystation_value(res: Results) -> Figure:
     ax.set_yticks(y, [_wrap(_label(n), 24) for n in names])
     ax.set_xlim(0, 1)
     _style(ax, "P(victory | waystation reached or not)", "")
-    fig.legend(loc="outside lower center", ncols=2, fontsize=SMALL, frameon=False)
+    given = define("p_victory_given_reached")
+    caption = (
+        f"{given.label}: {given.meaning}; P(victory | not reached): "
+        f"{define('p_victory_given_not_reached').meaning}. Both are associations across "
+        f"worlds, not effects. Bars: 95% intervals. Marker area grows with P(reached), "
+        f"printed on the right. Over {res.n_worlds:,} worlds."
+    )
+    title = f"Victory with and without each waystation · {res.scenario} · strategy {res.strategy}"
+    _title(fig, title, caption, ax.get_legend_handles_labels(), ncols=2)
     return fig
 
 

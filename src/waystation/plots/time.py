@@ -26,6 +26,9 @@ from waystation.plots.diagram import Runs, runs_of
 from waystation.results import Results
 from waystation.state import WAYSTATIONS
 
+#: Line styles of the waystations in :func:`arrivals`, so that coinciding curves show.
+_DASHES: tuple[str, ...] = ("-", "-", "-", "--", "-", "-.")
+
 #: Panels of :func:`outcomes_over_time`: key, title.
 OVER_TIME: tuple[tuple[str, str], ...] = (
     ("victory", "P(victory by year)"),
@@ -120,7 +123,8 @@ def outside_share(results: Runs) -> Figure:
         )
         ax.set_ylim(0, 1)
         ax.set_xlim(float(traj.times[0]), float(traj.times[-1]))
-        ax.set_title(name, fontsize=FONT, loc="left")
+        if len(runs) > 1:
+            ax.set_title(name, fontsize=FONT, loc="left")
         _style(ax, YEAR, "share of worlds" if ax is axes[0] else "")
     first = next(iter(runs.values()))
     caption = (
@@ -154,6 +158,7 @@ def arrivals(results: Runs) -> Figure:
                 res.times,
                 y,
                 color=colour,
+                linestyle=_DASHES[k % len(_DASHES)],
                 linewidth=2.0,
                 label=_label(w),
                 gid=f"arrivals:{name}:{w}",
@@ -165,14 +170,16 @@ def arrivals(results: Runs) -> Figure:
                     [year], [at], "o", color=colour, markersize=6, gid=f"arrivals:{name}:{w}:median"
                 )
         ax.set_xlim(float(res.times[0]), float(res.times[-1]))
-        ax.set_title(name, fontsize=FONT, loc="left")
+        if len(runs) > 1:
+            ax.set_title(name, fontsize=FONT, loc="left")
         _style(ax, YEAR, define("reached_by").label if ax is axes[0] else "")
     for ax in axes:
         ax.set_ylim(0, min(1.0, max(0.05, top * 1.1)))
     first = next(iter(runs.values()))
     caption = (
         f"{define('reached_by').label}: {define('reached_by').meaning}. Dots: "
-        f"{define('median_year').meaning}. Over {first.n_worlds:,} worlds."
+        f"{define('median_year').meaning}. Over {first.n_worlds:,} worlds. Dashed and "
+        "dash-dot lines show where curves coincide."
     )
     title = f"When the waystations are reached · {_where(runs)}"
     _title(fig, title, caption, axes[0].get_legend_handles_labels())
