@@ -94,12 +94,19 @@ def diagram(
         gridspec_kw={"height_ratios": per_row * len(actors)},
     )
     top = max(_top(res, a, levels) for res in runs.values() for a in actors)
+    low = min(
+        float(np.min(res.trajectories.get("capability", a)[0.05]))
+        for res in runs.values()
+        for a in actors
+    )
+    bottom = min(-0.5, low - 0.3)
     several = len(runs) > 1
     for col, (strategy, res) in enumerate(runs.items()):
         for row, name in enumerate(actors):
             prefix = f"{strategy}:{name}" if several else name
             ax = grid[row * len(per_row), col]
             _panel(ax, res, name, levels, top, prefix)
+            ax.set_ylim(bottom, top)  # the same for every panel
             ax.set_title(f"{strategy} · {name}" if several else name, fontsize=FONT, loc="left")
             _style(ax, "", "capability, OOM" if col == 0 else "")
             _waystation_ticks(ax, res, prefix, labels=row == 0)
@@ -204,7 +211,6 @@ def _panel(
             label=name,
             gid=f"{prefix}:threshold:{name}",
         )
-    ax.set_ylim(min(-0.5, float(np.min(series["capability"][0.05])) - 0.3), top)
 
 
 def _strip(ax: Axes, res: Results, actor: str, prefix: str, ylabel: bool) -> None:
