@@ -178,8 +178,8 @@ def arrivals(results: Runs) -> Figure:
     first = next(iter(runs.values()))
     caption = (
         f"{define('reached_by').label}: {define('reached_by').meaning}. Dots: "
-        f"{define('median_year').meaning}. Over {first.n_worlds:,} worlds. Dashed and "
-        "dash-dot lines show where curves coincide."
+        f"{define('median_year').meaning}. Over {first.n_worlds:,} worlds. Line styles differ "
+        "so that curves that coincide stay visible."
     )
     title = f"When the waystations are reached · {_where(runs)}"
     _title(fig, title, caption, axes[0].get_legend_handles_labels())
