@@ -264,12 +264,13 @@ def _waystation_ticks(ax: Axes, res: Results, prefix: str, labels: bool) -> None
             continue
         text = _SHORT.get(name, name)
         half = per_char * (len(text) + 1) / 2
-        row = next((r for r, end in enumerate(ends) if end < year - half), len(ends))
+        x = min(max(year, x0 + half), x1 - half)  # kept inside the panel
+        row = next((r for r, end in enumerate(ends) if end < x - half), len(ends))
         if row == len(ends):
-            ends.append(0.0)
-        ends[row] = year + half
+            ends.append(-np.inf)
+        ends[row] = x + half
         ax.text(
-            year, 0.88 - 0.1 * row, text, transform=trans, fontsize=SMALL,
+            x, 0.88 - 0.1 * row, text, transform=trans, fontsize=SMALL,
             color=OKABE_ITO["purple"], ha="center", va="top", zorder=4,
             bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0, "pad": 0.5},
         )  # fmt: skip
