@@ -9,6 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from waystation.definitions import define
 from waystation.plots._common import (
@@ -37,7 +38,8 @@ def paths(trace: Trace, *, levels: Mapping[str, float] | None = None) -> Figure:
     is at least one half, hollow where the victory condition came when the
     world was most likely lost already. ``levels`` draws capability
     thresholds as horizontal lines. Columns share the x axis, ending a few
-    years after their last event.
+    years after their last event; the y axis spans the paths before any
+    likely failure (faded paths may run off it).
     """
     groups = list(dict.fromkeys(trace.labels))
     A = len(trace.actors)
@@ -61,6 +63,9 @@ def paths(trace: Trace, *, levels: Mapping[str, float] | None = None) -> Figure:
             ax.set_title(title, fontsize=FONT, loc="left")
             _style(ax, YEAR if row == A - 1 else "", "capability, OOM" if col == 0 else "")
         grid[0, col].set_xlim(float(trace.times[0]), _last_event(trace, members))
+        grid[0, col].xaxis.set_major_locator(MaxNLocator(integer=True))
+    low, high = _span(trace)
+    grid[0, 0].set_ylim(low - 0.5, high + 1.0)  # faded paths after likely failure may run off
     where = " · ".join(
         x for x in (trace.scenario, trace.strategy and f"strategy {trace.strategy}") if x
     )
@@ -70,8 +75,8 @@ def paths(trace: Trace, *, levels: Mapping[str, float] | None = None) -> Figure:
         f"per-world records. Capability and safety range in {OOM}. Shaded: "
         f"{define('outside_safety_range').label} in that world. "
         f"{define('frozen_worlds').label.capitalize()}: a won world's lines stop at its "
-        "victory. A lost world runs on: its later path counts only with its small chance "
-        "of not having failed."
+        "victory. A lost world runs on, faded (and may leave the frame): its later path counts "
+        "only with its small chance of not having failed."
     )
     key = _legend()
     title = "Sampled worlds, year by year" + (f" · {where}" if where else "")
@@ -94,16 +99,34 @@ def _last_event(trace: Trace, members: list[int]) -> float:
     return min(float(t[-1]), last + 4.0)
 
 
+def _cut(trace: Trace, w: int) -> tuple[int, int]:
+    """Steps drawn in full (to likely failure) and in all (to victory) for world ``w``."""
+    end = len(trace.times)
+    won = trace.victory_year[w]
+    if np.isfinite(won):
+        end = int(np.searchsorted(trace.times, won)) + 1  # the step at which the world was won
+    lost = np.flatnonzero(trace.survival[w] < 0.5)
+    return (int(lost[0]) + 1 if lost.size and lost[0] < end else end), end
+
+
+def _span(trace: Trace) -> tuple[float, float]:
+    """Lowest and highest value drawn in full (before any likely failure) over all worlds."""
+    parts = [
+        np.concatenate([trace.capability[w, : _cut(trace, w)[0]].ravel(),
+                        trace.safety_range[w, : _cut(trace, w)[0]].ravel()])
+        for w in range(len(trace.worlds))
+    ]  # fmt: skip
+    values = np.concatenate(parts)
+    return float(np.min(values)), float(np.max(values))
+
+
 def _world(ax: Axes, trace: Trace, w: int, a: int, colour: str, prefix: str) -> None:
     """One world's frontier and safety range for actor ``a``, to its victory if any."""
     t = trace.times
-    end = len(t)
     won = trace.victory_year[w]
-    if np.isfinite(won):
-        end = int(np.searchsorted(t, won)) + 1  # the step at which the world was won
     world = trace.worlds[w]
     lost = np.flatnonzero(trace.survival[w] < 0.5)
-    cut = int(lost[0]) + 1 if lost.size and lost[0] < end else end
+    cut, end = _cut(trace, w)
     for part, (lo, hi, alpha) in enumerate(((0, cut, 1.0), (cut - 1, end, 0.35))):
         if hi - lo < 2:
             continue
