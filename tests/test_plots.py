@@ -86,8 +86,9 @@ def whiskers(container: BarContainer) -> np.ndarray:
 
 
 def test_diagram_plots_the_trajectory_quantiles(res: Results) -> None:
+    assert len(plots.diagram(res, share=False).axes) == len(res.actors)
     fig = plots.diagram(res)
-    assert len(fig.axes) == len(res.actors)
+    assert len(fig.axes) == 2 * len(res.actors)  # a panel and a strip per actor
     traj = res.trajectories
     for actor in res.actors:
         for var in ("capability", "safety_range"):
@@ -113,9 +114,11 @@ def test_diagram_plots_the_trajectory_quantiles(res: Results) -> None:
 
 
 def test_diagram_of_one_actor(res: Results) -> None:
-    fig = plots.diagram(res, actor=res.actors[-1])
+    fig = plots.diagram(res, actor=res.actors[-1], share=False)
     assert len(fig.axes) == 1
-    assert fig.axes[0].get_title() == res.actors[-1]
+    assert fig.axes[0].get_title(loc="left") == res.actors[-1]
+    with pytest.raises(ValueError, match="no actor 'nobody'"):
+        plots.diagram(res, actor="nobody")
 
 
 def test_outcomes_bars_are_probabilities_with_95_percent_bars(res: Results) -> None:
@@ -267,3 +270,214 @@ def test_figures_from_real_analyses(res: Results) -> None:
     line = by_gid(plots.competence_profile(prof), "competence:victory")
     assert isinstance(line, Line2D)
     np.testing.assert_array_equal(line.get_ydata(), prof.curves["victory"])
+
+
+# --- figures over time, side by side, sampled paths; legibility -------------------------
+
+
+@pytest.fixture(scope="module")
+def race(res: Results) -> Results:
+    return ws.run("default", worlds=WORLDS, seed=3, block_size=WORLDS, strategy="race")
+
+
+def line(fig: Figure, gid: str) -> Line2D:
+    found = by_gid(fig, gid)
+    assert isinstance(found, Line2D)
+    return found
+
+
+def test_outside_share_at_the_horizon_counts_the_final_states(res: Results) -> None:
+    """The exact histogram count agrees with the per-world final states, world by world."""
+    traj, rec = res.trajectories, res.records
+    assert traj.outside is not None and rec is not None
+    assert traj.outside.shape == (len(res.actors), len(traj.times))
+    assert ((traj.outside >= 0) & (traj.outside <= 1)).all()
+    for a, actor in enumerate(res.actors):
+        beyond = rec[f"{actor}.final_capability"] > rec[f"{actor}.final_safety_range"]
+        assert traj.outside[a, -1] == pytest.approx(beyond.mean(), abs=1e-12)
+    fig = plots.outside_share({"default": res})
+    for a, actor in enumerate(res.actors):
+        np.testing.assert_array_equal(line(fig, f"outside:default:{actor}").get_ydata(),
+                                      traj.outside[a])  # fmt: skip
+    np.testing.assert_array_equal(
+        line(fig, "outside:default:failure").get_ydata(), res.cumulative["failure"]
+    )
+
+
+def test_arrivals_are_distributions_ending_at_p_reached(res: Results) -> None:
+    assert res.reached_by is not None
+    fig = plots.arrivals(res)
+    for name, w in res.waystations.items():
+        y = res.reached_by[name]
+        assert (np.diff(y) >= -1e-15).all()
+        assert y[-1] == pytest.approx(w.p_reached, abs=1e-12)
+        np.testing.assert_array_equal(line(fig, f"arrivals:default:{name}").get_ydata(), y)
+        if w.median_year is not None:  # half the arrivals have come by the median year
+            k = int(np.argmin(np.abs(res.times - w.median_year)))
+            assert y[k] >= w.p_reached / 2 - 1e-12
+            assert k == 0 or y[k - 1] < w.p_reached / 2 + 1e-12
+            dot = line(fig, f"arrivals:default:{name}:median")
+            assert dot.get_xdata()[0] == w.median_year  # type: ignore[index]
+
+
+def test_outcomes_over_time_end_at_the_outcome_probabilities(res: Results, race: Results) -> None:
+    fig = plots.outcomes_over_time({"default": res, "race": race})
+    for name, r in (("default", res), ("race", race)):
+        ends = {}
+        for key in ("victory", "undecided", "failure"):
+            y = np.asarray(line(fig, f"over_time:{name}:{key}").get_ydata())
+            np.testing.assert_array_equal(line(fig, f"over_time:{name}:{key}").get_xdata(),
+                                          r.times)  # fmt: skip
+            ends[key] = y[-1]
+        assert ends["victory"] == pytest.approx(r.probabilities["victory"], abs=1e-9)
+        assert ends["failure"] == pytest.approx(r.probabilities["failure"], abs=1e-9)
+        assert ends["undecided"] == pytest.approx(r.probabilities["costly_non_failure"], abs=1e-9)
+
+
+def test_diagram_draws_strategies_side_by_side(res: Results, race: Results) -> None:
+    fig = plots.diagram({"default": res, "race": race})
+    assert len(fig.axes) == 2 * 2 * len(res.actors)
+    mains = []
+    for name, r in (("default", res), ("race", race)):
+        for actor in r.actors:
+            q50 = line(fig, f"{name}:{actor}:capability:q50")
+            np.testing.assert_array_equal(
+                q50.get_ydata(), r.trajectories.get("capability", actor)[0.5]
+            )
+            mains.append(q50.axes)
+            assert r.trajectories.outside is not None
+            strip = line(fig, f"{name}:{actor}:outside")
+            a = r.actors.index(actor)
+            np.testing.assert_array_equal(strip.get_ydata(), r.trajectories.outside[a])
+    assert len({ax.get_ylim() for ax in mains if ax is not None}) == 1  # shared axes
+
+
+def test_unsafe_fill_is_where_the_median_frontier_passes_the_safety_range(race: Results) -> None:
+    fig = plots.diagram(race, share=False)
+    hits = 0
+    for actor in race.actors:
+        cap = race.trajectories.get("capability", actor)[0.5]
+        safe = race.trajectories.get("safety_range", actor)[0.5]
+        t = race.trajectories.times
+        fill = by_gid(fig, f"{actor}:unsafe:median")
+        for path in fill.get_paths():  # type: ignore[attr-defined]
+            x, y = path.vertices[:, 0], path.vertices[:, 1]
+            lo, hi = np.interp(x, t, safe), np.interp(x, t, cap)
+            assert (y >= np.minimum(lo, hi) - 1e-9).all() and (y <= np.maximum(lo, hi) + 1e-9).all()
+            assert (hi >= lo - 1e-9).all()  # only where the frontier is past the range
+            hits += len(x)
+    assert hits > 0  # the race strategy does run past the safety range
+
+
+def test_paths_draw_the_traced_worlds(res: Results) -> None:
+    from waystation.trace import sample_traces
+
+    model = ws.compile_scenario("default")
+    trace = sample_traces(model, res, per_outcome=2, seed=0)
+    assert set(trace.labels) == {"victory", "failure"}
+    fig = plots.paths(trace, levels=plots.thresholds_of(model))
+    for w, (world, label) in enumerate(zip(trace.worlds, trace.labels, strict=True)):
+        for a, actor in enumerate(trace.actors):
+            y = np.asarray(line(fig, f"paths:{label}:{actor}:{world}:capability").get_ydata())
+            np.testing.assert_array_equal(y, trace.capability[w, : len(y), a])
+            if np.isfinite(trace.victory_year[w]):  # drawn up to the winning step only
+                assert len(y) == np.searchsorted(trace.times, trace.victory_year[w]) + 1
+
+
+def all_figures(res: Results, race: Results) -> dict[str, Figure]:
+    """Every figure function at its default size (analyses from small fixed inputs)."""
+    from waystation.trace import sample_traces
+
+    grid = np.geomspace(0.1, 10, 5)
+    curves = {"victory": np.linspace(0.9, 0.1, 5), "non_failure": np.linspace(1, 0.2, 5)}
+    ses = {k: np.full(5, 0.01) for k in curves}
+    rows = tuple(
+        make_lever(f"lever_{k}", "actor", 2.0, interval(v, v - 0.1, v + 0.2),
+                   interval(v / 2, v / 2 - 0.05, v / 2 + 0.1))
+        for k, v in enumerate([0.8, 0.3])
+    )  # fmt: skip
+    names = ("hardness", "scheming")
+    s1, conf = {"hardness": 0.5, "scheming": 0.1}, {"hardness": 0.05, "scheming": 0.02}
+    diffs = {"b": {o: interval(0.1, 0.05, 0.15) for o in OUTCOMES}}
+    both = {"default": res, "race": race}
+    return {
+        "diagram": plots.diagram(res),
+        "diagram-one": plots.diagram(res, actor=res.actors[0]),
+        "diagram-two": plots.diagram(both),
+        "outcomes": plots.outcomes(both),
+        "over-time": plots.outcomes_over_time(both),
+        "outside": plots.outside_share(both),
+        "arrivals": plots.arrivals(res),
+        "paths": plots.paths(sample_traces(ws.compile_scenario("default"), res, 2)),
+        "cumulative": plots.cumulative(res),
+        "waystations": plots.waystation_value(res),
+        "competence": plots.competence_profile(
+            make_profile(grid, curves, ses, interval(2.0, 1.5, 2.6))
+        ),
+        "tornado": plots.tornado(make_table("victory", rows)),
+        "sobol": plots.sobol(make_sens("sobol", names, s1, conf, s1, conf)),
+        "comparison": plots.comparison(make_cmp(("a", "b"), diffs)),
+    }
+
+
+def off_view_tick_labels(fig: Figure) -> set[int]:
+    """Ids of tick labels outside their axis' view limits: matplotlib does not draw them."""
+    out = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                loc = tick.get_loc()
+                if not lo - 1e-9 * (hi - lo) <= loc <= hi + 1e-9 * (hi - lo):
+                    out.update({id(tick.label1), id(tick.label2)})
+    return out
+
+
+def test_every_figure_is_report_width_with_legible_unclipped_text(
+    res: Results, race: Results
+) -> None:
+    """At 10 in wide (about 960 px in a report) no text is under 9 pt or outside the figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    for name, fig in all_figures(res, race).items():
+        assert fig.get_figwidth() == pytest.approx(10.0), name
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()  # lays the figure out as saving does
+        renderer = canvas.get_renderer()
+        box = fig.bbox
+        hidden = off_view_tick_labels(fig)
+        texts = [
+            t for t in fig.findobj(Text)
+            if t.get_visible() and t.get_text().strip() and id(t) not in hidden
+        ]  # fmt: skip
+        assert texts, name
+        for t in texts:
+            assert t.get_fontsize() >= 9, f"{name}: {t.get_text()!r} at {t.get_fontsize()} pt"
+            ext = t.get_window_extent(renderer)
+            inside = (ext.x0 >= box.x0 - 1 and ext.x1 <= box.x1 + 1
+                      and ext.y0 >= box.y0 - 1 and ext.y1 <= box.y1 + 1)  # fmt: skip
+            assert inside, f"{name}: {t.get_text()[:40]!r} is clipped"
+
+
+def test_plot_draws_several_strategies_and_refuses_where_it_cannot(tmp_path: Path) -> None:
+    import inspect
+
+    from typer.testing import CliRunner
+
+    from waystation.cli import app
+    from waystation.cli.report import make_figure, plot
+    from waystation.definitions import DEFAULT_WORLDS
+
+    assert inspect.signature(plot).parameters["worlds"].default == DEFAULT_WORLDS
+    fig = make_figure("diagram", "single-lab", ["default", "race"], 64, 0)
+    titles = {ax.get_title(loc="left") for ax in fig.axes}
+    actor = ws.compile_scenario("single-lab").actors[0]
+    assert {f"default · {actor}", f"race · {actor}"} <= titles
+    out = tmp_path / "x.png"
+    result = CliRunner().invoke(
+        app, ["plot", "paths", "default", "-s", "default", "-s", "race", "-n", "10", "-o", str(out)]
+    )
+    assert result.exit_code == 2
+    assert "draws one strategy" in result.output
+    assert not out.exists()

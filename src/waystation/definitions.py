@@ -209,6 +209,23 @@ QUANTITY_DEFINITIONS: tuple[Definition, ...] = (
         "objective",
     ),
     _D(
+        "outside_safety_range",
+        "quantity",
+        "beyond the safety range",
+        "share of worlds in which an actor's capability frontier has passed its effective "
+        "safety range (its own range plus any hardening that still covers it), the region "
+        "where the hazard of losing control is high",
+        "share of worlds",
+    ),
+    _D(
+        "reached_by",
+        "quantity",
+        "P(reached by year)",
+        "share of worlds that have reached the waystation by that year, each counted with "
+        "its chance of still being intact on arrival; at the horizon it equals P(reached)",
+        "probability",
+    ),
+    _D(
         "competence_frontier",
         "quantity",
         "50% frontier",
@@ -240,6 +257,13 @@ CONVENTION_DEFINITIONS: tuple[Definition, ...] = (
         f"every command and the explorer simulate {DEFAULT_WORLDS:,} worlds unless told "
         "otherwise, so the same scenario, strategy and seed give the same figures everywhere",
         "worlds",
+    ),
+    _D(
+        "frozen_worlds",
+        "convention",
+        "won worlds freeze",
+        "a world stops changing once it is won, so quantiles taken over all worlds level "
+        "off as more worlds are won: the plateau is worlds finishing, not progress stopping",
     ),
     _D(
         "common_worlds",

@@ -31,6 +31,13 @@ class Trajectories:
     ``values[v, a, t, q]`` is quantile ``levels[q]`` of ``variables[v]`` for
     actor ``actors[a]`` at year ``times[t]``, read from histograms whose bin
     width bounds the error (0.025 OOM for capability and safety range).
+
+    ``outside[a, t]`` is the share of worlds in which actor ``actors[a]``'s
+    frontier lies beyond its effective safety range at ``times[t]`` (margin
+    S_eff - C below zero), counted exactly from the margin histogram, whose
+    bin edge falls on zero; every world counts equally, whatever its chance
+    of having failed already, and a world won earlier keeps its frozen
+    margin. ``None`` when the histograms were not available.
     """
 
     times: Array
@@ -38,6 +45,7 @@ class Trajectories:
     variables: tuple[str, ...]
     levels: tuple[float, ...]
     values: Array
+    outside: Array | None = None
 
     def get(self, variable: str, actor: str | int = 0) -> dict[float, Array]:
         """Quantile series of one variable for one actor (by name or index), keyed by level."""
@@ -101,6 +109,10 @@ class Results:
     mean_sweet_spot_years: float
     records: dict[str, Array] | None = field(default=None, repr=False)
     version: str = ""
+    #: Cumulative P(reached by year ``times[t]``) per waystation: the arrival
+    #: distribution behind ``waystations`` (weighted like ``p_reached``, so each
+    #: curve ends at that waystation's ``p_reached``). ``None`` if not computed.
+    reached_by: dict[str, Array] | None = field(default=None, repr=False)
 
     #: Years at which ``failure_by`` reports cumulative P(failure).
     FAILURE_YEARS = (2030.0, 2040.0, 2050.0, 2100.0)
@@ -233,6 +245,26 @@ def _quantiles(hist: Array, n: int) -> Array:
     return np.stack(out)
 
 
+def _outside(hist: Array, n: int) -> Array:
+    """Share of worlds with a negative margin S_eff - C, per actor and record time: (A, T).
+
+    The margin histogram's bins are [lo + k w, lo + (k+1) w); zero is the edge
+    of bin ``k0``, so the counts below it are exactly the worlds with margin
+    below zero (those clipped at the lower edge included). Margins within one
+    rounding error (about 1e-15 OOM) of zero fall on the safe side.
+    """
+    offset = 0
+    for name, lo, hi, nb in HISTOGRAMS:
+        if name == "margin":
+            k0 = (0.0 - lo) * nb / (hi - lo)
+            if k0 != round(k0):  # pragma: no cover - guards a change of HISTOGRAMS
+                raise ValueError("the margin histogram has no bin edge at zero")
+            below = hist[:, :, offset : offset + round(k0)].sum(-1)  # (T, A)
+            return np.asarray(below.T / max(n, 1), dtype=np.float64)
+        offset += nb
+    raise ValueError("no margin histogram")  # pragma: no cover
+
+
 def _waystations(t: dict[str, Array], n: int, times: Array) -> dict[str, WaystationStats]:
     """Per-waystation statistics from the tallies (MODEL.md section 7)."""
     out = {}
@@ -302,8 +334,14 @@ def summarise(
         "failure": 1.0 - t["survival_t"] / FIX / n,
     }
     traj = Trajectories(
-        record_times, actors, tuple(h[0] for h in HISTOGRAMS), QUANTILES, _quantiles(hist, n)
+        record_times,
+        actors,
+        tuple(h[0] for h in HISTOGRAMS),
+        QUANTILES,
+        _quantiles(hist, n),
+        _outside(hist, n),
     )
+    reached_by = {name: np.cumsum(t["ws_year"][k]) / FIX / n for k, name in enumerate(WAYSTATIONS)}
     return Results(
         scenario=scenario,
         strategy=strategy,
@@ -321,4 +359,5 @@ def summarise(
         mean_sweet_spot_years=float(t["sweet_years"][0]) / FIX / n,
         records=records,
         version=version,
+        reached_by=reached_by,
     )

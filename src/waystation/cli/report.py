@@ -18,22 +18,33 @@ from waystation.cli._app import (
     scenario_source,
 )
 from waystation.cli._files import atomic_outputs
+from waystation.definitions import DEFAULT_WORLDS
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 #: Figure kinds of ``waystation plot`` and whether each needs an analysis.
 KINDS: dict[str, str] = {
-    "diagram": "capability frontier vs safety range per actor (essay section 4)",
+    "diagram": "capability frontier vs safety range per actor (essay section 4), the unsafe "
+    "region and the share of worlds beyond their safety range; strategies side by side",
     "outcomes": "outcome probabilities per strategy with 95% error bars",
-    "cumulative": "P(victory by t) and P(failure by t)",
-    "waystations": "P(victory | reached) vs not reached per waystation",
+    "over-time": "P(victory by year), P(neither yet) and P(failure by year), per strategy",
+    "outside": "share of worlds beyond each actor's safety range by year, per strategy",
+    "arrivals": "P(reached by year) for each waystation, per strategy",
+    "paths": "a few sampled victory and failure worlds, year by year (one strategy)",
+    "cumulative": "P(victory by t) and P(failure by t) (one strategy)",
+    "waystations": "P(victory | reached) vs not reached per waystation (one strategy)",
     "competence": "outcomes vs problem hardness, with the competence frontier",
     "levers": "marginal value of each lever per unit cost, ranked",
     "sobol": "Sobol sensitivity indices S1 and ST",
     "comparison": "paired differences vs the first strategy",
 }
 FORMATS = ("png", "svg", "pdf")
+#: Kinds drawn from plain runs of the scenario, one per strategy.
+RUN_KINDS = ("diagram", "outcomes", "over-time", "outside", "arrivals", "paths", "cumulative",
+             "waystations")  # fmt: skip
+#: Kinds that draw a single strategy.
+SINGLE = ("paths", "cumulative", "waystations")
 
 Kind = Annotated[str, typer.Argument(help="Figure: " + ", ".join(KINDS) + ".")]
 Strategies = Annotated[
@@ -61,16 +72,14 @@ def make_figure(kind: str, scenario: str, strategies: list[str], worlds: int, se
 
     sc = scenario_source(scenario)
     names: list[Any] = list(strategies) or [None]
-    if kind in ("diagram", "outcomes", "cumulative", "waystations"):
+    if kind in SINGLE and len(names) > 1:
+        raise ValueError(
+            f"the {kind!r} figure draws one strategy; for several use diagram, over-time, "
+            "outside, arrivals or outcomes"
+        )
+    if kind in RUN_KINDS:
         runs = [run(sc, worlds, seed, strategy=s, block_size=_block(worlds)) for s in names]
-        draw = {
-            "diagram": plots.diagram,
-            "cumulative": plots.cumulative,
-            "waystations": plots.waystation_value,
-        }
-        if kind == "outcomes":
-            return plots.outcomes({r.strategy: r for r in runs})
-        return draw[kind](runs[0])
+        return _draw_runs(kind, sc, names[0], runs)
     from waystation import analyses
 
     if kind == "comparison":
@@ -86,6 +95,32 @@ def make_figure(kind: str, scenario: str, strategies: list[str], worlds: int, se
     return plots.sobol(
         analyses.sensitivity(sc, strategy=names[0], method="sobol", base_samples=64, seed=seed)
     )
+
+
+def _draw_runs(kind: str, sc: Any, strategy: Any, runs: list[Any]) -> Figure:
+    """Draw a figure of runs (one per strategy, keyed by strategy name)."""
+    from waystation import plots
+
+    by_name = {r.strategy: r for r in runs}
+    if len(by_name) < len(runs):
+        raise ValueError("the strategies must have different names to be drawn side by side")
+    if kind == "paths":
+        from waystation.api import compile_scenario
+        from waystation.trace import sample_traces
+
+        model = compile_scenario(sc, strategy)
+        trace = sample_traces(model, runs[0], per_outcome=3, seed=runs[0].seed)
+        return plots.paths(trace, levels=plots.thresholds_of(model))
+    draw = {
+        "diagram": plots.diagram,
+        "outcomes": plots.outcomes,
+        "over-time": plots.outcomes_over_time,
+        "outside": plots.outside_share,
+        "arrivals": plots.arrivals,
+    }
+    if kind in draw:
+        return draw[kind](by_name)
+    return plots.cumulative(runs[0]) if kind == "cumulative" else plots.waystation_value(runs[0])
 
 
 def _check_output(path: Path, allowed: tuple[str, ...]) -> str:
@@ -104,10 +139,14 @@ def plot(
     scenario: Scenario_,
     output: Output,
     strategy: Strategies = None,
-    worlds: Worlds = 2000,
+    worlds: Worlds = DEFAULT_WORLDS,
     seed: Seed_ = 0,
 ) -> None:
-    """Draw one figure of a scenario and write it as PNG, SVG or PDF."""
+    """Draw one figure of a scenario and write it as PNG, SVG or PDF.
+
+    With several ``-s`` the diagram, over-time, outside, arrivals and outcomes
+    figures draw every strategy side by side on shared axes.
+    """
     if kind not in KINDS:
         fail(f"unknown figure kind {kind!r}; choose one of: {', '.join(KINDS)}")
     _check_output(output, FORMATS)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy.typing as npt
 from matplotlib.axes import Axes
@@ -33,8 +34,14 @@ OUTCOME_COLOURS: dict[str, str] = {
 }
 #: File formats :func:`save` writes, by extension.
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
-WIDTH = 3.5  # inches: one paper column
-FONT = 7.5
+#: Figure width, inches: a report's full text width (about 960 px at 96 dpi).
+WIDTH = 10.0
+#: Axis labels and titles, points.
+FONT = 11.0
+#: The smallest text of any figure (ticks, legends, notes), points: at least 9 pt.
+SMALL = 9.5
+#: Characters per line of a caption at :data:`SMALL` across :data:`WIDTH`.
+CAPTION_CHARS = 125
 Z95 = 1.96
 YEAR = "year"
 OOM = "OOM of effective compute above the 2026 frontier"
@@ -94,17 +101,45 @@ class ComparisonLike(Protocol):
 
 
 def _figure(height: float, width: float = WIDTH) -> Figure:
-    """A new figure at paper-column width, not registered with pyplot."""
+    """A new figure at report width with constrained layout, not registered with pyplot."""
     return Figure(figsize=(width, height), layout="constrained")
 
 
 def _style(ax: Axes, xlabel: str, ylabel: str) -> None:
-    """Label the axes with units in a small, readable font."""
+    """Label the axes with units in a readable font."""
     ax.set_xlabel(xlabel, fontsize=FONT)
     ax.set_ylabel(ylabel, fontsize=FONT)
-    ax.tick_params(labelsize=FONT - 0.5)
+    ax.tick_params(labelsize=SMALL)
     ax.grid(True, color="#dddddd", linewidth=0.5)
     ax.set_axisbelow(True)
+
+
+def _title(
+    fig: Figure,
+    title: str,
+    caption: str = "",
+    legend: tuple[Sequence[Any], Sequence[str]] | None = None,
+    ncols: int = 3,
+) -> None:
+    """Title, key and caption, all inside the constrained layout so that none is clipped.
+
+    With a ``legend`` (handles, labels) the title heads the figure's key above
+    the panels (constrained layout does not stack a key under a suptitle);
+    without one it is the suptitle. The caption is the figure's ``supxlabel``,
+    wrapped, at the bottom.
+    """
+    if legend is not None:
+        fig.legend(
+            *legend, loc="outside upper center", ncols=ncols, fontsize=SMALL, frameon=False,
+            title=title, title_fontsize=FONT + 1,
+        )  # fmt: skip
+    else:
+        fig.suptitle(title, fontsize=FONT + 1)
+    if caption:
+        fig.supxlabel(
+            textwrap.fill(caption, CAPTION_CHARS), fontsize=SMALL, ha="left", x=0.01,
+            color="#333333", multialignment="left",
+        )  # fmt: skip
 
 
 def _wrap(text: str, width: int = 14) -> str:

@@ -10,9 +10,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from waystation.plots._common import (
-    FONT,
     OKABE_ITO,
     OUTCOME_COLOURS,
+    SMALL,
     Z95,
     ComparisonLike,
     IntervalLike,
@@ -31,7 +31,7 @@ def competence_profile(profile: ProfileLike) -> Figure:
     Bands are 95% Monte Carlo intervals; the frontier is the hardness at which
     P(non-failure) falls to 50%, with its interval shaded.
     """
-    fig = _figure(2.4)
+    fig = _figure(4.2)
     ax = fig.add_subplot()
     grid = np.asarray(profile.grid, dtype=float)
     for name, curve in profile.curves.items():
@@ -44,7 +44,7 @@ def competence_profile(profile: ProfileLike) -> Figure:
             y,
             color=colour,
             marker="o",
-            markersize=2.5,
+            markersize=4,
             label=_label(name),
             gid=f"competence:{name}",
         )
@@ -70,7 +70,7 @@ def competence_profile(profile: ProfileLike) -> Figure:
     ax.set_xscale("log")
     ax.set_ylim(0, 1)
     _style(ax, "problem hardness (× default safety cost)", "probability")
-    ax.legend(fontsize=FONT - 1.5, frameon=False)
+    ax.legend(fontsize=SMALL, frameon=False)
     return fig
 
 
@@ -110,7 +110,7 @@ def _interval_bars(
 def tornado(table: LeverTableLike) -> Figure:
     """Marginal value of each lever per unit cost with its interval, ranked (best on top)."""
     rows = list(table.rows)
-    fig = _figure(0.9 + 0.22 * max(1, len(rows)))
+    fig = _figure(1.4 + 0.32 * max(1, len(rows)))
     ax = fig.add_subplot()
     labels = [f"{_label(r.name)} ({r.scope})" for r in rows]
     _interval_bars(ax, labels, [r.per_cost for r in rows], "tornado", OKABE_ITO["blue"])
@@ -133,7 +133,7 @@ def sobol(sens: Any) -> Figure:
     are mu* (elementary effects on P(victory)) with their confidence interval.
     """
     names = list(sens.names)
-    fig = _figure(0.9 + 0.2 * max(1, len(names)))
+    fig = _figure(1.4 + 0.3 * max(1, len(names)))
     ax = fig.add_subplot()
     if sens.method == "morris":
         points = [_Point(sens.mu_star[n], sens.mu_star_conf[n]) for n in names]
@@ -144,7 +144,7 @@ def sobol(sens: Any) -> Figure:
             values, conf = getattr(sens, key), getattr(sens, f"{key}_conf")
             points = [_Point(values[n], conf[n]) for n in names]
             _interval_bars(ax, names, points, f"sobol:{key}", colour, 0.2 - 0.4 * k, 0.4)
-        ax.legend(["S1 (first order)", "ST (total)"], fontsize=FONT - 1.5, frameon=False)
+        ax.legend(["S1 (first order)", "ST (total)"], fontsize=SMALL, frameon=False)
         _style(ax, "Sobol index (share of variance of P(victory))", "")
     ax.grid(False, axis="y")
     return fig
@@ -153,7 +153,7 @@ def sobol(sens: Any) -> Figure:
 def comparison(cmp: ComparisonLike) -> Figure:
     """Paired differences in outcome probability vs the first strategy, with intervals."""
     others = [s for s in cmp.strategies[1:] if s in cmp.differences]
-    fig = _figure(0.8 + 0.55 * max(1, len(others)) * 1.2)
+    fig = _figure(1.6 + 0.8 * max(1, len(others)))
     ax = fig.add_subplot()
     step = 1.0 / (len(OUTCOMES) + 1)
     for k, outcome in enumerate(OUTCOMES):
@@ -171,7 +171,7 @@ def comparison(cmp: ComparisonLike) -> Figure:
             y,
             xerr=err,
             fmt="o",
-            markersize=3,
+            markersize=5,
             capsize=2,
             color=OUTCOME_COLOURS[outcome],
             label=_label(outcome),
@@ -180,5 +180,5 @@ def comparison(cmp: ComparisonLike) -> Figure:
     ax.set_yticks(np.arange(len(others))[::-1], others)
     ax.axvline(0, color=OKABE_ITO["black"], linewidth=0.6)
     _style(ax, f"difference in probability vs {cmp.strategies[0]}", "")
-    ax.legend(fontsize=FONT - 1.5, frameon=False)
+    ax.legend(fontsize=SMALL, frameon=False)
     return fig

@@ -1,0 +1,186 @@
+"""Figures over simulated time: outcomes by year, worlds beyond their safety range, arrivals.
+
+Each takes one run or several strategies' runs keyed by name; several are
+drawn side by side (one line or panel each) on shared axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from waystation.definitions import define
+from waystation.plots._common import (
+    FONT,
+    OKABE_ITO,
+    OUTCOME_COLOURS,
+    PALETTE,
+    SMALL,
+    YEAR,
+    _figure,
+    _label,
+    _style,
+    _title,
+)
+from waystation.plots.diagram import Runs, runs_of
+from waystation.results import Results
+from waystation.state import WAYSTATIONS
+
+#: Line styles of the waystations in :func:`arrivals`, so that coinciding curves show.
+_DASHES: tuple[str, ...] = ("-", "-", "-", "--", "-", "-.")
+
+#: Panels of :func:`outcomes_over_time`: key, title.
+OVER_TIME: tuple[tuple[str, str], ...] = (
+    ("victory", "P(victory by year)"),
+    ("undecided", "P(neither yet)"),
+    ("failure", "P(failure by year)"),
+)
+
+
+def over_time(res: Results) -> dict[str, np.ndarray]:
+    """Cumulative P(victory), P(failure) and what is left undecided, by year (``res.times``).
+
+    At the horizon these are P(victory), P(failure) and P(costly non-failure).
+    """
+    v, f = res.cumulative["victory"], res.cumulative["failure"]
+    return {"victory": v, "undecided": np.clip(1.0 - v - f, 0.0, 1.0), "failure": f}
+
+
+def _where(runs: dict[str, Results]) -> str:
+    first = next(iter(runs.values()))
+    return first.scenario + (f" · strategy {first.strategy}" if len(runs) == 1 else "")
+
+
+def outcomes_over_time(results: Runs) -> Figure:
+    """One panel per outcome: cumulative P(victory) and P(failure) by year, and the rest.
+
+    One line per strategy, labelled at the horizon with its value there.
+    """
+    runs = runs_of(results)
+    fig = _figure(4.2)
+    axes = fig.subplots(1, len(OVER_TIME), sharey=True, squeeze=False)[0]
+    for k, (name, res) in enumerate(runs.items()):
+        colour = PALETTE[k % len(PALETTE)] if len(runs) > 1 else None
+        for ax, (key, _) in zip(axes, OVER_TIME, strict=True):
+            y = over_time(res)[key]
+            c = colour or OUTCOME_COLOURS.get(key, OKABE_ITO["black"])
+            ax.plot(res.times, y, color=c, linewidth=2.0, label=name, gid=f"over_time:{name}:{key}")
+            ax.annotate(
+                f"{y[-1]:.2f}",
+                (float(res.times[-1]), float(y[-1])),
+                fontsize=SMALL,
+                color=c,
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+            )
+    first = next(iter(runs.values()))
+    for ax, (_, title) in zip(axes, OVER_TIME, strict=True):
+        ax.set_title(title, fontsize=FONT, loc="left")
+        ax.set_ylim(0, 1)
+        ax.set_xlim(float(first.times[0]), float(first.times[-1]))
+        _style(ax, YEAR, "probability" if ax is axes[0] else "")
+    caption = (
+        f"Over {first.n_worlds:,} worlds. Victory: {define('victory').meaning}. "
+        f"Failure: {define('failure').meaning}. Neither yet: worlds neither won nor lost by "
+        "that year; at the horizon this is costly non-failure."
+    )
+    legend = axes[0].get_legend_handles_labels() if len(runs) > 1 else None
+    _title(fig, f"Outcomes over time · {_where(runs)}", caption, legend, ncols=min(4, len(runs)))
+    return fig
+
+
+def outside_share(results: Runs) -> Figure:
+    """Share of worlds beyond each actor's safety range by year, with P(failure by year).
+
+    One panel per strategy, one line per actor; needs trajectories with
+    ``outside`` (every run of this version has them).
+    """
+    runs = runs_of(results)
+    fig = _figure(4.0)
+    axes = fig.subplots(1, len(runs), sharey=True, squeeze=False)[0]
+    for ax, (name, res) in zip(axes, runs.items(), strict=True):
+        traj = res.trajectories
+        if traj.outside is None:
+            raise ValueError(f"strategy {name!r}: the run has no share beyond the safety range")
+        for a, actor in enumerate(traj.actors):
+            ax.plot(
+                traj.times,
+                traj.outside[a],
+                color=PALETTE[a % len(PALETTE)],
+                linewidth=2.0,
+                label=actor,
+                gid=f"outside:{name}:{actor}",
+            )
+        ax.plot(
+            res.times,
+            res.cumulative["failure"],
+            color=OKABE_ITO["black"],
+            linestyle="--",
+            linewidth=1.5,
+            label="P(failure by year)",
+            gid=f"outside:{name}:failure",
+        )
+        ax.set_ylim(0, 1)
+        ax.set_xlim(float(traj.times[0]), float(traj.times[-1]))
+        if len(runs) > 1:
+            ax.set_title(name, fontsize=FONT, loc="left")
+        _style(ax, YEAR, "share of worlds" if ax is axes[0] else "")
+    first = next(iter(runs.values()))
+    caption = (
+        f"Lines: {define('outside_safety_range').meaning}, per actor, over {first.n_worlds:,} "
+        "worlds, all counted alike (a world already won keeps its final state). "
+        "Dashed: P(failure by year), from any actor."
+    )
+    title = f"Worlds beyond their safety range · {_where(runs)}"
+    _title(fig, title, caption, axes[0].get_legend_handles_labels(), ncols=4)
+    return fig
+
+
+def arrivals(results: Runs) -> Figure:
+    """When waystations are reached: P(reached by year) per waystation, a panel per strategy.
+
+    Each curve is a cumulative arrival distribution that ends at the
+    waystation's P(reached); a dot marks its median arrival year.
+    """
+    runs = runs_of(results)
+    fig = _figure(4.4)
+    axes = fig.subplots(1, len(runs), sharey=True, squeeze=False)[0]
+    top = 0.0
+    for ax, (name, res) in zip(axes, runs.items(), strict=True):
+        if res.reached_by is None:
+            raise ValueError(f"strategy {name!r}: the run has no arrival distributions")
+        for k, w in enumerate(WAYSTATIONS):
+            y = res.reached_by[w]
+            top = max(top, float(y[-1]))
+            colour = PALETTE[k % len(PALETTE)]
+            ax.plot(
+                res.times,
+                y,
+                color=colour,
+                linestyle=_DASHES[k % len(_DASHES)],
+                linewidth=2.0,
+                label=_label(w),
+                gid=f"arrivals:{name}:{w}",
+            )
+            year = res.waystations[w].median_year
+            if year is not None:
+                at = float(np.interp(year, res.times, y))
+                ax.plot(
+                    [year], [at], "o", color=colour, markersize=6, gid=f"arrivals:{name}:{w}:median"
+                )
+        ax.set_xlim(float(res.times[0]), float(res.times[-1]))
+        if len(runs) > 1:
+            ax.set_title(name, fontsize=FONT, loc="left")
+        _style(ax, YEAR, define("reached_by").label if ax is axes[0] else "")
+    for ax in axes:
+        ax.set_ylim(0, min(1.0, max(0.05, top * 1.1)))
+    first = next(iter(runs.values()))
+    caption = (
+        f"{define('reached_by').label}: {define('reached_by').meaning}. Dots: "
+        f"{define('median_year').meaning}. Over {first.n_worlds:,} worlds. Line styles differ "
+        "so that curves that coincide stay visible."
+    )
+    title = f"When the waystations are reached · {_where(runs)}"
+    _title(fig, title, caption, axes[0].get_legend_handles_labels())
+    return fig
