@@ -62,9 +62,12 @@ def block_digest(out: BlockOut) -> str:
     return h.hexdigest()
 
 
-def run_digests(model: Model, worlds: int, seed: int, block: int) -> list[str]:
+def run_digests(
+    model: Model, worlds: int, seed: int, block: int, backend: str = "numpy"
+) -> list[str]:
     """Digests of every block of one run, in block order."""
-    return [block_digest(b) for b in run_blocks(model, worlds, seed, block, keep_worlds=True)]
+    outs = run_blocks(model, worlds, seed, block, keep_worlds=True, backend=backend)
+    return [block_digest(b) for b in outs]
 
 
 def small_model(scenario: str, strategy: str, horizon: float | None) -> Model:
@@ -83,13 +86,13 @@ def pinned_digests() -> dict[str, list[str]]:
     }
 
 
-def all_digests(worlds: int, block: int) -> dict[str, list[str]]:
+def all_digests(worlds: int, block: int, backend: str = "numpy") -> dict[str, list[str]]:
     """Digests of every shipped scenario under every built-in strategy."""
     out = {}
     for sc in shipped_scenarios():
         for st in BUILTIN_STRATEGIES:
             t0 = time.perf_counter()
-            out[f"{sc}/{st}"] = run_digests(compile_scenario(sc, st), worlds, 5, block)
+            out[f"{sc}/{st}"] = run_digests(compile_scenario(sc, st), worlds, 5, block, backend)
             print(f"{sc}/{st}: {time.perf_counter() - t0:.1f}s", file=sys.stderr)
     return out
 
@@ -98,6 +101,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--worlds", type=int, default=2500, help="worlds per run (default 2500)")
     ap.add_argument("--block", type=int, default=1024, help="block size (default 1024)")
+    ap.add_argument("--backend", default="numpy", help="numpy (default) or jax")
     ap.add_argument("--write", type=Path, help="write the digests of every run to this file")
     ap.add_argument("--check", type=Path, help="compare with digests written before")
     ap.add_argument("--pin", action="store_true", help=f"rewrite {PINNED}")
@@ -107,7 +111,7 @@ def main() -> int:
         PINNED.write_text(json.dumps(pinned_digests(), indent=1) + "\n")
         print(f"pinned {PINNED}")
         return 0
-    digests = all_digests(args.worlds, args.block)
+    digests = all_digests(args.worlds, args.block, args.backend)
     if args.write:
         args.write.write_text(json.dumps(digests, indent=1) + "\n")
         print(f"wrote {len(digests)} runs to {args.write}")

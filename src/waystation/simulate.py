@@ -28,18 +28,7 @@ import numpy as np
 
 from waystation._finite import check_finite, check_tallyable
 from waystation._pool import process_pool
-from waystation.dynamics import (
-    actor_max,
-    actor_sum,
-    growth,
-    hazard,
-    race_relief,
-    range_growth,
-    rival_max,
-    safety_range,
-    step,
-    trust,
-)
+from waystation.dynamics import initial_state, safety_range, step
 from waystation.model import Model, assemble, draw_inputs, input_bounds
 from waystation.state import MILESTONES, WAYSTATIONS, Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
@@ -90,57 +79,6 @@ def fixed(x: Array) -> Array:
     """
     check_tallyable(x)
     return np.rint(x * FIX).astype(np.int64)
-
-
-def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0: float) -> State:
-    """The state at the start year: each actor's frontier and safety range, nothing reached."""
-    W, A = z0.shape
-    C = p["frontier"] + np.zeros((W, A), order="F")
-    S = p["safety_range"] + np.zeros((W, A), order="F")
-    zeros1 = np.zeros((W, 1))
-    zerosA = np.zeros((W, A), order="F")
-    O = zeros1
-    S_eff = safety_range(S, O, C, p)
-    lethal, survivable = hazard(C, S_eff, p, lv)
-    s = State(
-        t=t0,
-        C=C,
-        S=S,
-        O=O,
-        E=zerosA,
-        B=np.ones((W, 1)),
-        will=zeros1,
-        noise=z0,
-        margin_est=S_eff - C,
-        trust=trust(S_eff, C, p),
-        pause=zerosA,
-        relief=race_relief(C, rival_max(C), p),
-        dC_rate=zerosA,
-        dS_rate=zerosA,
-        usable_ai=zerosA,
-        wbe_progress=zeros1,
-        em_time=np.full((W, 1), np.inf),
-        lethal=actor_sum(lethal),
-        survivable=actor_sum(survivable),
-        survival=np.ones((W, 1)),
-        p_victory=zeros1,
-        done=np.zeros((W, 1), dtype=bool),
-        victory_year=np.full((W, 1), np.nan),
-        warnings=zeros1,
-        pause_run=zeros1,
-        sweet_years=zeros1,
-        reached=np.full((W, len(WAYSTATIONS)), np.nan),
-        reach_survival=np.zeros((W, len(WAYSTATIONS))),
-        g0=zeros1,
-        milestones=np.full((W, len(MILESTONES)), np.nan, order="F"),
-    )
-    g = growth(np.asarray(t0), C, S, O, s.E, s.B, s.will, s.em_time, p, lv)
-    return s._replace(
-        dC_rate=np.asfortranarray(g.dC_free + zerosA),
-        dS_rate=np.asfortranarray(range_growth(g, C, O, p) + zerosA),
-        usable_ai=np.asfortranarray(g.usable_ai + zerosA),
-        g0=actor_max(g.dC_free) + zeros1,
-    )
 
 
 def _cover_params(p: Mapping[str, Array], rows: slice | Array) -> dict[str, Array]:
