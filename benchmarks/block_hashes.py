@@ -86,11 +86,15 @@ def pinned_digests() -> dict[str, list[str]]:
     }
 
 
-def all_digests(worlds: int, block: int, backend: str = "numpy") -> dict[str, list[str]]:
-    """Digests of every shipped scenario under every built-in strategy."""
+def all_digests(
+    worlds: int, block: int, backend: str = "numpy", only: set[str] | None = None
+) -> dict[str, list[str]]:
+    """Digests of every shipped scenario under every built-in strategy (or those ``only``)."""
     out = {}
     for sc in shipped_scenarios():
         for st in BUILTIN_STRATEGIES:
+            if only and f"{sc}/{st}" not in only:
+                continue
             t0 = time.perf_counter()
             out[f"{sc}/{st}"] = run_digests(compile_scenario(sc, st), worlds, 5, block, backend)
             print(f"{sc}/{st}: {time.perf_counter() - t0:.1f}s", file=sys.stderr)
@@ -102,6 +106,7 @@ def main() -> int:
     ap.add_argument("--worlds", type=int, default=2500, help="worlds per run (default 2500)")
     ap.add_argument("--block", type=int, default=1024, help="block size (default 1024)")
     ap.add_argument("--backend", default="numpy", help="numpy (default) or jax")
+    ap.add_argument("--only", help="comma-separated scenario/strategy pairs to run")
     ap.add_argument("--write", type=Path, help="write the digests of every run to this file")
     ap.add_argument("--check", type=Path, help="compare with digests written before")
     ap.add_argument("--pin", action="store_true", help=f"rewrite {PINNED}")
@@ -111,7 +116,8 @@ def main() -> int:
         PINNED.write_text(json.dumps(pinned_digests(), indent=1) + "\n")
         print(f"pinned {PINNED}")
         return 0
-    digests = all_digests(args.worlds, args.block, args.backend)
+    only = set(args.only.split(",")) if args.only else None
+    digests = all_digests(args.worlds, args.block, args.backend, only)
     if args.write:
         args.write.write_text(json.dumps(digests, indent=1) + "\n")
         print(f"wrote {len(digests)} runs to {args.write}")

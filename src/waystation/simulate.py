@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -30,13 +30,15 @@ from waystation._finite import check_finite, check_tallyable
 from waystation._pool import process_pool
 from waystation.dynamics import initial_state, safety_range, step
 from waystation.model import Model, assemble, draw_inputs, input_bounds
+from waystation.settings import BACKENDS as BACKENDS  # re-exported: older import sites
+from waystation.settings import DEFAULT_BLOCK as DEFAULT_BLOCK
+from waystation.settings import Progress as Progress
+from waystation.settings import RunSettings, check_backend
 from waystation.state import MILESTONES, WAYSTATIONS, Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
 
 #: Worlds per random stream; compute blocks are multiples of it.
 STREAM_BLOCK = 1024
-#: Default compute block: 2**15 worlds keeps a block's arrays in cache.
-DEFAULT_BLOCK = 2**15
 #: Fixed-point scale of exact sums: probabilities are summed as integers of 2**-32.
 FIX = float(2**32)
 #: Trajectory histograms: variable, lower edge, upper edge, number of bins.
@@ -53,11 +55,8 @@ HIST_FIELDS = ("C", "S", "O", "E", "B", "pause")
 _NBINS = sum(h[3] for h in HISTOGRAMS)
 _OFFSETS = np.cumsum([0] + [h[3] for h in HISTOGRAMS])[:-1]
 
-Progress = Callable[[int, int], None]
 #: How a block's steps are computed (see :func:`simulate_block`).
 Backend = Literal["numpy", "jax"]
-#: Backend names accepted by :func:`run_blocks` and ``waystation run --backend``.
-BACKENDS: tuple[str, ...] = ("numpy", "jax")
 #: Arguments of one :func:`simulate_block` call.
 Task = tuple[Model, int, int, int, int, "dict[str, Array] | None", bool, str]
 
@@ -173,12 +172,6 @@ def simulate_block(
     tally["survival_t"] = survival_t
     records = _records(s, x, p, model, n_valid) if keep else None
     return BlockOut(index, tally, hist, records)
-
-
-def check_backend(backend: str) -> None:
-    """Raise ValueError for an unknown backend name."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
 
 
 def _run_steps(
@@ -455,28 +448,36 @@ def run_blocks(
     model: Model,
     worlds: int,
     seed: int,
-    block_size: int = DEFAULT_BLOCK,
-    workers: int = 1,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-    keep_worlds: bool = True,
+    settings: RunSettings | None = None,
+    *,
     fixed_inputs: Mapping[str, Array] | None = None,
-    backend: str = "numpy",
+    **changes: Any,
 ) -> list[BlockOut]:
     """Run every block (in this process, a process pool or a given executor), in block order.
+
+    ``settings`` (:class:`~waystation.settings.RunSettings`) says how: block
+    size, workers or executor, backend, whether per-world records are kept,
+    progress callback; keyword ``changes`` (e.g. ``backend="jax"``) override
+    its fields. Its engine must already be open (:func:`waystation.settings.opened`):
+    this function runs locally or on ``settings.executor``.
 
     ``fixed_inputs`` (used by the sensitivity analysis) maps uncertain input
     names to arrays of ``worlds`` values: world ``i`` takes value ``i`` instead
     of its draw, while every other input and every shock is drawn as usual.
     Without it the run is bit-identical to before the hook existed.
-    ``backend`` chooses how blocks are stepped (:func:`simulate_block`).
 
     At most a few blocks per worker are in flight. Without ``keep_worlds``,
     finished blocks are folded into one running total as they arrive (exact
     integer sums), so memory stays flat however many worlds are run.
     """
-    check_backend(backend)
-    block = -(-min(block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # small runs: no waste
+    if settings is not None and not isinstance(settings, RunSettings):
+        raise TypeError(f"settings: expected RunSettings, got {type(settings).__name__}")
+    run = (settings or RunSettings()).but(**changes)
+    if run.engine != "local" and run.executor is None:
+        raise ValueError(f"engine {run.engine!r} is not open: use waystation.settings.opened")
+    backend, keep_worlds, progress = run.backend, run.keep_worlds, run.progress
+    executor, workers = run.executor, run.workers
+    block = -(-min(run.block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # small runs: no waste
     plan = plan_blocks(worlds, block)
     fixed = check_fixed(model, worlds, fixed_inputs) if fixed_inputs else {}
 
