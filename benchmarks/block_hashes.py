@@ -66,7 +66,7 @@ def run_digests(
     model: Model, worlds: int, seed: int, block: int, backend: str = "numpy"
 ) -> list[str]:
     """Digests of every block of one run, in block order."""
-    outs = run_blocks(model, worlds, seed, block, keep_worlds=True, backend=backend)
+    outs = run_blocks(model, worlds, seed, block_size=block, backend=backend)
     return [block_digest(b) for b in outs]
 
 

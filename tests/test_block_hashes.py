@@ -36,7 +36,7 @@ def test_block_outputs_match_the_pinned_hashes() -> None:
 def test_the_pinned_runs_exercise_victory_and_compaction() -> None:
     """The pinned runs are not trivial: worlds win, so finished worlds are dropped mid-run."""
     scenario, strategy, worlds, block, horizon = PINNED_RUNS[0]
-    out = run_blocks(small_model(scenario, strategy, horizon), worlds, 11, block)
+    out = run_blocks(small_model(scenario, strategy, horizon), worlds, 11, block_size=block)
     assert out[0].records is not None
     won = np.isfinite(out[0].records["victory_year"]).mean()
     assert won > 0.25  # more than COMPACT_AT's 20% of the block, so it compacts
