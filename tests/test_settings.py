@@ -63,16 +63,16 @@ def test_bad_settings_name_the_field(field: str, value: object, error: type, mat
         RunSettings(**{field: value})  # type: ignore[arg-type]
 
 
-def test_settings_are_frozen_and_but_revalidates() -> None:
+def test_settings_are_frozen_and_override_revalidates() -> None:
     s = RunSettings(workers=2)
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.workers = 3  # type: ignore[misc]
-    assert s.but(block_size=None, workers=None) is s  # None leaves fields as they are
-    assert s.but(block_size=2048) == RunSettings(workers=2, block_size=2048)
+    assert s.override(block_size=None, workers=None) is s  # None leaves fields as they are
+    assert s.override(block_size=2048) == RunSettings(workers=2, block_size=2048)
     with pytest.raises(ValueError, match="workers"):
-        s.but(workers=-1)
+        s.override(workers=-1)
     with pytest.raises(TypeError, match="unknown run setting"):
-        s.but(wrokers=2)
+        s.override(wrokers=2)
 
 
 def test_settings_object_and_keywords_give_identical_results(

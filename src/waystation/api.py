@@ -100,7 +100,7 @@ def run_model(
     seed = whole_number("seed", seed, 0)
     if settings is not None and not isinstance(settings, RunSettings):
         raise TypeError(f"settings: expected RunSettings, got {type(settings).__name__}")
-    how = (settings or RunSettings()).but(
+    how = (settings or RunSettings()).override(
         block_size=block_size, workers=workers, executor=executor, progress=progress,
         keep_worlds=keep_worlds, backend=backend, engine=engine, address=address,
     )  # fmt: skip

@@ -99,7 +99,7 @@ class RunSettings:
         if self.progress is not None and not callable(self.progress):
             raise TypeError(f"progress: expected a callable, got {self.progress!r}")
 
-    def but(self, **changes: Any) -> RunSettings:
+    def override(self, **changes: Any) -> RunSettings:
         """A copy with some fields changed (validated again); ``None`` leaves a field as is."""
         given = {k: v for k, v in changes.items() if v is not None}
         unknown = set(given) - {f.name for f in fields(self)}

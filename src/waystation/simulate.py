@@ -472,7 +472,7 @@ def run_blocks(
     """
     if settings is not None and not isinstance(settings, RunSettings):
         raise TypeError(f"settings: expected RunSettings, got {type(settings).__name__}")
-    run = (settings or RunSettings()).but(**changes)
+    run = (settings or RunSettings()).override(**changes)
     if run.engine != "local" and run.executor is None:
         raise ValueError(f"engine {run.engine!r} is not open: use waystation.settings.opened")
     backend, keep_worlds, progress = run.backend, run.keep_worlds, run.progress
