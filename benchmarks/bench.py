@@ -140,9 +140,8 @@ class Counting(np.ndarray):
 def bytes_per_world_step(worlds: int = 4096) -> float:
     """Bytes read and written by the array operations of one step, per world."""
     from waystation.api import compile_scenario
-    from waystation.dynamics import step
+    from waystation.dynamics import initial_state, step
     from waystation.model import assemble, draw_inputs
-    from waystation.simulate import initial_state
     from waystation.state import Shocks
 
     m = compile_scenario("default")

@@ -16,6 +16,7 @@ EXPECTED_ALL = {
     "Lever",
     "Param",
     "Results",
+    "RunSettings",
     "Scenario",
     "ScenarioError",
     "StrategySpec",

@@ -13,7 +13,6 @@ from waystation.api import compile_scenario, run_model
 from waystation.engines import executor_for
 from waystation.model import Model, assemble, draw_inputs
 from waystation.results import Results
-from waystation.simulate import initial_state
 from waystation.state import Shocks, State
 from waystation.strategies import apply_strategy
 
@@ -110,7 +109,7 @@ def start(
     """Parameters, base levers and initial state of ``W`` worlds drawn from ``rng``."""
     p, lv = assemble(model, draw_inputs(model, W, rng))
     z0 = np.asfortranarray(rng.standard_normal((W, len(model.actors))))
-    return p, lv, initial_state(p, lv, z0, model.start)
+    return p, lv, dynamics.initial_state(p, lv, z0, model.start)
 
 
 def shocks(rng: np.random.Generator, W: int, A: int) -> Shocks:
@@ -141,7 +140,7 @@ def test_only_the_listed_fields_move_in_a_won_world(
     model: Model, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without freezing, a done world's step changes no field outside EVOLVING_WHEN_DONE."""
-    monkeypatch.setattr(dynamics, "freeze", lambda old, new: new)
+    monkeypatch.setattr(dynamics.integrate, "freeze", lambda old, new: new)
     W, A = 256, len(model.actors)
     rng = np.random.default_rng(4)
     p, lv, s = start(model, W, rng)
@@ -188,7 +187,7 @@ def test_executor_for_rejects_bad_arguments() -> None:
         pass
 
 
-KERNELS = [dynamics._logistic, dynamics._returns, dynamics._hazard]
+KERNELS = [dynamics.sigmoid, dynamics.returns, dynamics.gompertz]
 
 
 @pytest.mark.parametrize("kernel", KERNELS, ids=lambda k: k.__name__)
@@ -211,13 +210,11 @@ def test_powers_as_exp_log_match_pow() -> None:
     rng = np.random.default_rng(8)
     share, labour = rng.uniform(0.0, 1.0, 200), rng.lognormal(0.0, 3.0, 200)
     ref, lam = rng.uniform(0.5, 2.0, 200), rng.uniform(0.0, 2.0, 200)
-    got = dynamics._returns(1.0, share * labour, ref, lam, 0.0, 0.0)
+    got = dynamics.returns(1.0, share * labour, ref, lam, 0.0, 0.0)
     np.testing.assert_allclose(got, np.power(share * labour / ref, lam), rtol=1e-13)
     zero = np.zeros(3)
     lams = np.array([0.0, 1e-6, 0.6])
-    np.testing.assert_array_equal(
-        dynamics._returns(2.0, zero, 1.0, lams, 0.0, 0.0), [2.0, 0.0, 0.0]
-    )
+    np.testing.assert_array_equal(dynamics.returns(2.0, zero, 1.0, lams, 0.0, 0.0), [2.0, 0.0, 0.0])
 
 
 def test_reference_implementation_agrees_per_world(model: Model) -> None:
@@ -230,7 +227,7 @@ def test_reference_implementation_agrees_per_world(model: Model) -> None:
                rng.random((W, 1)))
         for _ in range(model.steps)
     ]  # fmt: skip
-    s = initial_state(p, lv, np.asfortranarray(z0), model.start)
+    s = dynamics.initial_state(p, lv, np.asfortranarray(z0), model.start)
     for sh in shocks:
         s = dynamics.step(s, p, lv, sh, model.dt)
     engine = np.column_stack(

@@ -8,30 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import Executor
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
+from waystation._version import package_version
 from waystation.checks import check_run_size
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.io import Problem, ScenarioError, load_scenario, load_strategy
 from waystation.model import Model
 from waystation.results import Results, summarise
 from waystation.scenario import Scenario, StrategySpec, compile_model
-from waystation.simulate import DEFAULT_BLOCK, STREAM_BLOCK, Progress, run_blocks
+from waystation.settings import Progress, RunSettings, opened
+from waystation.simulate import STREAM_BLOCK, run_blocks
 from waystation.state import WAYSTATIONS, Array
 from waystation.strategies import BUILTIN_STRATEGIES
 
-__all__ = ["compile_scenario", "package_version", "run", "run_model"]
-
-
-def package_version() -> str:
-    """The installed version of waystation."""
-    try:
-        return version("waystation")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
+__all__ = ["RunSettings", "compile_scenario", "package_version", "run", "run_model"]
 
 
 def whole_number(name: str, value: object, minimum: int) -> int:
@@ -80,19 +73,25 @@ def run_model(
     worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
     *,
-    block_size: int = DEFAULT_BLOCK,
-    workers: int = 1,
+    settings: RunSettings | None = None,
+    block_size: int | None = None,
+    workers: int | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
-    keep_worlds: bool = True,
+    keep_worlds: bool | None = None,
     fixed_inputs: Mapping[str, Array] | None = None,
-    backend: str = "numpy",
+    backend: str | None = None,
+    engine: str | None = None,
+    address: str | None = None,
 ) -> Results:
     """Simulate a compiled model; see :func:`run`.
 
-    ``fixed_inputs`` maps uncertain inputs to per-world values (arrays of
-    length ``worlds``) that replace their draws, shocks unchanged: the hook
-    behind :func:`waystation.analyses.sensitivity`.
+    How the run is executed is a :class:`~waystation.settings.RunSettings`
+    (``settings``, default ``RunSettings()``); the keyword arguments
+    ``block_size`` ... ``address`` override its fields (``None`` leaves one
+    as it is). ``fixed_inputs`` maps uncertain inputs to per-world values
+    (arrays of length ``worlds``) that replace their draws, shocks unchanged:
+    the hook behind :func:`waystation.analyses.sensitivity`.
 
     Counts must be whole numbers (TypeError otherwise, never coerced), and a
     run whose kept records would not fit in memory is refused up front
@@ -100,12 +99,16 @@ def run_model(
     """
     worlds = whole_number("worlds", worlds, 1)
     seed = whole_number("seed", seed, 0)
-    block_size = whole_number("block_size", block_size, 1)
-    workers = whole_number("workers", workers, 1)
-    block = -(-min(block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # as run_blocks rounds
-    check_run_size(worlds, record_columns(model), keep_worlds, block, len(model.actors))
-    blocks = run_blocks(model, worlds, seed, block_size, workers, executor, progress, keep_worlds,
-                        fixed_inputs, backend)  # fmt: skip
+    if settings is not None and not isinstance(settings, RunSettings):
+        raise TypeError(f"settings: expected RunSettings, got {type(settings).__name__}")
+    how = (settings or RunSettings()).override(
+        block_size=block_size, workers=workers, executor=executor, progress=progress,
+        keep_worlds=keep_worlds, backend=backend, engine=engine, address=address,
+    )  # fmt: skip
+    block = -(-min(how.block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # as run_blocks rounds
+    check_run_size(worlds, record_columns(model), how.keep_worlds, block, len(model.actors))
+    with opened(how) as started:
+        blocks = run_blocks(model, worlds, seed, started, fixed_inputs=fixed_inputs)
     return summarise(
         blocks,
         scenario=model.name,
@@ -124,20 +127,26 @@ def run(
     seed: int = 0,
     *,
     strategy: str | Path | StrategySpec | None = None,
-    block_size: int = DEFAULT_BLOCK,
-    workers: int = 1,
+    settings: RunSettings | None = None,
+    block_size: int | None = None,
+    workers: int | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
-    keep_worlds: bool = True,
-    backend: str = "numpy",
+    keep_worlds: bool | None = None,
+    backend: str | None = None,
+    engine: str | None = None,
+    address: str | None = None,
 ) -> Results:
     """Run ``worlds`` possible worlds of a scenario under a strategy.
 
     ``scenario`` is a :class:`Scenario`, a shipped name or a YAML path;
     ``strategy`` a built-in name, a YAML path or a spec (default: the
     scenario's own). The same ``seed`` gives bit-identical results whatever
-    ``block_size``, ``workers`` or ``executor`` (e.g. a Dask client's
-    ``get_executor()``). ``progress(done, total)`` is called as blocks finish.
+    the run settings: ``settings`` (a :class:`~waystation.settings.RunSettings`)
+    or its fields as keywords -- ``block_size``, ``workers``, ``executor``
+    (e.g. a Dask client's ``get_executor()``), ``engine`` (``"local"``,
+    ``"threads"`` or ``"dask"``, with ``address`` for an existing cluster),
+    ``keep_worlds``. ``progress(done, total)`` is called as blocks finish.
     ``backend="jax"`` steps the worlds with the optional JAX backend
     (``pip install 'waystation[jax]'``): same draws, outcome probabilities
     within about 1e-12 relative of numpy's, several times faster after a
@@ -148,10 +157,13 @@ def run(
         model,
         worlds,
         seed,
+        settings=settings,
         block_size=block_size,
         workers=workers,
         executor=executor,
         progress=progress,
         keep_worlds=keep_worlds,
         backend=backend,
+        engine=engine,
+        address=address,
     )

@@ -22,6 +22,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any, Literal
 
 from waystation._pool import sigint_held
+from waystation.settings import ENGINES
 
 __all__ = [
     "ENGINES",
@@ -33,8 +34,6 @@ __all__ = [
 ]
 
 Engine = Literal["local", "threads", "dask"]
-#: Engine names accepted by :func:`executor_for` and ``waystation run --engine``.
-ENGINES: tuple[str, ...] = ("local", "threads", "dask")
 
 MISSING_DASK = (
     "the dask engine needs dask.distributed: pip install 'waystation[dask]' "
@@ -95,6 +94,9 @@ def executor_for(
     engine: str = "local", workers: int = 1, address: str | None = None
 ) -> Iterator[tuple[Executor | None, int]]:
     """The ``(executor, workers)`` pair to pass to :func:`waystation.api.run_model`.
+
+    (:func:`waystation.settings.opened` does this for a
+    :class:`~waystation.settings.RunSettings`.)
 
     ``local`` yields ``(None, workers)``: the engine runs in this process or
     its own process pool; ``threads`` a thread pool of ``workers`` threads.

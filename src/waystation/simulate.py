@@ -22,32 +22,23 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from waystation._finite import check_finite, check_tallyable
 from waystation._pool import process_pool
-from waystation.dynamics import (
-    actor_max,
-    actor_sum,
-    growth,
-    hazard,
-    race_relief,
-    range_growth,
-    rival_max,
-    safety_range,
-    step,
-    trust,
-)
+from waystation.dynamics import initial_state, safety_range, step
 from waystation.model import Model, assemble, draw_inputs, input_bounds
+from waystation.settings import BACKENDS as BACKENDS  # re-exported: older import sites
+from waystation.settings import DEFAULT_BLOCK as DEFAULT_BLOCK
+from waystation.settings import Progress as Progress
+from waystation.settings import RunSettings, check_backend
 from waystation.state import MILESTONES, WAYSTATIONS, Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
 
 #: Worlds per random stream; compute blocks are multiples of it.
 STREAM_BLOCK = 1024
-#: Default compute block: 2**15 worlds keeps a block's arrays in cache.
-DEFAULT_BLOCK = 2**15
 #: Fixed-point scale of exact sums: probabilities are summed as integers of 2**-32.
 FIX = float(2**32)
 #: Trajectory histograms: variable, lower edge, upper edge, number of bins.
@@ -64,11 +55,8 @@ HIST_FIELDS = ("C", "S", "O", "E", "B", "pause")
 _NBINS = sum(h[3] for h in HISTOGRAMS)
 _OFFSETS = np.cumsum([0] + [h[3] for h in HISTOGRAMS])[:-1]
 
-Progress = Callable[[int, int], None]
 #: How a block's steps are computed (see :func:`simulate_block`).
 Backend = Literal["numpy", "jax"]
-#: Backend names accepted by :func:`run_blocks` and ``waystation run --backend``.
-BACKENDS: tuple[str, ...] = ("numpy", "jax")
 #: Arguments of one :func:`simulate_block` call.
 Task = tuple[Model, int, int, int, int, "dict[str, Array] | None", bool, str]
 
@@ -90,57 +78,6 @@ def fixed(x: Array) -> Array:
     """
     check_tallyable(x)
     return np.rint(x * FIX).astype(np.int64)
-
-
-def initial_state(p: Mapping[str, Array], lv: Mapping[str, Array], z0: Array, t0: float) -> State:
-    """The state at the start year: each actor's frontier and safety range, nothing reached."""
-    W, A = z0.shape
-    C = p["frontier"] + np.zeros((W, A), order="F")
-    S = p["safety_range"] + np.zeros((W, A), order="F")
-    zeros1 = np.zeros((W, 1))
-    zerosA = np.zeros((W, A), order="F")
-    O = zeros1
-    S_eff = safety_range(S, O, C, p)
-    lethal, survivable = hazard(C, S_eff, p, lv)
-    s = State(
-        t=t0,
-        C=C,
-        S=S,
-        O=O,
-        E=zerosA,
-        B=np.ones((W, 1)),
-        will=zeros1,
-        noise=z0,
-        margin_est=S_eff - C,
-        trust=trust(S_eff, C, p),
-        pause=zerosA,
-        relief=race_relief(C, rival_max(C), p),
-        dC_rate=zerosA,
-        dS_rate=zerosA,
-        usable_ai=zerosA,
-        wbe_progress=zeros1,
-        em_time=np.full((W, 1), np.inf),
-        lethal=actor_sum(lethal),
-        survivable=actor_sum(survivable),
-        survival=np.ones((W, 1)),
-        p_victory=zeros1,
-        done=np.zeros((W, 1), dtype=bool),
-        victory_year=np.full((W, 1), np.nan),
-        warnings=zeros1,
-        pause_run=zeros1,
-        sweet_years=zeros1,
-        reached=np.full((W, len(WAYSTATIONS)), np.nan),
-        reach_survival=np.zeros((W, len(WAYSTATIONS))),
-        g0=zeros1,
-        milestones=np.full((W, len(MILESTONES)), np.nan, order="F"),
-    )
-    g = growth(np.asarray(t0), C, S, O, s.E, s.B, s.will, s.em_time, p, lv)
-    return s._replace(
-        dC_rate=np.asfortranarray(g.dC_free + zerosA),
-        dS_rate=np.asfortranarray(range_growth(g, C, O, p) + zerosA),
-        usable_ai=np.asfortranarray(g.usable_ai + zerosA),
-        g0=actor_max(g.dC_free) + zeros1,
-    )
 
 
 def _cover_params(p: Mapping[str, Array], rows: slice | Array) -> dict[str, Array]:
@@ -235,12 +172,6 @@ def simulate_block(
     tally["survival_t"] = survival_t
     records = _records(s, x, p, model, n_valid) if keep else None
     return BlockOut(index, tally, hist, records)
-
-
-def check_backend(backend: str) -> None:
-    """Raise ValueError for an unknown backend name."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}: choose one of {', '.join(BACKENDS)}")
 
 
 def _run_steps(
@@ -517,28 +448,36 @@ def run_blocks(
     model: Model,
     worlds: int,
     seed: int,
-    block_size: int = DEFAULT_BLOCK,
-    workers: int = 1,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-    keep_worlds: bool = True,
+    settings: RunSettings | None = None,
+    *,
     fixed_inputs: Mapping[str, Array] | None = None,
-    backend: str = "numpy",
+    **changes: Any,
 ) -> list[BlockOut]:
     """Run every block (in this process, a process pool or a given executor), in block order.
+
+    ``settings`` (:class:`~waystation.settings.RunSettings`) says how: block
+    size, workers or executor, backend, whether per-world records are kept,
+    progress callback; keyword ``changes`` (e.g. ``backend="jax"``) override
+    its fields. Its engine must already be open (:func:`waystation.settings.opened`):
+    this function runs locally or on ``settings.executor``.
 
     ``fixed_inputs`` (used by the sensitivity analysis) maps uncertain input
     names to arrays of ``worlds`` values: world ``i`` takes value ``i`` instead
     of its draw, while every other input and every shock is drawn as usual.
     Without it the run is bit-identical to before the hook existed.
-    ``backend`` chooses how blocks are stepped (:func:`simulate_block`).
 
     At most a few blocks per worker are in flight. Without ``keep_worlds``,
     finished blocks are folded into one running total as they arrive (exact
     integer sums), so memory stays flat however many worlds are run.
     """
-    check_backend(backend)
-    block = -(-min(block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # small runs: no waste
+    if settings is not None and not isinstance(settings, RunSettings):
+        raise TypeError(f"settings: expected RunSettings, got {type(settings).__name__}")
+    run = (settings or RunSettings()).override(**changes)
+    if run.engine != "local" and run.executor is None:
+        raise ValueError(f"engine {run.engine!r} is not open: use waystation.settings.opened")
+    backend, keep_worlds, progress = run.backend, run.keep_worlds, run.progress
+    executor, workers = run.executor, run.workers
+    block = -(-min(run.block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # small runs: no waste
     plan = plan_blocks(worlds, block)
     fixed = check_fixed(model, worlds, fixed_inputs) if fixed_inputs else {}
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from waystation.dynamics import safety_range, step
+from waystation.dynamics import initial_state, safety_range, step
 from waystation.model import Model, assemble, draw_inputs
 from waystation.results import Results
-from waystation.simulate import STREAM_BLOCK, _draw, _streams, initial_state
+from waystation.simulate import STREAM_BLOCK, _draw, _streams
 from waystation.state import Array, Shocks, State
 from waystation.strategies import apply_strategy
 

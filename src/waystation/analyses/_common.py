@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,7 +25,8 @@ from waystation.io import load_scenario
 from waystation.model import Model
 from waystation.results import OUTCOMES, Results
 from waystation.scenario import Scenario, StrategySpec
-from waystation.simulate import Progress
+from waystation.settings import Progress as Progress  # re-exported for the analyses
+from waystation.settings import RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -151,14 +152,14 @@ class Runner:
     """Runs the models of one analysis at one seed and reports progress over all of them.
 
     ``total`` is the number of worlds the whole analysis will simulate;
-    ``progress(done, total)`` is called as blocks finish.
+    ``settings`` says how every run is executed (its executor is shared by
+    them, see :func:`worker_pool`), and its ``progress(done, total)`` is
+    called as blocks finish, counting over the whole analysis.
     """
 
     seed: int
     total: int
-    executor: Executor | None = None
-    progress: Progress | None = None
-    workers: int = 1  #: blocks kept in flight per worker scale with this
+    settings: RunSettings = field(default_factory=RunSettings)
     done: int = 0
 
     def run(
@@ -171,16 +172,14 @@ class Runner:
         """Run ``worlds`` worlds of ``model`` (optionally with per-world input values)."""
         start = self.done
         report: Callable[[int, int], None] | None = None
-        if self.progress is not None:
-            callback = self.progress
+        if self.settings.progress is not None:
+            callback = self.settings.progress
             report = lambda d, _t: callback(min(start + d, self.total), self.total)  # noqa: E731
         res = run_model(
             model,
             worlds,
             self.seed if seed is None else seed,
-            workers=self.workers,
-            executor=self.executor,
-            progress=report,
+            settings=replace(self.settings, progress=report, keep_worlds=True),
             fixed_inputs=fixed,
         )
         self.done = start + worlds
@@ -188,8 +187,8 @@ class Runner:
 
     def finish(self) -> None:
         """Report the analysis as complete."""
-        if self.progress is not None:
-            self.progress(self.total, self.total)
+        if self.settings.progress is not None:
+            self.settings.progress(self.total, self.total)
 
 
 def frame_of(rows: list[dict[str, object]], index: str) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from waystation.analyses._common import (
 )
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.results import OUTCOMES, Results
-from waystation.simulate import Progress
+from waystation.settings import Progress, RunSettings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,7 +129,11 @@ def compare(
     names = _unique([m.strategy.name for m in models])
     results: dict[str, Results] = {}
     with worker_pool(workers, executor) as pool:
-        runner = Runner(seed, worlds * len(models), pool, progress, workers)
+        runner = Runner(
+            seed,
+            worlds * len(models),
+            RunSettings(workers=workers, executor=pool, progress=progress),
+        )
         for name, model in zip(names, models, strict=True):
             results[name] = runner.run(model, worlds)
         runner.finish()

@@ -28,7 +28,7 @@ from waystation.analyses._common import (
 )
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.model import input_bounds
-from waystation.simulate import Progress
+from waystation.settings import Progress, RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -150,7 +150,9 @@ def competence(
     keys = ("p_victory", "p_costly_non_failure", "p_failure")
     per: dict[str, list[Array]] = {k: [] for k in keys}
     with worker_pool(workers, executor) as pool:
-        runner = Runner(seed, worlds * len(g), pool, progress, workers)
+        runner = Runner(
+            seed, worlds * len(g), RunSettings(workers=workers, executor=pool, progress=progress)
+        )
         for h in g:
             res = runner.run(model.with_overrides({"hardness": float(h)}), worlds)
             assert res.records is not None

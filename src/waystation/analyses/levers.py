@@ -33,7 +33,7 @@ from waystation.analyses._common import (
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.levers import LEVER_REGISTRY, LEVERS, Lever
 from waystation.model import Model
-from waystation.simulate import Progress
+from waystation.settings import Progress, RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -175,7 +175,11 @@ def lever_values(
     cache: dict[float, Array] = {}
     rows = []
     with worker_pool(workers, executor) as pool:
-        runner = Runner(seed, worlds * (2 * len(chosen) + 1), pool, progress, workers)
+        runner = Runner(
+            seed,
+            worlds * (2 * len(chosen) + 1),
+            RunSettings(workers=workers, executor=pool, progress=progress),
+        )
 
         def f(lever: Lever, delta: float) -> Array:
             if delta == 0.0 and 0.0 in cache:

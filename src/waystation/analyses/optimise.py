@@ -38,7 +38,7 @@ from waystation.analyses.levers import check_levers, lever_inputs, shifted
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.levers import LEVER_REGISTRY, Lever
 from waystation.model import Model
-from waystation.simulate import Progress
+from waystation.settings import Progress, RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -172,7 +172,9 @@ def optimise(
     _, (model,) = paired_models(scenario, [None])
     space = _Space.of(model, chosen)
     with worker_pool(workers, executor) as pool:
-        runner = Runner(seed, worlds * (cap + 2), pool, progress, workers)
+        runner = Runner(
+            seed, worlds * (cap + 2), RunSettings(workers=workers, executor=pool, progress=progress)
+        )
         search = _Search(space, runner, worlds, lambda r: per_world(r, objective, weights), cap)
         best = search.solve(float(budget))
         holdout = seed + 1

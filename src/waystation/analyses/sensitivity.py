@@ -37,7 +37,7 @@ from waystation.analyses._common import (
     worker_pool,
 )
 from waystation.model import Model
-from waystation.simulate import Progress
+from waystation.settings import Progress, RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -183,7 +183,11 @@ def sensitivity(
         "names": chosen,
     }
     with worker_pool(workers, executor) as pool:
-        runner = Runner(seed, n * (len(chosen) + 2), pool, progress, workers)
+        runner = Runner(
+            seed,
+            n * (len(chosen) + 2),
+            RunSettings(workers=workers, executor=pool, progress=progress),
+        )
         analyse = _sobol if method == "sobol" else _morris
         out = analyse(model, chosen, problem, n, runner, lambda r: per_world(r, objective, weights))
         runner.finish()

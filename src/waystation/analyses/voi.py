@@ -40,7 +40,7 @@ from waystation.analyses._common import (
 )
 from waystation.analyses.compare import _unique
 from waystation.definitions import DEFAULT_WORLDS
-from waystation.simulate import Progress
+from waystation.settings import Progress, RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -146,7 +146,11 @@ def voi(
     names = _unique([m.strategy.name for m in models])
     rows, records = [], None
     with worker_pool(workers, executor) as pool:
-        runner = Runner(seed, worlds * len(models), pool, progress, workers)
+        runner = Runner(
+            seed,
+            worlds * len(models),
+            RunSettings(workers=workers, executor=pool, progress=progress),
+        )
         for model in models:
             res = runner.run(model, worlds)
             rows.append(per_world(res, objective, weights))
