@@ -150,6 +150,17 @@ def _grown(size: float, wider: bool) -> float:
     return max(MIN_PT, size * TEXT_SCALE) if wider or size < MIN_PT else size
 
 
+def _plain_log_ticks(fig: Figure) -> None:
+    """Label log axes 0.1, 1, 10 rather than with powers, whose small exponents are illegible."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() == "log":
+                axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+                axis.set_minor_formatter(NullFormatter())
+
+
 def fit(fig: Figure) -> Figure:
     """Size ``fig`` to the report column and make every text at least :data:`MIN_PT`.
 
@@ -162,6 +173,7 @@ def fit(fig: Figure) -> Figure:
     wider = bool(w < WIDTH_IN)
     if wider:
         fig.set_size_inches(WIDTH_IN, max(3.2, h * WIDTH_IN / w * 0.5))
+    _plain_log_ticks(fig)
     fig.draw_without_rendering()
     sizes = [(t, _grown(float(t.get_fontsize()), wider)) for t in _texts(fig)]
     for ax in fig.axes:
