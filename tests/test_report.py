@@ -130,8 +130,13 @@ def data(runs: dict[str, Results]) -> report.ReportData:
 
 
 @pytest.fixture(scope="module")
-def page(data: report.ReportData) -> str:
-    return report.render_html(data)
+def items(data: report.ReportData) -> list[report.FigureItem]:
+    return report.figure_items(data)
+
+
+@pytest.fixture(scope="module")
+def page(data: report.ReportData, items: list[report.FigureItem]) -> str:
+    return report.render_html(data, items)
 
 
 def table_rows(text: str, tid: str) -> list[list[str]]:
@@ -223,12 +228,11 @@ def test_figure_text_is_at_least_9pt_at_rendered_width(page: str) -> None:
         assert smallest_pt >= 9.0, (head, min(sizes))
 
 
-def test_fit_makes_a_column_figure_full_width_and_legible() -> None:
+def test_fit_makes_a_column_figure_full_width_and_legible(runs: dict[str, Results]) -> None:
     from waystation import plots
     from waystation.report.figures import WIDTH_IN, fit, text_sizes
 
-    res = ws.run("default", worlds=100, seed=1, block_size=100)
-    fig = plots.outcomes(res)
+    fig = plots.competence_profile(analyses_of("default", iv(0, 0, 0), 0.1).competence)
     assert min(text_sizes(fig)) < 9  # drawn for a paper column
     fit(fig)
     assert fig.get_size_inches()[0] == pytest.approx(WIDTH_IN)
@@ -309,8 +313,9 @@ def test_definitions_come_from_the_registry(page: str) -> None:
     assert "P(victory | reached)" in text and "association" in text
 
 
-def test_markdown_links_each_figure(data: report.ReportData) -> None:
-    items = report.figure_items(data)
+def test_markdown_links_each_figure(
+    data: report.ReportData, items: list[report.FigureItem]
+) -> None:
     files = {i.id: f"r-{i.id}.svg" for i in items[:2]}
     text = report.render_markdown(data, files, items)
     for sid in report.SECTIONS:
@@ -320,20 +325,25 @@ def test_markdown_links_each_figure(data: report.ReportData) -> None:
 
 
 def test_report_md_writes_svgs_and_pdfs(
-    data: report.ReportData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    data: report.ReportData,
+    items: list[report.FigureItem],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Every figure as an SVG beside the Markdown and a PDF in --figures (three of them here)."""
     monkeypatch.setattr(report, "gather", lambda *a, **k: data)
+    monkeypatch.setattr(report, "figure_items", lambda _data: items[:3])
     out, figs = tmp_path / "r.md", tmp_path / "figs"
     args = ["report", "default", "-o", str(out), "--format", "md", "--figures", str(figs)]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     svgs = sorted(tmp_path.glob("r-*.svg"))
-    assert len(svgs) == FIGURES
+    assert len(svgs) == 3
     assert all(p.read_text().startswith("<svg") for p in svgs)
     for p in svgs:
         assert f"]({p.name})" in out.read_text()
     pdfs = sorted(figs.glob("*.pdf"))
-    assert len(pdfs) == FIGURES
+    assert [p.name for p in pdfs] == sorted(f"{i.id.removeprefix('fig-')}.pdf" for i in items[:3])
     assert all(p.read_bytes().startswith(MAGIC["pdf"]) for p in pdfs)
     assert not list(tmp_path.rglob(".*.tmp*"))
 
