@@ -427,3 +427,24 @@ def test_report_at_default_worlds_matches_run_and_has_everything(
     argv = shlex.split(html.unescape(found.group(1)))
     assert argv[argv.index("--worlds") + 1] == "200" and argv[argv.index("--seed") + 1] == "11"
     assert "race" in section(text, "levers") and "fixed by the strategy" in text
+
+
+@pytest.mark.parametrize(
+    ("non_failure", "words"),
+    [
+        ([0.4, 0.35, 0.3, 0.2], "is below one half at every hardness"),
+        ([0.9, 0.8, 0.7, 0.6], "stays at or above one half"),
+    ],
+)
+def test_competence_finding_reads_the_curve_when_it_never_crosses(
+    data: report.ReportData, non_failure: list[float], words: str
+) -> None:
+    """No 50% frontier means the curve never falls through one half: above it, or below it."""
+    from dataclasses import replace
+
+    per = data.analyses["race"]
+    curves = {**per.competence.curves, "non_failure": np.array(non_failure)}
+    prof = replace(per.competence, curves=curves, frontier=None)
+    changed = replace(data, analyses={**data.analyses, "race": replace(per, competence=prof)})
+    text = " ".join(report.key_findings(changed))
+    assert f"Under race, P(non-failure) {words}" in text

@@ -118,17 +118,23 @@ def competence_findings(data: ReportData) -> list[str]:
             f"P(victory) goes from {v[0]:.2f} at hardness {grid[0]:g} "
             f"to {v[-1]:.2f} at {grid[-1]:g}"
         )
-        if prof.frontier is None:
-            out.append(
-                f"Under {name}, P(non-failure) stays above one half from hardness "
-                f"{grid[0]:g} to {grid[-1]:g}; {span}."
-            )
-        else:
+        nf = prof.curves["non_failure"]
+        if prof.frontier is not None:
             f = prof.frontier
-            out.append(
-                f"Under {name}, P(non-failure) falls to one half at hardness {f.estimate:.3g} "
-                f"(95% interval {f.low:.3g} to {f.high:.3g}); {span}."
+            where = (
+                f"falls to one half at hardness {f.estimate:.3g} "
+                f"(95% interval {f.low:.3g} to {f.high:.3g})"
             )
+        elif (nf >= 0.5).all():
+            where = f"stays at or above one half from hardness {grid[0]:g} to {grid[-1]:g}"
+        elif (nf < 0.5).all():
+            where = f"is below one half at every hardness from {grid[0]:g} to {grid[-1]:g}"
+        else:
+            where = "rises through one half as hardness grows"
+        out.append(
+            f"Under {name}, P(non-failure) {where} "
+            f"({nf[0]:.2f} at {grid[0]:g}, {nf[-1]:.2f} at {grid[-1]:g}); {span}."
+        )
     return out
 
 
