@@ -102,7 +102,10 @@ def figure_items(data: ReportData) -> list[FigureItem]:
                 f"fig-competence-{s}",
                 "competence",
                 f"Outcomes against problem hardness: {name}",
-                _cap(define("hardness").text()) + ". " + define("competence_frontier").text() + ".",
+                _cap(define("hardness").text())
+                + ". "
+                + _cap(define("competence_frontier").text())
+                + ".",
                 plots.competence_profile(per.competence),
                 name,
             ),

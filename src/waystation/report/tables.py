@@ -256,10 +256,10 @@ def _notes(data: ReportData) -> dict[str, str]:
     first = next(iter(data.results))
     return {
         "outcomes": "Probabilities by the horizon for each strategy; non-failure is victory "
-        "or costly non-failure. " + define("standard_error").text() + ".",
-        "comparison": define("difference").text()
+        "or costly non-failure. " + sentence(define("standard_error").text()) + ".",
+        "comparison": sentence(define("difference").text())
         + f" (here: each strategy minus {first}). "
-        + define("interval_95").text()
+        + sentence(define("interval_95").text())
         + ".",
         "diagram": "After the essay's section 4 diagram, one figure per strategy: each actor's "
         "capability frontier and safety range in orders of magnitude of effective compute "
