@@ -27,6 +27,7 @@ from waystation.analyses import (
     Sensitivity,
 )
 from waystation.analyses.compare import Comparison, paired_difference
+from waystation.analyses.levers import lever_cost
 from waystation.cli import app
 from waystation.levers import LEVER_REGISTRY
 from waystation.report.data import slug
@@ -62,7 +63,13 @@ def analyses_of(name: str, lever_interval: Interval, mu_conf: float) -> report.S
     prof = CompetenceProfile("default", name, 2, 300, grid, curves, ses, iv(3.0, 2.0, 4.0))
     free = [n for n in ("caution", "lookahead") if n not in fixed]
     rows = tuple(
-        LeverValue(n, LEVER_REGISTRY[n].scope, 5.0, lever_interval.scaled(5.0), lever_interval)
+        LeverValue(
+            n,
+            LEVER_REGISTRY[n].scope,
+            lever_cost(model, LEVER_REGISTRY[n]),
+            lever_interval.scaled(5.0),
+            lever_interval,
+        )
         for n in free
     )
     levers = LeverTable("default", name, 2, 300, "victory", rows)
@@ -448,3 +455,11 @@ def test_competence_finding_reads_the_curve_when_it_never_crosses(
     changed = replace(data, analyses={**data.analyses, "race": replace(per, competence=prof)})
     text = " ".join(report.key_findings(changed))
     assert f"Under race, P(non-failure) {words}" in text
+
+
+def test_lever_costs_are_for_every_actor_whether_free_or_fixed(page: str) -> None:
+    """An actor lever's cost is per unit for all actors (3 here), in both tables."""
+    actors = len(ws.compile_scenario("default").actors)
+    for table in ("lever-table-default", "lever-table-race"):
+        rows = {r[0]: r for r in table_rows(page, table)}
+        assert float(rows["caution"][2]) == LEVER_REGISTRY["caution"].cost * actors

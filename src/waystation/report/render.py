@@ -38,7 +38,7 @@ PLAIN = ("assumption-table", "calibration-table")
 
 
 def _html_table(tid: str, header: list[str], rows: list[list[str]]) -> str:
-    num = re.compile(r"^[-+]?[\d.]+(e[-+]?\d+)?$|^\[|^[-+]?[\d.]+ (± |\[)")
+    num = re.compile(r"^[-+]?[\d.]+(e[-+]?\d+)?( (± |\[)|$)|^\[")
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     body = "".join(
         "<tr>"

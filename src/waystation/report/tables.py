@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from waystation.analyses.levers import lever_cost
 from waystation.definitions import define
 from waystation.distributions import Dist
 from waystation.levers import LEVERS, Lever
@@ -152,7 +153,7 @@ def _lever_table(per: StrategyAnalyses) -> Table:
                 [
                     lv.name,
                     lv.scope,
-                    f"{lv.cost:g}",
+                    f"{lever_cost(per.model, lv):g}",
                     "fixed",
                     "fixed",
                     f"fixed by the strategy: {sets[lv.name]}",
