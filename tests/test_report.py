@@ -463,3 +463,26 @@ def test_lever_costs_are_for_every_actor_whether_free_or_fixed(page: str) -> Non
     for table in ("lever-table-default", "lever-table-race"):
         rows = {r[0]: r for r in table_rows(page, table)}
         assert float(rows["caution"][2]) == LEVER_REGISTRY["caution"].cost * actors
+
+
+def test_report_cli_passes_default_worlds_and_workers(
+    data: report.ReportData,
+    items: list[report.FigureItem],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, object] = {}
+
+    def gather(
+        scenario: str, strategies: list[str], worlds: int, seed: int, **kw: object
+    ) -> object:
+        seen.update(worlds=worlds, seed=seed, **kw)
+        return data
+
+    monkeypatch.setattr(report, "gather", gather)
+    monkeypatch.setattr(report, "figure_items", lambda _data: items[:1])
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", "default", "-o", str(out), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    assert seen["worlds"] == definitions.DEFAULT_WORLDS and seen["workers"] == 2
+    assert out.read_text().count("<svg") == 1

@@ -140,6 +140,12 @@ FiguresDir = Annotated[
         file_okay=False,
     ),
 ]
+ReportWorkers = Annotated[
+    int,
+    typer.Option(
+        "--workers", "-w", min=1, max=256, help="Worker processes (results do not depend on it)."
+    ),
+]
 #: Steps of the report's progress bar (per cent of its simulated worlds).
 BAR_STEPS = 100
 
@@ -153,6 +159,7 @@ def report(
     seed: Seed_ = 0,
     format: Format = "html",
     figures: FiguresDir = None,
+    workers: ReportWorkers = 1,
 ) -> None:
     """Run every analysis for each strategy and write one self-contained report.
 
@@ -178,6 +185,7 @@ def report(
                 output=output.name,
                 fmt=format,
                 progress=lambda done, total: bar(done * BAR_STEPS // max(1, total), BAR_STEPS),
+                workers=workers,
             )
         items = figure_items(data)
         with atomic_outputs() as files:  # all files appear together, or none

@@ -188,12 +188,14 @@ def gather(
     output: str = "report.html",
     fmt: str = "html",
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> ReportData:
     """Run the strategies on common worlds and every analysis for each of them.
 
     ``worlds`` defaults to :data:`waystation.definitions.DEFAULT_WORLDS`, as
     for ``run`` and ``compare``, so the report's probabilities are theirs.
     Analyses evaluate a quarter of ``worlds`` (at least 200) per point.
+    ``workers`` processes share every run; results do not depend on it.
     """
     from waystation import analyses
     from waystation.calibration import check
@@ -207,7 +209,9 @@ def gather(
     free = [[lv.name for lv in LEVERS if lv.name not in f] for f in fixed]
     inputs = models[0].uncertain()
     count = _Counter(progress, total_worlds(len(names), [len(f) for f in free], st, len(inputs)))
-    cmp = analyses.compare(scenario, list(names), worlds=worlds, seed=seed, progress=count.part())
+    cmp = analyses.compare(
+        scenario, list(names), worlds, seed, progress=count.part(), workers=workers
+    )
     count.advance(worlds * len(names))
     per: dict[str, StrategyAnalyses] = {}
     small = st.analysis_worlds
@@ -215,13 +219,20 @@ def gather(
         cmp.strategies, names, models, fixed, free, strict=True
     ):
         prof = analyses.competence(
-            scenario, name, COMPETENCE_GRID, small, seed, progress=count.part()
+            scenario, name, COMPETENCE_GRID, small, seed, progress=count.part(), workers=workers
         )
         count.advance(small * len(COMPETENCE_GRID))
         table = None
         if levers:
             table = analyses.lever_values(
-                scenario, name, "victory", small, seed, levers=levers, progress=count.part()
+                scenario,
+                name,
+                "victory",
+                small,
+                seed,
+                levers=levers,
+                progress=count.part(),
+                workers=workers,
             )
             count.advance(small * (2 * len(levers) + 1))
         sens = analyses.sensitivity(
@@ -231,6 +242,7 @@ def gather(
             base_samples=st.trajectories,
             seed=seed,
             progress=count.part(),
+            workers=workers,
         )
         count.advance(st.trajectories * (len(inputs) + 1))
         per[label] = StrategyAnalyses(label, model, prof, table, fix, sens)
