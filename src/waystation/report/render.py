@@ -34,7 +34,7 @@ nav{{font-size:.9rem}}nav a{{margin-right:.7rem;white-space:nowrap}}
 
 
 #: Tables whose cells mix numbers and words, left-aligned throughout.
-PLAIN = ("assumption-table", "calibration-table")
+PLAIN = ("assumption-table", "calibration-table", "parameter-table")
 
 
 def _html_table(tid: str, header: list[str], rows: list[list[str]]) -> str:
