@@ -235,15 +235,25 @@ def test_figure_text_is_at_least_9pt_at_rendered_width(page: str) -> None:
         assert smallest_pt >= 9.0, (head, min(sizes))
 
 
-def test_fit_makes_a_column_figure_full_width_and_legible(runs: dict[str, Results]) -> None:
-    from waystation import plots
+def test_fit_makes_a_column_figure_full_width_and_legible() -> None:
+    """A figure drawn for a paper column (3.5 in, 7 pt, a log axis) grows to the column."""
+    from matplotlib.figure import Figure
+
     from waystation.report.figures import WIDTH_IN, fit, text_sizes
 
-    fig = plots.competence_profile(analyses_of("default", iv(0, 0, 0), 0.1).competence)
-    assert min(text_sizes(fig)) < 9  # drawn for a paper column
+    fig = Figure(figsize=(3.5, 2.5))
+    ax = fig.add_subplot()
+    ax.plot([0.1, 1, 10], [0.2, 0.5, 0.9], label="a curve")
+    ax.set_xscale("log")
+    ax.set_xlabel("hardness", fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.legend(fontsize=6)
+    assert min(text_sizes(fig)) < 9
     fit(fig)
     assert fig.get_size_inches()[0] == pytest.approx(WIDTH_IN)
     assert min(text_sizes(fig)) >= report.MIN_PT
+    labels = [t.get_text() for t in ax.xaxis.get_ticklabels() if t.get_text()]
+    assert "10" in labels and not any("^" in t for t in labels)  # plain, not 10^1
 
 
 @pytest.mark.parametrize(
