@@ -496,3 +496,17 @@ def test_report_cli_passes_default_worlds_and_workers(
     assert result.exit_code == 0, result.output
     assert seen["worlds"] == definitions.DEFAULT_WORLDS and seen["workers"] == 2
     assert out.read_text().count("<svg") == 1
+
+
+def test_fit_leaves_a_full_width_figure_and_only_raises_small_text() -> None:
+    from matplotlib.figure import Figure
+
+    from waystation.report.figures import fit, text_sizes
+
+    fig = Figure(figsize=(10, 4))
+    ax = fig.add_subplot()
+    ax.set_xlabel("year", fontsize=9.5)
+    ax.set_title("a title", fontsize=14)
+    fit(fig)
+    assert tuple(fig.get_size_inches()) == (10, 4)
+    assert sorted(set(text_sizes(fig))) == [report.MIN_PT, 14.0]

@@ -150,7 +150,7 @@ def _texts(fig: Figure) -> Iterator[Any]:
 
 def _grown(size: float, wider: bool) -> float:
     """A text size for the report: at least :data:`MIN_PT`, scaled up if the figure grew."""
-    return max(MIN_PT, size * TEXT_SCALE) if wider or size < MIN_PT else size
+    return max(MIN_PT, size * TEXT_SCALE if wider else size)
 
 
 def _plain_log_ticks(fig: Figure) -> None:
