@@ -226,8 +226,9 @@ def test_ctrl_c_while_the_report_is_written_leaves_no_file(tmp_path: Path) -> No
     sc = ws.load_scenario("default").model_dump(mode="json", by_alias=True, exclude_none=True)
     sc["time"]["horizon"] = 2040.0  # a report's small runs cost per step: keep it short
     (tmp_path / "short.yaml").write_text(yaml.safe_dump(sc, sort_keys=False))
-    proc = start([str(marker), "report", "short.yaml", "-o", "out/r.html", "-n", "300"], tmp_path,
-                 code=SLOW_WRITE)  # fmt: skip
+    # one strategy: the report runs every analysis for each strategy named
+    args = [str(marker), "report", "short.yaml", "-s", "default", "-o", "out/r.html", "-n", "300"]
+    proc = start(args, tmp_path, code=SLOW_WRITE)
     wait_for(marker.exists, proc)
     assert len(list(out.iterdir())) == 1  # the half-written temporary file
     family, err = interrupt(proc)

@@ -28,7 +28,7 @@ def test_notebook_runs_top_to_bottom() -> None:
     nb = nbformat.read(NOTEBOOK, as_version=4)
     # jupyter_client starts a "python" kernel with this interpreter (sys.executable)
     client = NotebookClient(
-        nb, kernel_name=KERNEL, timeout=120, resources={"metadata": {"path": str(NOTEBOOK.parent)}}
+        nb, kernel_name=KERNEL, timeout=300, resources={"metadata": {"path": str(NOTEBOOK.parent)}}
     )
     client.execute()
     errors = [
@@ -36,7 +36,10 @@ def test_notebook_runs_top_to_bottom() -> None:
     ]
     assert not errors
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert "P(victory), pause minus AAR" in text
+    for outcome in ("victory", "non-failure"):
+        assert f"P({outcome}), pause minus AAR" in text
+        assert f"by 2040, P({outcome}), pause minus AAR" in text
+    assert "Conclusion (" in text and "at hardness 10:" in text
     images = [
         o
         for c in nb.cells
@@ -44,4 +47,4 @@ def test_notebook_runs_top_to_bottom() -> None:
         for o in c.outputs
         if "image/svg+xml" in o.get("data", {})
     ]
-    assert len(images) == 3
+    assert len(images) == 4  # outcomes, competence curves and two diagrams

@@ -1,8 +1,14 @@
-"""The report: every section, inline figures, no external references, reproducible command."""
+"""The report: findings from the results, every section, every strategy's analyses, legible figures.
+
+Most tests render hand-built analysis results around real (small) runs, so
+they take seconds; one slow test builds a whole report through the CLI at a
+patched default world count and checks it against ``waystation run --json``.
+"""
 
 from __future__ import annotations
 
 import html
+import json
 import re
 import shlex
 from pathlib import Path
@@ -12,63 +18,146 @@ import pytest
 from typer.testing import CliRunner
 
 import waystation as ws
-from test_plots import interval, make_cmp, make_lever, make_profile, make_sens, make_table
-from waystation import report
+from waystation import definitions, report
+from waystation.analyses import (
+    CompetenceProfile,
+    Interval,
+    LeverTable,
+    LeverValue,
+    Sensitivity,
+)
+from waystation.analyses.compare import Comparison, paired_difference
+from waystation.analyses.levers import lever_cost
 from waystation.cli import app
-from waystation.results import OUTCOMES
-from waystation.simulate import DEFAULT_BLOCK
+from waystation.levers import LEVER_REGISTRY
+from waystation.report.data import slug
+from waystation.results import OUTCOMES, Results
+from waystation.strategies import BUILTIN_STRATEGIES
 
 EXTERNAL = re.compile(
     r"""(src|href)\s*=\s*["']?\s*(https?:)?//|url\(\s*["']?(https?:)?//|@import""", re.I
 )
 MAGIC = {"png": b"\x89PNG\r\n\x1a\n", "svg": b"<?xml", "pdf": b"%PDF-"}
+NAMES = ("default", "race")
+#: Fewest figures of a report of NAMES: outcomes, comparison, and five per strategy
+#: (new figures from waystation.plots may add more).
+FIGURES = 2 + 5 * len(NAMES)
 runner = CliRunner()
 
 
-@pytest.fixture(scope="module")
-def data() -> report.ReportData:
-    """Report data from real runs and hand-built analysis results of the analyses' shapes."""
-    runs = {
-        s: ws.run("default", worlds=300, seed=2, strategy=s, block_size=300)
-        for s in ("default", "race")
-    }
-    diffs = {"race": {o: interval(-0.1, -0.15, -0.05) for o in OUTCOMES}}
+def iv(estimate: float, low: float, high: float) -> Interval:
+    return Interval(estimate, low, high)
+
+
+def analyses_of(name: str, lever_interval: Interval, mu_conf: float) -> report.StrategyAnalyses:
+    """Hand-built analyses of one strategy, shaped like the real ones."""
+    model = ws.compile_scenario("default", name)
+    fixed = report.fixed_levers(model)
     grid = np.geomspace(0.1, 10, 4)
-    curves = {"victory": np.linspace(0.9, 0.2, 4), "non_failure": np.linspace(1.0, 0.3, 4)}
-    prof = make_profile(
-        grid, curves, {k: np.full(4, 0.02) for k in curves}, interval(3.0, 2.0, 4.0)
+    curves = {
+        "victory": np.linspace(0.9, 0.2, 4),
+        "costly_non_failure": np.linspace(0.05, 0.1, 4),
+        "failure": np.linspace(0.05, 0.7, 4),
+        "non_failure": np.linspace(0.95, 0.3, 4),
+    }
+    ses = {k: np.full(4, 0.02) for k in curves}
+    prof = CompetenceProfile("default", name, 2, 300, grid, curves, ses, iv(3.0, 2.0, 4.0))
+    free = [n for n in ("caution", "lookahead") if n not in fixed]
+    rows = tuple(
+        LeverValue(
+            n,
+            LEVER_REGISTRY[n].scope,
+            lever_cost(model, LEVER_REGISTRY[n]),
+            lever_interval.scaled(5.0),
+            lever_interval,
+        )
+        for n in free
     )
-    levers = make_table(
-        "victory",
-        (make_lever("caution", "actor", 5.0, interval(0.2, 0.1, 0.3), interval(0.04, 0.02, 0.06)),),
-    )
-    sens = make_sens(
+    levers = LeverTable("default", name, 2, 300, "victory", rows)
+    names = ("hardness", "scheming")
+    sens = Sensitivity(
+        "default",
+        name,
         "morris",
-        ("hardness", "scheming"),
+        "victory",
+        8,
+        2,
+        300,
+        names,
         mu_star={"hardness": 0.3, "scheming": 0.1},
-        mu_star_conf={"hardness": 0.05, "scheming": 0.04},
+        mu_star_conf={"hardness": mu_conf, "scheming": 0.2},
         sigma={"hardness": 0.2, "scheming": 0.1},
     )
+    return report.StrategyAnalyses(name, model, prof, levers, fixed, sens)
+
+
+CALIBRATION = [
+    {
+        "target": "P(failure) by 2100",
+        "source": "a survey",
+        "band": [0.05, 0.2],
+        "unit": "probability",
+        "value": 0.3,
+        "se": 0.01,
+        "inside": False,
+        "how": "P(failure)",
+    }
+]
+
+
+def make_data(
+    runs: dict[str, Results], lever_interval: Interval, mu_conf: float = 0.05
+) -> report.ReportData:
+    """Report data from real runs with hand-built analyses (their cost is not under test)."""
+    names = tuple(runs)
+    first = runs[names[0]]
+    diffs = {n: {o: paired_difference(first, r, o) for o in OUTCOMES} for n, r in runs.items()}
+    cmp = Comparison("default", 2, 300, names, runs, diffs)
+    per = {n: analyses_of(n.split("#")[0], lever_interval, mu_conf) for n in names}
     return report.ReportData(
         ws.load_scenario("default"),
         ws.compile_scenario("default"),
         runs,
-        make_cmp(("default", "race"), diffs),
-        prof,
-        levers,
-        sens,
-        300,
-        2,
-        report.command_line("default", ["default", "race"], 300, 2),
+        cmp,
+        per,
+        CALIBRATION,
+        report.Settings.of(300, 2),
+        report.command_line("default", list(names), 300, 2),
         ws.__version__,
     )
 
 
-def outcome_rows(text: str) -> list[list[str]]:
-    table = re.search(r'<table id="outcome-table">.*?</table>', text, re.S)
-    assert table is not None
+@pytest.fixture(scope="module")
+def runs() -> dict[str, Results]:
+    return {s: ws.run("default", worlds=300, seed=2, strategy=s, block_size=300) for s in NAMES}
+
+
+@pytest.fixture(scope="module")
+def data(runs: dict[str, Results]) -> report.ReportData:
+    return make_data(runs, iv(0.04, 0.02, 0.06))
+
+
+@pytest.fixture(scope="module")
+def items(data: report.ReportData) -> list[report.FigureItem]:
+    return report.figure_items(data)
+
+
+@pytest.fixture(scope="module")
+def page(data: report.ReportData, items: list[report.FigureItem]) -> str:
+    return report.render_html(data, items)
+
+
+def table_rows(text: str, tid: str) -> list[list[str]]:
+    table = re.search(rf'<table id="{tid}"[^>]*>.*?</table>', text, re.S)
+    assert table is not None, tid
     rows = re.findall(r"<tr>(.*?)</tr>", table.group(0), re.S)[1:]
     return [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", r)] for r in rows]
+
+
+def section(text: str, sid: str) -> str:
+    found = re.search(rf'<section id="{sid}">(.*?)</section>', text, re.S)
+    assert found is not None, sid
+    return html.unescape(found.group(1))
 
 
 def check_self_contained(text: str) -> None:
@@ -77,48 +166,204 @@ def check_self_contained(text: str) -> None:
     assert '<link rel="stylesheet"' not in text
 
 
-def test_html_has_every_section_figure_and_nothing_external(data: report.ReportData) -> None:
-    text = report.render_html(data)
+def test_html_has_every_section_figure_and_nothing_external(
+    data: report.ReportData, items: list[report.FigureItem], page: str
+) -> None:
+    for sid in ("findings", "methods", "definitions", "assumptions", "calibration"):
+        assert sid in report.SECTIONS
+    for sid in ("limitations", "figures"):
+        assert sid in report.SECTIONS
     for sid in report.SECTIONS:
-        assert f'<section id="{sid}">' in text
-    assert text.count("<svg") == 7
-    assert "<?xml" not in text
-    check_self_contained(text)
-    rows = outcome_rows(text)
-    assert len(rows) == 2 * len(OUTCOMES)
+        assert f'<section id="{sid}">' in page
+    assert page.count("<svg") == len(items) >= FIGURES
+    assert "<?xml" not in page
+    check_self_contained(page)
+    rows = table_rows(page, "outcome-table")
+    assert len(rows) == len(NAMES) * (len(OUTCOMES) + 1)
     for strategy, outcome, p, se, _ in rows:
         res = data.results[strategy]
-        assert float(p) == pytest.approx(res.probabilities[outcome], abs=5e-5)
-        assert float(se) == pytest.approx(res.standard_errors[outcome], abs=5e-5)
-    params = re.search(r'<table id="parameter-table".*?</table>', text, re.S)
+        expected = 1 - res.probabilities["failure"] if outcome == "non_failure" else None
+        assert float(p) == pytest.approx(expected or res.probabilities[outcome], abs=5e-5)
+        key = "failure" if outcome == "non_failure" else outcome
+        assert float(se) == pytest.approx(res.standard_errors[key], abs=5e-5)
+    params = re.search(r'<table id="parameter-table".*?</table>', page, re.S)
     assert params is not None
     for p in ws.PARAMS:
         assert f"<td>{html.escape(p.name)}</td>" in params.group(0)
-        assert html.escape(p.source) in params.group(0)
-    assert html.escape(data.command) in text
+    assert html.escape(data.command) in page
 
 
-def test_markdown_links_figures(data: report.ReportData) -> None:
-    files = {sid: f"r-{sid}.svg" for sid in ("diagram", "outcomes")}
-    text = report.render_markdown(data, files)
+def test_every_strategy_has_each_analysis(page: str) -> None:
+    for name in NAMES:
+        s = slug(name)
+        for kind in ("diagram", "waystations", "competence", "levers", "sensitivity"):
+            assert f'<figure id="fig-{kind}-{s}">' in page, (kind, name)
+        for kind in ("waystation", "competence", "lever", "sensitivity"):
+            assert table_rows(page, f"{kind}-table-{s}"), (kind, name)
+
+
+def test_figures_are_numbered_in_reading_order(page: str) -> None:
+    ids = re.findall(r'<figure id="(fig-[^"]+)">', page)
+    numbers = [int(n) for n in re.findall(r"<b>Figure (\d+)\.</b>", page)]
+    assert numbers == list(range(1, len(ids) + 1))
+    listed = re.findall(r'<li><a href="#(fig-[^"]+)">', section(page, "figures"))
+    assert listed == ids
+
+
+def number(pattern: str, text: str) -> float:
+    found = re.search(pattern, text)
+    assert found is not None, pattern
+    return float(found.group(1))
+
+
+def test_figure_text_is_at_least_9pt_at_rendered_width(page: str) -> None:
+    """Every text of every inline SVG, scaled to the width the column shows it at."""
+    css = re.search(r"<style>(.*?)</style>", page, re.S)
+    assert css is not None
+    assert f"max-width:{report.COLUMN_PX}px" in css.group(1)
+    assert "figure svg{display:block;max-width:100%" in css.group(1)
+    svgs = re.findall(r"<svg\b[^>]*>.*?</svg>", page, re.S)
+    assert len(svgs) == page.count("<figure id=") >= FIGURES
+    for svg in svgs:
+        head = svg[: svg.index(">")]
+        width_pt = number(r'width="([\d.]+)pt"', head)
+        view_w = number(r'viewBox="0 0 ([\d.]+)', head)
+        natural_px = width_pt * 96 / 72
+        rendered_px = min(natural_px, report.COLUMN_PX)
+        sizes = [float(x) for x in re.findall(r"font-size: ?([\d.]+)px", svg)]
+        assert sizes, "figure text must be SVG text, not paths"
+        smallest_pt = min(sizes) * rendered_px / view_w * 72 / 96
+        assert smallest_pt >= 9.0, (head, min(sizes))
+
+
+def test_fit_makes_a_column_figure_full_width_and_legible() -> None:
+    """A figure drawn for a paper column (3.5 in, 7 pt, a log axis) grows to the column."""
+    from matplotlib.figure import Figure
+
+    from waystation.report.figures import WIDTH_IN, fit, text_sizes
+
+    fig = Figure(figsize=(3.5, 2.5))
+    ax = fig.add_subplot()
+    ax.plot([0.1, 1, 10], [0.2, 0.5, 0.9], label="a curve")
+    ax.set_xscale("log")
+    ax.set_xlabel("hardness", fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.legend(fontsize=6)
+    assert min(text_sizes(fig)) < 9
+    fit(fig)
+    assert fig.get_size_inches()[0] == pytest.approx(WIDTH_IN)
+    assert min(text_sizes(fig)) >= report.MIN_PT
+    labels = [t.get_text() for t in ax.xaxis.get_ticklabels() if t.get_text()]
+    assert "10" in labels and not any("^" in t for t in labels)  # plain, not 10^1
+
+
+@pytest.mark.parametrize(
+    ("strategy", "fixed"),
+    [
+        ("default", set()),
+        ("race", set(BUILTIN_STRATEGIES["race"]["rules"][0]["set"])),
+        # its pause and caution are set only while a waystation is (not) reached
+        ("pause-then-enhanced-labor", {"wbe_investment"}),
+    ],
+)
+def test_fixed_levers_are_those_set_always_for_everyone(strategy: str, fixed: set[str]) -> None:
+    assert set(report.fixed_levers(ws.compile_scenario("default", strategy))) == fixed
+
+
+def test_levers_a_strategy_fixes_are_shown_fixed_not_zero(page: str) -> None:
+    rows = {r[0]: r for r in table_rows(page, "lever-table-race")}
+    for name in BUILTIN_STRATEGIES["race"]["rules"][0]["set"]:
+        assert rows[name][3] == "fixed" and "fixed by the strategy" in rows[name][5]
+    free = table_rows(page, "lever-table-default")
+    assert all(r[3] != "fixed" for r in free)
+    assert {"caution", "lookahead"} <= {r[0] for r in free}
+
+
+def test_assumptions_state_each_strategys_rules(page: str) -> None:
+    text = section(page, "assumptions")
+    for name in NAMES:
+        assert f"<h3>{name}</h3>" in text
+    assert "Always: sets caution = 0" in text  # race's rule, read from the strategy
+    rows = {r[0]: r for r in table_rows(page, "assumption-table")}
+    assert rows["caution"][-1] == "0 always"  # the race column
+    assert rows["caution"][-2] == "—"  # default sets nothing
+
+
+def test_findings_name_the_best_with_paired_intervals(
+    data: report.ReportData, page: str, runs: dict[str, Results]
+) -> None:
+    text = section(page, "findings")
+    for outcome, label in (("victory", "P(victory)"), ("non_failure", "P(non-failure)")):
+        p = {
+            n: (1 - r.probabilities["failure"])
+            if outcome == "non_failure"
+            else r.probabilities[outcome]
+            for n, r in runs.items()
+        }
+        best, other = sorted(p, key=lambda n: -p[n])
+        assert f"On {label}, {best} does best" in text
+        d = paired_difference(
+            runs[other], runs[best], "failure" if outcome == "non_failure" else outcome
+        )
+        estimate = -d.estimate if outcome == "non_failure" else d.estimate
+        assert f"beats {other} by {estimate:+.3f}" in text or "cannot be told apart" in text
+    assert "lookahead" in text or "caution" in text  # a lever clear of zero is headlined
+    assert "hardness (0.300" in text  # mu* clear of its interval
+    assert "scheming (0.100" not in text  # mu* within its interval of zero
+    assert "meets 0 of 1 calibration targets; outside the band: P(failure) by 2100" in text
+
+
+def test_findings_never_headline_what_spans_zero(runs: dict[str, Results]) -> None:
+    """The same strategy twice differs by exactly zero; levers whose interval spans zero."""
+    twice = {"default": runs["default"], "default#2": runs["default"]}
+    data = make_data(twice, iv(0.01, -0.02, 0.04), mu_conf=0.5)
+    text = " ".join(report.key_findings(data))
+    assert "cannot be told apart" in text
+    assert "beats" not in text
+    assert "no free lever's marginal value on P(victory) is distinguishable from zero" in text
+    assert "depends most on" not in text
+
+
+def test_definitions_come_from_the_registry(page: str) -> None:
+    text = section(page, "definitions")
+    for key in ("victory", "non_failure", "hardness", "per_cost", "mu_star"):
+        assert html.unescape(html.escape(definitions.define(key).meaning)) in text
+    assert "P(victory | reached)" in text and "association" in text
+
+
+def test_markdown_links_each_figure(
+    data: report.ReportData, items: list[report.FigureItem]
+) -> None:
+    files = {i.id: f"r-{i.id}.svg" for i in items[:2]}
+    text = report.render_markdown(data, files, items)
     for sid in report.SECTIONS:
         assert f'<a id="{sid}"></a>' in text
-    assert "](r-diagram.svg)" in text and "](r-outcomes.svg)" in text
+    assert "](r-fig-outcomes.svg)" in text and "](r-fig-comparison.svg)" in text
     assert "| default | victory |" in text
 
 
-def test_report_md_writes_svgs_beside(
-    data: report.ReportData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_report_md_writes_svgs_and_pdfs(
+    data: report.ReportData,
+    items: list[report.FigureItem],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Every figure as an SVG beside the Markdown and a PDF in --figures (three of them here)."""
     monkeypatch.setattr(report, "gather", lambda *a, **k: data)
-    out = tmp_path / "r.md"
-    result = runner.invoke(app, ["report", "default", "-o", str(out), "--format", "md"])
+    monkeypatch.setattr(report, "figure_items", lambda _data: items[:3])
+    out, figs = tmp_path / "r.md", tmp_path / "figs"
+    args = ["report", "default", "-o", str(out), "--format", "md", "--figures", str(figs)]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     svgs = sorted(tmp_path.glob("r-*.svg"))
-    assert len(svgs) == 7
+    assert len(svgs) == 3
     assert all(p.read_text().startswith("<svg") for p in svgs)
     for p in svgs:
         assert f"]({p.name})" in out.read_text()
+    pdfs = sorted(figs.glob("*.pdf"))
+    assert [p.name for p in pdfs] == sorted(f"{i.id.removeprefix('fig-')}.pdf" for i in items[:3])
+    assert all(p.read_bytes().startswith(MAGIC["pdf"]) for p in pdfs)
+    assert not list(tmp_path.rglob(".*.tmp*"))
 
 
 @pytest.mark.parametrize(
@@ -126,6 +371,7 @@ def test_report_md_writes_svgs_beside(
     [
         (["--format", "pdf", "-o", "r.pdf"], "html or md"),
         (["-o", "r.txt"], ".html"),
+        (["-o", "r.html", "--worlds", "1"], "--worlds"),
     ],
 )
 def test_report_bad_options_exit_2(args: list[str], message: str) -> None:
@@ -159,54 +405,109 @@ def test_plot_bad_input_exit_2(args: list[str], message: str, tmp_path: Path) ->
     assert message in result.output
 
 
-def short_default(tmp_path: Path) -> Path:
-    """The default scenario to 2040: a report's many small runs cost per step, not per world."""
+def short_default(tmp_path: Path, horizon: float = 2030.0) -> Path:
+    """The default scenario cut short: a report's many small runs cost per step, not per world."""
     import yaml
 
     sc = ws.load_scenario("default").model_dump(mode="json", by_alias=True, exclude_none=True)
-    sc["time"]["horizon"] = 2040.0
+    sc["time"]["horizon"] = horizon
     path = tmp_path / "short.yaml"
     path.write_text(yaml.safe_dump(sc, sort_keys=False))
     return path
 
 
 @pytest.mark.slow
-def test_report_reruns_to_the_same_numbers(tmp_path: Path) -> None:
-    first = tmp_path / "first.html"
-    short = short_default(tmp_path)
-    result = runner.invoke(
-        app,
-        [
-            "report",
-            str(short),
-            "-s",
-            "default",
-            "-s",
-            "race",
-            "--worlds",
-            "200",
-            "--seed",
-            "11",
-            "-o",
-            str(first),
-        ],
-    )
+def test_report_at_default_worlds_matches_run_and_has_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole report through the CLI at the (patched, small) default world count."""
+    monkeypatch.setattr(definitions, "DEFAULT_WORLDS", 200)
+    short, out = short_default(tmp_path), tmp_path / "r.html"
+    args = ["report", str(short), "-s", "default", "-s", "race", "--seed", "11", "-o", str(out)]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    text = first.read_text()
+    text = out.read_text()
     for sid in report.SECTIONS:
         assert f'<section id="{sid}">' in text
-    assert text.count("<svg") == 7
+    assert text.count("<svg") == text.count("<figure id=") >= FIGURES
     check_self_contained(text)
+    test_every_strategy_has_each_analysis(text)
+    test_figure_text_is_at_least_9pt_at_rendered_width(text)
+    shown = {(s, o): float(p) for s, o, p, *_ in table_rows(text, "outcome-table")}
+    for name in NAMES:
+        args = ["run", str(short), "-s", name, "--seed", "11", "--json"]
+        got = runner.invoke(app, [*args, "--worlds", str(definitions.DEFAULT_WORLDS)])
+        assert got.exit_code == 0, got.output
+        probabilities = json.loads(got.output)["probabilities"]
+        assert shown[(name, "victory")] == pytest.approx(probabilities["victory"], abs=5e-5)
     found = re.search(r'<code id="command">(.*?)</code>', text, re.S)
     assert found is not None
     argv = shlex.split(html.unescape(found.group(1)))
-    assert argv[:2] == ["waystation", "report"]
-    second = tmp_path / "second.html"
-    argv[argv.index("-o") + 1] = str(second)
-    result = runner.invoke(app, argv[1:])
+    assert argv[argv.index("--worlds") + 1] == "200" and argv[argv.index("--seed") + 1] == "11"
+    assert "race" in section(text, "levers") and "fixed by the strategy" in text
+
+
+@pytest.mark.parametrize(
+    ("non_failure", "words"),
+    [
+        ([0.4, 0.35, 0.3, 0.2], "is below one half at every hardness"),
+        ([0.9, 0.8, 0.7, 0.6], "stays at or above one half"),
+    ],
+)
+def test_competence_finding_reads_the_curve_when_it_never_crosses(
+    data: report.ReportData, non_failure: list[float], words: str
+) -> None:
+    """No 50% frontier means the curve never falls through one half: above it, or below it."""
+    from dataclasses import replace
+
+    per = data.analyses["race"]
+    curves = {**per.competence.curves, "non_failure": np.array(non_failure)}
+    prof = replace(per.competence, curves=curves, frontier=None)
+    changed = replace(data, analyses={**data.analyses, "race": replace(per, competence=prof)})
+    text = " ".join(report.key_findings(changed))
+    assert f"Under race, P(non-failure) {words}" in text
+
+
+def test_lever_costs_are_for_every_actor_whether_free_or_fixed(page: str) -> None:
+    """An actor lever's cost is per unit for all actors (3 here), in both tables."""
+    actors = len(ws.compile_scenario("default").actors)
+    for table in ("lever-table-default", "lever-table-race"):
+        rows = {r[0]: r for r in table_rows(page, table)}
+        assert float(rows["caution"][2]) == LEVER_REGISTRY["caution"].cost * actors
+
+
+def test_report_cli_passes_default_worlds_and_workers(
+    data: report.ReportData,
+    items: list[report.FigureItem],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: dict[str, object] = {}
+
+    def gather(
+        scenario: str, strategies: list[str], worlds: int, seed: int, **kw: object
+    ) -> object:
+        seen.update(worlds=worlds, seed=seed, **kw)
+        return data
+
+    monkeypatch.setattr(report, "gather", gather)
+    monkeypatch.setattr(report, "figure_items", lambda _data: items[:1])
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", "default", "-o", str(out), "--workers", "2"])
     assert result.exit_code == 0, result.output
-    rows = outcome_rows(second.read_text())
-    assert rows == outcome_rows(text)
-    again = ws.run(short, worlds=200, seed=11, strategy="race", block_size=DEFAULT_BLOCK)
-    race = {o: float(p) for s, o, p, *_ in rows if s == "race"}
-    assert race == pytest.approx(again.probabilities, abs=5e-5)
+    assert seen["worlds"] == definitions.DEFAULT_WORLDS and seen["workers"] == 2
+    assert out.read_text().count("<svg") == 1
+
+
+def test_fit_leaves_a_full_width_figure_and_only_raises_small_text() -> None:
+    from matplotlib.figure import Figure
+
+    from waystation.report.figures import fit, text_sizes
+
+    fig = Figure(figsize=(10, 4))
+    ax = fig.add_subplot()
+    ax.set_xlabel("year", fontsize=9.5)
+    ax.set_title("a title", fontsize=14)
+    fit(fig)
+    assert tuple(fig.get_size_inches()) == (10, 4)
+    assert sorted(set(text_sizes(fig))) == [report.MIN_PT, 14.0]

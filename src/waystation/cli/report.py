@@ -159,38 +159,91 @@ def plot(
     out.print(f"wrote {output}")
 
 
+ReportWorlds = Annotated[
+    int | None,
+    typer.Option(
+        "--worlds",
+        "-n",
+        min=2,
+        max=10_000_000,
+        help="Possible worlds per strategy (default: 20,000, as for run and compare); "
+        "analyses use a quarter of them per evaluation.",
+        show_default=False,
+    ),
+]
+FiguresDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--figures",
+        help="Also write every figure as a vector PDF into this folder (for papers and slides).",
+        file_okay=False,
+    ),
+]
+ReportWorkers = Annotated[
+    int,
+    typer.Option(
+        "--workers", "-w", min=1, max=256, help="Worker processes (results do not depend on it)."
+    ),
+]
+#: Steps of the report's progress bar (per cent of its simulated worlds).
+BAR_STEPS = 100
+
+
 @app.command()
 def report(
     scenario: Scenario_,
     output: Output,
     strategy: Strategies = None,
-    worlds: Worlds = 2000,
+    worlds: ReportWorlds = None,
     seed: Seed_ = 0,
     format: Format = "html",
+    figures: FiguresDir = None,
+    workers: ReportWorkers = 1,
 ) -> None:
-    """Run a scenario's strategies and analyses and write one self-contained report."""
+    """Run every analysis for each strategy and write one self-contained report.
+
+    The report opens with key findings (best strategy on victory and on
+    non-failure, with paired 95% intervals), then methods, assumptions,
+    per-strategy analyses, calibration, definitions and limitations.
+    """
     if format not in ("html", "md"):
         fail(f"unknown format {format!r}: use html or md")
     _check_output(output, (format,))
-    from waystation.report import STAGES, figure_svgs, gather, render_html, render_markdown
+    from waystation import definitions
+    from waystation.report import figure_items, gather, render_html, render_markdown, svg
+    from waystation.report.figures import pdf_name
 
-    with friendly_errors(), progress_bar(STAGES, "report", True) as progress:
-        data = gather(
-            str(scenario),
-            list(strategy or []),
-            worlds,
-            seed,
-            output=output.name,
-            fmt=format,
-            progress=progress,
-        )
-        svgs = figure_svgs(data)
+    n = definitions.DEFAULT_WORLDS if worlds is None else worlds
+    with friendly_errors():
+        with progress_bar(BAR_STEPS, "report (% of worlds)", True) as bar:
+            data = gather(
+                str(scenario),
+                list(strategy or []),
+                n,
+                seed,
+                output=output.name,
+                fmt=format,
+                progress=lambda done, total: bar(done * BAR_STEPS // max(1, total), BAR_STEPS),
+                workers=workers,
+            )
+        items = figure_items(data)
         with atomic_outputs() as files:  # all files appear together, or none
             if format == "html":
-                files.path(output).write_text(render_html(data, svgs), encoding="utf-8")
+                files.path(output).write_text(render_html(data, items), encoding="utf-8")
             else:
-                names = {sid: f"{output.stem}-{sid}.svg" for sid in svgs}
-                for sid, name in names.items():
-                    files.path(output.parent / name).write_text(svgs[sid], encoding="utf-8")
-                files.path(output).write_text(render_markdown(data, names), encoding="utf-8")
-    out.print(f"wrote {output}")
+                names = {i.id: f"{output.stem}-{i.id.removeprefix('fig-')}.svg" for i in items}
+                for i in items:
+                    target = files.path(output.parent / names[i.id])
+                    target.write_text(svg(i.figure), encoding="utf-8")
+                files.path(output).write_text(render_markdown(data, names, items), encoding="utf-8")
+            if figures is not None:
+                figures.mkdir(parents=True, exist_ok=True)
+                for i in items:
+                    i.figure.savefig(
+                        files.path(figures / pdf_name(i)),
+                        format="pdf",
+                        metadata={"CreationDate": None},
+                    )
+    out.print(
+        f"wrote {output}" + (f" and {len(items)} PDF figures in {figures}" if figures else "")
+    )

@@ -1,9 +1,12 @@
-"""A self-contained report of a scenario: runs, analyses and figures in one HTML (or Markdown) file.
+"""A self-contained report of a scenario: findings, methods, analyses and figures in one file.
 
 :func:`gather` runs what the report needs through the public API and the
-analyses; :func:`render_html` and :func:`render_markdown` turn the gathered
+analyses (every analysis for every strategy named); :func:`figure_items`
+draws its figures, sized to be read at the report's column width;
+:func:`render_html` and :func:`render_markdown` turn the gathered
 :class:`ReportData` into text. The HTML embeds its figures as inline SVG and
-its style inline, and refers to nothing outside itself.
+its style inline, and refers to nothing outside itself; :func:`write_pdfs`
+writes each figure as vector PDF.
 """
 
 from __future__ import annotations
@@ -11,22 +14,40 @@ from __future__ import annotations
 from waystation.report.data import (
     DEFAULT_STRATEGIES,
     SECTIONS,
-    STAGES,
     ReportData,
+    Settings,
+    StrategyAnalyses,
     command_line,
-    figure_svgs,
+    fixed_levers,
     gather,
 )
+from waystation.report.figures import (
+    COLUMN_PX,
+    MIN_PT,
+    FigureItem,
+    figure_items,
+    svg,
+    write_pdfs,
+)
+from waystation.report.findings import key_findings
 from waystation.report.render import render_html, render_markdown
 
 __all__ = [
+    "COLUMN_PX",
     "DEFAULT_STRATEGIES",
+    "MIN_PT",
     "SECTIONS",
-    "STAGES",
+    "FigureItem",
     "ReportData",
+    "Settings",
+    "StrategyAnalyses",
     "command_line",
-    "figure_svgs",
+    "figure_items",
+    "fixed_levers",
     "gather",
+    "key_findings",
     "render_html",
     "render_markdown",
+    "svg",
+    "write_pdfs",
 ]

@@ -1,4 +1,11 @@
-"""What a report shows: the runs and analyses it gathers, and its figures as SVG."""
+"""What a report shows: the runs, and every analysis for every strategy named.
+
+:func:`gather` runs the strategies on common worlds (:func:`waystation.analyses.compare`),
+then for each strategy its competence profile, the marginal value of every lever
+its rules leave free, and a Morris screening of every uncertain input; and the
+calibration table of the scenario. A single ``progress(done, total)`` callback
+counts simulated worlds over the whole report.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,14 @@ import re
 import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from io import StringIO
 from typing import Any
 
+from waystation import definitions
+from waystation.analyses import CompetenceProfile, LeverTable, Sensitivity
 from waystation.api import compile_scenario, package_version
 from waystation.io import load_scenario
+from waystation.levers import LEVERS
 from waystation.model import Model
-from waystation.params import PARAMS
 from waystation.results import Results
 from waystation.scenario import Scenario
 
@@ -24,40 +32,89 @@ DEFAULT_STRATEGIES: tuple[str, ...] = (
 )
 #: Section ids and titles, in order.
 SECTIONS: dict[str, str] = {
+    "findings": "Key findings",
     "question": "Question and scenario",
+    "methods": "Methods",
+    "assumptions": "Assumptions",
     "outcomes": "Outcomes",
+    "comparison": "Strategy comparison",
     "diagram": "Capability frontier and safety range",
     "waystations": "Waystations",
-    "comparison": "Strategy comparison",
     "competence": "Competence profile",
     "levers": "Levers",
     "sensitivity": "Sensitivity",
+    "calibration": "Calibration",
+    "definitions": "Definitions",
+    "limitations": "Limitations",
     "parameters": "Parameters",
+    "figures": "List of figures",
     "reproduce": "Reproduce",
 }
-STAGES = 4
 #: Hardness values of the report's competence profile (x baseline).
 COMPETENCE_GRID: tuple[float, ...] = (0.1, 0.32, 1.0, 3.2, 10.0)
-#: Morris trajectories of the report's sensitivity screening.
-MORRIS_TRAJECTORIES = 16
+#: Fewest Morris trajectories per strategy; more come with more worlds (one per 200).
+MIN_TRAJECTORIES = 16
 Z95 = 1.96
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How much the report simulated: worlds per run, per analysis evaluation, trajectories."""
+
+    worlds: int
+    seed: int
+    analysis_worlds: int
+    calibration_worlds: int
+    trajectories: int
+
+    @classmethod
+    def of(cls, worlds: int, seed: int) -> Settings:
+        """The report's sizes for ``worlds`` worlds per strategy: analyses use a quarter."""
+        small = max(200, worlds // 4)
+        return cls(worlds, seed, small, small, max(MIN_TRAJECTORIES, worlds // 200))
+
+
+@dataclass(frozen=True)
+class StrategyAnalyses:
+    """Every analysis of one strategy; ``fixed`` maps levers its rules fix to how."""
+
+    name: str
+    model: Model
+    competence: CompetenceProfile
+    levers: LeverTable | None
+    fixed: dict[str, str]
+    sensitivity: Sensitivity
 
 
 @dataclass(frozen=True)
 class ReportData:
-    """Everything a report shows: runs per strategy and the analyses' result objects."""
+    """Everything a report shows: runs per strategy, their analyses and the calibration."""
 
     scenario: Scenario
     model: Model
     results: dict[str, Results]
     comparison: Any
-    competence: Any
-    levers: Any
-    sensitivity: Any
-    worlds: int
-    seed: int
+    analyses: dict[str, StrategyAnalyses]
+    calibration: list[dict[str, Any]]
+    settings: Settings
     command: str
     version: str
+
+    @property
+    def worlds(self) -> int:
+        """Worlds per strategy of the main runs."""
+        return self.settings.worlds
+
+    @property
+    def seed(self) -> int:
+        """The seed of every run of the report."""
+        return self.settings.seed
+
+
+def slug(name: str) -> str:
+    """An id-safe form of a strategy name (letters, digits and dashes)."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "strategy"
 
 
 def command_line(
@@ -78,88 +135,127 @@ def command_line(
     return shlex.join(parts)
 
 
+def fixed_levers(model: Model) -> dict[str, str]:
+    """Levers the strategy's rules set in every world, step and actor, with the value set.
+
+    An unconditional rule for all actors overrides the scenario's value for
+    good, so the lever's marginal value under this strategy is zero by
+    construction; later rules may still change it under conditions.
+    """
+    return {
+        name: f"{value:g}"
+        for rule in model.strategy.rules
+        if rule.when is None and rule.actors is None
+        for name, value in rule.levers.items()
+    }
+
+
+def total_worlds(n_strategies: int, free_levers: Sequence[int], s: Settings, inputs: int) -> int:
+    """Worlds the whole report simulates, for the progress bar."""
+    per = [
+        s.analysis_worlds * (len(COMPETENCE_GRID) + 2 * k + (1 if k else 0))
+        + s.trajectories * (inputs + 1)
+        for k in free_levers
+    ]
+    return s.worlds * n_strategies + 2 * s.calibration_worlds + sum(per)
+
+
+class _Counter:
+    """Maps each analysis's own ``progress(done, total)`` onto worlds over the whole report."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.base = progress, total, 0
+
+    def part(self) -> Progress:
+        base = self.base
+        return lambda done, _t: self.tick(base + done)
+
+    def tick(self, done: int) -> None:
+        if self.progress is not None:
+            self.progress(min(done, self.total), self.total)
+
+    def advance(self, worlds: int) -> None:
+        self.base += worlds
+        self.tick(self.base)
+
+
 def gather(
     scenario: str,
     strategies: Sequence[str] = (),
-    worlds: int = 2000,
+    worlds: int | None = None,
     seed: int = 0,
     *,
     output: str = "report.html",
     fmt: str = "html",
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
 ) -> ReportData:
-    """Run the strategies on common random numbers and the analyses a report shows.
+    """Run the strategies on common worlds and every analysis for each of them.
 
-    Analyses are kept small so the default report takes seconds: a quarter of
-    ``worlds`` per evaluation (at least 200), a 5-point hardness grid, and a
-    Morris screening of the problem profile's uncertain inputs.
+    ``worlds`` defaults to :data:`waystation.definitions.DEFAULT_WORLDS`, as
+    for ``run`` and ``compare``, so the report's probabilities are theirs.
+    Analyses evaluate a quarter of ``worlds`` (at least 200) per point.
+    ``workers`` processes share every run; results do not depend on it.
     """
     from waystation import analyses
+    from waystation.calibration import check
 
-    tick = progress or (lambda done, total: None)
+    worlds = definitions.DEFAULT_WORLDS if worlds is None else worlds
+    st = Settings.of(worlds, seed)
     names = tuple(strategies) or DEFAULT_STRATEGIES
     sc = load_scenario(scenario)
-    small = max(200, worlds // 4)
-    cmp = analyses.compare(scenario, list(names), worlds=worlds, seed=seed)
-    tick(1, STAGES)
-    first = names[0]
-    model = compile_scenario(scenario, first)
-    prof = analyses.competence(
-        scenario, strategy=first, grid=COMPETENCE_GRID, worlds=small, seed=seed
+    models = [compile_scenario(scenario, n) for n in names]
+    fixed = [fixed_levers(m) for m in models]
+    free = [[lv.name for lv in LEVERS if lv.name not in f] for f in fixed]
+    inputs = models[0].uncertain()
+    count = _Counter(progress, total_worlds(len(names), [len(f) for f in free], st, len(inputs)))
+    cmp = analyses.compare(
+        scenario, list(names), worlds, seed, progress=count.part(), workers=workers
     )
-    tick(2, STAGES)
-    lev = analyses.lever_values(scenario, strategy=first, worlds=small, seed=seed)
-    tick(3, STAGES)
-    profile = [p.name for p in PARAMS if p.group == "nature" and p.name in model.uncertain()]
-    sens = analyses.sensitivity(
-        scenario,
-        strategy=first,
-        method="morris",
-        seed=seed,
-        base_samples=MORRIS_TRAJECTORIES,
-        names=profile or None,
-    )
-    tick(4, STAGES)
+    count.advance(worlds * len(names))
+    per: dict[str, StrategyAnalyses] = {}
+    small = st.analysis_worlds
+    for label, name, model, fix, levers in zip(
+        cmp.strategies, names, models, fixed, free, strict=True
+    ):
+        prof = analyses.competence(
+            scenario, name, COMPETENCE_GRID, small, seed, progress=count.part(), workers=workers
+        )
+        count.advance(small * len(COMPETENCE_GRID))
+        table = None
+        if levers:
+            table = analyses.lever_values(
+                scenario,
+                name,
+                "victory",
+                small,
+                seed,
+                levers=levers,
+                progress=count.part(),
+                workers=workers,
+            )
+            count.advance(small * (2 * len(levers) + 1))
+        sens = analyses.sensitivity(
+            scenario,
+            name,
+            method="morris",
+            base_samples=st.trajectories,
+            seed=seed,
+            progress=count.part(),
+            workers=workers,
+        )
+        count.advance(st.trajectories * (len(inputs) + 1))
+        per[label] = StrategyAnalyses(label, model, prof, table, fix, sens)
+    calibration = check(scenario, st.calibration_worlds, seed)
+    count.advance(2 * st.calibration_worlds)
     return ReportData(
         sc,
-        model,
+        models[0],
         dict(cmp.results),
         cmp,
-        prof,
-        lev,
-        sens,
-        worlds,
-        seed,
+        per,
+        calibration,
+        st,
         command_line(scenario, strategies, worlds, seed, output, fmt),
         package_version(),
     )
-
-
-def figure_svgs(data: ReportData) -> dict[str, str]:
-    """The report's figures as SVG text, by section id."""
-    from waystation import plots
-
-    first = next(iter(data.results.values()))
-    levels = plots.thresholds_of(data.model)
-    figs = {
-        "outcomes": plots.outcomes(data.results),
-        "diagram": plots.diagram(first, levels=levels),
-        "waystations": plots.waystation_value(first),
-        "comparison": plots.comparison(data.comparison),
-        "competence": plots.competence_profile(data.competence),
-        "levers": plots.tornado(data.levers),
-        "sensitivity": plots.sobol(data.sensitivity),
-    }
-    return {k: _svg(f) for k, f in figs.items()}
-
-
-def _svg(fig: Any) -> str:
-    """SVG text of a figure without XML prologue or metadata, for inline use."""
-    buf = StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None})
-    text = buf.getvalue()
-    text = text[text.index("<svg") :]
-    return re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
-
-
-# -- text pieces shared by both formats ------------------------------------------------------

@@ -5,13 +5,24 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from waystation.analyses.levers import lever_cost
+from waystation.definitions import define
 from waystation.distributions import Dist
 from waystation.levers import LEVERS, Lever
 from waystation.model import Model
 from waystation.params import PARAMS, Param
-from waystation.report.data import Z95, ReportData
-from waystation.results import OUTCOMES
-from waystation.strategies import BUILTIN_STRATEGIES
+from waystation.report.data import Z95, ReportData, StrategyAnalyses, slug
+from waystation.report.findings import difference, probability
+from waystation.report.text import scenario_levers, strategy_settings
+from waystation.results import OUTCOMES, Results
+
+#: Definition keys of the waystation table's columns after the waystation's name.
+WAYSTATION_COLUMNS = (
+    "p_reached",
+    "median_year",
+    "p_victory_given_reached",
+    "p_victory_given_not_reached",
+)
 
 
 def _e(x: object) -> str:
@@ -22,8 +33,18 @@ def _p(x: float | None, digits: int = 3) -> str:
     return "—" if x is None else f"{x:.{digits}f}"
 
 
+def num(x: float) -> str:
+    """A signed number to three decimals, or in scientific notation if it would read 0.000."""
+    return f"{x:+.3f}" if x == 0 or abs(x) >= 0.0005 else f"{x:+.1e}"
+
+
 def _interval(iv: Any) -> str:
-    return f"{iv.estimate:+.3f} [{iv.low:+.3f}, {iv.high:+.3f}]"
+    return f"{num(iv.estimate)} [{num(iv.low)}, {num(iv.high)}]"
+
+
+def sentence(text: str) -> str:
+    """``text`` with its first letter capitalised, to open a sentence."""
+    return text[:1].upper() + text[1:]
 
 
 def _dist(d: Dist) -> str:
@@ -34,85 +55,165 @@ def _dist(d: Dist) -> str:
     return f"{mid:.3g} (90%: {lo:.3g} to {hi:.3g})"
 
 
-def _strategy_text(name: str) -> str:
-    spec = BUILTIN_STRATEGIES.get(name)
-    return str(spec["description"]) if spec else "strategy file"
-
-
 def _question(data: ReportData) -> str:
     names = ", ".join(data.results)
     return (
-        f"Under scenario {data.scenario.name!r}, how likely are victory (no loss of control "
-        f"and access to superintelligence's benefits), costly non-failure (no loss of control "
-        f"but benefits forgone) and failure (loss of control) by "
-        f"{data.model.horizon:g}, under the strategies {names}? Which waystations make the "
-        f"path easier, how hard a problem can this civilisation handle, and which levers "
-        f"buy competence most cheaply? Each world draws a problem profile from the priors; "
-        f"each strategy faces the same {data.worlds:,} worlds (common random numbers)."
+        f"Under scenario {data.scenario.name!r}, how likely are victory, costly non-failure "
+        f"and failure by {data.model.horizon:g} under the strategies {names}, and which does "
+        f"best on victory and on non-failure? Which waystations go with victory, how hard a "
+        f"problem can each strategy handle, which levers buy victory most cheaply, and "
+        f"which uncertain inputs matter most? Each strategy faces the same "
+        f"{data.worlds:,} worlds (common random numbers)."
     )
 
 
-def _tables(data: ReportData) -> dict[str, tuple[list[str], list[list[str]]]]:
-    """Every table of the report as (header, rows) of plain text."""
+Table = tuple[list[str], list[list[str]]]
+
+
+def section_tables(data: ReportData) -> dict[str, list[tuple[str, str]]]:
+    """Table ids per section, each with a heading ("" for none), in reading order."""
+    per = [(n, slug(n)) for n in data.analyses]
+    out: dict[str, list[tuple[str, str]]] = {
+        "outcomes": [("outcome-table", "")],
+        "waystations": [(f"waystation-table-{s}", n) for n, s in per],
+        "competence": [(f"competence-table-{s}", n) for n, s in per],
+        "levers": [(f"lever-table-{s}", n) for n, s in per],
+        "sensitivity": [(f"sensitivity-table-{s}", n) for n, s in per],
+        "calibration": [("calibration-table", "")],
+        "parameters": [("parameter-table", "")],
+    }
+    if len(data.results) > 1:
+        out["comparison"] = [("comparison-table", "")]
+    return out
+
+
+def _outcome_table(data: ReportData) -> Table:
+    rows = []
+    for s, r in data.results.items():
+        for o in (*OUTCOMES, "non_failure"):
+            iv = probability(r, o)
+            se = r.standard_errors["failure" if o == "non_failure" else o]
+            rows.append([s, o, f"{iv.estimate:.4f}", f"{se:.4f}", f"[{iv.low:.4f}, {iv.high:.4f}]"])
+    return ["strategy", "outcome", "probability", "s.e.", "95% interval"], rows
+
+
+def _comparison_table(data: ReportData) -> Table:
     first_name, first = next(iter(data.results.items()))
-    out: dict[str, tuple[list[str], list[list[str]]]] = {}
-    out["outcome-table"] = (
-        ["strategy", "outcome", "probability", "s.e.", "95% interval"],
+    judged = (*OUTCOMES, "non_failure")
+    rows = [
+        [s, *(_interval(difference(first, r, o)) for o in judged)]
+        for s, r in list(data.results.items())[1:]
+    ]
+    return ["strategy", *(f"Δ {o} vs {first_name}" for o in judged)], rows
+
+
+def _waystation_table(res: Results) -> Table:
+    header = [define(k).label for k in WAYSTATION_COLUMNS]
+    rows = [
         [
-            [
-                s,
-                o,
-                f"{r.probabilities[o]:.4f}",
-                f"{r.standard_errors[o]:.4f}",
-                f"[{r.probabilities[o] - Z95 * r.standard_errors[o]:.4f}, "
-                f"{r.probabilities[o] + Z95 * r.standard_errors[o]:.4f}]",
-            ]
-            for s, r in data.results.items()
-            for o in OUTCOMES
-        ],
-    )
-    out["waystation-table"] = (
+            n,
+            _p(w.p_reached),
+            "—" if w.median_year is None else f"{w.median_year:g}",
+            _p(w.p_victory_given_reached),
+            _p(w.p_victory_given_not_reached),
+        ]
+        for n, w in res.waystations.items()
+    ]
+    return ["waystation", *header], rows
+
+
+def _competence_table(per: StrategyAnalyses) -> Table:
+    c = per.competence
+    rows = [
         [
-            "waystation",
-            "P(reached)",
-            "median year",
-            "P(victory | reached)",
-            "P(victory | not reached)",
-        ],
+            f"{h:g}",
+            *(
+                f"{c.curves[k][i]:.3f} ± {Z95 * c.standard_errors[k][i]:.3f}"
+                for k in ("victory", "costly_non_failure", "failure", "non_failure")
+            ),
+        ]
+        for i, h in enumerate(c.grid)
+    ]
+    head = ["hardness", "P(victory)", "P(costly non-failure)", "P(failure)", "P(non-failure)"]
+    return head, rows
+
+
+def _lever_table(per: StrategyAnalyses) -> Table:
+    """Free levers ranked by value per cost, then levers the strategy fixes, marked as such."""
+    sets = strategy_settings(per.model)
+    rows = []
+    for r in per.levers.rows if per.levers is not None else ():
+        note = f"also set by the strategy: {sets[r.name]}" if r.name in sets else "free"
+        rows.append(
+            [r.name, r.scope, f"{r.cost:g}", _interval(r.derivative), _interval(r.per_cost), note]
+        )
+    for lv in LEVERS:
+        if lv.name in per.fixed:
+            rows.append(
+                [
+                    lv.name,
+                    lv.scope,
+                    f"{lever_cost(per.model, lv):g}",
+                    "fixed",
+                    "fixed",
+                    f"fixed by the strategy: {sets[lv.name]}",
+                ]
+            )
+    head = ["lever", "scope", "cost", "dP(victory)/d(lever)", "per budget unit", "status"]
+    return head, rows
+
+
+def _calibration_table(data: ReportData) -> Table:
+    rows = [
         [
-            [
-                n,
-                _p(w.p_reached),
-                "—" if w.median_year is None else f"{w.median_year:g}",
-                _p(w.p_victory_given_reached),
-                _p(w.p_victory_given_not_reached),
-            ]
-            for n, w in first.waystations.items()
-        ],
-    )
-    out["comparison-table"] = (
-        ["strategy", *(f"Δ {o} vs {first_name}" for o in OUTCOMES)],
-        [[s, *(_interval(d[o]) for o in OUTCOMES)] for s, d in data.comparison.differences.items()],
-    )
-    out["lever-table"] = (
-        ["lever", "scope", "cost", f"dP({data.levers.objective})/d(lever)", "per unit cost"],
-        [
-            [r.name, r.scope, f"{r.cost:g}", _interval(r.derivative), _interval(r.per_cost)]
-            for r in data.levers.rows
-        ],
-    )
-    out["sensitivity-table"] = _sensitivity_table(data.sensitivity)
-    out["parameter-table"] = _parameter_table(data.model)
+            r["target"],
+            f"{r['band'][0]:g} to {r['band'][1]:g}",
+            f"{r['value']:.1f}" if r["unit"] == "year" else f"{r['value']:.3g}",
+            f"{r['se']:.2g}",
+            r["unit"],
+            "yes" if r["inside"] else "NO",
+            r["source"],
+        ]
+        for r in data.calibration
+    ]
+    return ["target", "band", "model", "s.e.", "unit", "inside", "source"], rows
+
+
+def _assumption_table(data: ReportData) -> Table:
+    base = scenario_levers(data.model)
+    settings = {n: strategy_settings(p.model) for n, p in data.analyses.items()}
+    rows = [
+        [lv.name, lv.unit, base[lv.name], *(settings[n].get(lv.name, "—") for n in settings)]
+        for lv in LEVERS
+    ]
+    return ["lever", "unit", "scenario value", *settings], rows
+
+
+def _tables(data: ReportData) -> dict[str, Table]:
+    """Every table of the report as (header, rows) of plain text, by table id."""
+    out: dict[str, Table] = {
+        "outcome-table": _outcome_table(data),
+        "comparison-table": _comparison_table(data),
+        "calibration-table": _calibration_table(data),
+        "assumption-table": _assumption_table(data),
+        "parameter-table": _parameter_table(data.model),
+    }
+    for name, per in data.analyses.items():
+        s = slug(name)
+        out[f"waystation-table-{s}"] = _waystation_table(data.results[name])
+        out[f"competence-table-{s}"] = _competence_table(per)
+        out[f"lever-table-{s}"] = _lever_table(per)
+        out[f"sensitivity-table-{s}"] = _sensitivity_table(per.sensitivity)
     return out
 
 
 def _sensitivity_table(sens: Any) -> tuple[list[str], list[list[str]]]:
     if sens.method == "morris":
         return (
-            ["input", "μ*", "μ* conf.", "σ"],
+            ["input", "μ*", "μ* 95% half-width", "σ"],
             [
                 [n, f"{sens.mu_star[n]:.3f}", f"{sens.mu_star_conf[n]:.3f}", f"{sens.sigma[n]:.3f}"]
-                for n in sens.names
+                for n in sorted(sens.names, key=lambda n: -sens.mu_star[n])
             ],
         )
     return (
@@ -153,37 +254,35 @@ def _parameter_table(model: Model) -> tuple[list[str], list[list[str]]]:
 
 def _notes(data: ReportData) -> dict[str, str]:
     """One paragraph of plain text under each section heading."""
-    prof = data.competence
-    frontier = (
-        "P(non-failure) stays above 50% over the whole hardness grid"
-        if prof.frontier is None
-        else f"P(non-failure) falls to 50% at hardness {prof.frontier.estimate:.3g} "
-        f"(95% interval {prof.frontier.low:.3g} to {prof.frontier.high:.3g})"
-    )
-    top = data.levers.rows[0].name if data.levers.rows else "none"
+    first = next(iter(data.results))
     return {
-        "outcomes": "Probabilities by the horizon; s.e. is the Monte Carlo standard error "
-        "over worlds and the interval is ±1.96 s.e.",
-        "diagram": "After the essay's section 4 diagram, per actor and for the first strategy: "
-        "the capability frontier and the safety range (orders of magnitude of effective "
-        "compute above the 2026 frontier). Development above the safety range is unsafe. "
-        "Lines are medians over worlds, bands hold 50% and 90% of worlds; ticks at the top "
-        "mark waystations' median arrival years.",
-        "waystations": "How often each waystation is reached (survival-weighted), when, and "
-        "P(victory) for worlds that reach it vs those that do not, for the first strategy.",
-        "comparison": "Paired differences on the same worlds against the first strategy, "
-        "with 95% intervals.",
-        "competence": f"Outcomes as the problem's hardness is fixed across a grid, the "
-        f"rest of each world unchanged. {frontier}.",
-        "levers": f"Marginal change in P({data.levers.objective}) per unit of each lever, "
-        f"divided by the lever's cost; the cheapest competence here comes from {top}.",
-        "sensitivity": f"Global sensitivity ({data.sensitivity.method}) of "
-        f"P({getattr(data.sensitivity, 'objective', 'victory')}) to the uncertain inputs "
-        "of the problem profile; "
-        f"bars are 95% intervals.",
+        "outcomes": "Probabilities by the horizon for each strategy; non-failure is victory "
+        "or costly non-failure. " + sentence(define("standard_error").text()) + ".",
+        "comparison": sentence(define("difference").text())
+        + f" (here: each strategy minus {first}). "
+        + sentence(define("interval_95").text())
+        + ".",
+        "diagram": "After the essay's section 4 diagram, one figure per strategy: each actor's "
+        "capability frontier and safety range in orders of magnitude of effective compute "
+        "above the 2026 frontier. Development above the safety range is unsafe.",
+        "waystations": "Per strategy: how often each waystation is reached, when, and "
+        "P(victory) in worlds that reach it and in worlds that do not. These conditional "
+        "figures are associations across worlds, not effects of reaching the waystation.",
+        "competence": "Per strategy: outcomes with the problem's hardness fixed at each grid "
+        "value and every other draw of each world unchanged (paired along the grid); "
+        "± is a 95% interval. " + sentence(define("competence_frontier").text()) + ".",
+        "levers": "Per strategy: "
+        + define("derivative").text()
+        + "; "
+        + define("per_cost").text()
+        + ". Levers that a strategy's rules fix in every world "
+        "are marked fixed: moving the scenario's value cannot change anything under it.",
+        "sensitivity": "Per strategy: Morris screening of P(victory) over every uncertain "
+        "input, most influential first. " + sentence(define("mu_star").text()) + "; σ large "
+        "relative to μ* means the effect depends on the other inputs.",
+        "calibration": "External figures the scenario should reproduce (waystation "
+        "calibration), the model's value with its Monte Carlo s.e., and whether it lies "
+        "inside the band. Computed for the scenario without strategy rules.",
         "parameters": "Every model parameter and lever, its value in this scenario (median "
         "and 90% interval when uncertain), unit, bounds, meaning and source.",
     }
-
-
-# -- HTML ------------------------------------------------------------------------------------

@@ -1,0 +1,225 @@
+"""The report's figures: a flat list of (section, title, caption, figure) items, sized to read.
+
+Figures come from :mod:`waystation.plots` as they are drawn for a paper
+column; :func:`fit` re-sizes each one to the report's column (10 in, 960 px
+at the browser's 96 px per inch) and raises any text below :data:`MIN_PT`, so
+that every label is legible at the width the page shows it. The HTML embeds
+each figure as inline SVG with its text kept as text (searchable, scalable);
+:func:`write_pdfs` writes the same figures as vector PDF for papers and slides.
+
+New figures slot in by adding items to :func:`figure_items`: nothing else
+in the report needs to know about them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from waystation.definitions import define
+from waystation.report.data import SECTIONS, ReportData, slug
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: Width of the report's text column and of every figure, in CSS pixels (96 per inch).
+COLUMN_PX = 960
+#: Figure width in inches: the column at 96 px per inch, so SVGs show at their natural size.
+WIDTH_IN = COLUMN_PX / 96
+#: Smallest text size, in points at the figure's natural (= rendered) width.
+MIN_PT = 10.0
+#: Text larger than the minimum grows by this factor so headings stay above labels.
+TEXT_SCALE = 1.4
+
+
+@dataclass(frozen=True)
+class FigureItem:
+    """One figure of the report: the section it belongs to, its strategy (if any), words."""
+
+    id: str
+    section: str
+    title: str
+    caption: str
+    figure: Figure
+    strategy: str | None = None
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def figure_items(data: ReportData) -> list[FigureItem]:
+    """Every figure of the report, in reading order, each sized by :func:`fit`."""
+    from waystation import plots
+
+    levels = plots.thresholds_of(data.model)
+    assoc = _cap(define("p_victory_given_reached").text())
+    items = [
+        FigureItem(
+            "fig-outcomes",
+            "outcomes",
+            "Outcome probabilities by strategy",
+            "Bars are P(outcome) by the horizon; whiskers are 95% Monte Carlo intervals.",
+            plots.outcomes(data.results),
+        )
+    ]
+    if len(data.results) > 1:
+        items.append(
+            FigureItem(
+                "fig-comparison",
+                "comparison",
+                "Paired differences from the first strategy",
+                _cap(define("difference").text()) + ". Whiskers are 95% intervals.",
+                plots.comparison(data.comparison),
+            )
+        )
+    for name, res in data.results.items():
+        per = data.analyses[name]
+        s = slug(name)
+        items += [
+            FigureItem(
+                f"fig-diagram-{s}",
+                "diagram",
+                f"Capability frontier and safety range: {name}",
+                "Per actor: median capability frontier and safety range, with bands holding "
+                "50% and 90% of worlds; ticks along the top mark waystations' median arrival.",
+                plots.diagram(res, levels=levels),
+                name,
+            ),
+            FigureItem(
+                f"fig-waystations-{s}",
+                "waystations",
+                f"Victory with and without each waystation: {name}",
+                f"{assoc}. Marker area grows with P(reached).",
+                plots.waystation_value(res),
+                name,
+            ),
+            FigureItem(
+                f"fig-competence-{s}",
+                "competence",
+                f"Outcomes against problem hardness: {name}",
+                _cap(define("hardness").text())
+                + ". "
+                + _cap(define("competence_frontier").text())
+                + ".",
+                plots.competence_profile(per.competence),
+                name,
+            ),
+        ]
+        if per.levers is not None and per.levers.rows:
+            items.append(
+                FigureItem(
+                    f"fig-levers-{s}",
+                    "levers",
+                    f"Value of each free lever per unit cost: {name}",
+                    _cap(define("per_cost").text()) + ". Whiskers are 95% intervals; levers the "
+                    "strategy fixes are left out (see the table).",
+                    plots.tornado(per.levers),
+                    name,
+                )
+            )
+        items.append(
+            FigureItem(
+                f"fig-sensitivity-{s}",
+                "sensitivity",
+                f"Sensitivity of P(victory) to every uncertain input: {name}",
+                _cap(define("mu_star").text()) + ". Whiskers are 95% bootstrap intervals.",
+                plots.sobol(per.sensitivity),
+                name,
+            )
+        )
+    order = {sid: k for k, sid in enumerate(SECTIONS)}
+    names = {name: k for k, name in enumerate(data.results)}
+    items.sort(key=lambda i: (order[i.section], -1 if i.strategy is None else names[i.strategy]))
+    for item in items:
+        fit(item.figure)
+    return items
+
+
+def _texts(fig: Figure) -> Iterator[Any]:
+    from matplotlib.text import Text
+
+    for t in fig.findobj(Text):
+        if t.get_text().strip():
+            yield t
+
+
+def _grown(size: float, wider: bool) -> float:
+    """A text size for the report: at least :data:`MIN_PT`, scaled up if the figure grew."""
+    return max(MIN_PT, size * TEXT_SCALE if wider else size)
+
+
+def _plain_log_ticks(fig: Figure) -> None:
+    """Label log axes 0.1, 1, 10 rather than with powers, whose small exponents are illegible."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if axis.get_scale() == "log":
+                axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+                axis.set_minor_formatter(NullFormatter())
+
+
+def fit(fig: Figure) -> Figure:
+    """Size ``fig`` to the report column and make every text at least :data:`MIN_PT`.
+
+    A figure drawn narrower than the column grows to its width; its height
+    grows less, since the larger text needs less room relative to the plot.
+    Tick labels are made when a figure is drawn, so it is drawn once first to
+    find them, and their size is set on the axes so that new ticks follow.
+    """
+    w, h = fig.get_size_inches()
+    wider = bool(w < WIDTH_IN)
+    if wider:
+        fig.set_size_inches(WIDTH_IN, max(3.2, h * WIDTH_IN / w * 0.5))
+    _plain_log_ticks(fig)
+    fig.draw_without_rendering()
+    sizes = [(t, _grown(float(t.get_fontsize()), wider)) for t in _texts(fig)]
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            labels = [t for t in axis.get_ticklabels(which="both") if t.get_text()]
+            if labels:
+                axis.set_tick_params(
+                    which="both", labelsize=_grown(float(labels[0].get_fontsize()), wider)
+                )
+    for t, size in sizes:
+        t.set_fontsize(size)
+    return fig
+
+
+def text_sizes(fig: Figure) -> list[float]:
+    """Font sizes (pt) of every non-empty text in ``fig`` as it is drawn."""
+    fig.draw_without_rendering()
+    return [float(t.get_fontsize()) for t in _texts(fig)]
+
+
+def svg(fig: Figure) -> str:
+    """SVG text of a figure for inline use: text kept as text, no prologue or metadata."""
+    import matplotlib
+
+    buf = StringIO()
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    text = buf.getvalue()
+    text = text[text.index("<svg") :]
+    return re.sub(r"<metadata>.*?</metadata>\s*", "", text, flags=re.S)
+
+
+def pdf_name(item: FigureItem) -> str:
+    """File name of a figure's PDF: its id without the ``fig-`` prefix."""
+    return f"{item.id.removeprefix('fig-')}.pdf"
+
+
+def write_pdfs(items: list[FigureItem], folder: Path) -> list[Path]:
+    """Write every figure as vector PDF (fonts embedded) into ``folder``; return the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for item in items:
+        path = folder / pdf_name(item)
+        item.figure.savefig(path, format="pdf", metadata={"CreationDate": None})
+        paths.append(path)
+    return paths
