@@ -26,6 +26,8 @@ from waystation.report.data import SECTIONS, ReportData, slug
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from waystation.results import Results
+
 #: Width of the report's text column and of every figure, in CSS pixels (96 per inch).
 COLUMN_PX = 960
 #: Figure width in inches: the column at 96 px per inch, so SVGs show at their natural size.
@@ -67,6 +69,31 @@ def figure_items(data: ReportData) -> list[FigureItem]:
             plots.outcomes(data.results),
         )
     ]
+    items += [
+        FigureItem(
+            "fig-over-time",
+            "outcomes",
+            "Outcomes over time",
+            "P(victory by year) and P(failure by year) accumulate over the path; the middle "
+            "panel is the share of worlds with neither yet. One line per strategy.",
+            plots.outcomes_over_time(data.results),
+        ),
+        FigureItem(
+            "fig-outside",
+            "diagram",
+            "Worlds beyond their safety range",
+            _cap(define("outside_safety_range").text())
+            + ", by year and actor, with P(failure by year): what the medians hide.",
+            plots.outside_share(data.results),
+        ),
+        FigureItem(
+            "fig-arrivals",
+            "waystations",
+            "When waystations are reached",
+            _cap(define("reached_by").text()) + "; dots mark the median year of arrival.",
+            plots.arrivals(data.results),
+        ),
+    ]
     if len(data.results) > 1:
         items.append(
             FigureItem(
@@ -90,6 +117,7 @@ def figure_items(data: ReportData) -> list[FigureItem]:
                 plots.diagram(res, levels=levels),
                 name,
             ),
+            *_paths(data, name, res, levels),
             FigureItem(
                 f"fig-waystations-{s}",
                 "waystations",
@@ -138,6 +166,36 @@ def figure_items(data: ReportData) -> list[FigureItem]:
     for item in items:
         fit(item.figure)
     return items
+
+
+def _paths(data: ReportData, name: str, res: Results, levels: dict[str, float]) -> list[FigureItem]:
+    """A few victory and failure worlds of one strategy, re-simulated year by year.
+
+    Needs the run's per-world records; without them (or without worlds of
+    either outcome to show) the figure is left out.
+    """
+    from waystation import plots
+    from waystation.api import compile_scenario
+    from waystation.trace import sample_traces
+
+    if res.records is None:
+        return []
+    try:
+        trace = sample_traces(compile_scenario(data.scenario, name), res, per_outcome=3)
+    except ValueError:
+        return []
+    return [
+        FigureItem(
+            f"fig-paths-{slug(name)}",
+            "diagram",
+            f"Sampled worlds, year by year: {name}",
+            "A few worlds that end in victory and a few that end in failure: capability "
+            "frontier (solid) and safety range (dashed) per actor; shading where the frontier "
+            "is beyond the safety range.",
+            plots.paths(trace, levels=levels),
+            name,
+        )
+    ]
 
 
 def _texts(fig: Figure) -> Iterator[Any]:
