@@ -1,4 +1,4 @@
-"""Counter-based random numbers: Philox4x32-10 as published, pure functions of (seed, world, step)."""
+"""Counter-based random numbers: Philox4x32-10 as published; draws are pure functions."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ KAT = [
 
 
 @pytest.mark.parametrize(("counter", "key", "want"), KAT)
-def test_known_answers(counter: tuple[int, ...], key: tuple[int, int], want: tuple[int, ...]) -> None:
+def test_known_answers(
+    counter: tuple[int, ...], key: tuple[int, int], want: tuple[int, ...]
+) -> None:
     c = (np.array([counter[0]], dtype=np.uint64), *counter[1:])
     generic = rng.philox4x32(c, key)  # type: ignore[arg-type]
     fast = rng._philox_np(c[0], [counter[1:]], key)  # type: ignore[list-item]
