@@ -177,20 +177,21 @@ def _philox_np(world: Array, counters: list[tuple[int, int, int]], key: tuple[in
 #: Worlds per pass of the numpy Philox rounds (their buffers then stay in the L2 cache).
 _CHUNK = 8192
 _M = np.array([[PHILOX_M[1]], [PHILOX_M[0]]], dtype=np.uint64)  # products (x2 m1, x0 m0)
+_W = np.array([[PHILOX_W[0]], [PHILOX_W[1]]], dtype=np.uint64)
 
 
 def _rounds(A: Array, B: Array, P: Array, key: tuple[int, int]) -> None:
     """The ten Philox rounds in place on ``A = (x0, x2)``, ``B = (x1, x3)`` (scratch ``P``)."""
     mask, shift = np.uint64(_MASK), np.uint64(32)
-    k0, k1 = key
+    K = np.array([[key[0]], [key[1]]], dtype=np.uint64)
     for r in range(ROUNDS):
         if r:
-            k0, k1 = (k0 + PHILOX_W[0]) & _MASK, (k1 + PHILOX_W[1]) & _MASK
+            np.add(K, _W, out=K)
+            np.bitwise_and(K, mask, out=K)
         np.multiply(A[::-1], _M, out=P)  # P = (p1, p0)
         np.right_shift(P, shift, out=A)  # new x0 = hi(p1) ^ x1 ^ k0, new x2 = hi(p0) ^ x3 ^ k1
         np.bitwise_xor(A, B, out=A)
-        np.bitwise_xor(A[0], np.uint64(k0), out=A[0])
-        np.bitwise_xor(A[1], np.uint64(k1), out=A[1])
+        np.bitwise_xor(A, K, out=A)
         np.bitwise_and(P, mask, out=B)  # new x1 = lo(p1), new x3 = lo(p0)
 
 
