@@ -113,3 +113,9 @@ def test_numpy_engine_draws_only_for_worlds_it_still_steps(
     ws.run_model(model, 1024, seed=2, block_size=1024)
     assert len(drawn) == model.steps
     assert drawn[0] == 1024 and drawn[-1] < 1024 and sum(drawn) < 1024 * model.steps
+
+
+def test_runs_beyond_one_counter_word_are_refused() -> None:
+    with pytest.raises(ValueError, match="worlds must be at most"):
+        simulate.plan_blocks(rng.MAX_WORLDS, 32768)
+    assert simulate.plan_blocks(5000, 2048) == [(0, 2048), (1, 2048), (2, 904)]

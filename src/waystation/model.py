@@ -42,7 +42,7 @@ class Model:
     layout: tuple[str, ...] | None = None
 
     def stream_layout(self) -> tuple[str, ...]:
-        """Inputs that get a column of the random stream, in order.
+        """Inputs that get a column of the inputs' normals (:mod:`waystation.rng`), in order.
 
         Fixed when the model is first built, so that overriding an input
         (e.g. fixing hardness for the competence profile) leaves every other

@@ -42,7 +42,7 @@ from waystation.dynamics import (
     trust,
 )
 from waystation.model import Model, assemble, draw_inputs, input_bounds
-from waystation.rng import key_of, normals, step_shocks
+from waystation.rng import MAX_WORLDS, key_of, normals, step_shocks
 from waystation.state import MILESTONES, WAYSTATIONS, Array, State, map_arrays
 from waystation.strategies import apply_strategy
 
@@ -480,9 +480,11 @@ def _records(
 
 
 def plan_blocks(worlds: int, block_size: int) -> list[tuple[int, int]]:
-    """Split ``worlds`` into compute blocks: (index, valid worlds) with whole stream blocks."""
+    """Split ``worlds`` into compute blocks: (index, valid worlds), multiples of STREAM_BLOCK."""
     if worlds < 1:
         raise ValueError(f"worlds must be at least 1, got {worlds}")
+    if worlds > MAX_WORLDS // 2:  # world indices, padding included, fill one counter word
+        raise ValueError(f"worlds must be at most {MAX_WORLDS // 2}, got {worlds}")
     if block_size < 1:
         raise ValueError(f"block_size must be at least 1, got {block_size}")
     block = -(-block_size // STREAM_BLOCK) * STREAM_BLOCK
