@@ -119,3 +119,16 @@ def test_runs_beyond_one_counter_word_are_refused() -> None:
     with pytest.raises(ValueError, match="worlds must be at most"):
         simulate.plan_blocks(rng.MAX_WORLDS, 32768)
     assert simulate.plan_blocks(5000, 2048) == [(0, 2048), (1, 2048), (2, 904)]
+
+
+def test_half_angle_normals_are_box_muller() -> None:
+    """The tangent form gives r cos(2 phi) and r sin(2 phi) to rounding, the ends included."""
+    world = np.arange(50_000, dtype=np.uint64)
+    x = rng.philox4x32((world, 1, 2, 3), rng.key_of(9))
+    x = (*x[:2], np.r_[x[2][:-2], 0, 2**31], np.r_[x[3][:-2], 0, 0])  # u2 = 0 and 1/2
+    z1, z2 = rng.normal_pair(x)  # type: ignore[arg-type]
+    u1, u2 = rng.uniforms_from(x[0], x[1]), rng.uniforms_from(x[2], x[3])
+    r, angle = np.sqrt(-2.0 * np.log(1.0 - u1)), 2.0 * np.pi * (u2 - 0.5)
+    np.testing.assert_allclose(z1, r * np.cos(angle), rtol=0, atol=1e-14)
+    np.testing.assert_allclose(z2, r * np.sin(angle), rtol=0, atol=1e-14)
+    assert np.isfinite(z1).all() and np.isfinite(z2).all()

@@ -22,12 +22,13 @@ loop.
 One Philox call gives four 32-bit words. Two words make one uniform on
 [0, 1) with 53 random bits, ``((a >> 5) * 2**26 + (b >> 6)) * 2**-53`` (the
 same construction as numpy's ``Generator.random``), exact in float64 on every
-backend. Two uniforms make two standard normals by the Box-Muller transform,
-``r = sqrt(-2 log(1 - u1))``, ``z = r cos(2 pi u2)`` and ``r sin(2 pi u2)``:
-``1 - u1`` lies in (0, 1], so the logarithm is always finite. The uniforms and
-the integer words are bit-identical in numpy and JAX; the normals go through
-each library's own ``log``, ``sqrt``, ``cos`` and ``sin`` and agree within a
-few units in the last place (about 1e-15; a test checks it).
+backend. Two uniforms make two standard normals by the Box-Muller transform
+(:func:`normal_pair`): a radius ``sqrt(-2 log(1 - u1))``, where ``1 - u1``
+lies in (0, 1] so the logarithm is always finite, and an angle uniform on
+the circle whose cosine and sine come from one tangent of the half angle. The
+uniforms and the integer words are bit-identical in numpy and JAX; the
+normals go through each library's own ``log``, ``sqrt`` and ``tan`` and agree
+within a few units in the last place (about 1e-15; a test checks it).
 
 The same function is written once over the array namespace (numpy, or
 ``jax.numpy`` with ``jax_enable_x64``, which the JAX backend turns on): 32-bit
@@ -62,7 +63,7 @@ PHILOX_M = (0xD2511F53, 0xCD9E8D57)
 PHILOX_W = (0x9E3779B9, 0xBB67AE85)
 ROUNDS = 10
 _MASK = 0xFFFFFFFF
-#: Largest global world index a counter word holds.
+#: Global world indices stay below this: they fill one 32-bit counter word.
 MAX_WORLDS = 2**32
 
 
