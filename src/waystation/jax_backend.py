@@ -75,7 +75,6 @@ def _advance(model: Model) -> Callable[..., Any]:
         return fn
     jax = _jax()
     strategy, actors = model.strategy, model.actors
-
     A = len(actors)
 
     def advance(
@@ -171,9 +170,8 @@ def run_steps(
     :data:`CHUNK` active worlds (one compiled shape, whatever the block),
     drawing each world's shocks on the device from the run's key ``draws[0]``
     and its global index (``draws[1]`` per block row). When finished worlds
-    would free a whole chunk,
-    they are dropped and the rest repacked: a won world is frozen, so this
-    changes no number.
+    would free a whole chunk, they are dropped and the rest repacked: a won
+    world is frozen, so this changes no number.
     """
     A = len(model.actors)
     advance = _advance(model)

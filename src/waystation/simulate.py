@@ -12,9 +12,8 @@ however the run was split.
 Backends: ``"numpy"`` (default) steps the block in this module;
 ``"jax"`` (optional, :mod:`waystation.jax_backend`) runs the same step
 functions compiled with ``jax.jit``, drawing the same random numbers on the
-device, and the
-tallies, histograms and records below are computed from its states by the
-same numpy code.
+device, and the tallies, histograms and records below are computed from its
+states by the same numpy code.
 """
 
 from __future__ import annotations
