@@ -109,7 +109,9 @@ def input_bounds(name: str) -> tuple[float, float]:
 _PLACEHOLDER = parse_dist("uniform(0, 1)")
 
 
-def draw_inputs(model: Model, worlds: int | Array, seed: int | tuple[int, int]) -> dict[str, Array]:
+def draw_inputs(
+    model: Model, worlds: int | np.integer | Array, seed: int | tuple[int, int]
+) -> dict[str, Array]:
     """Draw every input for the given worlds: shape (worlds,), clipped to the registry bounds.
 
     ``worlds`` is a count (worlds ``0 .. n-1``) or an array of global world
@@ -119,7 +121,7 @@ def draw_inputs(model: Model, worlds: int | Array, seed: int | tuple[int, int]) 
     stream layout takes its column (its lane of normals) even when it has since
     been fixed to a constant, so the other inputs keep their draws.
     """
-    index = np.arange(worlds) if isinstance(worlds, int) else np.asarray(worlds)
+    index = np.arange(worlds) if isinstance(worlds, int | np.integer) else np.asarray(worlds)
     world = index.astype(np.uint64)
     key = seed if isinstance(seed, tuple) else rng.key_of(seed)
     layout = model.stream_layout()
