@@ -105,7 +105,7 @@ def reference_speed(worlds: int = 200) -> float:
 
     m = compile_scenario("default")
     rng = np.random.default_rng(0)
-    p, lv = assemble(m, draw_inputs(m, worlds, rng))
+    p, lv = assemble(m, draw_inputs(m, worlds, 0))
     A = len(m.actors)
     z0 = rng.standard_normal((worlds, A))
     shocks = [(rng.standard_normal((worlds, A)), rng.random((worlds, 1)), rng.random((worlds, 1)))
@@ -146,7 +146,7 @@ def bytes_per_world_step(worlds: int = 4096) -> float:
 
     m = compile_scenario("default")
     rng = np.random.default_rng(0)
-    p, lv = assemble(m, draw_inputs(m, worlds, rng))
+    p, lv = assemble(m, draw_inputs(m, worlds, 0))
     A = len(m.actors)
     s = initial_state(p, lv, np.asfortranarray(rng.standard_normal((worlds, A))), m.start)
 

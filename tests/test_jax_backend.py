@@ -125,15 +125,27 @@ def test_missing_jax_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
         jax_backend._jax()
 
 
-def test_shocks_are_the_numpy_engines_draws() -> None:
-    from waystation.simulate import _draw, _streams
+def test_device_draws_are_the_numpy_engines_draws() -> None:
+    """Traced with jax.numpy, the generator gives numpy's words and uniforms bit for bit."""
+    from waystation import rng
 
-    z, wu, vu = jax_backend._draw_steps(_streams(3, 5, 2), 3, 3)
-    rngs = _streams(3, 5, 2)
-    for i in range(3):
-        assert np.array_equal(z[i], _draw(rngs, (1024, 3), "normal"))
-        assert np.array_equal(wu[i], _draw(rngs, (1024, 1), "uniform"))
-        assert np.array_equal(vu[i], _draw(rngs, (1024, 1), "uniform"))
+    jax_backend._jax()  # float64 and uint64 on
+    jnp = jax.numpy
+    key = rng.key_of(2026)
+    world = np.arange(5000, 7000, dtype=np.uint64)
+
+    @jax.jit
+    def draw(k: object, w: object, i: object) -> object:
+        return rng.step_shocks((k[0], k[1]), w, i, 3)  # type: ignore[index]
+
+    got = draw(jnp.asarray(key, dtype=jnp.uint64), jnp.asarray(world), jnp.uint64(17))
+    want = rng.step_shocks(key, world, 17, 3)
+    assert np.array_equal(np.asarray(got.warn_u), want.warn_u)
+    assert np.array_equal(np.asarray(got.verify_u), want.verify_u)
+    np.testing.assert_allclose(np.asarray(got.eval_z), want.eval_z, rtol=0, atol=1e-14)
+    words = rng.philox4x32((jnp.asarray(world), 3, 4, 5), (jnp.uint64(key[0]), jnp.uint64(key[1])))
+    for a, b in zip(words, rng.philox4x32((world, 3, 4, 5), key), strict=True):
+        assert np.array_equal(np.asarray(a), b)
 
 
 def test_cli_without_jax_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

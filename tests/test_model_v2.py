@@ -128,7 +128,7 @@ def test_hardening_fades_towards_superintelligence() -> None:
 def test_progress_does_not_depend_on_unrelated_actors() -> None:
     """Without spillover, a lab's safety growth is the same whoever else exists."""
     model = compile_scenario("default")
-    p, lv = assemble(model, draw_inputs(model, 8, np.random.default_rng(1)))
+    p, lv = assemble(model, draw_inputs(model, 8, 1))
     W = 8
     I_s = np.full((W, 3), 300.0)
     args = (np.zeros((W, 3)), np.zeros((W, 3)), p["safety_range"], np.zeros((W, 1)),

@@ -49,11 +49,13 @@ def test_different_seeds_differ(model: object) -> None:
     assert a.probabilities != b.probabilities
 
 
-# Seeded numbers of the default scenario, pinned with a tolerance: numpy only
-# promises identical streams for the same build. Re-pin deliberately when the
-# model changes, and say why in the commit.
-# Re-pinned for model v2 (CHANGELOG, "Unreleased — model v2").
-PINNED = {"victory": 0.8383, "costly_non_failure": 0.0008, "failure": 0.1609}
+# Seeded numbers of the default scenario, pinned with a tolerance: the Philox
+# words are exact everywhere, but the normals pass through the platform's
+# log and tan. Re-pin deliberately when the model or the draws change, and
+# say why in the commit.
+# Re-pinned for counter-based draws (CHANGELOG, "Unreleased": every stream
+# changed once; old values 0.8383 / 0.0008 / 0.1609, within one s.e.).
+PINNED = {"victory": 0.8399, "costly_non_failure": 0.0007, "failure": 0.1594}
 
 
 def test_pinned_default_numbers(model: object) -> None:

@@ -42,7 +42,7 @@ from scipy.special import betainc, betaincinv, ndtr, ndtri
 
 FloatArray = npt.NDArray[np.float64]
 
-__all__ = ["Dist", "DistributionError", "parse_dist", "sample", "sample_streams"]
+__all__ = ["Dist", "DistributionError", "from_normals", "parse_dist", "sample", "sample_streams"]
 
 _Z95 = float(ndtri(0.95))  # a 90% interval spans median +- _Z95 standard deviations
 _MIN_MASS = 1e-12  # truncation intervals holding less probability than this are refused
@@ -442,6 +442,22 @@ def _correlation_factor(
     return np.asarray(np.linalg.cholesky(corr), dtype=np.float64)
 
 
+def _correlate(z: FloatArray, factor: FloatArray) -> FloatArray:
+    """``z @ factor.T``, summed term by term in a fixed order.
+
+    Each row's result then depends on that row alone (a matrix product's
+    rounding may depend on the number of rows, which would make a world's
+    inputs depend on its block).
+    """
+    out = np.empty_like(z)
+    for i in range(factor.shape[0]):
+        col = z[:, i] * factor[i, i]
+        for j in np.flatnonzero(factor[i, :i]):
+            col = col + z[:, j] * factor[i, j]
+        out[:, i] = col
+    return out
+
+
 def sample(
     dists: Mapping[str, Dist],
     n: int,
@@ -473,16 +489,31 @@ def sample_streams(
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
         raise ValueError(f"n: expected a non-negative integer, got {n!r}")
     n = int(n)
+    k = sum(not d.is_constant for d in dists.values())
+    blocks = [rng.standard_normal((n, k)) if k else np.empty((n, 0)) for rng in rngs]
+    return from_normals(dists, np.concatenate(blocks) if len(blocks) != 1 else blocks[0],
+                        correlations)  # fmt: skip
+
+
+def from_normals(
+    dists: Mapping[str, Dist],
+    z: FloatArray,
+    correlations: Mapping[tuple[str, str], float] | None = None,
+) -> dict[str, FloatArray]:
+    """Joint draws of every input from independent standard normals ``z``, one row per world.
+
+    Column j of ``z`` belongs to the j-th non-constant input in the order of
+    ``dists``' keys; the Gaussian copula imposes the Spearman ``correlations``
+    and each input's inverse CDF maps the correlated normals to its values.
+    """
     varying = [name for name, d in dists.items() if not d.is_constant]
-    factor = _correlation_factor(varying, dists, correlations) if correlations else None
-    blocks = []
-    for rng in rngs:
-        z = rng.standard_normal((n, len(varying))) if varying else np.empty((n, 0))
-        blocks.append(z if factor is None else z @ factor.T)
-    z = np.concatenate(blocks) if len(blocks) != 1 else blocks[0]
+    if z.shape[1:] != (len(varying),):
+        raise ValueError(f"z: expected {len(varying)} columns, got shape {z.shape}")
+    if correlations:
+        z = _correlate(z, _correlation_factor(varying, dists, correlations))
     u = np.clip(ndtr(z), _U_CLIP, 1 - _U_CLIP)
     column = {name: j for j, name in enumerate(varying)}
-    total = n * len(rngs)
+    total = z.shape[0]
     return {
         name: d.ppf(u[:, column[name]]) if name in column else d.ppf(np.zeros(total))
         for name, d in dists.items()

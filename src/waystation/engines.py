@@ -1,7 +1,7 @@
 """Where blocks run: this process, a local process or thread pool, or a Dask cluster.
 
-The engine never changes the numbers: every block draws its own random
-streams (see :mod:`waystation.simulate`), so a run on a Dask cluster is
+The engine never changes the numbers: every world's random numbers are a
+function of the seed and its index (see :mod:`waystation.rng`), so a run on a Dask cluster is
 bit-identical to a local run with the same seed. Dask is imported only when
 the ``dask`` engine is used (``pip install 'waystation[dask]'``).
 

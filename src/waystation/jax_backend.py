@@ -5,11 +5,14 @@ Nothing here restates an equation. :func:`waystation.dynamics.step` and
 over the array namespace, so ``jax.jit`` traces the very code the numpy engine
 runs, inside ``jax.lax.scan`` over the steps between two recorded years.
 
-Random numbers stay numpy's: every shock of a block is drawn up front from
-the same stream-block generators in the same order as the numpy engine, and
-fed to the scan, so both backends see identical draws. Results differ only by
-XLA's ``exp``/``pow`` rounding (outcome probabilities agree within about
-1e-12 relative); the engine's exact tallies, histograms and per-world rows are
+Random numbers are drawn on the device, inside the compiled scan, by the
+same counter-based generator as the numpy engine (:mod:`waystation.rng`,
+traced with ``jax.numpy``): each world's shocks of step ``i`` are a function
+of the run's key, its global index and ``i``, so nothing is drawn on the host
+or shipped. The integer words and uniforms are bit-identical to numpy's, the
+normals agree within a few ulp (XLA's ``log``/``tan``), and results differ
+only by such rounding (outcome probabilities agree within about 1e-12
+relative); the engine's exact tallies, histograms and per-world rows are
 computed from the scanned states by the numpy code of :mod:`waystation.simulate`,
 so a JAX run is still bit-identical across block sizes and workers.
 
@@ -32,8 +35,9 @@ import numpy as np
 
 from waystation.dynamics import step
 from waystation.model import Model
-from waystation.simulate import HIST_FIELDS, STREAM_BLOCK, Dropped, _counts, fixed
-from waystation.state import Array, Shocks, State, map_arrays
+from waystation.rng import step_shocks
+from waystation.simulate import HIST_FIELDS, Draws, Dropped, _counts, fixed
+from waystation.state import Array, State, map_arrays
 from waystation.strategies import apply_strategy
 
 __all__ = ["MISSING_JAX", "jax_available", "run_steps"]
@@ -71,41 +75,24 @@ def _advance(model: Model) -> Callable[..., Any]:
         return fn
     jax = _jax()
     strategy, actors = model.strategy, model.actors
+    A = len(actors)
 
     def advance(
-        s: State, p: dict[str, Any], base: dict[str, Any], z: Any, wu: Any, vu: Any, dts: Any
-    ) -> tuple[State, Any]:
-        def body(s: State, xs: tuple[Any, Any, Any, Any]) -> tuple[State, Any]:
+        s: State, p: dict[str, Any], base: dict[str, Any], key: Any, world: Any, steps: Any,
+        dts: Any,
+    ) -> tuple[State, Any]:  # fmt: skip
+        k = (key[0], key[1])
+
+        def body(s: State, xs: tuple[Any, Any]) -> tuple[State, Any]:
             lv = apply_strategy(strategy, base, s, p, actors)
-            new = step(s, p, lv, Shocks(*xs[:3]), xs[3])
+            new = step(s, p, lv, step_shocks(k, world, xs[0], A), xs[1])
             return new, new.survival
 
-        return jax.lax.scan(body, s, (z, wu, vu, dts))
+        return jax.lax.scan(body, s, (steps, dts))
 
     fn = jax.jit(advance)
     _CACHE[key] = fn
     return fn
-
-
-def _draw_steps(rngs: list[np.random.Generator], steps: int, A: int) -> tuple[Array, Array, Array]:
-    """The next ``steps`` steps' shocks, drawn in the numpy engine's order.
-
-    Shapes (steps, W, A), (steps, W, 1), (steps, W, 1): per step, every
-    generator's normals, then uniforms, then uniforms, exactly as
-    :func:`waystation.simulate._run_steps` draws them.
-    """
-    W = STREAM_BLOCK * len(rngs)
-    z = np.empty((steps, W, A))
-    wu = np.empty((steps, W, 1))
-    vu = np.empty((steps, W, 1))
-    for i in range(steps):  # drawing into slices gives the very numbers _draw stacks
-        for j, g in enumerate(rngs):
-            g.standard_normal(out=z[i, j * STREAM_BLOCK : (j + 1) * STREAM_BLOCK])
-        for j, g in enumerate(rngs):
-            g.random(out=wu[i, j * STREAM_BLOCK : (j + 1) * STREAM_BLOCK])
-        for j, g in enumerate(rngs):
-            g.random(out=vu[i, j * STREAM_BLOCK : (j + 1) * STREAM_BLOCK])
-    return z, wu, vu
 
 
 #: Worlds per compiled chunk: active worlds are packed into chunks of this size.
@@ -167,7 +154,7 @@ def _pull(chunks: list[_Chunk], full: State, fields: tuple[str, ...]) -> None:
 
 def run_steps(
     model: Model,
-    rngs: list[np.random.Generator],
+    draws: Draws,
     p: Mapping[str, Array],
     base: Mapping[str, Array],
     s: State,
@@ -180,14 +167,17 @@ def run_steps(
     Same contract as :func:`waystation.simulate._run_steps`: returns the final
     state (as numpy arrays) and adds into ``hist`` and ``survival_t``. The
     steps between two recorded years run as one compiled scan per chunk of
-    :data:`CHUNK` active worlds (one compiled shape, whatever the block);
-    while XLA computes them (JAX dispatches asynchronously), numpy draws the
-    next segment's shocks. When finished worlds would free a whole chunk,
-    they are dropped and the rest repacked: a won world is frozen, so this
-    changes no number.
+    :data:`CHUNK` active worlds (one compiled shape, whatever the block),
+    drawing each world's shocks on the device from the run's key ``draws[0]``
+    and its global index (``draws[1]`` per block row). When finished worlds
+    would free a whole chunk, they are dropped and the rest repacked: a won
+    world is frozen, so this changes no number.
     """
     A = len(model.actors)
     advance = _advance(model)
+    jax = _jax()
+    key, world = draws
+    dev_key = jax.device_put(np.array(key, dtype=np.uint64))
     W = s.C.shape[0]
     full = map_arrays(lambda x: np.array(x, order="K"), s)  # own copies, updated in place
     t = float(s.t)
@@ -195,14 +185,12 @@ def run_steps(
     chunks = _pack(rows, full, t, p, base)
     dropped = Dropped(A, n_valid)
     record = [int(k) for k in model.record_steps]
-    shocks = _draw_steps(rngs, record[1] - record[0], A)
     for r in range(1, len(record)):
         a, b = record[r - 1], record[r]
         dts = np.array([model.step_dt(i) for i in range(a + 1, b + 1)])
-        outs = [advance(c.state, c.p, c.base, *(x[:, c.rows] for x in shocks), dts)
+        steps = np.arange(a + 1, b + 1, dtype=np.uint64)
+        outs = [advance(c.state, c.p, c.base, dev_key, world[c.rows], steps, dts)
                 for c in chunks]  # fmt: skip
-        if r + 1 < len(record):  # drawn while XLA runs this segment
-            shocks = _draw_steps(rngs, record[r + 1] - record[r], A)
         for i in range(a + 1, b + 1):
             t = t + model.step_dt(i)  # as the numpy engine accumulates it
         sums = np.full(b - a, dropped.survival, dtype=np.int64)

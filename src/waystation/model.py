@@ -10,12 +10,13 @@ the strategy. Flat names are the registry name for world-level inputs and
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from waystation.distributions import Dist, parse_dist, sample_streams
+from waystation import rng
+from waystation.distributions import Dist, from_normals, parse_dist
 from waystation.levers import ACTOR_LEVERS, GLOBAL_LEVERS, LEVER_REGISTRY
 from waystation.params import REGISTRY, params_in
 from waystation.state import Array
@@ -41,7 +42,7 @@ class Model:
     layout: tuple[str, ...] | None = None
 
     def stream_layout(self) -> tuple[str, ...]:
-        """Inputs that get a column of the random stream, in order.
+        """Inputs that get a column of the inputs' normals (:mod:`waystation.rng`), in order.
 
         Fixed when the model is first built, so that overriding an input
         (e.g. fixing hardness for the competence profile) leaves every other
@@ -109,25 +110,31 @@ _PLACEHOLDER = parse_dist("uniform(0, 1)")
 
 
 def draw_inputs(
-    model: Model, n: int, rng: np.random.Generator | Sequence[np.random.Generator]
+    model: Model, worlds: int | np.integer | Array, seed: int | tuple[int, int]
 ) -> dict[str, Array]:
-    """Draw every input for ``n`` worlds: shape (n,), clipped to the registry bounds.
+    """Draw every input for the given worlds: shape (worlds,), clipped to the registry bounds.
 
-    Every name in the stream layout takes its column of the stream even when it
-    has since been fixed to a constant, so the other inputs keep their draws.
-    Given several generators, draws ``n`` worlds from each in turn (shape
-    ``(n * len(rng),)``), the same numbers as concatenating single draws.
+    ``worlds`` is a count (worlds ``0 .. n-1``) or an array of global world
+    indices; ``seed`` is the run's root seed or its Philox key. World ``i``'s
+    inputs are a pure function of ``(seed, i)`` (:mod:`waystation.rng`,
+    variable ``inputs``), whatever else is drawn with it. Every name in the
+    stream layout takes its column (its lane of normals) even when it has since
+    been fixed to a constant, so the other inputs keep their draws.
     """
-    rngs = [rng] if isinstance(rng, np.random.Generator) else list(rng)
+    index = np.arange(worlds) if isinstance(worlds, int | np.integer) else np.asarray(worlds)
+    world = index.astype(np.uint64)
+    key = seed if isinstance(seed, tuple) else rng.key_of(seed)
     layout = model.stream_layout()
     dists = {
         k: (model.inputs[k] if not model.inputs[k].is_constant else _PLACEHOLDER) for k in layout
     }
     dists.update({k: d for k, d in model.inputs.items() if k not in dists})
-    drawn = sample_streams(dists, n, rngs, model.correlations or None)
+    k = sum(not d.is_constant for d in dists.values())
+    drawn = from_normals(dists, rng.normals(key, world, 0, "inputs", k),
+                         model.correlations or None)  # fmt: skip
     out: dict[str, Array] = {}
     for name, dist in model.inputs.items():
-        values = np.full(n * len(rngs), dist.median()) if dist.is_constant else drawn[name]
+        values = np.full(len(world), dist.median()) if dist.is_constant else drawn[name]
         lo, hi = input_bounds(name)
         out[name] = np.clip(values, lo, hi)
     return out

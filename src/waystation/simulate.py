@@ -1,19 +1,19 @@
 """The engine: runs worlds in blocks and streams them into exact running tallies.
 
-Reproducibility (MODEL.md section 2): random numbers come from *stream
-blocks* of :data:`STREAM_BLOCK` worlds, each with its own generator spawned
-from one :class:`numpy.random.SeedSequence` by its index, always drawing a
-full stream block. A compute block is a whole number of stream blocks, so a
-world's numbers never depend on the block size, the number of workers or the
-total number of worlds. Summaries are sums of fixed-point integers and
-histogram counts, which add up exactly in any order, so every reported figure
-is bit-identical however the run was split.
+Reproducibility (MODEL.md section 2): every random number is a pure function
+of the root seed, the world's global index, the step and the variable
+(:mod:`waystation.rng`, a counter-based Philox generator), so a world's
+numbers never depend on the block size, the number of workers, the engine or
+the total number of worlds, and the numpy engine draws only for the worlds it
+still steps. Summaries are sums of fixed-point integers and histogram counts,
+which add up exactly in any order, so every reported figure is bit-identical
+however the run was split.
 
 Backends: ``"numpy"`` (default) steps the block in this module;
 ``"jax"`` (optional, :mod:`waystation.jax_backend`) runs the same step
-functions compiled with ``jax.jit`` over the same random draws, and the
-tallies, histograms and records below are computed from its states by the
-same numpy code.
+functions compiled with ``jax.jit``, drawing the same random numbers on the
+device, and the tallies, histograms and records below are computed from its
+states by the same numpy code.
 """
 
 from __future__ import annotations
@@ -30,14 +30,16 @@ from waystation._finite import check_finite, check_tallyable
 from waystation._pool import process_pool
 from waystation.dynamics import initial_state, safety_range, step
 from waystation.model import Model, assemble, draw_inputs, input_bounds
+from waystation.rng import MAX_WORLDS, key_of, normals, step_shocks
 from waystation.settings import BACKENDS as BACKENDS  # re-exported: older import sites
 from waystation.settings import DEFAULT_BLOCK as DEFAULT_BLOCK
 from waystation.settings import Progress as Progress
 from waystation.settings import RunSettings, check_backend
-from waystation.state import MILESTONES, WAYSTATIONS, Array, Shocks, State, map_arrays
+from waystation.state import MILESTONES, WAYSTATIONS, Array, State, map_arrays
 from waystation.strategies import apply_strategy
 
-#: Worlds per random stream; compute blocks are multiples of it.
+#: Compute blocks are whole multiples of this many worlds (an alignment only:
+#: random numbers are drawn per world, see :mod:`waystation.rng`).
 STREAM_BLOCK = 1024
 #: Fixed-point scale of exact sums: probabilities are summed as integers of 2**-32.
 FIX = float(2**32)
@@ -103,31 +105,6 @@ def _counts(s: State, rows: slice | Array, p: Mapping[str, Array]) -> Array:
     return np.bincount(idx.ravel(), minlength=A * _NBINS).reshape(A, _NBINS)
 
 
-def _streams(seed: int, first: int, count: int) -> list[np.random.Generator]:
-    """One generator per stream block, spawned from the root seed by stream-block index."""
-    return [
-        np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(first + j,)))
-        for j in range(count)
-    ]
-
-
-def _draw(rngs: list[np.random.Generator], shape: tuple[int, ...], kind: str) -> Array:
-    """Draw a full stream block from every generator and stack them along worlds.
-
-    The result is row-major; :meth:`_Active.rows_of` makes the column-major
-    arrays the step works on.
-    """
-    n = shape[0]
-    out = np.empty((n * len(rngs), *shape[1:]))
-    for j, g in enumerate(rngs):  # drawing into slices gives the very numbers of g.random(shape)
-        part = out[j * n : (j + 1) * n]
-        if kind == "normal":
-            g.standard_normal(out=part)
-        else:
-            g.random(out=part)
-    return out
-
-
 def simulate_block(
     model: Model,
     seed: int,
@@ -140,22 +117,22 @@ def simulate_block(
 ) -> BlockOut:
     """Simulate compute block ``index`` of ``block`` worlds; tally its first ``n_valid``.
 
+    The block holds the worlds ``index * block`` to ``(index + 1) * block - 1``
+    of the run; each draws its own random numbers by its global index.
     ``given`` (analyses' hook, see :func:`run_blocks`) gives the block's
     per-world values of some uncertain inputs, replacing their draws.
     Per-world rows are returned only if ``keep``. ``backend`` is ``"numpy"``
     or ``"jax"`` (same draws; the JAX backend needs the ``jax`` extra).
     """
     check_backend(backend)
-    per = block // STREAM_BLOCK
-    rngs = _streams(seed, index * per, per)
-    x = draw_inputs(model, STREAM_BLOCK, rngs)
+    key = key_of(seed)
+    world = np.arange(index * block, (index + 1) * block, dtype=np.uint64)
+    x = draw_inputs(model, world, key)
     if given:
         x = _fix_inputs(x, given)
     p, base = assemble(model, x)
     A = len(model.actors)
-    s = initial_state(
-        p, base, np.asfortranarray(_draw(rngs, (STREAM_BLOCK, A), "normal")), model.start
-    )
+    s = initial_state(p, base, normals(key, world, 0, "noise0", A), model.start)
     T = model.steps
     hist = np.zeros((len(model.record_steps), A, _NBINS), dtype=np.int64)
     survival_t = np.zeros(T + 1, dtype=np.int64)
@@ -164,9 +141,9 @@ def simulate_block(
     if backend == "jax":
         from waystation import jax_backend  # optional dependency: imported lazily
 
-        s = jax_backend.run_steps(model, rngs, p, base, s, n_valid, hist, survival_t)
+        s = jax_backend.run_steps(model, (key, world), p, base, s, n_valid, hist, survival_t)
     else:
-        s = _run_steps(model, rngs, p, base, s, n_valid, hist, survival_t)
+        s = _run_steps(model, (key, world), p, base, s, n_valid, hist, survival_t)
     check_finite(s, x, model, n_valid, index * block)  # before fixed(): NaN would wrap the sums
     tally = _tally(s, model, n_valid)
     tally["survival_t"] = survival_t
@@ -174,9 +151,13 @@ def simulate_block(
     return BlockOut(index, tally, hist, records)
 
 
+#: What a backend draws the shocks from: the run's Philox key and the block's global world indices.
+Draws = tuple[tuple[int, int], Array]
+
+
 def _run_steps(
     model: Model,
-    rngs: list[np.random.Generator],
+    draws: Draws,
     p: Mapping[str, Array],
     base: Mapping[str, Array],
     s: State,
@@ -188,21 +169,17 @@ def _run_steps(
 
     Finished worlds are frozen (:func:`waystation.dynamics.freeze`), so once
     enough of them have accumulated they are dropped from the arrays being
-    stepped (:class:`_Active`); every world still draws its shocks, so streams
-    and results are exactly those of stepping every world to the horizon.
+    stepped (:class:`_Active`). Shocks are drawn only for the worlds still
+    being stepped, each by its global index, so they are exactly the numbers
+    those worlds would get were every world stepped to the horizon.
     """
+    key, world = draws
     A = len(model.actors)
     record = {int(k): r for r, k in enumerate(model.record_steps)}
-    act = _Active(p, base, s, n_valid)
+    act = _Active(p, base, s, n_valid, world)
     for i in range(1, model.steps + 1):
         lv = apply_strategy(model.strategy, act.base, act.state, act.p, model.actors)
-        shocks = act.rows_of(
-            Shocks(
-                eval_z=_draw(rngs, (STREAM_BLOCK, A), "normal"),
-                warn_u=_draw(rngs, (STREAM_BLOCK, 1), "uniform"),
-                verify_u=_draw(rngs, (STREAM_BLOCK, 1), "uniform"),
-            )
-        )
+        shocks = step_shocks(key, act.world, i, A)
         act.state = step(act.state, act.p, lv, shocks, model.step_dt(i))
         survival_t[i] = act.survival_sum()
         if i in record:
@@ -244,9 +221,13 @@ class _Active:
     are finished, and their state is kept in ``full`` exactly as it was.
     """
 
-    def __init__(self, p: Mapping[str, Array], base: Mapping[str, Array], s: State, n_valid: int):
+    def __init__(
+        self, p: Mapping[str, Array], base: Mapping[str, Array], s: State, n_valid: int,
+        world: Array,
+    ) -> None:  # fmt: skip
         self.full_p, self.full_base, self.full, self.n_valid = p, base, s, n_valid
         self.p, self.base, self.state = p, base, s
+        self.full_world = self.world = world  #: global world indices of the active rows
         self.rows: Array | None = None
         self.W = s.C.shape[0]
         self.dropped = Dropped(s.C.shape[1], n_valid)
@@ -259,12 +240,6 @@ class _Active:
         for a in range(x.shape[1]):  # one contiguous gather per column
             np.take(x[:, a], self.rows, out=out[:, a])
         return out
-
-    def rows_of(self, shocks: Shocks) -> Shocks:
-        """The active rows of a block's shocks, column-major."""
-        if self.rows is None:
-            return Shocks(*(np.asfortranarray(x) for x in shocks))
-        return Shocks(*(self._take(x) for x in shocks))
 
     def survival_sum(self) -> int:
         """Exact fixed-point sum of survival over the block's valid worlds."""
@@ -305,12 +280,13 @@ class _Active:
         self.state = map_arrays(self._take, self.full)
         self.p = {k: self._take(v) for k, v in self.full_p.items()}
         self.base = {k: self._take(v) for k, v in self.full_base.items()}
+        self.world = self.full_world[self.rows]
 
 
 def _fix_inputs(x: Mapping[str, Array], fixed: Mapping[str, Array]) -> dict[str, Array]:
     """Replace the draws of the first ``len(values)`` worlds by given values, clipped to bounds.
 
-    Every other input and every shock keeps its stream, so the worlds stay
+    Every other input and every shock keeps its draws, so the worlds stay
     common random numbers with an ordinary run of the same seed.
     """
     out = dict(x)
@@ -434,9 +410,11 @@ def _records(
 
 
 def plan_blocks(worlds: int, block_size: int) -> list[tuple[int, int]]:
-    """Split ``worlds`` into compute blocks: (index, valid worlds) with whole stream blocks."""
+    """Split ``worlds`` into compute blocks: (index, valid worlds), multiples of STREAM_BLOCK."""
     if worlds < 1:
         raise ValueError(f"worlds must be at least 1, got {worlds}")
+    if worlds > MAX_WORLDS // 2:  # world indices, padding included, fill one counter word
+        raise ValueError(f"worlds must be at most {MAX_WORLDS // 2}, got {worlds}")
     if block_size < 1:
         raise ValueError(f"block_size must be at least 1, got {block_size}")
     block = -(-block_size // STREAM_BLOCK) * STREAM_BLOCK

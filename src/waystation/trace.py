@@ -1,15 +1,14 @@
 """Step-by-step paths of a few chosen worlds, for figures of individual futures.
 
 The engine keeps only summaries and per-world end states. A world is
-reproducible from (seed, world index) alone: its inputs and shocks come from
-its *stream block* (``world // STREAM_BLOCK``) of :mod:`waystation.simulate`.
-:func:`trace_worlds` re-draws those stream blocks with the engine's own
-functions (``_streams``, ``draw_inputs``, ``assemble``, ``initial_state``,
-``_draw``, ``apply_strategy`` and :func:`waystation.dynamics.step`, which
-freezes won worlds and tracks waystations), keeps only the chosen rows and
-records each step. A step acts on every world independently (the engine
-itself drops finished rows), so the traced worlds end where the engine's
-per-world records say they do; a test checks that.
+reproducible from (seed, world index) alone: every draw it gets is a function
+of (seed, world, step, variable) (:mod:`waystation.rng`). :func:`trace_worlds`
+steps the chosen worlds alone with the engine's own functions
+(``draw_inputs``, ``assemble``, ``initial_state``, ``step_shocks``,
+``apply_strategy`` and :func:`waystation.dynamics.step`, which freezes won
+worlds and tracks waystations) and records each step. A step acts on every
+world independently, so the traced worlds end where the engine's per-world
+records say they do; a test checks that.
 
 Numpy backend only; fixed-input runs (the sensitivity analysis) are not traced.
 """
@@ -24,8 +23,8 @@ import numpy as np
 from waystation.dynamics import initial_state, safety_range, step
 from waystation.model import Model, assemble, draw_inputs
 from waystation.results import Results
-from waystation.simulate import STREAM_BLOCK, _draw, _streams
-from waystation.state import Array, Shocks, State
+from waystation.rng import key_of, normals, step_shocks
+from waystation.state import Array, State
 from waystation.strategies import apply_strategy
 
 __all__ = ["Trace", "pick_worlds", "sample_traces", "trace_worlds"]
@@ -63,22 +62,15 @@ class Trace:
         return np.asarray(1.0 - self.survival[:, -1], dtype=np.float64)
 
 
-def _rows(x: Array, rows: Array, width: int) -> Array:
-    """Rows ``rows`` of a per-world (W, k) array of ``width`` worlds; constants as they are."""
-    if np.ndim(x) != 2 or x.shape[0] != width:
-        return x
-    return np.asfortranarray(x[rows])
-
-
 def trace_worlds(
     model: Model, seed: int, worlds: Sequence[int], labels: Sequence[str] | None = None
 ) -> Trace:
     """Re-simulate worlds ``worlds`` of a run of ``model`` with ``seed``, step by step.
 
     World ``i`` is the ``i``-th world of any run of this model and seed, however
-    many worlds it had and however it was split into blocks. The stream blocks
-    holding the chosen worlds are drawn in full, stacked as the engine stacks
-    the stream blocks of a compute block, and only the chosen rows are stepped.
+    many worlds it had and however it was split into blocks: every draw is a
+    function of (seed, world, step, variable) (:mod:`waystation.rng`), so the
+    chosen worlds are stepped alone and get the engine's very numbers.
     """
     ids = [int(w) for w in worlds]
     if not ids:
@@ -88,17 +80,11 @@ def trace_worlds(
     names = tuple(labels) if labels is not None else ("",) * len(ids)
     if len(names) != len(ids):
         raise ValueError(f"{len(names)} labels for {len(ids)} worlds")
-    blocks = sorted({w // STREAM_BLOCK for w in ids})
-    rngs = [g for b in blocks for g in _streams(seed, b, 1)]
-    width = STREAM_BLOCK * len(blocks)
-    rows = np.array(
-        [blocks.index(w // STREAM_BLOCK) * STREAM_BLOCK + w % STREAM_BLOCK for w in ids]
-    )
+    key = key_of(seed)
+    world = np.asarray(ids, dtype=np.uint64)
     A = len(model.actors)
-    p, base = assemble(model, draw_inputs(model, STREAM_BLOCK, rngs))
-    p = {k: _rows(v, rows, width) for k, v in p.items()}
-    base = {k: _rows(v, rows, width) for k, v in base.items()}
-    z0 = np.asfortranarray(_draw(rngs, (STREAM_BLOCK, A), "normal")[rows])
+    p, base = assemble(model, draw_inputs(model, world, key))
+    z0 = normals(key, world, 0, "noise0", A)
     s: State = initial_state(p, base, z0, model.start)
     T = model.steps
     C = np.empty((len(ids), T + 1, A))
@@ -109,17 +95,10 @@ def trace_worlds(
         C[:, i], S[:, i] = s.C, safety_range(s.S, s.O, s.C, p)
         surv[:, i] = s.survival[:, 0]
 
-    def shock(shape: tuple[int, ...], kind: str) -> Array:
-        return np.asfortranarray(_draw(rngs, shape, kind)[rows])
-
     record(0, s)
     for i in range(1, T + 1):
         lv = apply_strategy(model.strategy, base, s, p, model.actors)
-        shocks = Shocks(  # every draw of the stream blocks, in the engine's order
-            eval_z=shock((STREAM_BLOCK, A), "normal"),
-            warn_u=shock((STREAM_BLOCK, 1), "uniform"),
-            verify_u=shock((STREAM_BLOCK, 1), "uniform"),
-        )
+        shocks = step_shocks(key, world, i, A)  # the engine's draws: a function of the world
         s = step(s, p, lv, shocks, model.step_dt(i))
         record(i, s)
     return Trace(
