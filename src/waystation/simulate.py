@@ -10,7 +10,9 @@ histogram counts, which add up exactly in any order, so every reported figure
 is bit-identical however the run was split.
 
 Backends: ``"numpy"`` (default) steps the block in this module;
-``"jax"`` (optional, :mod:`waystation.jax_backend`) runs the same step
+``"fused"`` steps it in the same loop with the compiled kernel of
+:mod:`waystation._fused` (the same equations in one C pass per step; numpy
+where it cannot be built); ``"jax"`` (optional, :mod:`waystation.jax_backend`) runs the same step
 functions compiled with ``jax.jit`` over the same random draws, and the
 tallies, histograms and records below are computed from its states by the
 same numpy code.
@@ -65,10 +67,12 @@ _NBINS = sum(h[3] for h in HISTOGRAMS)
 _OFFSETS = np.cumsum([0] + [h[3] for h in HISTOGRAMS])[:-1]
 
 Progress = Callable[[int, int], None]
+#: A step function: :func:`waystation.dynamics.step` or the fused kernel's.
+StepFn = Callable[[State, Mapping[str, Array], Mapping[str, Array], Shocks, float], State]
 #: How a block's steps are computed (see :func:`simulate_block`).
-Backend = Literal["numpy", "jax"]
+Backend = Literal["numpy", "fused", "jax"]
 #: Backend names accepted by :func:`run_blocks` and ``waystation run --backend``.
-BACKENDS: tuple[str, ...] = ("numpy", "jax")
+BACKENDS: tuple[str, ...] = ("numpy", "fused", "jax")
 #: Arguments of one :func:`simulate_block` call.
 Task = tuple[Model, int, int, int, int, "dict[str, Array] | None", bool, str]
 
@@ -205,8 +209,8 @@ def simulate_block(
 
     ``given`` (analyses' hook, see :func:`run_blocks`) gives the block's
     per-world values of some uncertain inputs, replacing their draws.
-    Per-world rows are returned only if ``keep``. ``backend`` is ``"numpy"``
-    or ``"jax"`` (same draws; the JAX backend needs the ``jax`` extra).
+    Per-world rows are returned only if ``keep``. ``backend`` is ``"numpy"``,
+    ``"fused"`` or ``"jax"`` (same draws; the JAX backend needs the ``jax`` extra).
     """
     check_backend(backend)
     per = block // STREAM_BLOCK
@@ -229,12 +233,21 @@ def simulate_block(
 
         s = jax_backend.run_steps(model, rngs, p, base, s, n_valid, hist, survival_t)
     else:
-        s = _run_steps(model, rngs, p, base, s, n_valid, hist, survival_t)
+        s = _run_steps(model, rngs, p, base, s, n_valid, hist, survival_t, _stepper(backend))
     check_finite(s, x, model, n_valid, index * block)  # before fixed(): NaN would wrap the sums
     tally = _tally(s, model, n_valid)
     tally["survival_t"] = survival_t
     records = _records(s, x, p, model, n_valid) if keep else None
     return BlockOut(index, tally, hist, records)
+
+
+def _stepper(backend: str) -> StepFn:
+    """The step function of a backend run by :func:`_run_steps`: fused if asked and available."""
+    if backend == "fused":
+        from waystation._fused import fused_step  # builds the kernel on first use
+
+        return fused_step() or step
+    return step
 
 
 def check_backend(backend: str) -> None:
@@ -252,6 +265,7 @@ def _run_steps(
     n_valid: int,
     hist: Array,
     survival_t: Array,
+    stepper: StepFn = step,
 ) -> State:
     """Step the block to the horizon with numpy, filling survival sums and histograms.
 
@@ -272,7 +286,7 @@ def _run_steps(
                 verify_u=_draw(rngs, (STREAM_BLOCK, 1), "uniform"),
             )
         )
-        act.state = step(act.state, act.p, lv, shocks, model.step_dt(i))
+        act.state = stepper(act.state, act.p, lv, shocks, model.step_dt(i))
         survival_t[i] = act.survival_sum()
         if i in record:
             hist[record[i]] += act.counts()
