@@ -78,9 +78,16 @@ static const double HARDENED_OOM = 2.0;
 static const double TAKEOFF_YEARS = 3.0;
 enum { K_GLOBAL_PAUSE, K_AAR, K_ENHANCED, K_SWEET, K_HARDENED, K_VERIFIED };
 
-/* numpy's maximum/minimum (NaN-propagating for the first operand, as numpy's are for either) */
-static inline double mx(double a, double b) { return (a >= b || a != a) ? a : b; }
-static inline double mn(double a, double b) { return (a <= b || a != a) ? a : b; }
+/* numpy's maximum/minimum, branch-free (maxsd/minsd return the second operand when either
+ * is NaN; a NaN first operand is kept by the select): NaN propagates from either side. */
+static inline double mx(double a, double b) {
+    double r = a > b ? a : b; /* maxsd: b if unordered */
+    return a != a ? a : r;
+}
+static inline double mn(double a, double b) {
+    double r = a < b ? a : b;
+    return a != a ? a : r;
+}
 static inline double clip(double x, double lo, double hi) { return mn(mx(x, lo), hi); }
 static inline double sigmoid(double x) { return 1.0 / (1.0 + exp(-clip(x, -EXP_CLIP, EXP_CLIP))); }
 static inline double logistic(double k, double a, double b, double width) {
