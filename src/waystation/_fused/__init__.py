@@ -33,9 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
+from waystation import dynamics
 from waystation.state import Array, Shocks, State
 
-__all__ = ["FLAGS", "StepFn", "build", "fused_step", "kernel_problem"]
+__all__ = ["FLAGS", "StepFn", "build", "fused_step", "kernel_problem", "library_path"]
 
 #: Compiler flags: optimised, position-independent, and no contraction of
 #: ``a * b + c`` into fused multiply-adds (numpy rounds the product first).
@@ -64,22 +65,35 @@ def _compiler() -> str | None:
     return shutil.which(os.environ.get("CC", "gcc"))
 
 
+def library_path(cache: Path | None = None) -> Path:
+    """Where the compiled kernel lives: named by a hash of source, flags, compiler and machine."""
+    cc = _compiler()
+    if cc is None:
+        raise RuntimeError(f"no C compiler ({os.environ.get('CC', 'gcc')}) on PATH")
+    version = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False)
+    key = hashlib.sha256(
+        b"\0".join(
+            [
+                _source(),
+                " ".join(FLAGS).encode(),
+                version.stdout.encode(),
+                platform.machine().encode(),
+            ]
+        )
+    ).hexdigest()[:16]
+    return (cache or _cache_dir()) / f"waystation-fused-{key}.so"
+
+
 def build(cache: Path | None = None) -> Path:
     """Compile ``step.c`` into the cache (if not there yet) and return the library's path.
 
     Raises RuntimeError, with the compiler's first line of complaint, if it cannot.
     """
+    lib = library_path(cache)
+    folder = lib.parent
     cc = _compiler()
-    if cc is None:
-        raise RuntimeError(f"no C compiler ({os.environ.get('CC', 'gcc')}) on PATH")
-    version = subprocess.run([cc, "--version"], capture_output=True, text=True, check=False)
+    assert cc is not None
     src = _source()
-    key = hashlib.sha256(
-        b"\0".join([src, " ".join(FLAGS).encode(), version.stdout.encode(),
-                    platform.machine().encode()])  # fmt: skip
-    ).hexdigest()[:16]
-    folder = cache or _cache_dir()
-    lib = folder / f"waystation-fused-{key}.so"
     if lib.exists():
         return lib
     folder.mkdir(parents=True, exist_ok=True)
@@ -120,10 +134,14 @@ class _Kernel:
         self, state: State, p: Mapping[str, Array], lv: Mapping[str, Array], shocks: Shocks,
         dt: float,
     ) -> State:  # fmt: skip
-        """Advance every world by ``dt``: the fused twin of :func:`waystation.dynamics.step`."""
+        """Advance every world by ``dt``: the fused twin of :func:`waystation.dynamics.step`.
+
+        Blocks with more actors than the kernel's scratch arrays hold
+        (``ws_maxa``, 16) are stepped by numpy.
+        """
         n, A = state.C.shape
-        if A > self.max_actors:
-            raise ValueError(f"the fused kernel takes at most {self.max_actors} actors, got {A}")
+        if self.max_actors < A:  # the kernel's per-world scratch arrays are this long
+            return dynamics.step(state, p, lv, shocks, dt)
         out = {f: np.empty_like(getattr(state, f)) for f in _OUT}
         done = np.empty_like(state.done)
         table = np.zeros(3 * len(self.slots), dtype=np.int64)
