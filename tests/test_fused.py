@@ -85,7 +85,7 @@ def test_fused_matches_numpy_world_by_world(
     b = sim.simulate_block(model, 7, 0, 1024, 1000, backend="fused")
     assert a.records is not None and b.records is not None
     if scenario == "default":  # the short horizon still reaches victories
-        assert (~np.isnan(b.records["victory_year"])).sum() > 100
+        assert (~np.isnan(b.records["victory_year"])).sum() > 10
     assert_records_agree(a.records, b.records, exact=numpy_uses_libm())
     # outcome shares: exact sums of per-world fixed-point numbers (units of 2**-32)
     share_a, share_b = (x.tally["outcome"] / (1000 * sim.FIX) for x in (a, b))
