@@ -59,6 +59,11 @@ def numpy_uses_libm() -> bool:
     )
 
 
+def exact_here() -> bool:
+    """Whether the fused kernel must reproduce numpy bit for bit here."""
+    return _fused.kernel_variant() == "exact" and numpy_uses_libm()
+
+
 def short(scenario: str, strategy: str | None = None, horizon: float = HORIZON) -> Model:
     return dataclasses.replace(compile_scenario(scenario, strategy), horizon=horizon)
 
@@ -86,16 +91,16 @@ def test_fused_matches_numpy_world_by_world(
     assert a.records is not None and b.records is not None
     if scenario == "default":  # the short horizon still reaches victories
         assert (~np.isnan(b.records["victory_year"])).sum() > 10
-    assert_records_agree(a.records, b.records, exact=numpy_uses_libm())
+    assert_records_agree(a.records, b.records, exact=exact_here())
     # outcome shares: exact sums of per-world fixed-point numbers (units of 2**-32)
     share_a, share_b = (x.tally["outcome"] / (1000 * sim.FIX) for x in (a, b))
     np.testing.assert_allclose(share_b, share_a, rtol=0, atol=TOL)
 
 
 def test_bit_identical_where_numpy_uses_libm(kernel: _fused.StepFn) -> None:
-    """With numpy's AVX-512 loops switched off, numpy's exp and log are libm's: same bits."""
-    if numpy_uses_libm():
-        pytest.skip("numpy already uses libm here: the world-by-world test is exact")
+    """The exact variant, with numpy's AVX-512 loops switched off: the same bits as numpy."""
+    if exact_here():
+        pytest.skip("the world-by-world test is already exact here")
     script = textwrap.dedent(
         """
         import dataclasses, math, sys
@@ -115,6 +120,7 @@ def test_bit_identical_where_numpy_uses_libm(kernel: _fused.StepFn) -> None:
         """
     )
     env = dict(os.environ, NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR")
+    env["WAYSTATION_FUSED_SIMD"] = "0"
     run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     if run.returncode == 3 or "NPY_DISABLE_CPU_FEATURES" in run.stderr:
         pytest.skip("cannot switch numpy's AVX-512 loops off on this machine")
@@ -206,7 +212,7 @@ def test_build_is_cached_by_source_and_flags(
     assert _fused.library_path() != lib
     monkeypatch.undo()
     src = _fused._source()
-    monkeypatch.setattr(_fused, "_source", lambda: src + b"\n")
+    monkeypatch.setattr(_fused, "_source", lambda variant="exact": src + b"\n")
     assert _fused.library_path() != lib
 
 
@@ -215,7 +221,7 @@ def test_broken_source_is_reported_in_one_line(
 ) -> None:
     if _fused._compiler() is None:
         pytest.skip("no C compiler")
-    monkeypatch.setattr(_fused, "_source", lambda: b"this is not C\n")
+    monkeypatch.setattr(_fused, "_source", lambda variant="exact": b"this is not C\n")
     with pytest.raises(RuntimeError, match="failed") as err:
         _fused.build(tmp_path)
     assert "\n" not in str(err.value)
@@ -246,3 +252,21 @@ def test_fused_is_bit_identical_across_blocks_and_threads(kernel: _fused.StepFn)
         parts = [b.records[k] for b in two if b.records is not None]
         np.testing.assert_array_equal(np.concatenate(parts), v, err_msg=k)
     assert (one[0].hist == two[0].hist + two[1].hist).all()
+
+
+def test_exact_variant_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WAYSTATION_FUSED_SIMD=0 selects the scalar kernel; else SIMD where AVX2 and FMA are."""
+    monkeypatch.setattr(_fused, "_cache", {})
+    monkeypatch.setenv("WAYSTATION_FUSED_SIMD", "0")
+    if _fused.kernel_problem() is not None:
+        pytest.skip(f"fused kernel unavailable: {_fused.kernel_problem()}")
+    assert _fused.kernel_variant() == "exact"
+    model = short("single-lab", "mutual-sabotage", horizon=2032.0)  # one actor: no rival
+    a = sim.simulate_block(model, 2, 0, 1024, 1024, backend="numpy")
+    b = sim.simulate_block(model, 2, 0, 1024, 1024, backend="fused")
+    assert a.records is not None and b.records is not None
+    assert_records_agree(a.records, b.records, exact=numpy_uses_libm())
+    monkeypatch.setattr(_fused, "_cache", {})
+    monkeypatch.delenv("WAYSTATION_FUSED_SIMD")
+    want = "simd" if _fused._cpu_has_avx2_fma() else "exact"
+    assert _fused.kernel_variant() in (want, "exact")

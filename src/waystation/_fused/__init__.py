@@ -14,6 +14,13 @@ the flags and the compiler's version, and called through :mod:`ctypes`; no
 Python headers are needed. Where it cannot be built, :func:`fused_step`
 returns ``None`` after one line on stderr, and the engine steps with numpy.
 Set ``WAYSTATION_FUSED=0`` to skip it.
+
+Two variants (:data:`VARIANTS`): ``simd`` (``step_simd.c``: the same
+statements on four worlds at a time, with glibc's vector math library
+libmvec for exp/log/expm1/pow; used where the CPU has AVX2 and FMA and it
+builds) and ``exact`` (``step.c``: one world at a time with glibc's scalar
+functions; bit-identical to numpy wherever numpy's transcendentals are
+glibc's). ``WAYSTATION_FUSED_SIMD=0`` selects ``exact``.
 """
 
 from __future__ import annotations
@@ -36,12 +43,27 @@ import numpy as np
 from waystation import dynamics
 from waystation.state import Array, Shocks, State
 
-__all__ = ["FLAGS", "StepFn", "build", "fused_step", "kernel_problem", "library_path"]
+__all__ = [
+    "FLAGS",
+    "VARIANTS",
+    "StepFn",
+    "build",
+    "fused_step",
+    "kernel_problem",
+    "kernel_variant",
+    "library_path",
+]
 
 #: Compiler flags: optimised, position-independent, and no contraction of
 #: ``a * b + c`` into fused multiply-adds (numpy rounds the product first).
 #: No ``-ffast-math``: reassociation would break agreement with numpy.
 FLAGS: tuple[str, ...] = ("-O2", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno")
+
+#: Kernel variants: source file, extra compiler flags, libraries.
+VARIANTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "simd": ("step_simd.c", ("-mavx2", "-mfma"), ("-lmvec", "-lm")),
+    "exact": ("step.c", (), ("-lm",)),
+}
 
 StepFn = Callable[[State, Mapping[str, Array], Mapping[str, Array], Shocks, float], State]
 
@@ -52,8 +74,8 @@ _lock = threading.Lock()
 _cache: dict[str, object] = {}
 
 
-def _source() -> bytes:
-    return resources.files("waystation._fused").joinpath("step.c").read_bytes()
+def _source(variant: str = "exact") -> bytes:
+    return resources.files("waystation._fused").joinpath(VARIANTS[variant][0]).read_bytes()
 
 
 def _cache_dir() -> Path:
@@ -65,7 +87,24 @@ def _compiler() -> str | None:
     return shutil.which(os.environ.get("CC", "gcc"))
 
 
-def library_path(cache: Path | None = None) -> Path:
+def _flags(variant: str) -> list[str]:
+    return [*FLAGS, *VARIANTS[variant][1]]
+
+
+def _cpu_has_avx2_fma() -> bool:
+    """Whether this CPU runs AVX2 and FMA code (Linux: /proc/cpuinfo; elsewhere: no)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return {"avx2", "fma"} <= flags
+    except OSError:
+        pass
+    return False
+
+
+def library_path(cache: Path | None = None, variant: str = "exact") -> Path:
     """Where the compiled kernel lives: named by a hash of source, flags, compiler and machine."""
     cc = _compiler()
     if cc is None:
@@ -74,26 +113,26 @@ def library_path(cache: Path | None = None) -> Path:
     key = hashlib.sha256(
         b"\0".join(
             [
-                _source(),
-                " ".join(FLAGS).encode(),
+                _source(variant),
+                " ".join(_flags(variant) + list(VARIANTS[variant][2])).encode(),
                 version.stdout.encode(),
                 platform.machine().encode(),
             ]
         )
     ).hexdigest()[:16]
-    return (cache or _cache_dir()) / f"waystation-fused-{key}.so"
+    return (cache or _cache_dir()) / f"waystation-fused-{variant}-{key}.so"
 
 
-def build(cache: Path | None = None) -> Path:
+def build(cache: Path | None = None, variant: str = "exact") -> Path:
     """Compile ``step.c`` into the cache (if not there yet) and return the library's path.
 
     Raises RuntimeError, with the compiler's first line of complaint, if it cannot.
     """
-    lib = library_path(cache)
+    lib = library_path(cache, variant)
     folder = lib.parent
     cc = _compiler()
     assert cc is not None
-    src = _source()
+    src = _source(variant)
     if lib.exists():
         return lib
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,7 +141,7 @@ def build(cache: Path | None = None) -> Path:
         c_file.write_bytes(src)
         out = Path(tmp) / lib.name
         run = subprocess.run(
-            [cc, *FLAGS, "-o", str(out), str(c_file), "-lm"],
+            [cc, *_flags(variant), "-o", str(out), str(c_file), *VARIANTS[variant][2]],
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         if run.returncode != 0:
@@ -115,7 +154,8 @@ def build(cache: Path | None = None) -> Path:
 class _Kernel:
     """The loaded library and the slot table of its ``ws_step`` function."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, variant: str = "exact") -> None:
+        self.variant = variant
         self.lib = ctypes.CDLL(str(path))
         names = ctypes.string_at(ctypes.addressof(ctypes.c_char.in_dll(self.lib, "ws_slots")))
         self.slots = tuple(names.decode().rstrip(",").split(","))
@@ -183,10 +223,14 @@ def _load() -> _Kernel | str:
     """The kernel, or why it is unavailable."""
     if os.environ.get("WAYSTATION_FUSED", "1") == "0":
         return "disabled by WAYSTATION_FUSED=0"
-    try:
-        return _Kernel(build())
-    except (OSError, RuntimeError, subprocess.SubprocessError) as err:
-        return str(err)
+    simd = os.environ.get("WAYSTATION_FUSED_SIMD", "1") != "0" and _cpu_has_avx2_fma()
+    problem = ""
+    for variant in ("simd", "exact") if simd else ("exact",):
+        try:
+            return _Kernel(build(variant=variant), variant)
+        except (OSError, RuntimeError, subprocess.SubprocessError) as err:
+            problem = str(err)  # the simd variant's problem is superseded by exact's
+    return problem
 
 
 def _kernel() -> _Kernel | str:
@@ -206,6 +250,12 @@ def fused_step() -> StepFn | None:
     """The fused step function, building it on first use; ``None`` (said once) if unavailable."""
     got = _kernel()
     return None if isinstance(got, str) else got.step
+
+
+def kernel_variant() -> str | None:
+    """The variant in use (``"simd"`` or ``"exact"``), or ``None`` if the kernel is unavailable."""
+    got = _kernel()
+    return None if isinstance(got, str) else got.variant
 
 
 def kernel_problem() -> str | None:
