@@ -12,6 +12,8 @@ backend (``numpy``, then ``fused``) it reports, on the default scenario:
 - the latency of a 20,000-world run in this process after a warm-up (wall
   and CPU), as the web explorer would see it.
 
+The fused kernel's variant (``simd`` or ``exact``: set
+``WAYSTATION_FUSED_SIMD=0`` for the exact one) is printed with the machine.
 Ratios are fused / numpy from the same command; the machine's CPU features
 and numpy's SIMD dispatch are printed first, since numpy's exp and log are
 vectorised only with AVX-512. The last line is one JSON object.
@@ -125,10 +127,14 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="32,768 worlds, one block")
     args = ap.parse_args()
     worlds = 32_768 if args.quick else args.worlds
-    from waystation._fused import kernel_problem
+    from waystation._fused import kernel_problem, kernel_variant
 
-    out: dict[str, Any] = {"machine": cpu_features(), "kernel_problem": kernel_problem()}
-    print(json.dumps(out["machine"]))
+    out: dict[str, Any] = {
+        "machine": cpu_features(),
+        "kernel_problem": kernel_problem(),
+        "kernel_variant": kernel_variant(),
+    }
+    print(json.dumps(out["machine"]), "fused kernel variant:", out["kernel_variant"])
     for backend in ("numpy", "fused"):
         r = {
             "per_step": per_step(backend, 32_768),
