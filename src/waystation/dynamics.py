@@ -43,6 +43,8 @@ LN10 = float(np.log(10.0))
 LOG_FLOOR = -1e300
 #: Exp arguments are clipped to this range: exp is slow when it over/underflows.
 _EXP_CLIP = 40.0
+#: Column of enhanced human labour among the waystations (its arrival is known in advance).
+_EHL = WAYSTATIONS.index("enhanced_human_labor")
 #: Largest log of a research rate factor: rates stay finite whatever the inputs
 #: (e**300 ~ 1e130 OOM/yr, far past any ceiling, which then saturates it).
 _LOG_RATE_MAX = 300.0
@@ -248,8 +250,17 @@ def rd_multiplier(C: Array, p: Params) -> Array:
 
 
 def trust(S_eff: Array, C: Array, p: Params) -> Array:
-    """How far AI labour can be relied on: sigmoid of the true margin (0..1, section 5)."""
-    return _logistic(1.0, S_eff, C, p["edge_width"])
+    """How far AI labour can be relied on (0..1, section 5): Gompertz in the true margin.
+
+    ``exp(-exp((C - S_eff) / edge_width))``, like the hazard: 0.37 at the edge
+    of the safety range, 0.69 one width inside and 0.87 two widths inside,
+    but doubly exponentially small beyond it (0.07 one width out, 6e-4 two
+    widths out), so trust falls faster than AI labour grows with capability:
+    AI beyond its safety range cannot be relied on however much of it there is.
+    """
+    xp = xp_of(S_eff, C)
+    z = xp.clip((C - S_eff) / p["edge_width"], -_EXP_CLIP, _EXP_CLIP)
+    return xp.exp(-xp.exp(z))
 
 
 def ai_safety_labour(
@@ -617,8 +628,12 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
 
     t = state.t + dt
     wbe = state.wbe_progress + 0.5 * (g1.wbe + g2.wbe) * h_dt
+    # emulation research reaches wbe_cost within the step: interpolate the moment
+    crossed = _crossing(state.wbe_progress, wbe, p["wbe_cost"])
     em_time = xp.where(
-        xp.isinf(state.em_time) & (wbe >= p["wbe_cost"]), t + p["wbe_lag"], state.em_time
+        xp.isinf(state.em_time) & (wbe >= p["wbe_cost"]),
+        state.t + crossed * h_dt + p["wbe_lag"],
+        state.em_time,
     )
 
     # Victory: some actor at or past C_si inside its safety range. The world
@@ -716,9 +731,9 @@ def track_waystations(
     past_aar = p["C_aar"] <= s.C
     aar = actor_any(past_aar & (S_eff >= s.C) & (s.usable_ai >= AAR_LABOUR))
     sweet = actor_any(past_aar & (p["C_si"] > s.C) & (S_eff >= s.C)) & running
+    ehl = s.t + 0.5 * h_dt >= s.em_time  # the step end nearest to its arrival
     events = xp.concatenate(
-        [pause_run >= PAUSE_YEARS, aar, s.t >= s.em_time, sweet, s.O >= HARDENED_OOM, verified],
-        axis=1,
+        [pause_run >= PAUSE_YEARS, aar, ehl, sweet, s.O >= HARDENED_OOM, verified], axis=1
     )
     frontier = actor_max(s.C)
     takeoff = p["C_aar"] + xp.minimum(TAKEOFF_YEARS * s.g0, p["si_gap"])
@@ -731,8 +746,12 @@ def track_waystations(
     if xp is np and not first.any() and not new_mile.any():  # exact shortcut
         return s
     milestones = xp.where(new_mile, s.t, s.milestones)
+    # Enhanced labour arrives at a time known in advance (em_time): it is
+    # flagged at the step end nearest to it, so rules that wait for it switch
+    # without bias, and its arrival is recorded exactly.
+    when = xp.where(xp.arange(first.shape[1]) == _EHL, s.em_time, s.t)
     return s._replace(
-        reached=xp.where(first, s.t, s.reached),
+        reached=xp.where(first, when, s.reached),
         reach_survival=xp.where(first, s.survival, s.reach_survival),
         milestones=np.asfortranarray(milestones) if xp is np else milestones,
     )

@@ -167,7 +167,8 @@ static void growth(const Slots *sl, int64_t i, int A, double t, const double *C,
         L_ai[a] = P(capability_researchers, a) * (P(ai_labor_ratio, a) + autom) *
                   (1.0 - P(lv_tool_ai_only, a) * P(tool_labor_cut, a));
         g->S_eff[a] = S[a] + O * cover_of(sl, i, C[a]);
-        g->trust[a] = logistic(1.0, g->S_eff[a], C[a], P(edge_width, a));
+        /* trust: Gompertz in the true margin (dynamics.labour.trust) */
+        g->trust[a] = exp(-exp(clip((C[a] - g->S_eff[a]) / P(edge_width, a), -EXP_CLIP, EXP_CLIP)));
         /* ai_safety_labour */
         double tr = g->trust[a];
         double scheming = clip(P(scheming, a), 0.0, 1.0);
@@ -384,7 +385,10 @@ int ws_step(Slots *sl, int64_t n, int A, double t0, double dt, const uint8_t *do
         double B = B_t + (B0 - B_t) * exp(-h_dt / P(b_tau, 0));
         double t = t0 + dt;
         double wbe = IN(wbe_progress, 0) + 0.5 * (g1.wbe + g2.wbe) * h_dt;
-        double em_time = (isinf(em_time0) && wbe >= P(wbe_cost, 0)) ? t + P(wbe_lag, 0) : em_time0;
+        double crossed = crossing(IN(wbe_progress, 0), wbe, P(wbe_cost, 0), 1);
+        double em_time = (isinf(em_time0) && wbe >= P(wbe_cost, 0))
+                             ? t0 + crossed * h_dt + P(wbe_lag, 0)
+                             : em_time0;
         /* victory: the later crossing within the step of C_si and of the safety range */
         int win = 0;
         double frac = 1.0;
@@ -436,12 +440,12 @@ int ws_step(Slots *sl, int64_t n, int A, double t0, double dt, const uint8_t *do
         double pause_run = all_paused ? IN(pause_run, 0) + h_dt : 0.0;
         OUT(pause_run, 0) = pause_run;
         OUT(sweet_years, 0) = IN(sweet_years, 0) + (double)sweet * h_dt;
-        int events[WS_K] = {pause_run >= PAUSE_YEARS, aar, t >= em_time, sweet, O >= HARDENED_OOM,
-                            verified};
+        int events[WS_K] = {pause_run >= PAUSE_YEARS, aar, t + 0.5 * h_dt >= em_time, sweet,
+                            O >= HARDENED_OOM, verified};
         for (int k = 0; k < WS_K; k++) {
             double r = IN(reached, k);
             int first = events[k] && isnan(r);
-            OUT(reached, k) = first ? t : r;
+            OUT(reached, k) = first ? (k == K_ENHANCED ? em_time : t) : r;
             OUT(reach_survival, k) = first ? survival : IN(reach_survival, k);
         }
         double frontier = top;

@@ -232,7 +232,8 @@ static void growth(const Slots *sl, const Lanes *ln, int A, double t, const V *C
         L_ai[a] = P(capability_researchers, a) * (P(ai_labor_ratio, a) + autom) *
                   (1.0 - P(lv_tool_ai_only, a) * P(tool_labor_cut, a));
         g->S_eff[a] = S[a] + O * cover_of(sl, ln, C[a]);
-        g->trust[a] = logistic(splat(1.0), g->S_eff[a], C[a], P(edge_width, a));
+        /* trust: Gompertz in the true margin (dynamics.labour.trust) */
+        g->trust[a] = vexp(-vexp(clip((C[a] - g->S_eff[a]) / P(edge_width, a), -EXP_CLIP, EXP_CLIP)));
         /* ai_safety_labour */
         V tr = g->trust[a];
         V scheming = clip(P(scheming, a), 0.0, 1.0);
@@ -436,7 +437,9 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
     V B = B_t + (B0 - B_t) * vexp(-h_dt / P(b_tau, 0));
     double t = t0 + dt;
     V wbe = IN(wbe_progress, 0) + 0.5 * (g1.wbe + g2.wbe) * h_dt;
-    V em_time = SEL(isinf_(em_time0) & (wbe >= P(wbe_cost, 0)), t + P(wbe_lag, 0), em_time0);
+    V crossed = crossing(IN(wbe_progress, 0), wbe, P(wbe_cost, 0), 1);
+    V em_time = SEL(isinf_(em_time0) & (wbe >= P(wbe_cost, 0)),
+                    t0 + crossed * h_dt + P(wbe_lag, 0), em_time0);
     /* victory: the later crossing within the step of C_si and of the safety range */
     M win = {0};
     V frac = splat(1.0);
@@ -488,12 +491,12 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
     V pause_run = SEL(all_paused, IN(pause_run, 0) + h_dt, splat(0.0));
     OUT(pause_run, 0, pause_run);
     OUT(sweet_years, 0, IN(sweet_years, 0) + bool_(sweet) * h_dt);
-    M events[WS_K] = {pause_run >= PAUSE_YEARS, aar, t >= em_time, sweet, O >= HARDENED_OOM,
-                      verified};
+    M events[WS_K] = {pause_run >= PAUSE_YEARS, aar, t + 0.5 * h_dt >= em_time, sweet,
+                      O >= HARDENED_OOM, verified};
     for (int k = 0; k < WS_K; k++) {
         V r = IN(reached, k);
         M first = events[k] & isnan_(r);
-        OUT(reached, k, SEL(first, splat(t), r));
+        OUT(reached, k, SEL(first, k == K_ENHANCED ? em_time : splat(t), r));
         OUT(reach_survival, k, SEL(first, survival, IN(reach_survival, k)));
     }
     V takeoff = P(C_aar, 0) + mn(TAKEOFF_YEARS * IN(g0, 0), P(si_gap, 0));
