@@ -41,6 +41,7 @@ test: lint typecheck browser pytest
 
 bench: $(STAMP_DEV)
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench_kernel.py --quick
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -39,7 +39,7 @@ Progress = Callable[[int, int], None]
 #: Default compute block: 2**15 worlds keeps a block's arrays in cache.
 DEFAULT_BLOCK = 2**15
 #: Backend names: how a block's steps are computed (``waystation run --backend``).
-BACKENDS: tuple[str, ...] = ("numpy", "jax")
+BACKENDS: tuple[str, ...] = ("numpy", "fused", "jax")
 #: Engine names: where blocks run (``waystation run --engine``).
 ENGINES: tuple[str, ...] = ("local", "threads", "dask")
 

@@ -10,10 +10,12 @@ which add up exactly in any order, so every reported figure is bit-identical
 however the run was split.
 
 Backends: ``"numpy"`` (default) steps the block in this module;
-``"jax"`` (optional, :mod:`waystation.jax_backend`) runs the same step
-functions compiled with ``jax.jit``, drawing the same random numbers on the
-device, and the tallies, histograms and records below are computed from its
-states by the same numpy code.
+``"fused"`` steps it in the same loop with the compiled kernel of
+:mod:`waystation._fused` (the same equations in one C pass per step; numpy
+where it cannot be built); ``"jax"`` (optional, :mod:`waystation.jax_backend`)
+runs the same step functions compiled with ``jax.jit``, drawing the same
+random numbers on the device, and the tallies, histograms and records below
+are computed from its states by the same numpy code.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from waystation.settings import BACKENDS as BACKENDS  # re-exported: older impor
 from waystation.settings import DEFAULT_BLOCK as DEFAULT_BLOCK
 from waystation.settings import Progress as Progress
 from waystation.settings import RunSettings, check_backend
-from waystation.state import MILESTONES, WAYSTATIONS, Array, State, map_arrays
+from waystation.state import MILESTONES, WAYSTATIONS, Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
 
 #: Compute blocks are whole multiples of this many worlds (an alignment only:
@@ -57,8 +59,10 @@ HIST_FIELDS = ("C", "S", "O", "E", "B", "pause")
 _NBINS = sum(h[3] for h in HISTOGRAMS)
 _OFFSETS = np.cumsum([0] + [h[3] for h in HISTOGRAMS])[:-1]
 
+#: A step function: :func:`waystation.dynamics.step` or the fused kernel's.
+StepFn = Callable[[State, Mapping[str, Array], Mapping[str, Array], Shocks, float], State]
 #: How a block's steps are computed (see :func:`simulate_block`).
-Backend = Literal["numpy", "jax"]
+Backend = Literal["numpy", "fused", "jax"]
 #: Arguments of one :func:`simulate_block` call.
 Task = tuple[Model, int, int, int, int, "dict[str, Array] | None", bool, str]
 
@@ -121,8 +125,8 @@ def simulate_block(
     of the run; each draws its own random numbers by its global index.
     ``given`` (analyses' hook, see :func:`run_blocks`) gives the block's
     per-world values of some uncertain inputs, replacing their draws.
-    Per-world rows are returned only if ``keep``. ``backend`` is ``"numpy"``
-    or ``"jax"`` (same draws; the JAX backend needs the ``jax`` extra).
+    Per-world rows are returned only if ``keep``. ``backend`` is ``"numpy"``,
+    ``"fused"`` or ``"jax"`` (same draws; the JAX backend needs the ``jax`` extra).
     """
     check_backend(backend)
     key = key_of(seed)
@@ -143,7 +147,9 @@ def simulate_block(
 
         s = jax_backend.run_steps(model, (key, world), p, base, s, n_valid, hist, survival_t)
     else:
-        s = _run_steps(model, (key, world), p, base, s, n_valid, hist, survival_t)
+        s = _run_steps(
+            model, (key, world), p, base, s, n_valid, hist, survival_t, _stepper(backend)
+        )
     check_finite(s, x, model, n_valid, index * block)  # before fixed(): NaN would wrap the sums
     tally = _tally(s, model, n_valid)
     tally["survival_t"] = survival_t
@@ -155,6 +161,15 @@ def simulate_block(
 Draws = tuple[tuple[int, int], Array]
 
 
+def _stepper(backend: str) -> StepFn:
+    """The step function of a backend run by :func:`_run_steps`: fused if asked and available."""
+    if backend == "fused":
+        from waystation._fused import fused_step  # builds the kernel on first use
+
+        return fused_step() or step
+    return step
+
+
 def _run_steps(
     model: Model,
     draws: Draws,
@@ -164,6 +179,7 @@ def _run_steps(
     n_valid: int,
     hist: Array,
     survival_t: Array,
+    stepper: StepFn = step,
 ) -> State:
     """Step the block to the horizon with numpy, filling survival sums and histograms.
 
@@ -180,7 +196,7 @@ def _run_steps(
     for i in range(1, model.steps + 1):
         lv = apply_strategy(model.strategy, act.base, act.state, act.p, model.actors)
         shocks = step_shocks(key, act.world, i, A)
-        act.state = step(act.state, act.p, lv, shocks, model.step_dt(i))
+        act.state = stepper(act.state, act.p, lv, shocks, model.step_dt(i))
         survival_t[i] = act.survival_sum()
         if i in record:
             hist[record[i]] += act.counts()

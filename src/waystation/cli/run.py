@@ -50,8 +50,10 @@ Backend_ = Annotated[
     str,
     typer.Option(
         "--backend",
-        help="How worlds are stepped: 'numpy' (default) or 'jax' (compiled with XLA; "
-        "needs pip install 'waystation[jax]'; same draws, faster after a compile).",
+        help="How worlds are stepped: 'numpy' (default), 'fused' (the same step as one "
+        "compiled C loop, built with gcc on first use; numpy if it cannot be built) or 'jax' "
+        "(compiled with XLA; needs pip install 'waystation[jax]'; same draws, faster after a "
+        "compile).",
     ),
 ]
 KeepWorlds = Annotated[

@@ -1,0 +1,263 @@
+"""The fused CPU kernel restates the numpy step: world by world, on every scenario and strategy.
+
+The kernel evaluates the same float64 operations in the same order as
+``waystation.dynamics.step`` and calls the C library's exp/log/expm1/pow.
+Where numpy's transcendentals are the C library's too (x86 without AVX-512,
+or with numpy's AVX-512 loops disabled), the two engines are bit-identical;
+numpy's AVX-512 loops round differently in the last bit, which the model's
+feedback loops amplify to at most ~1e-12 over a run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from waystation import _fused
+from waystation import simulate as sim
+from waystation.api import compile_scenario
+from waystation.cli import app
+from waystation.dynamics import step
+from waystation.io import shipped_scenarios
+from waystation.model import Model, assemble, draw_inputs
+from waystation.rng import key_of, normals, step_shocks
+from waystation.state import State
+from waystation.strategies import BUILTIN_STRATEGIES, apply_strategy
+
+#: Short horizon keeps the tests cheap: most default worlds win by the mid-2030s.
+HORIZON = 2034.0
+TOL = 1e-12
+
+
+@pytest.fixture(scope="module")
+def kernel() -> _fused.StepFn:
+    fs = _fused.fused_step()
+    if fs is None:
+        pytest.skip(f"fused kernel unavailable: {_fused.kernel_problem()}")
+    return fs
+
+
+def numpy_uses_libm() -> bool:
+    """Whether numpy's exp, log, expm1 and pow round exactly as the C library's here."""
+    x = np.linspace(-30.0, 30.0, 4001)
+    pos = np.linspace(1e-3, 1e3, 4001)
+    return bool(
+        (np.exp(x) == [math.exp(v) for v in x]).all()
+        and (np.log(pos) == [math.log(v) for v in pos]).all()
+        and (np.expm1(x) == [math.expm1(v) for v in x]).all()
+        and (np.power(pos, 0.37) == [math.pow(v, 0.37) for v in pos]).all()
+    )
+
+
+def exact_here() -> bool:
+    """Whether the fused kernel must reproduce numpy bit for bit here."""
+    return _fused.kernel_variant() == "exact" and numpy_uses_libm()
+
+
+def short(scenario: str, strategy: str | None = None, horizon: float = HORIZON) -> Model:
+    return dataclasses.replace(compile_scenario(scenario, strategy), horizon=horizon)
+
+
+def assert_records_agree(a: dict[str, np.ndarray], b: dict[str, np.ndarray], exact: bool) -> None:
+    assert a.keys() == b.keys()
+    for k in a:
+        u, v = a[k], b[k]
+        assert (np.isnan(u) == np.isnan(v)).all(), k
+        if exact:
+            np.testing.assert_array_equal(u, v, err_msg=k)
+        else:
+            d = np.abs(np.nan_to_num(u) - np.nan_to_num(v)) / np.maximum(1.0, np.abs(u))
+            assert np.nanmax(d, initial=0.0) <= TOL, (k, np.nanmax(d))
+
+
+@pytest.mark.parametrize("scenario", shipped_scenarios())
+@pytest.mark.parametrize("strategy", list(BUILTIN_STRATEGIES))
+def test_fused_matches_numpy_world_by_world(
+    kernel: _fused.StepFn, scenario: str, strategy: str
+) -> None:
+    model = short(scenario, strategy)
+    a = sim.simulate_block(model, 7, 0, 1024, 1000, backend="numpy")
+    b = sim.simulate_block(model, 7, 0, 1024, 1000, backend="fused")
+    assert a.records is not None and b.records is not None
+    if scenario == "default":  # the short horizon still reaches victories
+        assert (~np.isnan(b.records["victory_year"])).sum() > 10
+    assert_records_agree(a.records, b.records, exact=exact_here())
+    # outcome shares: exact sums of per-world fixed-point numbers (units of 2**-32)
+    share_a, share_b = (x.tally["outcome"] / (1000 * sim.FIX) for x in (a, b))
+    np.testing.assert_allclose(share_b, share_a, rtol=0, atol=TOL)
+
+
+def test_bit_identical_where_numpy_uses_libm(kernel: _fused.StepFn) -> None:
+    """The exact variant, with numpy's AVX-512 loops switched off: the same bits as numpy."""
+    if exact_here():
+        pytest.skip("the world-by-world test is already exact here")
+    script = textwrap.dedent(
+        """
+        import dataclasses, math, sys
+        import numpy as np
+        x = np.linspace(-30.0, 30.0, 4001)
+        if not (np.exp(x) == [math.exp(v) for v in x]).all():
+            sys.exit(3)
+        from waystation import simulate as sim
+        from waystation.api import compile_scenario
+        for strategy in ("race", "mutual-sabotage"):
+            m = dataclasses.replace(compile_scenario("default", strategy), horizon=2036.0)
+            a = sim.simulate_block(m, 7, 0, 1024, 1024, backend="numpy")
+            b = sim.simulate_block(m, 7, 0, 1024, 1024, backend="fused")
+            for k in a.records:
+                if not np.array_equal(a.records[k], b.records[k], equal_nan=True):
+                    print(strategy, k); sys.exit(1)
+        """
+    )
+    env = dict(os.environ, NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR")
+    env["WAYSTATION_FUSED_SIMD"] = "0"
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    if run.returncode == 3 or "NPY_DISABLE_CPU_FEATURES" in run.stderr:
+        pytest.skip("cannot switch numpy's AVX-512 loops off on this machine")
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _mid_run(
+    model: Model, steps: int
+) -> tuple[State, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """A block's state after ``steps`` numpy steps: some worlds done, some running."""
+    key, world = key_of(1), np.arange(sim.STREAM_BLOCK, dtype=np.uint64)
+    p, base = assemble(model, draw_inputs(model, world, key))
+    A = len(model.actors)
+    s = sim.initial_state(p, base, normals(key, world, 0, "noise0", A), model.start)
+    for i in range(1, steps + 1):
+        lv = apply_strategy(model.strategy, base, s, p, model.actors)
+        s = step(s, p, lv, step_shocks(key, world, i, A), model.step_dt(i))
+    return s, p, base
+
+
+def test_one_step_agrees_and_done_worlds_stay_frozen(kernel: _fused.StepFn) -> None:
+    model = compile_scenario("default", "cautious-lab")
+    s, p, base = _mid_run(model, 80)  # 2036: a mix of finished and running worlds
+    done = s.done[:, 0]
+    assert 0 < done.sum() < done.size
+    world = np.arange(sim.STREAM_BLOCK, dtype=np.uint64)
+    shocks = step_shocks(key_of(2), world, 81, len(model.actors))
+    lv = apply_strategy(model.strategy, base, s, p, model.actors)
+    a = step(s, p, lv, shocks, model.dt)
+    b = kernel(s, p, lv, shocks, model.dt)
+    assert b.t == a.t
+    for name in State._fields[1:]:
+        u, v = np.asarray(getattr(a, name), float), np.asarray(getattr(b, name), float)
+        assert u.shape == v.shape, name
+        np.testing.assert_allclose(v, u, rtol=1e-13, atol=1e-13, equal_nan=True, err_msg=name)
+        # a finished world keeps every field exactly (dynamics.freeze)
+        old = np.asarray(getattr(s, name), float)
+        np.testing.assert_array_equal(v[done], old[done], err_msg=name)
+
+
+def test_more_actors_than_the_kernel_holds_step_with_numpy(
+    kernel: _fused.StepFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded = _fused._cache["kernel"]
+    assert isinstance(loaded, _fused._Kernel)
+    monkeypatch.setattr(loaded, "max_actors", 2)
+    model = short("default", horizon=2032.0)  # 3 actors
+    a = sim.simulate_block(model, 3, 0, 1024, 1024, backend="numpy")
+    b = sim.simulate_block(model, 3, 0, 1024, 1024, backend="fused")
+    assert a.records is not None and b.records is not None
+    assert_records_agree(a.records, b.records, exact=True)
+
+
+def test_without_a_compiler_the_engine_says_so_once_and_uses_numpy(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(_fused, "_cache", {})
+    model = short("single-lab", horizon=2032.0)
+    a = sim.run_blocks(model, 1500, 4, block_size=1024, backend="numpy")
+    b = sim.run_blocks(model, 1500, 4, block_size=1024, backend="fused")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "fused kernel unavailable" in err[0] and "no-such-cc" in err[0]
+    for x, y in zip(a, b, strict=True):
+        assert x.records is not None and y.records is not None
+        assert_records_agree(x.records, y.records, exact=True)
+    assert _fused.kernel_problem() is not None
+    assert not (tmp_path / "cache").exists()
+
+
+def test_build_is_cached_by_source_and_flags(
+    kernel: _fused.StepFn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lib = _fused.build()  # the fixture built it: found, not rebuilt
+    stamp = lib.stat().st_mtime_ns
+    assert _fused.build() == lib and lib.stat().st_mtime_ns == stamp
+    monkeypatch.setattr(_fused, "FLAGS", (*_fused.FLAGS, "-DWS_CACHE_TEST"))
+    assert _fused.library_path() != lib
+    monkeypatch.undo()
+    src = _fused._source()
+    monkeypatch.setattr(_fused, "_source", lambda variant="exact": src + b"\n")
+    assert _fused.library_path() != lib
+
+
+def test_broken_source_is_reported_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if _fused._compiler() is None:
+        pytest.skip("no C compiler")
+    monkeypatch.setattr(_fused, "_source", lambda variant="exact": b"this is not C\n")
+    with pytest.raises(RuntimeError, match="failed") as err:
+        _fused.build(tmp_path)
+    assert "\n" not in str(err.value)
+    assert [p.name for p in tmp_path.iterdir()] == []  # nothing half-built left behind
+
+
+def test_cli_backend_fused(kernel: _fused.StepFn) -> None:
+    runner = CliRunner()
+    args = ["run", "single-lab", "--worlds", "1024", "--seed", "2", "--json"]
+    a = runner.invoke(app, [*args, "--backend", "numpy"])
+    b = runner.invoke(app, [*args, "--backend", "fused"])
+    assert a.exit_code == 0 and b.exit_code == 0, a.output + b.output
+    ja, jb = json.loads(a.stdout), json.loads(b.stdout)
+    assert ja.keys() == jb.keys()
+    assert ja["probabilities"].keys() == jb["probabilities"].keys()
+    for k, v in ja["probabilities"].items():
+        assert abs(jb["probabilities"][k] - v) <= 1e-9, k
+
+
+def test_fused_is_bit_identical_across_blocks_and_threads(kernel: _fused.StepFn) -> None:
+    """Block size and threads change nothing (the kernel releases the GIL: ctypes)."""
+    model = short("default", "cautious-lab", horizon=2032.0)
+    one = sim.run_blocks(model, 2048, 5, block_size=2048, backend="fused")
+    with ThreadPoolExecutor(2) as pool:
+        two = sim.run_blocks(model, 2048, 5, block_size=1024, executor=pool, backend="fused")
+    assert one[0].records is not None
+    for k, v in one[0].records.items():
+        parts = [b.records[k] for b in two if b.records is not None]
+        np.testing.assert_array_equal(np.concatenate(parts), v, err_msg=k)
+    assert (one[0].hist == two[0].hist + two[1].hist).all()
+
+
+def test_exact_variant_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """WAYSTATION_FUSED_SIMD=0 selects the scalar kernel; else SIMD where AVX2 and FMA are."""
+    monkeypatch.setattr(_fused, "_cache", {})
+    monkeypatch.setenv("WAYSTATION_FUSED_SIMD", "0")
+    if _fused.kernel_problem() is not None:
+        pytest.skip(f"fused kernel unavailable: {_fused.kernel_problem()}")
+    assert _fused.kernel_variant() == "exact"
+    model = short("single-lab", "mutual-sabotage", horizon=2032.0)  # one actor: no rival
+    a = sim.simulate_block(model, 2, 0, 1024, 1024, backend="numpy")
+    b = sim.simulate_block(model, 2, 0, 1024, 1024, backend="fused")
+    assert a.records is not None and b.records is not None
+    assert_records_agree(a.records, b.records, exact=numpy_uses_libm())
+    monkeypatch.setattr(_fused, "_cache", {})
+    monkeypatch.delenv("WAYSTATION_FUSED_SIMD")
+    want = "simd" if _fused._cpu_has_avx2_fma() else "exact"
+    assert _fused.kernel_variant() in (want, "exact")
