@@ -94,7 +94,7 @@ def growth(x: World, t: float, C, S, O, E, B, will, em_time, A):
                 * (1.0 - x["tool_ai_only"][a] * x.g("tool_labor_cut")))  # fmt: skip
         L.append(L_ai)
         S_eff = S[a] + O * cover(x, C[a])
-        tr = sig((S_eff - C[a]) / x.g("edge_width"))
+        tr = math.exp(-math.exp(clip((C[a] - S_eff) / x.g("edge_width"), -CLIP, CLIP)))
         sent = x["ai_safety_share"][a] * L_ai * x.g("ai_safety_edge")
         checkable = (1.0 - tr) * sent * ease
         capacity = x.g("oversight") * (hs[a] + em)
@@ -241,10 +241,11 @@ def simulate_world(x: World, z0: Sequence[float], shocks, t0: float, dt: float, 
         race = max(rel[a] for a in range(A) if C[a] >= max(C))
         B_t = clip(1.0 + x.g("b_gain") * safe - x.g("b_erosion") * (unsafe + race), 0.25, 4.0)
         B = B_t + (B - B_t) * math.exp(-dt / x.g("b_tau"))
+        wbe_old, wbe = wbe, wbe + 0.5 * (wbe1 + wbe2) * dt
+        if math.isinf(em_time) and wbe >= x.g("wbe_cost"):  # the moment, within the step
+            frac = crossing(wbe_old - x.g("wbe_cost"), wbe - x.g("wbe_cost"))
+            em_time = t + frac * dt + x.g("wbe_lag")
         t = t + dt
-        wbe += 0.5 * (wbe1 + wbe2) * dt
-        if math.isinf(em_time) and wbe >= x.g("wbe_cost"):
-            em_time = t + x.g("wbe_lag")
         winners = [a for a in range(A) if x.g("C_si") <= C[a] <= S_eff[a]]
         if winners:
             frac = min(

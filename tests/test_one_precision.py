@@ -86,6 +86,29 @@ def _analyses_compare(scenario: str, strategy: str, seed: int) -> tuple[float, i
     return cmp.results[strategy].probabilities["victory"], cmp.worlds
 
 
+def _explorer_api(scenario: str, strategy: str, seed: int) -> tuple[float, int]:
+    """The explorer's ``POST /api/run`` with no world count, as the page sends it."""
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from fastapi.testclient import TestClient
+
+    from waystation.web import create_app
+
+    scenario_json = ws.load_scenario(scenario).model_dump(
+        mode="json", by_alias=True, exclude_none=True
+    )
+    body = {"scenario": scenario_json, "strategy": strategy,
+            "seed": seed}  # fmt: skip
+    with TestClient(create_app()) as client:
+        response = client.post("/api/run", json=body)
+    assert response.status_code == 200, response.text
+    data = response.json()
+    return data["probabilities"]["victory"], data["worlds"]
+
+
 #: Surface -> (scenario, strategy, seed) -> (P(victory), worlds), each at its own defaults
 #: (no world count passed). Add a surface here to hold it to the same figure.
 P_VICTORY_AT_DEFAULTS: dict[str, Callable[[str, str, int], tuple[float, int]]] = {
@@ -93,6 +116,7 @@ P_VICTORY_AT_DEFAULTS: dict[str, Callable[[str, str, int], tuple[float, int]]] =
     "waystation compare": _compare_cli,
     "ws.run": _python_api,
     "analyses.compare": _analyses_compare,
+    "explorer POST /api/run": _explorer_api,
 }
 
 

@@ -131,8 +131,11 @@ def sobol(sens: Any) -> Figure:
 
     ``sens`` is an ``analyses.Sensitivity``; for ``method="morris"`` the bars
     are mu* (elementary effects on P(victory)) with their confidence interval.
+    Inputs are ordered by influence, the most influential at the top.
     """
-    names = list(sens.names)
+    # most influential first (top of the chart): mu* for Morris, the total index for Sobol
+    key = sens.mu_star if sens.method == "morris" else sens.ST
+    names = sorted(sens.names, key=lambda n: -float(key[n]))
     fig = _figure(1.4 + 0.3 * max(1, len(names)))
     ax = fig.add_subplot()
     if sens.method == "morris":
