@@ -211,11 +211,11 @@ def test_backdrop_multiplies_coordination() -> None:
     assert float(willing[0, 0]) == pytest.approx(0.6)
 
 
-def _deterministic(strategy: str | None, dt: float) -> dict[str, float]:
+def _deterministic(strategy: str | None, dt: float, scenario: str = "default") -> dict[str, float]:
     """No sampled shocks: runs at different dt differ only by discretisation."""
-    sc = ws.load_scenario("default").model_copy(deep=True)
+    sc = ws.load_scenario(scenario).model_copy(deep=True)
     sc.time.dt = dt
-    sc.time.horizon = 2070.0
+    sc.time.horizon = min(2070.0, sc.time.horizon)
     sc.nature.warning_share = 0.0  # type: ignore[attr-defined]
     sc.world.verify_rate = 0.0  # type: ignore[attr-defined]
     sc.world.sigma_eval = 0.0  # type: ignore[attr-defined]
@@ -225,6 +225,16 @@ def _deterministic(strategy: str | None, dt: float) -> dict[str, float]:
 @pytest.mark.parametrize("strategy", [None, "race", "pause-then-enhanced-labor", "cautious-lab"])
 def test_halving_dt_moves_no_outcome_by_half_a_percent(strategy: str | None) -> None:
     coarse, fine = _deterministic(strategy, 0.125), _deterministic(strategy, 0.0625)
+    for outcome in coarse:
+        assert abs(coarse[outcome] - fine[outcome]) < 0.005, outcome
+
+
+def test_the_hard_problem_pause_hand_over_converges_at_its_scenario_step() -> None:
+    """hard-problem's own step (0.0625) halved moves this first-order switch < 0.005."""
+    dt = ws.load_scenario("hard-problem").time.dt
+    strategy = "pause-then-enhanced-labor"
+    coarse = _deterministic(strategy, dt, "hard-problem")
+    fine = _deterministic(strategy, dt / 2, "hard-problem")
     for outcome in coarse:
         assert abs(coarse[outcome] - fine[outcome]) < 0.005, outcome
 
