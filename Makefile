@@ -6,6 +6,8 @@ STAMP_RUN := $(VENV)/.stamp-run
 STAMP_DEV := $(VENV)/.stamp-dev
 WORLDS ?= 100000
 WORKERS ?= 2
+# pytest processes for `make test` (pytest-xdist): the suite is ~14 min on one core
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint typecheck pytest bench browser clean
 
@@ -35,7 +37,7 @@ browser:
 	bash .ci/browser
 
 pytest: $(STAMP_DEV)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 test: lint typecheck browser pytest
 

@@ -28,7 +28,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console()
-err = Console(stderr=True)
+#: Messages on stderr are not hard-wrapped: a file path or a located error stays
+#: on one line, whole, however wide the terminal (and copyable).
+err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
