@@ -142,6 +142,19 @@ def _title(
         )  # fmt: skip
 
 
+def _failure_by_year(ax: Axes, res: Any, gid: str, linewidth: float) -> None:
+    """The dashed black line of P(failure by year) that share-of-worlds panels carry."""
+    ax.plot(
+        res.times,
+        res.cumulative["failure"],
+        color=OKABE_ITO["black"],
+        linestyle="--",
+        linewidth=linewidth,
+        label="P(failure by year)",
+        gid=gid,
+    )
+
+
 def _wrap(text: str, width: int = 14) -> str:
     """Break a long label once, at the space nearest its middle."""
     if len(text) <= width or " " not in text:

@@ -24,6 +24,7 @@ from waystation.plots._common import (
     SMALL,
     WIDTH,
     YEAR,
+    _failure_by_year,
     _figure,
     _style,
     _title,
@@ -229,15 +230,7 @@ def _strip(ax: Axes, res: Results, actor: str, prefix: str, ylabel: bool) -> Non
             label="share of worlds beyond safety range",
             gid=f"{prefix}:outside",
         )
-    ax.plot(
-        res.times,
-        res.cumulative["failure"],
-        color=OKABE_ITO["black"],
-        linestyle="--",
-        linewidth=1.2,
-        label="P(failure by year)",
-        gid=f"{prefix}:failure",
-    )
+    _failure_by_year(ax, res, f"{prefix}:failure", 1.2)
     ax.set_ylim(0, 1)
     ax.set_yticks([0, 0.5, 1])
     _style(ax, "", "share" if ylabel else "")

@@ -17,6 +17,7 @@ from waystation.plots._common import (
     PALETTE,
     SMALL,
     YEAR,
+    _failure_by_year,
     _figure,
     _label,
     _style,
@@ -112,15 +113,7 @@ def outside_share(results: Runs) -> Figure:
                 label=actor,
                 gid=f"outside:{name}:{actor}",
             )
-        ax.plot(
-            res.times,
-            res.cumulative["failure"],
-            color=OKABE_ITO["black"],
-            linestyle="--",
-            linewidth=1.5,
-            label="P(failure by year)",
-            gid=f"outside:{name}:failure",
-        )
+        _failure_by_year(ax, res, f"outside:{name}:failure", 1.5)
         ax.set_ylim(0, 1)
         ax.set_xlim(float(traj.times[0]), float(traj.times[-1]))
         if len(runs) > 1:

@@ -91,15 +91,10 @@ class LeversRequest(BaseModel):
     seed: int = Seed
 
 
-class EditedRequest(BaseModel):
-    """``POST /api/edited``: the edited scenario against its baseline, on common worlds."""
+class EditedRequest(RunRequest):
+    """``POST /api/edited``: a run's request plus its baseline, run on common worlds."""
 
-    model_config = _FORBID
-    scenario: dict[str, Any]
     baseline: dict[str, Any]
-    strategy: StrategyName | None = None
-    worlds: int = Worlds
-    seed: int = Seed
 
 
 class StrategyLeversRequest(BaseModel):
