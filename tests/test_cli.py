@@ -111,3 +111,11 @@ def test_missing_extra_gets_a_clear_message(tmp_path: Path) -> None:
     text = " ".join(out.stderr.split())
     assert "needs matplotlib, from the [plot] extra" in text
     assert "Traceback" not in out.stderr
+
+
+def test_calibration_table_reads_years_as_years() -> None:
+    result = runner.invoke(app, ["calibration", "default", "-n", "300"])
+    assert result.exit_code == 0, result.output
+    assert "e+03" not in result.output  # a median year once printed as 2.03e+03
+    rows = [line for line in result.output.splitlines() if "median year" in line]
+    assert rows and all("20" in line.split("│")[3] for line in rows), rows

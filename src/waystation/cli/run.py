@@ -337,7 +337,8 @@ def calibration(
         table.add_row(
             r["target"],
             f"{lo:g}-{hi:g} {r['unit']}",
-            f"{r['value']:.3g} ± {r['se']:.2g}",
+            # years read as years (2030.6), not 2.03e+03
+            f"{r['value']:.{'1f' if r['unit'] == 'year' else '3g'}} ± {r['se']:.2g}",
             "yes" if r["inside"] else "[red]NO[/red]",
             r["source"],
         )
