@@ -22,6 +22,7 @@ import yaml
 from typer.testing import CliRunner
 
 import waystation as ws
+from test_cli_analyses import ONE_LAB  # one actor, eight yearly steps: cheap at the default
 from waystation import analyses
 from waystation.analyses.sensitivity import default_base_samples
 from waystation.cli import app
@@ -29,16 +30,6 @@ from waystation.cli._app import PROGRESS_ENV, stage_progress
 from waystation.definitions import DEFAULT_WORLDS, DEFINITIONS
 from waystation.state import WAYSTATION_DEFINITIONS
 
-#: One actor over eight yearly steps: cheap enough to run at the real default.
-ONE_LAB = {
-    "name": "one-lab",
-    "time": {"start": 2026, "horizon": 2034, "dt": 1.0},
-    "nature": {"hardness": "0.5 to 8", "hazard_rate": 0.3, "scheming": 0.2, "eval_ease": 0.4,
-               "wbe_cost": "1e4 to 3e5"},
-    "world": {"C_aar": 3, "si_gap": 1.5, "g_compute": 0.6, "g_algo": 0.45, "scaling_years": 8,
-              "ideas_harder": 0.3, "safety_growth": 0.2, "wbe_background": 0.0},
-    "actors": [{"name": "lab"}],
-}  # fmt: skip
 STRATEGY = "safety-coalition"
 SEED = 3
 
