@@ -32,8 +32,9 @@ import numpy as np
 from waystation.api import compile_scenario
 from waystation.io import shipped_scenarios
 from waystation.model import Model
-from waystation.simulate import BlockOut, run_blocks
+from waystation.simulate import run_blocks
 from waystation.strategies import BUILTIN_STRATEGIES
+from waystation.tally import BlockOut
 
 #: Where the test's pinned hashes live.
 PINNED = Path(__file__).resolve().parents[1] / "tests" / "data" / "block_hashes.json"

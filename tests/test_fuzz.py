@@ -44,7 +44,7 @@ GUARD_S = 20
 MODEL_CAUSE = (
     "model, not parsing or validation: the current equations overflow exp() in the "
     "safety rate (dynamics.returns) to inf and inf - inf makes NaN worlds; huge capability "
-    "or hardening overflows the histogram's int64 cast (simulate._counts: RuntimeWarning, "
+    "or hardening overflows the histogram's int64 cast (tally.hist_counts: RuntimeWarning, "
     "lowest bin); the time grid rounds past the horizon (Model.steps rounds "
     "(horizon - start) / dt). The dynamics rewrite fixes these"
 )

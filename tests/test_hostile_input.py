@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import waystation as ws
 from fuzz_strategies import time_limit
-from waystation import _loader, simulate
+from waystation import _loader, simulate, tally
 from waystation._finite import NonFiniteError, check_finite
 from waystation.cli import app
 from waystation.io import ScenarioError, load_document, scenario_from_text, validate
@@ -285,8 +285,8 @@ def test_a_nan_world_fails_the_run_instead_of_wrapping(monkeypatch: pytest.Monke
     real = simulate._run_steps
     calls: list[int] = []
 
-    def poisoned(*args: Any) -> Any:
-        s = real(*args)
+    def poisoned(*args: Any, **kwargs: Any) -> Any:
+        s = real(*args, **kwargs)
         calls.append(1)
         if len(calls) == 2:  # the second block: its row 7 is world 1031
             s.p_victory[7, 0] = np.nan
@@ -300,10 +300,10 @@ def test_a_nan_world_fails_the_run_instead_of_wrapping(monkeypatch: pytest.Monke
 
 
 def test_fixed_point_tallies_never_wrap() -> None:
-    assert simulate.fixed(np.array([0.0, 0.5, 1.0])).tolist() == [0, 2**31, 2**32]
+    assert tally.fixed(np.array([0.0, 0.5, 1.0])).tolist() == [0, 2**31, 2**32]
     for bad in (np.nan, np.inf, -np.inf, 2.0**31):
         with pytest.raises(NonFiniteError, match="reached an exact tally"):
-            simulate.fixed(np.array([0.5, bad]))
+            tally.fixed(np.array([0.5, bad]))
 
 
 def test_strategy_file_pushing_shares_past_one_fails_validate(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ import waystation as ws
 from waystation import jax_backend
 from waystation._kernels import xp_of
 from waystation.cli import app
-from waystation.simulate import HISTOGRAMS, run_blocks
+from waystation.simulate import run_blocks
+from waystation.tally import HISTOGRAMS
 
 jax = pytest.importorskip("jax")
 

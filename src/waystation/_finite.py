@@ -1,6 +1,6 @@
 """The guard between a block's final states and its exact fixed-point tallies.
 
-Tallies are sums of ``rint(x * 2**32)`` as int64 (:func:`waystation.simulate.fixed`).
+Tallies are sums of ``rint(x * 2**32)`` as int64 (:func:`waystation.tally.fixed`).
 A NaN or infinite ``x`` would be cast to the lowest int64 and wrap the sums
 into nonsense or, worse, plausible numbers. :func:`check_finite` refuses such a
 block before it is tallied, naming the world, the variable and that world's
@@ -93,7 +93,7 @@ def _error(
 def check_tallyable(x: Array) -> None:
     """Raise NonFiniteError if any value cannot become an exact fixed-point integer.
 
-    The guard inside :func:`waystation.simulate.fixed`, so that no tally,
+    The guard inside :func:`waystation.tally.fixed`, so that no tally,
     per step or final, can ever wrap: values must be finite and below 2**31 in
     magnitude. :func:`check_finite` names the world at the end of a block; this
     catches what goes wrong during the steps.

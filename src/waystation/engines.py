@@ -19,10 +19,11 @@ import warnings
 from collections.abc import Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from typing import Any, Literal
 
 from waystation._pool import sigint_held
-from waystation.settings import ENGINES
+from waystation.settings import ENGINES, RunSettings
 
 __all__ = [
     "ENGINES",
@@ -31,6 +32,7 @@ __all__ = [
     "cluster_threads",
     "dask_client",
     "executor_for",
+    "opened",
 ]
 
 Engine = Literal["local", "threads", "dask"]
@@ -95,7 +97,7 @@ def executor_for(
 ) -> Iterator[tuple[Executor | None, int]]:
     """The ``(executor, workers)`` pair to pass to :func:`waystation.api.run_model`.
 
-    (:func:`waystation.settings.opened` does this for a
+    (:func:`opened` does this for a
     :class:`~waystation.settings.RunSettings`.)
 
     ``local`` yields ``(None, workers)``: the engine runs in this process or
@@ -117,3 +119,19 @@ def executor_for(
         raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
     with dask_client(address, workers) as client:
         yield client.get_executor(), cluster_threads(client)
+
+
+@contextmanager
+def opened(settings: RunSettings) -> Iterator[RunSettings]:
+    """``settings`` with its engine started: an executor in place of ``engine``/``address``.
+
+    ``local`` (and a settings object that already has an executor) passes
+    through unchanged; ``threads`` and ``dask`` open their pool or client
+    for the duration (see :func:`executor_for`) and set
+    ``workers`` to the number of blocks it runs at once.
+    """
+    if settings.executor is not None or settings.engine == "local":
+        yield settings
+        return
+    with executor_for(settings.engine, settings.workers, settings.address) as (pool, n):
+        yield replace(settings, executor=pool, workers=n, engine="local", address=None)

@@ -35,10 +35,10 @@ import numpy as np
 
 from waystation.dynamics import step
 from waystation.model import Model
-from waystation.rng import step_shocks
-from waystation.simulate import HIST_FIELDS, Draws, Dropped, _counts, fixed
+from waystation.rng import Draws, step_shocks
 from waystation.state import Array, State, map_arrays
 from waystation.strategies import apply_strategy
+from waystation.tally import HIST_FIELDS, Dropped, fixed, hist_counts
 
 __all__ = ["MISSING_JAX", "jax_available", "run_steps"]
 
@@ -200,7 +200,7 @@ def run_steps(
             sums += fixed(np.asarray(survival)[:, : c.n, 0][:, valid]).sum(axis=1)
         survival_t[a + 1 : b + 1] = sums
         _pull(chunks, full, _SEGMENT_FIELDS)
-        hist[r] += dropped.counts + _counts(full, rows[rows < n_valid], p)
+        hist[r] += dropped.counts + hist_counts(full, rows[rows < n_valid], p)
         done = full.done[rows, 0]
         if -(-(len(rows) - int(done.sum())) // CHUNK) < len(chunks):  # a whole chunk can go
             _pull(chunks, full, State._fields[1:])

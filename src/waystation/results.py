@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from waystation.simulate import FIX, HISTOGRAMS, BlockOut
 from waystation.state import WAYSTATIONS, Array
+from waystation.tally import FIX, HISTOGRAMS, BlockOut
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -48,6 +48,7 @@ from waystation.state import Array, Shocks
 
 __all__ = [
     "VARIABLES",
+    "Draws",
     "Variable",
     "key_of",
     "normal_pair",
@@ -57,6 +58,10 @@ __all__ = [
     "uniform_pair",
     "uniforms_from",
 ]
+
+#: What a backend draws a block's shocks from: the run's key (:func:`key_of`) and
+#: the global index of each of the block's worlds.
+Draws = tuple[tuple[int, int], Array]
 
 #: Philox4x32 multipliers and Weyl key increments (Random123, philox.h).
 PHILOX_M = (0xD2511F53, 0xCD9E8D57)

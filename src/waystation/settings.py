@@ -16,9 +16,8 @@ only, so the engine can use it without the scenario loader.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Executor
-from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -26,12 +25,12 @@ import numpy as np
 
 __all__ = [
     "BACKENDS",
+    "DEFAULT_BACKEND",
     "DEFAULT_BLOCK",
     "ENGINES",
     "Progress",
     "RunSettings",
     "check_backend",
-    "opened",
 ]
 
 #: ``progress(done, total)``: worlds finished so far, out of the run's total.
@@ -39,7 +38,10 @@ Progress = Callable[[int, int], None]
 #: Default compute block: 2**15 worlds keeps a block's arrays in cache.
 DEFAULT_BLOCK = 2**15
 #: Backend names: how a block's steps are computed (``waystation run --backend``).
-BACKENDS: tuple[str, ...] = ("numpy", "fused", "jax")
+BACKENDS: tuple[str, ...] = ("fused", "numpy", "jax")
+#: The backend a run uses unless told otherwise: the compiled kernel, which
+#: falls back to numpy (saying so once) where it cannot be built.
+DEFAULT_BACKEND = "fused"
 #: Engine names: where blocks run (``waystation run --engine``).
 ENGINES: tuple[str, ...] = ("local", "threads", "dask")
 
@@ -64,7 +66,7 @@ def _whole(name: str, value: object, minimum: int) -> int:
 class RunSettings:
     """How a run is executed (never what it computes); every field has a working default.
 
-    ``backend``: ``"numpy"`` or ``"jax"`` (optional extra). ``engine``: where
+    ``backend``: ``"fused"`` (default), ``"numpy"`` or ``"jax"`` (optional extra). ``engine``: where
     blocks run, ``"local"`` (this process, or a pool of ``workers``
     processes), ``"threads"`` or ``"dask"`` (a local cluster, or the one at
     ``address``); an ``executor`` given directly (e.g. a Dask client's
@@ -76,7 +78,7 @@ class RunSettings:
     Bad values raise TypeError or ValueError naming the field.
     """
 
-    backend: str = "numpy"
+    backend: str = DEFAULT_BACKEND
     engine: str = "local"
     workers: int = 1
     block_size: int = DEFAULT_BLOCK
@@ -106,21 +108,3 @@ class RunSettings:
         if unknown:
             raise TypeError(f"unknown run setting(s): {', '.join(sorted(unknown))}")
         return replace(self, **given) if given else self
-
-
-@contextmanager
-def opened(settings: RunSettings) -> Iterator[RunSettings]:
-    """``settings`` with its engine started: an executor in place of ``engine``/``address``.
-
-    ``local`` (and a settings object that already has an executor) passes
-    through unchanged; ``threads`` and ``dask`` open their pool or client
-    for the duration (see :func:`waystation.engines.executor_for`) and set
-    ``workers`` to the number of blocks it runs at once.
-    """
-    if settings.executor is not None or settings.engine == "local":
-        yield settings
-        return
-    from waystation.engines import executor_for
-
-    with executor_for(settings.engine, settings.workers, settings.address) as (pool, n):
-        yield replace(settings, executor=pool, workers=n, engine="local", address=None)

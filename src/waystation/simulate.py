@@ -24,89 +24,80 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from waystation._finite import check_finite, check_tallyable
+from waystation._finite import check_finite
 from waystation._pool import process_pool
-from waystation.dynamics import initial_state, safety_range, step
+from waystation.dynamics import initial_state, step
 from waystation.model import Model, assemble, draw_inputs, input_bounds
-from waystation.rng import MAX_WORLDS, key_of, normals, step_shocks
+from waystation.rng import MAX_WORLDS, Draws, key_of, normals, step_shocks
 from waystation.settings import BACKENDS as BACKENDS  # re-exported: older import sites
+from waystation.settings import DEFAULT_BACKEND, RunSettings, check_backend
 from waystation.settings import DEFAULT_BLOCK as DEFAULT_BLOCK
 from waystation.settings import Progress as Progress
-from waystation.settings import RunSettings, check_backend
-from waystation.state import MILESTONES, WAYSTATIONS, Array, Shocks, State, map_arrays
+from waystation.state import Array, Shocks, State, map_arrays
 from waystation.strategies import apply_strategy
+from waystation.tally import (
+    FIX,
+    NBINS,
+    BlockOut,
+    Dropped,
+    block_tally,
+    fixed,
+    fold,
+    hist_counts,
+    world_records,
+)
 
 #: Compute blocks are whole multiples of this many worlds (an alignment only:
 #: random numbers are drawn per world, see :mod:`waystation.rng`).
 STREAM_BLOCK = 1024
-#: Fixed-point scale of exact sums: probabilities are summed as integers of 2**-32.
-FIX = float(2**32)
-#: Trajectory histograms: variable, lower edge, upper edge, number of bins.
-HISTOGRAMS: tuple[tuple[str, float, float, int], ...] = (
-    ("capability", -4.0, 41.0, 1800),
-    ("safety_range", -4.0, 41.0, 1800),
-    ("margin", -10.0, 10.0, 800),
-    ("pause", 0.0, 1.0, 200),
-    ("evaluation", 0.0, 30.0, 600),
-    ("backdrop", 0.0, 4.5, 450),
-)
-#: State fields the histograms read.
-HIST_FIELDS = ("C", "S", "O", "E", "B", "pause")
-_NBINS = sum(h[3] for h in HISTOGRAMS)
-_OFFSETS = np.cumsum([0] + [h[3] for h in HISTOGRAMS])[:-1]
 
 #: A step function: :func:`waystation.dynamics.step` or the fused kernel's.
 StepFn = Callable[[State, Mapping[str, Array], Mapping[str, Array], Shocks, float], State]
 #: How a block's steps are computed (see :func:`simulate_block`).
 Backend = Literal["numpy", "fused", "jax"]
-#: Arguments of one :func:`simulate_block` call.
-Task = tuple[Model, int, int, int, int, "dict[str, Array] | None", bool, str]
+
+
+class BlockRunner(Protocol):
+    """A backend's stepper: advances one block from its initial state to the horizon.
+
+    It returns the final state (numpy arrays), writes the fixed-point survival
+    sum of the block's first ``n_valid`` worlds after every step into
+    ``survival_t`` and adds their trajectory-histogram counts at every
+    recorded step into ``hist`` (:mod:`waystation.tally` says what each
+    holds). The draws are ``rng.step_shocks`` of each world's global index
+    in ``draws``, whatever the backend. Everything before (inputs, initial
+    state) and after (tallies, per-world rows) is the engine's, stated once.
+    """
+
+    def __call__(
+        self, model: Model, draws: Draws, p: Mapping[str, Array], base: Mapping[str, Array],
+        s: State, n_valid: int, hist: Array, survival_t: Array,
+    ) -> State:  # fmt: skip
+        """Step the block; fill ``hist`` and ``survival_t``; return the final state."""
 
 
 @dataclass(frozen=True)
-class BlockOut:
-    """What one block returns: exact tallies, trajectory histograms, optional per-world rows."""
+class BlockTask:
+    """One :func:`simulate_block` call: what a worker process receives."""
 
-    index: int
-    tally: dict[str, Array]
-    hist: Array
-    records: dict[str, Array] | None
+    model: Model
+    seed: int
+    index: int  #: the block's index in the run
+    block: int  #: worlds per block (the last one may hold fewer valid worlds)
+    n_valid: int  #: worlds of this block that belong to the run
+    given: dict[str, Array] | None = None  #: per-world input values replacing draws
+    keep: bool = True  #: return per-world rows
+    backend: str = DEFAULT_BACKEND
 
-
-def fixed(x: Array) -> Array:
-    """Fixed-point integers of ``x`` (in units of 2**-32), whose sums are exact and associative.
-
-    Raises NonFiniteError rather than casting NaN or overflowing values, which would wrap.
-    """
-    check_tallyable(x)
-    return np.rint(x * FIX).astype(np.int64)
-
-
-def _cover_params(p: Mapping[str, Array], rows: slice | Array) -> dict[str, Array]:
-    """The parameters hardening's cover needs, for the worlds ``rows``."""
-    return {k: p[k][rows] if np.ndim(p[k]) == 2 else p[k] for k in ("C_si", "si_gap")}
-
-
-def _counts(s: State, rows: slice | Array, p: Mapping[str, Array]) -> Array:
-    """Trajectory-histogram counts (A, bins) of the worlds ``rows`` of state ``s``.
-
-    The safety range reported is the effective one: own plus the hardening
-    that still covers the current capability.
-    """
-    C, S, O, E, B, pause = (getattr(s, f)[rows] for f in HIST_FIELDS)
-    S_eff = safety_range(S, O, C, _cover_params(p, rows))
-    n, A = C.shape
-    series = (C, S_eff, S_eff - C, pause, E, np.broadcast_to(B, C.shape))
-    idx = np.empty((len(HISTOGRAMS), n, A), dtype=np.int64)
-    for v, ((_, lo, hi, nb), x) in enumerate(zip(HISTOGRAMS, series, strict=True)):
-        b = ((np.clip(x, lo, hi) - lo) * (nb / (hi - lo))).astype(np.int64)  # edges: end bins
-        idx[v] = np.minimum(b, nb - 1) + _OFFSETS[v]
-    idx += (np.arange(A) * _NBINS)[None, None, :]
-    return np.bincount(idx.ravel(), minlength=A * _NBINS).reshape(A, _NBINS)
+    def __call__(self) -> BlockOut:
+        """Simulate the block (in whichever process received the task)."""
+        return simulate_block(self.model, self.seed, self.index, self.block, self.n_valid,
+                              self.given, self.keep, self.backend)  # fmt: skip
 
 
 def simulate_block(
@@ -117,7 +108,7 @@ def simulate_block(
     n_valid: int,
     given: Mapping[str, Array] | None = None,
     keep: bool = True,
-    backend: str = "numpy",
+    backend: str = DEFAULT_BACKEND,
 ) -> BlockOut:
     """Simulate compute block ``index`` of ``block`` worlds; tally its first ``n_valid``.
 
@@ -125,10 +116,12 @@ def simulate_block(
     of the run; each draws its own random numbers by its global index.
     ``given`` (analyses' hook, see :func:`run_blocks`) gives the block's
     per-world values of some uncertain inputs, replacing their draws.
-    Per-world rows are returned only if ``keep``. ``backend`` is ``"numpy"``,
-    ``"fused"`` or ``"jax"`` (same draws; the JAX backend needs the ``jax`` extra).
+    Per-world rows are returned only if ``keep``. ``backend`` names the
+    :class:`BlockRunner` (:func:`block_runner`): ``"fused"`` (the default,
+    numpy where the kernel cannot be built), ``"numpy"`` or ``"jax"`` (the
+    ``jax`` extra); all draw the same numbers.
     """
-    check_backend(backend)
+    runner = block_runner(backend)
     key = key_of(seed)
     world = np.arange(index * block, (index + 1) * block, dtype=np.uint64)
     x = draw_inputs(model, world, key)
@@ -138,36 +131,39 @@ def simulate_block(
     A = len(model.actors)
     s = initial_state(p, base, normals(key, world, 0, "noise0", A), model.start)
     T = model.steps
-    hist = np.zeros((len(model.record_steps), A, _NBINS), dtype=np.int64)
+    hist = np.zeros((len(model.record_steps), A, NBINS), dtype=np.int64)
     survival_t = np.zeros(T + 1, dtype=np.int64)
     survival_t[0] = n_valid * int(FIX)
-    hist[0] += _counts(s, slice(0, n_valid), p)
-    if backend == "jax":
-        from waystation import jax_backend  # optional dependency: imported lazily
-
-        s = jax_backend.run_steps(model, (key, world), p, base, s, n_valid, hist, survival_t)
-    else:
-        s = _run_steps(
-            model, (key, world), p, base, s, n_valid, hist, survival_t, _stepper(backend)
-        )
+    hist[0] += hist_counts(s, slice(0, n_valid), p)
+    s = runner(model, (key, world), p, base, s, n_valid, hist, survival_t)
     check_finite(s, x, model, n_valid, index * block)  # before fixed(): NaN would wrap the sums
-    tally = _tally(s, model, n_valid)
+    tally = block_tally(s, model, n_valid)
     tally["survival_t"] = survival_t
-    records = _records(s, x, p, model, n_valid) if keep else None
+    records = world_records(s, x, p, model, n_valid) if keep else None
     return BlockOut(index, tally, hist, records)
 
 
-#: What a backend draws the shocks from: the run's Philox key and the block's global world indices.
-Draws = tuple[tuple[int, int], Array]
+def block_runner(backend: str) -> BlockRunner:
+    """The :class:`BlockRunner` of a backend.
 
+    ``numpy`` and ``fused`` share this module's loop (:func:`_run_steps`, one
+    compaction of finished worlds), with numpy's step or the compiled
+    kernel's (:mod:`waystation._fused`; numpy, said once on stderr, where it
+    cannot be built). ``jax`` runs a whole block in one compiled loop on its
+    device (:func:`waystation.jax_backend.run_steps`), imported only here.
+    """
+    check_backend(backend)
+    if backend == "jax":
+        from waystation import jax_backend  # optional dependency: imported lazily
 
-def _stepper(backend: str) -> StepFn:
-    """The step function of a backend run by :func:`_run_steps`: fused if asked and available."""
+        return jax_backend.run_steps
     if backend == "fused":
         from waystation._fused import fused_step  # builds the kernel on first use
 
-        return fused_step() or step
-    return step
+        fused = fused_step()
+        if fused is not None:
+            return partial(_run_steps, stepper=fused)
+    return _run_steps
 
 
 def _run_steps(
@@ -202,25 +198,6 @@ def _run_steps(
             hist[record[i]] += act.counts()
         act.maybe_compact()
     return act.merged()
-
-
-class Dropped:
-    """Exact tallies of a block's dropped worlds: finished, so frozen for the rest of the run.
-
-    Both backends add the worlds they stop stepping here, and add these sums
-    to the survival sums and histograms of the worlds still running.
-    """
-
-    def __init__(self, actors: int, n_valid: int) -> None:
-        self.n_valid = n_valid
-        self.survival = 0  #: fixed-point survival sum of the dropped valid worlds
-        self.counts = np.zeros((actors, _NBINS), dtype=np.int64)  #: their histogram counts
-
-    def add(self, full: State, rows: Array, p: Mapping[str, Array]) -> None:
-        """Drop the worlds ``rows`` of the block state ``full`` (block parameters ``p``)."""
-        rows = rows[rows < self.n_valid]
-        self.survival += int(fixed(full.survival[rows, 0]).sum())
-        self.counts += _counts(full, rows, p)
 
 
 #: Drop finished worlds once at most this share of the stepped worlds is still running.
@@ -267,8 +244,8 @@ class _Active:
     def counts(self) -> Array:
         """Histogram counts of the block's valid worlds: running ones now, dropped ones frozen."""
         if self.rows is None:
-            return _counts(self.state, slice(0, self.n_valid), self.p)
-        return self.dropped.counts + _counts(self.state, self.rows < self.n_valid, self.p)
+            return hist_counts(self.state, slice(0, self.n_valid), self.p)
+        return self.dropped.counts + hist_counts(self.state, self.rows < self.n_valid, self.p)
 
     def merged(self) -> State:
         """The whole block's state: active rows written over the frozen ones."""
@@ -329,102 +306,6 @@ def check_fixed(model: Model, worlds: int, fixed: Mapping[str, Array]) -> dict[s
     return out
 
 
-def _outcomes(s: State, n: int) -> tuple[Array, Array, Array]:
-    """Per-world P(victory), P(failure), P(costly non-failure) of the first ``n`` worlds."""
-    v = s.p_victory[:n, 0]
-    f = 1.0 - s.survival[:n, 0]
-    c = np.where(s.done[:n, 0], 0.0, s.survival[:n, 0])
-    return v, f, c
-
-
-def _tally(s: State, model: Model, n: int) -> dict[str, Array]:
-    """Exact sums over the first ``n`` worlds of everything the summaries need."""
-    v, f, c = _outcomes(s, n)
-    fv, ff = fixed(v), fixed(f)
-    fc = int(FIX) - fv - ff
-    restrained = s.pause[:n].mean(axis=1) >= 0.5
-    unsafe = (s.C[:n] > s.S[:n] + s.O[:n]).any(axis=1)
-    step_of = np.rint(
-        (np.nan_to_num(s.victory_year[:n, 0], nan=model.start) - model.start) / model.dt
-    ).astype(np.int64)
-    t: dict[str, Array] = {
-        "n": np.array([n], dtype=np.int64),
-        "outcome": np.array([fv.sum(), fc.sum(), ff.sum()]),  # order of results.OUTCOMES
-        "outcome_sq": np.array([_sq(v), _sq(c), _sq(f)]),
-        "cnf_restrained": np.array([fc[restrained].sum()]),
-        "cnf_unsafe": np.array([fc[~restrained & unsafe].sum()]),
-        "sweet_years": np.array([fixed(s.sweet_years[:n, 0]).sum()]),
-    }
-    t["victory_t"] = _weighted_bincount(step_of, fv, model.steps + 1)
-    t.update(_waystation_tally(s, model, n, v))
-    return t
-
-
-def _sq(x: Array) -> np.int64:
-    """Exact sum of squares in fixed point."""
-    return np.int64(fixed(x * x).sum())
-
-
-def _weighted_bincount(idx: Array, w: Array, size: int) -> Array:
-    """Integer-weighted bincount (exact): sums of fixed-point weights per index."""
-    out = np.zeros(size, dtype=np.int64)
-    np.add.at(out, idx, w)
-    return out
-
-
-def _waystation_tally(s: State, model: Model, n: int, v: Array) -> dict[str, Array]:
-    """Sums behind P(reached), P(victory | reached / not reached) and median years."""
-    reached = ~np.isnan(s.reached[:n])
-    rs = s.reach_survival[:n]
-    a1 = v[:, None] * reached
-    a0 = v[:, None] * ~reached
-    b0 = 1.0 - rs
-    out = {
-        "ws_a1": fixed(a1).sum(0),
-        "ws_a1a1": fixed(a1 * a1).sum(0),
-        "ws_b1": fixed(rs).sum(0),
-        "ws_b1b1": fixed(rs * rs).sum(0),
-        "ws_a1b1": fixed(a1 * rs).sum(0),
-        "ws_a0": fixed(a0).sum(0),
-        "ws_a0a0": fixed(a0 * a0).sum(0),
-        "ws_b0b0": fixed(b0 * b0).sum(0),
-        "ws_a0b0": fixed(a0 * b0).sum(0),
-    }
-    years = np.zeros((len(WAYSTATIONS), model.steps + 1), dtype=np.int64)
-    step_idx = np.rint((np.nan_to_num(s.reached[:n], nan=model.start) - model.start) / model.dt)
-    frs = fixed(rs)
-    for k in range(len(WAYSTATIONS)):
-        years[k] = _weighted_bincount(step_idx[:, k].astype(np.int64), frs[:, k], model.steps + 1)
-    out["ws_year"] = years
-    return out
-
-
-def _records(
-    s: State, x: Mapping[str, Array], p: Mapping[str, Array], model: Model, n: int
-) -> dict[str, Array]:
-    """Per-world rows: uncertain inputs, outcome probabilities and waystation years."""
-    v, f, c = _outcomes(s, n)
-    rec = {k: x[k][:n] for k in model.uncertain()}
-    rec.update(
-        p_victory=v,
-        p_costly_non_failure=c,
-        p_failure=f,
-        victory_year=s.victory_year[:n, 0],
-        warning_shots=s.warnings[:n, 0],
-        sweet_spot_years=s.sweet_years[:n, 0],
-    )
-    for k, w in enumerate(WAYSTATIONS):
-        rec[f"reached.{w}"] = s.reached[:n, k]
-    for k, m in enumerate(MILESTONES):
-        rec[f"frontier_year.{m}"] = s.milestones[:n, k]
-    rec["initial_growth"] = s.g0[:n, 0]
-    S_eff = safety_range(s.S[:n], s.O[:n], s.C[:n], _cover_params(p, slice(0, n)))
-    for a, name in enumerate(model.actors):
-        rec[f"{name}.final_capability"] = s.C[:n, a]
-        rec[f"{name}.final_safety_range"] = S_eff[:, a]
-    return rec
-
-
 def plan_blocks(worlds: int, block_size: int) -> list[tuple[int, int]]:
     """Split ``worlds`` into compute blocks: (index, valid worlds), multiples of STREAM_BLOCK."""
     if worlds < 1:
@@ -452,7 +333,7 @@ def run_blocks(
     ``settings`` (:class:`~waystation.settings.RunSettings`) says how: block
     size, workers or executor, backend, whether per-world records are kept,
     progress callback; keyword ``changes`` (e.g. ``backend="jax"``) override
-    its fields. Its engine must already be open (:func:`waystation.settings.opened`):
+    its fields. Its engine must already be open (:func:`waystation.engines.opened`):
     this function runs locally or on ``settings.executor``.
 
     ``fixed_inputs`` (used by the sensitivity analysis) maps uncertain input
@@ -468,16 +349,16 @@ def run_blocks(
         raise TypeError(f"settings: expected RunSettings, got {type(settings).__name__}")
     run = (settings or RunSettings()).override(**changes)
     if run.engine != "local" and run.executor is None:
-        raise ValueError(f"engine {run.engine!r} is not open: use waystation.settings.opened")
+        raise ValueError(f"engine {run.engine!r} is not open: use waystation.engines.opened")
     backend, keep_worlds, progress = run.backend, run.keep_worlds, run.progress
     executor, workers = run.executor, run.workers
     block = -(-min(run.block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # small runs: no waste
     plan = plan_blocks(worlds, block)
     fixed = check_fixed(model, worlds, fixed_inputs) if fixed_inputs else {}
 
-    def task(i: int, n: int) -> Task:
+    def task(i: int, n: int) -> BlockTask:
         part = {k: v[i * block : i * block + n] for k, v in fixed.items()} or None
-        return model, seed, i, block, n, part, keep_worlds, backend
+        return BlockTask(model, seed, i, block, n, part, keep_worlds, backend)
 
     done = 0
     outs: dict[int, BlockOut] = {}
@@ -487,14 +368,14 @@ def run_blocks(
         if keep_worlds:
             outs[out.index] = out
         else:
-            outs[0] = _fold(outs[0], out) if outs else BlockOut(0, out.tally, out.hist, None)
+            outs[0] = fold(outs[0], out) if outs else BlockOut(0, out.tally, out.hist, None)
         done += n
         if progress is not None:
             progress(done, worlds)
 
     if executor is None and (workers <= 1 or len(plan) == 1):  # no pool for a single block
         for i, n in plan:
-            collect(simulate_block(*task(i, n)), n)
+            collect(task(i, n)(), n)
     else:  # an interrupted run stops its own pool's workers before the exception goes on
         with ExitStack() as stack:
             pool = executor or stack.enter_context(process_pool(workers))
@@ -503,20 +384,14 @@ def run_blocks(
     return [outs[i] for i, _ in plan] if keep_worlds else [outs[0]]
 
 
-def _fold(acc: BlockOut, out: BlockOut) -> BlockOut:
-    """Add a block's tallies and histograms into a running total (exact integer sums)."""
-    tally = {k: acc.tally[k] + out.tally[k] for k in acc.tally}
-    return BlockOut(0, tally, acc.hist + out.hist, None)
-
-
 def _drain(
     pool: Executor,
-    tasks: list[Task],
+    tasks: list[BlockTask],
     collect: Callable[[BlockOut, int], None],
     window: int,
     cancel: bool = True,
 ) -> None:
-    """Submit ``simulate_block`` tasks keeping at most ``window`` in flight; collect as done.
+    """Submit block tasks keeping at most ``window`` in flight; collect as done.
 
     If collecting fails or is interrupted, tasks not yet started are cancelled
     when ``cancel`` (a pool of our own is stopped whole instead: see
@@ -527,7 +402,7 @@ def _drain(
 
     def submit_next() -> None:
         for t in queue:
-            pending[pool.submit(simulate_block, *t)] = t[4]
+            pending[pool.submit(t)] = t.n_valid
             return
 
     for _ in range(window):
