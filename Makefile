@@ -41,9 +41,9 @@ pytest: $(STAMP_DEV)
 
 test: lint typecheck browser pytest
 
+# every backend against the pure-Python reference; the last line is one JSON object
 bench: $(STAMP_DEV)
-	$(BIN)/python benchmarks/bench.py
-	$(BIN)/python benchmarks/bench_kernel.py --quick
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -1,238 +1,216 @@
-"""Benchmark of the engine: worlds/s, speed-up over pure Python, memory traffic and peak memory.
+"""The engine's benchmark: every backend in one command, one JSON line at the end.
 
-Usage: ``python benchmarks/bench.py [--quick | --full]``. Every timed run
-happens in a fresh subprocess (after a small warm-up run, which also compiles
-the JAX backend), which also reports its peak resident memory, so memory can
-be read against worlds. Both backends are timed when JAX is installed. The
-last line printed is one JSON object with every figure.
+Usage: ``python benchmarks/bench.py [--quick] [--worlds N] [--gpu]`` (``make bench``).
+
+For each way of computing the default scenario -- the pure-Python
+per-world reference (``benchmarks/reference.py``), the numpy engine, the
+fused C kernel and JAX on the CPU (when installed) -- it measures, each in a
+fresh subprocess (so peak memory and thread pools are its own):
+
+- CPU-seconds and wall seconds per 1M worlds, extrapolated linearly from a
+  run of ``--worlds`` (default 65,536: two whole blocks) after a warm-up run
+  that also builds the kernel or compiles JAX; CPU-seconds count every
+  thread of the process (``time.process_time``);
+- worlds/s, and ns per *live world-step*: a step of a world that had not yet
+  won (after victory a world is frozen and the engine stops stepping it),
+  counted from the run's own per-world victory years, so the count is the
+  same for every backend;
+- the latency of a 20,000-world run in process after warm-up (the web
+  explorer's budget is 0.1 s), wall and CPU, best of three;
+- peak resident memory of the process;
+- for the numpy and fused backends, the wall time of the same run with
+  ``--workers 2`` (two processes; the target is 1M worlds in 5 s on 2 cores).
+
+The reference runs a few hundred worlds and is extrapolated the same way.
+Ratios are taken within this one command (the machine is shared: compare
+ratios and CPU-seconds, not wall times from different days). Issue 12's
+targets are printed next to the figures. ``--gpu`` adds the figures of
+``benchmarks/bench_jax.py --gpu`` where JAX sees a GPU (and says so where it
+does not). The last line printed is one JSON object with every figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import platform
 import subprocess
 import sys
-import time
 from pathlib import Path
-
-import numpy as np
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
-CHILD = """
-import json, resource, sys, time
+#: Issue 12's targets.
+TARGETS = {"cpu_s_per_1M": 10.0, "wall_s_per_1M_2_workers": 5.0, "latency_20k_s": 0.1,
+           "speedup_vs_reference_per_cpu_s": 300.0}  # fmt: skip
+
+CHILD = r"""
+import json, math, resource, sys, time
+import numpy as np
 from waystation.api import compile_scenario, run_model
-n, workers, backend = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+backend, worlds, workers = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 m = compile_scenario("default")
-run_model(m, 4096, 1, keep_worlds=False, backend=backend)  # warm-up: imports, JIT
-t = time.perf_counter()
-res = run_model(m, n, 0, workers=workers, keep_worlds=False, backend=backend)
-elapsed = time.perf_counter() - t
-kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-kb_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({"seconds": elapsed, "maxrss_mb": kb / 1024,
-                  "maxrss_worker_mb": kb_children / 1024,
-                  "p_victory": res.probabilities["victory"]}))
+run_model(m, 4096, 1, keep_worlds=False, backend=backend)  # warm-up: build, JIT, imports
+
+def timed(n, seed, **kw):
+    w, c = time.perf_counter(), time.process_time()
+    res = run_model(m, n, seed, backend=backend, **kw)
+    return res, time.perf_counter() - w, time.process_time() - c
+
+res, wall, cpu = timed(worlds, 0, keep_worlds=True)
+vy = np.asarray(res.worlds["victory_year"])
+lived = np.where(np.isnan(vy), m.steps, np.ceil((vy - m.start) / m.dt - 1e-9))
+out = {"worlds": worlds, "wall_s": wall, "cpu_s": cpu, "live_world_steps": float(lived.sum()),
+       "p_victory": res.probabilities["victory"]}
+if workers > 1:
+    _, out["wall_s_workers"], _ = timed(worlds, 0, keep_worlds=False, workers=workers)
+    out["workers"] = workers
+run_model(m, 20_000, 1, keep_worlds=False, backend=backend)  # the 20,480-world block shape
+lat = [timed(20_000, 0, keep_worlds=False)[1:] for _ in range(3)]
+out["latency_20k_wall_s"] = min(x[0] for x in lat)
+out["latency_20k_cpu_s"] = min(x[1] for x in lat)
+out["maxrss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["maxrss_workers_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+REFERENCE = r"""
+import json, resource, sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+from reference import run_reference
+from waystation.api import compile_scenario
+from waystation.model import assemble, draw_inputs
+from waystation.rng import key_of, normals, step_shocks
+worlds = int(sys.argv[1])
+m = compile_scenario("default")
+key = key_of(0)
+world = np.arange(worlds, dtype=np.uint64)
+p, lv = assemble(m, draw_inputs(m, world, key))
+z0 = normals(key, world, 0, "noise0", len(m.actors))
+shocks = [tuple(step_shocks(key, world, i, len(m.actors))) for i in range(1, m.steps + 1)]
+w, c = time.perf_counter(), time.process_time()
+out = run_reference(p, lv, z0, shocks, m.start, m.dt, m.steps)
+print(json.dumps({"worlds": worlds, "wall_s": time.perf_counter() - w,
+                  "cpu_s": time.process_time() - c, "p_victory": float(out[:, 0].mean()),
+                  "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 
-def timed_run(worlds: int, workers: int, backend: str = "numpy") -> dict[str, float]:
-    """Run the default scenario in a fresh process; seconds, worlds/s and peak memory."""
-    out = subprocess.run([sys.executable, "-c", CHILD, str(worlds), str(workers), backend],
-                         check=True, capture_output=True, text=True).stdout  # fmt: skip
-    r = json.loads(out.strip().splitlines()[-1])
-    r["worlds_per_s"] = worlds / r["seconds"]
+def _child(code: str, *args: str) -> dict[str, Any]:
+    run = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                         check=False)  # fmt: skip
+    if run.returncode != 0:
+        raise RuntimeError(f"benchmark child failed: {run.stderr.strip()[-2000:]}")
+    notes = [line for line in run.stderr.splitlines() if line.startswith("waystation:")]
+    out: dict[str, Any] = json.loads(run.stdout.strip().splitlines()[-1])
+    if notes:
+        out["notes"] = notes
+    return out
+
+
+def per_million(r: dict[str, Any]) -> dict[str, Any]:
+    """Add the per-1M-world and per-world-step figures to a child's measurements."""
+    scale = 1e6 / r["worlds"]
+    r["cpu_s_per_1M"] = r["cpu_s"] * scale
+    r["wall_s_per_1M"] = r["wall_s"] * scale
+    r["worlds_per_cpu_s"] = r["worlds"] / r["cpu_s"]
+    if "live_world_steps" in r:
+        r["ns_per_live_world_step"] = 1e9 * r["cpu_s"] / r["live_world_steps"]
+    if "wall_s_workers" in r:
+        r["wall_s_per_1M_workers"] = r["wall_s_workers"] * scale
     return r
 
 
-def engine_speed(worlds: int = 32768, backend: str = "numpy") -> tuple[float, float]:
-    """Worlds/s of the engine in this process (one block, after a warm-up), and world-steps/s.
-
-    World-steps count only the worlds actually stepped: finished worlds are dropped.
-    """
-    from waystation import simulate
-    from waystation.api import compile_scenario, run_model
-
-    m = compile_scenario("default")
-    run_model(m, 4096, 1, keep_worlds=False, backend=backend)
-    stepped: list[int] = []
-    step = simulate.step
-
-    def counting_step(s, *args):  # type: ignore[no-untyped-def]
-        stepped.append(s.C.shape[0])
-        return step(s, *args)
-
-    simulate.step = counting_step
+def machine() -> dict[str, Any]:
+    """CPU model and features, cores, and the fused kernel's variant."""
+    out: dict[str, Any] = {"python": platform.python_version()}
     try:
-        t = time.perf_counter()
-        run_model(m, worlds, 0, keep_worlds=False, backend=backend)
-        elapsed = time.perf_counter() - t
-    finally:
-        simulate.step = step
-    return worlds / elapsed, sum(stepped) / elapsed
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        lscpu = ""
+    for line in lscpu.splitlines():
+        if line.startswith("Model name:"):
+            out["cpu"] = line.split(":", 1)[1].strip()
+        if line.startswith("Flags:"):
+            flags = set(line.split()[1:])
+            out["avx2"], out["avx512f"] = "avx2" in flags, "avx512f" in flags
+    import os
 
+    out["cores"] = os.cpu_count()
+    from waystation._fused import kernel_problem, kernel_variant
 
-def explorer_latency(worlds: int = 20_000, backend: str = "numpy", threads: int = 1) -> float:
-    """Seconds for an in-process run of 20k worlds (the web explorer's budget is 0.1 s)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from waystation.api import compile_scenario, run_model
-
-    m = compile_scenario("default")
-    run_model(m, worlds, 1, keep_worlds=False, backend=backend)  # warm-up (and JIT)
-    pool = ThreadPoolExecutor(threads) if threads > 1 else None
-    block = -(-worlds // threads)  # one block per thread
-
-    def once() -> None:
-        run_model(m, worlds, 0, keep_worlds=False, backend=backend, block_size=block,
-                  workers=threads, executor=pool)  # fmt: skip
-
-    try:
-        return min(_time(once) for _ in range(3))
-    finally:
-        if pool is not None:
-            pool.shutdown()
-
-
-def reference_speed(worlds: int = 200) -> float:
-    """Worlds/s of the pure-Python per-world reference on the same scenario."""
-    sys.path.insert(0, str(HERE))
-    from reference import run_reference
-
-    from waystation.api import compile_scenario
-    from waystation.model import assemble, draw_inputs
-
-    m = compile_scenario("default")
-    rng = np.random.default_rng(0)
-    p, lv = assemble(m, draw_inputs(m, worlds, 0))
-    A = len(m.actors)
-    z0 = rng.standard_normal((worlds, A))
-    shocks = [(rng.standard_normal((worlds, A)), rng.random((worlds, 1)), rng.random((worlds, 1)))
-              for _ in range(m.steps)]  # fmt: skip
-    t = time.perf_counter()
-    run_reference(p, lv, z0, shocks, m.start, m.dt, m.steps)
-    return worlds / (time.perf_counter() - t)
-
-
-class Counting(np.ndarray):
-    """An array that adds the bytes every ufunc reads and writes to a counter."""
-
-    moved = 0
-
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):  # type: ignore[no-untyped-def]
-        def plain(x):  # type: ignore[no-untyped-def]
-            return x.view(np.ndarray) if isinstance(x, Counting) else x
-
-        args = [plain(x) for x in inputs]
-        if "out" in kwargs:
-            kwargs["out"] = tuple(plain(o) for o in kwargs["out"])
-        res = getattr(ufunc, method)(*args, **kwargs)
-        outs = res if isinstance(res, tuple) else (res,)
-        Counting.moved += sum(np.asarray(a).nbytes for a in args) + sum(
-            o.nbytes for o in outs if isinstance(o, np.ndarray)
-        )
-        if isinstance(res, tuple):
-            return tuple(o.view(Counting) if isinstance(o, np.ndarray) else o for o in res)
-        return res.view(Counting) if isinstance(res, np.ndarray) else res
-
-
-def bytes_per_world_step(worlds: int = 4096) -> float:
-    """Bytes read and written by the array operations of one step, per world."""
-    from waystation.api import compile_scenario
-    from waystation.dynamics import initial_state, step
-    from waystation.model import assemble, draw_inputs
-    from waystation.state import Shocks
-
-    m = compile_scenario("default")
-    rng = np.random.default_rng(0)
-    p, lv = assemble(m, draw_inputs(m, worlds, 0))
-    A = len(m.actors)
-    s = initial_state(p, lv, np.asfortranarray(rng.standard_normal((worlds, A))), m.start)
-
-    def wrap(d):  # type: ignore[no-untyped-def]
-        return {k: np.asarray(v).view(Counting) for k, v in d.items()}
-
-    s = s._replace(**{k: v.view(Counting) for k, v in s._asdict().items() if k != "t"})
-    z = np.asfortranarray(rng.standard_normal((worlds, A)))
-    sh = Shocks(*(x.view(Counting) for x in (z, rng.random((worlds, 1)), rng.random((worlds, 1)))))
-    Counting.moved = 0
-    step(s, wrap(p), wrap(lv), sh, m.dt)
-    return Counting.moved / worlds
-
-
-def copy_bandwidth(mb: int = 256) -> float:
-    """Memory bandwidth in bytes/s of a large ``np.copyto`` (read + write)."""
-    src = np.ones(mb * 2**20 // 8)
-    dst = np.empty_like(src)
-    np.copyto(dst, src)
-    best = min(_time(lambda: np.copyto(dst, src)) for _ in range(5))
-    return 2 * src.nbytes / best
-
-
-def _time(f):  # type: ignore[no-untyped-def]
-    t = time.perf_counter()
-    f()
-    return time.perf_counter() - t
+    out["fused_variant"], out["fused_problem"] = kernel_variant(), kernel_problem()
+    return out
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    mode = ap.add_mutually_exclusive_group()
-    mode.add_argument("--quick", action="store_true", help="10^4 and 10^5 worlds only")
-    mode.add_argument("--full", action="store_true", help="also 10^7 worlds (takes long)")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="fewer worlds (32,768; reference 50)")
+    ap.add_argument("--worlds", type=int, default=None, help="worlds per timed run")
+    ap.add_argument("--reference-worlds", type=int, default=None)
+    ap.add_argument("--gpu", action="store_true", help="add bench_jax.py --gpu figures")
+    ap.add_argument("--backends", default="numpy,fused,jax", help="comma-separated")
     args = ap.parse_args()
-    sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
-    if args.full:
-        sizes.append(10**7)
+    worlds = args.worlds or (32_768 if args.quick else 65_536)
+    ref_worlds = args.reference_worlds or (50 if args.quick else 200)
 
-    from waystation._kernels import numba_enabled
     from waystation.jax_backend import jax_available
 
-    backends = ["numpy", "jax"] if jax_available() else ["numpy"]
-    report: dict[str, object] = {"numba": numba_enabled(), "backends": backends, "steps": 96,
-                                 "actors": 3}  # fmt: skip
-    runs = []
-    for backend in backends:
-        for n in sizes:
-            for workers in (1, 2):
-                r = timed_run(n, workers, backend)
-                runs.append({"backend": backend, "worlds": n, "workers": workers, **r})
-                print(f"{backend:5s} {n:>10,} worlds  {workers} worker(s)  {r['seconds']:8.2f} s  "
-                      f"{r['worlds_per_s']:10,.0f} worlds/s  peak {r['maxrss_mb']:6.0f} MB "
-                      f"(workers {r['maxrss_worker_mb']:.0f} MB)", flush=True)  # fmt: skip
-    report["runs"] = runs
-
-    # In this process, one block after another (numpy uses one core; XLA may use both).
-    speeds = {b: engine_speed(backend=b) for b in backends}
-    ref = reference_speed()  # right after the engine: a fair ratio
-    report["reference_worlds_per_s"] = ref
-    for b, (one, _) in speeds.items():
-        report[f"{b}_in_process_worlds_per_s"] = one
-        report[f"{b}_speedup_vs_reference"] = one / ref
-        print(f"pure-Python reference: {ref:,.1f} worlds/s; {b} engine (in process, 32,768 "
-              f"worlds) {one:,.0f} worlds/s: {one / ref:,.0f}x faster per world")  # fmt: skip
-
-    for b in backends:
-        for threads in (1, 2):
-            lat = explorer_latency(backend=b, threads=threads)
-            report[f"explorer_20k_seconds_{b}_{threads}_threads"] = lat
-            print(f"20,000 worlds in process, {b}, {threads} thread(s): {lat:.2f} s "
-                  "(explorer budget 0.1 s)")  # fmt: skip
-
-    one, world_steps = speeds["numpy"]
-    bpws = bytes_per_world_step()
-    bw = copy_bandwidth()
-    achieved = bpws * world_steps
-    report.update(bytes_per_world_step=bpws, copy_bandwidth_gb_s=bw / 1e9,
-                  achieved_gb_s=achieved / 1e9, bandwidth_fraction=achieved / bw,
-                  stepped_share=world_steps / (96 * one))  # fmt: skip
-    print(f"array traffic: {bpws:,.0f} bytes per world-step; np.copyto bandwidth "
-          f"{bw / 1e9:.1f} GB/s; numpy engine moves {achieved / 1e9:.2f} GB/s "
-          f"({100 * achieved / bw:.1f}% of it: compute-bound, not memory-bound); "
-          f"{100 * world_steps / (96 * one):.0f}% of world-steps are stepped "
-          "(finished worlds are dropped)")  # fmt: skip
-    print(json.dumps(report))
+    report: dict[str, Any] = {"machine": machine(), "targets": TARGETS}
+    print(f"machine: {json.dumps(report['machine'])}", flush=True)
+    ref = per_million(_child(REFERENCE, str(ref_worlds), str(HERE)))
+    report["reference"] = ref
+    print(f"{'reference':9s} {ref['cpu_s_per_1M']:12,.0f} CPU-s per 1M worlds "
+          f"({ref_worlds} worlds: {ref['cpu_s']:.1f} CPU-s)", flush=True)  # fmt: skip
+    for backend in args.backends.split(","):
+        if backend == "jax" and not jax_available():
+            report[backend] = {"skipped": "JAX is not installed"}
+            continue
+        workers = 2 if backend in ("numpy", "fused") else 1
+        r = per_million(_child(CHILD, backend, str(worlds), str(workers)))
+        r["speedup_vs_reference_per_cpu_s"] = ref["cpu_s_per_1M"] / r["cpu_s_per_1M"]
+        report[backend] = r
+        two = (f"; 2 workers {r['wall_s_per_1M_workers']:.1f} s wall per 1M"
+               if "wall_s_per_1M_workers" in r else "")  # fmt: skip
+        print(f"{backend:9s} {r['cpu_s_per_1M']:12,.1f} CPU-s per 1M worlds "
+              f"({r['wall_s_per_1M']:.1f} s wall{two}); {r['ns_per_live_world_step']:,.0f} ns "
+              f"per live world-step; 20k in process {r['latency_20k_wall_s']:.2f} s wall, "
+              f"{r['latency_20k_cpu_s']:.2f} CPU-s; peak {r['maxrss_mb']:.0f} MB; "
+              f"{r['speedup_vs_reference_per_cpu_s']:,.0f}x the reference per CPU-s",
+              flush=True)  # fmt: skip
+    if "numpy" in report and "fused" in report:
+        report["fused_over_numpy_cpu"] = report["fused"]["cpu_s"] / report["numpy"]["cpu_s"]
+    best = min((report[b]["cpu_s_per_1M"], b) for b in ("numpy", "fused", "jax")
+               if b in report and "cpu_s_per_1M" in report[b])  # fmt: skip
+    report["best"] = best[1]
+    met = {
+        "cpu_s_per_1M": best[0] <= TARGETS["cpu_s_per_1M"],
+        "latency_20k_s": report[best[1]]["latency_20k_wall_s"] <= TARGETS["latency_20k_s"],
+        "speedup_vs_reference_per_cpu_s": report[best[1]]["speedup_vs_reference_per_cpu_s"]
+        >= TARGETS["speedup_vs_reference_per_cpu_s"],
+    }
+    if "wall_s_per_1M_workers" in report[best[1]]:
+        met["wall_s_per_1M_2_workers"] = (
+            report[best[1]]["wall_s_per_1M_workers"] <= TARGETS["wall_s_per_1M_2_workers"]
+        )
+    report["targets_met"] = met
+    print(f"targets ({best[1]}): " + ", ".join(f"{k} {'met' if v else 'missed'}"
+                                              for k, v in met.items()))  # fmt: skip
+    if args.gpu:
+        gpu = subprocess.run([sys.executable, str(HERE / "bench_jax.py"), "--gpu"],
+                             capture_output=True, text=True, check=False)  # fmt: skip
+        lines = gpu.stdout.strip().splitlines()
+        print("\n".join(lines[:-1]))
+        try:
+            report["gpu"] = json.loads(lines[-1])
+        except (IndexError, json.JSONDecodeError):
+            report["gpu"] = {"problem": (gpu.stderr.strip() or "no output")[-500:]}
+    print(json.dumps(report, allow_nan=False, default=lambda x: None if x is None else str(x)))
+    if not math.isfinite(best[0]):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
