@@ -27,15 +27,20 @@ def test_run_json_keys_and_values() -> None:
         "strategy",
         "waystations",
         "median_victory_year",
+        "backend",
     ):
         assert key in data
+    assert data["backend"] in ("fused-simd", "fused-exact", "numpy")  # numpy: no compiler
     outcomes = {"victory", "costly_non_failure", "failure"}
     assert set(data["probabilities"]) == outcomes
     assert set(data["standard_errors"]) == outcomes
     assert data["worlds"] == 3000 and data["seed"] == 4 and data["scenario"] == "default"
     assert abs(sum(data["probabilities"].values()) - 1) < 1e-9
     api = ws.run("default", worlds=3000, seed=4)
-    assert data["probabilities"] == api.probabilities
+    assert data["probabilities"] == api.probabilities and data["backend"] == api.backend
+    numpy = runner.invoke(app, ["run", "--worlds", "3000", "--seed", "4", "--json",
+                                "--backend", "numpy"])  # fmt: skip
+    assert json.loads(numpy.stdout)["backend"] == "numpy"
     for name, w in data["waystations"].items():
         assert set(w) >= {
             "p_reached",

@@ -21,18 +21,22 @@ def _same(a: ws.Results, b: ws.Results) -> None:
     assert a.waystations == b.waystations
 
 
-def test_bitwise_equal_across_block_sizes(model: object) -> None:
-    a = ws.run_model(model, 10_000, seed=7, block_size=4096)  # type: ignore[arg-type]
-    b = ws.run_model(model, 10_000, seed=7, block_size=8192)  # type: ignore[arg-type]
-    c = ws.run_model(model, 10_000, seed=7, block_size=50_000)  # type: ignore[arg-type]
+@pytest.mark.parametrize("backend", ["fused", "numpy"])
+def test_bitwise_equal_across_block_sizes(model: object, backend: str) -> None:
+    run = ws.run_model
+    a = run(model, 10_000, seed=7, block_size=4096, backend=backend)  # type: ignore[arg-type]
+    b = run(model, 10_000, seed=7, block_size=8192, backend=backend)  # type: ignore[arg-type]
+    c = run(model, 10_000, seed=7, block_size=50_000, backend=backend)  # type: ignore[arg-type]
     _same(a, b)
     _same(a, c)
     assert a.worlds.equals(c.worlds)
 
 
-def test_bitwise_equal_across_worker_counts(model: object) -> None:
-    a = ws.run_model(model, 9000, seed=3, block_size=4096, workers=1)  # type: ignore[arg-type]
-    b = ws.run_model(model, 9000, seed=3, block_size=4096, workers=2)  # type: ignore[arg-type]
+@pytest.mark.parametrize("backend", ["fused", "numpy"])
+def test_bitwise_equal_across_worker_counts(model: object, backend: str) -> None:
+    how = ws.RunSettings(block_size=4096, backend=backend)
+    a = ws.run_model(model, 9000, seed=3, settings=how, workers=1)  # type: ignore[arg-type]
+    b = ws.run_model(model, 9000, seed=3, settings=how, workers=2)  # type: ignore[arg-type]
     _same(a, b)
     assert a.worlds.equals(b.worlds)
 

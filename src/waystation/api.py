@@ -21,7 +21,7 @@ from waystation.model import Model
 from waystation.results import Results, summarise
 from waystation.scenario import Scenario, StrategySpec, compile_model
 from waystation.settings import Progress, RunSettings
-from waystation.simulate import STREAM_BLOCK, run_blocks
+from waystation.simulate import STREAM_BLOCK, backend_in_use, run_blocks
 from waystation.state import WAYSTATIONS, Array
 from waystation.strategies import BUILTIN_STRATEGIES
 
@@ -119,6 +119,7 @@ def run_model(
         times=model.times,
         record_times=model.times[model.record_steps],
         version=package_version(),
+        backend=backend_in_use(how.backend),
     )
 
 

@@ -113,6 +113,9 @@ class Results:
     #: distribution behind ``waystations`` (weighted like ``p_reached``, so each
     #: curve ends at that waystation's ``p_reached``). ``None`` if not computed.
     reached_by: dict[str, Array] | None = field(default=None, repr=False)
+    #: What stepped the worlds (:func:`waystation.simulate.backend_in_use`):
+    #: ``"fused-simd"``, ``"fused-exact"``, ``"numpy"`` or ``"jax"``.
+    backend: str = ""
 
     #: Years at which ``failure_by`` reports cumulative P(failure).
     FAILURE_YEARS = (2030.0, 2040.0, 2050.0, 2100.0)
@@ -164,6 +167,7 @@ class Results:
             "seed": self.seed,
             "worlds": self.n_worlds,
             "version": self.version,
+            "backend": self.backend,
             "horizon": float(self.times[-1]),
             "probabilities": self.probabilities,
             "standard_errors": self.standard_errors,
@@ -314,6 +318,7 @@ def summarise(
     times: Array,
     record_times: Array,
     version: str,
+    backend: str = "",
 ) -> Results:
     """Turn the blocks of a run into :class:`Results`."""
     t, hist, records = merge(blocks)
@@ -359,5 +364,6 @@ def summarise(
         mean_sweet_spot_years=float(t["sweet_years"][0]) / FIX / n,
         records=records,
         version=version,
+        backend=backend,
         reached_by=reached_by,
     )

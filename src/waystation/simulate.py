@@ -166,6 +166,21 @@ def block_runner(backend: str) -> BlockRunner:
     return _run_steps
 
 
+def backend_in_use(backend: str) -> str:
+    """What steps the worlds when ``backend`` is asked for, as results report it.
+
+    ``"fused-simd"`` or ``"fused-exact"`` (the kernel's variant), ``"numpy"``
+    (also where the fused kernel cannot be built) or ``"jax"``.
+    """
+    check_backend(backend)
+    if backend == "fused":
+        from waystation._fused import kernel_variant
+
+        variant = kernel_variant()
+        return f"fused-{variant}" if variant else "numpy"
+    return backend
+
+
 def _run_steps(
     model: Model,
     draws: Draws,
