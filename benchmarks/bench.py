@@ -151,7 +151,7 @@ def bytes_per_world_step(worlds: int = 4096) -> float:
     s = initial_state(p, lv, np.asfortranarray(rng.standard_normal((worlds, A))), m.start)
 
     def wrap(d):  # type: ignore[no-untyped-def]
-        return {k: np.asarray(v).view(Counting) for k, v in d.items()}
+        return type(d)(*(np.asarray(v).view(Counting) for v in d))
 
     s = s._replace(**{k: v.view(Counting) for k, v in s._asdict().items() if k != "t"})
     z = np.asfortranarray(rng.standard_normal((worlds, A)))

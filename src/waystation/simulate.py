@@ -30,7 +30,7 @@ import numpy as np
 
 from waystation._finite import check_finite, check_tallyable
 from waystation._pool import process_pool
-from waystation.dynamics import initial_state, safety_range, step
+from waystation.dynamics import Levers, Params, initial_state, safety_range, step
 from waystation.model import Model, assemble, draw_inputs, input_bounds
 from waystation.rng import MAX_WORLDS, key_of, normals, step_shocks
 from waystation.settings import BACKENDS as BACKENDS  # re-exported: older import sites
@@ -60,7 +60,7 @@ _NBINS = sum(h[3] for h in HISTOGRAMS)
 _OFFSETS = np.cumsum([0] + [h[3] for h in HISTOGRAMS])[:-1]
 
 #: A step function: :func:`waystation.dynamics.step` or the fused kernel's.
-StepFn = Callable[[State, Mapping[str, Array], Mapping[str, Array], Shocks, float], State]
+StepFn = Callable[[State, Params, Levers, Shocks, float], State]
 #: How a block's steps are computed (see :func:`simulate_block`).
 Backend = Literal["numpy", "fused", "jax"]
 #: Arguments of one :func:`simulate_block` call.
@@ -86,12 +86,16 @@ def fixed(x: Array) -> Array:
     return np.rint(x * FIX).astype(np.int64)
 
 
-def _cover_params(p: Mapping[str, Array], rows: slice | Array) -> dict[str, Array]:
-    """The parameters hardening's cover needs, for the worlds ``rows``."""
-    return {k: p[k][rows] if np.ndim(p[k]) == 2 else p[k] for k in ("C_si", "si_gap")}
+def _cover_params(p: Params, rows: slice | Array) -> Params:
+    """``p`` with the parameters hardening's cover needs taken for the worlds ``rows``."""
+
+    def take(x: Array) -> Array:
+        return x[rows] if np.ndim(x) == 2 else x
+
+    return p._replace(C_si=take(p.C_si), si_gap=take(p.si_gap))
 
 
-def _counts(s: State, rows: slice | Array, p: Mapping[str, Array]) -> Array:
+def _counts(s: State, rows: slice | Array, p: Params) -> Array:
     """Trajectory-histogram counts (A, bins) of the worlds ``rows`` of state ``s``.
 
     The safety range reported is the effective one: own plus the hardening
@@ -173,8 +177,8 @@ def _stepper(backend: str) -> StepFn:
 def _run_steps(
     model: Model,
     draws: Draws,
-    p: Mapping[str, Array],
-    base: Mapping[str, Array],
+    p: Params,
+    base: Levers,
     s: State,
     n_valid: int,
     hist: Array,
@@ -216,7 +220,7 @@ class Dropped:
         self.survival = 0  #: fixed-point survival sum of the dropped valid worlds
         self.counts = np.zeros((actors, _NBINS), dtype=np.int64)  #: their histogram counts
 
-    def add(self, full: State, rows: Array, p: Mapping[str, Array]) -> None:
+    def add(self, full: State, rows: Array, p: Params) -> None:
         """Drop the worlds ``rows`` of the block state ``full`` (block parameters ``p``)."""
         rows = rows[rows < self.n_valid]
         self.survival += int(fixed(full.survival[rows, 0]).sum())
@@ -238,7 +242,7 @@ class _Active:
     """
 
     def __init__(
-        self, p: Mapping[str, Array], base: Mapping[str, Array], s: State, n_valid: int,
+        self, p: Params, base: Levers, s: State, n_valid: int,
         world: Array,
     ) -> None:  # fmt: skip
         self.full_p, self.full_base, self.full, self.n_valid = p, base, s, n_valid
@@ -294,8 +298,8 @@ class _Active:
         self.rows = before[running]
         self.dropped.add(self.full, before[~running], self.full_p)
         self.state = map_arrays(self._take, self.full)
-        self.p = {k: self._take(v) for k, v in self.full_p.items()}
-        self.base = {k: self._take(v) for k, v in self.full_base.items()}
+        self.p = Params(*map(self._take, self.full_p))
+        self.base = Levers(*map(self._take, self.full_base))
         self.world = self.full_world[self.rows]
 
 
@@ -399,9 +403,7 @@ def _waystation_tally(s: State, model: Model, n: int, v: Array) -> dict[str, Arr
     return out
 
 
-def _records(
-    s: State, x: Mapping[str, Array], p: Mapping[str, Array], model: Model, n: int
-) -> dict[str, Array]:
+def _records(s: State, x: Mapping[str, Array], p: Params, model: Model, n: int) -> dict[str, Array]:
     """Per-world rows: uncertain inputs, outcome probabilities and waystation years."""
     v, f, c = _outcomes(s, n)
     rec = {k: x[k][:n] for k in model.uncertain()}
