@@ -12,10 +12,14 @@ same parameters and the same random shocks, and serves two purposes:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:  # the engine's input records; this module computes with floats only
+    from waystation.dynamics import Levers, Params
 
 CLIP = 40.0
 SI_HAZARD = 10.0
@@ -55,12 +59,10 @@ class World:
         return self.v[name][0]
 
 
-def world_inputs(
-    p: Mapping[str, np.ndarray], lv: Mapping[str, np.ndarray], w: int, A: int
-) -> World:
+def world_inputs(p: Params, lv: Levers, w: int, A: int) -> World:
     """Per-actor lists of world ``w``'s parameters and levers (engine arrays broadcast)."""
     out = {}
-    for src in (p, lv):
+    for src in (p._asdict(), lv._asdict()):
         for k, arr in src.items():
             a = np.asarray(arr, dtype=np.float64)
             row = a if a.ndim == 0 else a[0] if a.shape[0] == 1 else a[w]

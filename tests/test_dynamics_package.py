@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from waystation import dynamics
+from waystation.dynamics.inputs import levers_of, params_of
 
 #: Every public name of the single-module ``dynamics.py`` this package replaced.
 OLD_NAMES = [
@@ -92,13 +93,14 @@ def test_each_mechanism_is_defined_once_in_its_section_module() -> None:
 def test_logistic_is_the_one_sigmoid_scaled() -> None:
     """Race relief and deterrence share one logistic: half strength at the threshold.
     Trust is a Gompertz curve instead: exp(-1) at the edge of the safety range."""
-    p = {"edge_width": np.array([[0.3]]), "race_pressure": np.array([[0.4]]),
-         "race_scale": np.array([[0.5]]), "deterrence_threshold": np.array([[1.0]])}  # fmt: skip
+    p = params_of({"edge_width": np.array([[0.3]]), "race_pressure": np.array([[0.4]]),
+                   "race_scale": np.array([[0.5]]),
+                   "deterrence_threshold": np.array([[1.0]])})  # fmt: skip
     level = np.array([[2.0]])
     assert dynamics.trust(level, level, p)[0, 0] == np.exp(-1.0)
     assert dynamics.race_relief(level, level, p)[0, 0] == 0.2
     lead = np.array([[3.0]]), np.array([[2.0]])
-    lv = {"deterrence": np.array([[0.6]])}
+    lv = levers_of({"deterrence": np.array([[0.6]])})
     assert dynamics.sabotage(*lead, p, lv)[0, 0] == 0.3
     far = dynamics.sigmoid(np.array([-1e6, 1e6]))  # clipped: no overflow, exact-enough tails
     assert 0.0 < far[0] < 1e-17 and far[1] == 1.0

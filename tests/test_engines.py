@@ -10,6 +10,7 @@ import pytest
 
 from waystation import _kernels, dynamics, simulate
 from waystation.api import compile_scenario, run_model
+from waystation.dynamics import Levers, Params
 from waystation.engines import executor_for
 from waystation.model import Model, assemble, draw_inputs
 from waystation.results import Results
@@ -103,9 +104,7 @@ def test_dropping_finished_worlds_changes_nothing(
     assert_identical(baseline, compacted)
 
 
-def start(
-    model: Model, W: int, rng: np.random.Generator
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], State]:
+def start(model: Model, W: int, rng: np.random.Generator) -> tuple[Params, Levers, State]:
     """Parameters, base levers and initial state of ``W`` worlds drawn from ``rng``."""
     p, lv = assemble(model, draw_inputs(model, W, int(rng.integers(2**31))))
     z0 = np.asfortranarray(rng.standard_normal((W, len(model.actors))))
@@ -172,7 +171,7 @@ def test_per_actor_arrays_stay_column_major(strategy: str | None) -> None:
         shock = shocks(rng, W, A)
         s = dynamics.step(s, p, lv, shock, model.dt)
         arrays = {**{f"state.{k}": v for k, v in s._asdict().items() if k != "t"},
-                  **{f"lever.{k}": v for k, v in lv.items()}}  # fmt: skip
+                  **{f"lever.{k}": v for k, v in lv._asdict().items()}}  # fmt: skip
         for name, x in arrays.items():
             if np.ndim(x) == 2 and x.shape == (W, A):
                 assert x.flags.f_contiguous, name

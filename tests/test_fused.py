@@ -28,7 +28,7 @@ from waystation import _fused
 from waystation import simulate as sim
 from waystation.api import compile_scenario
 from waystation.cli import app
-from waystation.dynamics import step
+from waystation.dynamics import Levers, Params, step
 from waystation.io import shipped_scenarios
 from waystation.model import Model, assemble, draw_inputs
 from waystation.rng import key_of, normals, step_shocks
@@ -128,9 +128,7 @@ def test_bit_identical_where_numpy_uses_libm(kernel: _fused.StepFn) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def _mid_run(
-    model: Model, steps: int
-) -> tuple[State, dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _mid_run(model: Model, steps: int) -> tuple[State, Params, Levers]:
     """A block's state after ``steps`` numpy steps: some worlds done, some running."""
     key, world = key_of(1), np.arange(sim.STREAM_BLOCK, dtype=np.uint64)
     p, base = assemble(model, draw_inputs(model, world, key))

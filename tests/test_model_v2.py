@@ -13,6 +13,7 @@ import waystation as ws
 from waystation import dynamics
 from waystation.api import compile_scenario, run_model
 from waystation.calibration import TARGETS, check
+from waystation.dynamics.inputs import levers_of, params_of
 from waystation.model import Model, assemble, draw_inputs
 
 
@@ -58,7 +59,7 @@ def test_option_control_alone_cannot_win() -> None:
 def _ai_safety_value(scheming: float, ease: float) -> float:
     """Net motivation-control growth that AI safety labour adds to a lab, OOM/yr."""
     W = 1
-    p = {
+    p = params_of({
         "scheming": np.array([[scheming]]), "eval_ease": np.array([[ease]]),
         "ai_safety_edge": np.array([[1.0]]), "oversight": np.array([[5.0]]),
         "s_base": np.array([[0.7]]), "hardness": np.array([[1.0]]),
@@ -67,10 +68,10 @@ def _ai_safety_value(scheming: float, ease: float) -> float:
         "safety_range": np.array([[0.0]]), "max_safety_rate": np.array([[50.0]]),
         "o_base": np.array([[0.0]]), "harden_harder": np.array([[0.0]]),
         "e_base": np.array([[0.0]]),
-    }  # fmt: skip
-    lv = {k: np.array([[v]]) for k, v in dict(
+    })  # fmt: skip
+    lv = levers_of({k: np.array([[v]]) for k, v in dict(
         ai_safety_share=0.3, eval_investment=0.0, hardening_investment=0.0, spillover=0.0
-    ).items()}  # fmt: skip
+    ).items()})  # fmt: skip
     human = np.array([[300.0]])
     tr = np.array([[0.9]])  # inside its safety range
     usable, bad = dynamics.ai_safety_labour(np.array([[5e4]]), tr, human, p, lv)
@@ -119,7 +120,7 @@ def test_scheming_erodes_the_outcome_benefit_of_ai_safety_labour(ease: float) ->
 
 
 def test_hardening_fades_towards_superintelligence() -> None:
-    p = {"C_si": np.array([[6.0]]), "si_gap": np.array([[2.0]])}
+    p = params_of({"C_si": np.array([[6.0]]), "si_gap": np.array([[2.0]])})
     O = np.array([[3.0]])
     cover = [float(dynamics.hardening_cover(O, np.array([[c]]), p)[0, 0]) for c in (3, 4, 5, 6, 7)]
     assert cover == [3.0, 3.0, 1.5, 0.0, 0.0]
@@ -131,9 +132,9 @@ def test_progress_does_not_depend_on_unrelated_actors() -> None:
     p, lv = assemble(model, draw_inputs(model, 8, 1))
     W = 8
     I_s = np.full((W, 3), 300.0)
-    args = (np.zeros((W, 3)), np.zeros((W, 3)), p["safety_range"], np.zeros((W, 1)),
+    args = (np.zeros((W, 3)), np.zeros((W, 3)), p.safety_range, np.zeros((W, 1)),
             np.zeros((W, 3)), np.ones((W, 1)), np.zeros((W, 1)))  # fmt: skip
-    lv = {**lv, "spillover": np.zeros((W, 1))}
+    lv = lv._replace(spillover=np.zeros((W, 1)))
     dS3 = dynamics.safety_rates(I_s, *args[:1], *args[1:], p, lv)[0]
     I_s2 = I_s.copy()
     I_s2[:, 2] = 1e5  # a huge safety institute next door
@@ -164,10 +165,10 @@ def test_a_frontier_held_inside_its_range_is_almost_safe() -> None:
 
 
 def test_lethality_grows_with_capability_and_unsafe_si_is_worst() -> None:
-    p = {k: np.array([[v]]) for k, v in dict(
+    p = params_of({k: np.array([[v]]) for k, v in dict(
         hazard_rate=0.5, edge_width=0.4, C_si=6.0, tool_hazard_cut=0.0, warning_share=0.5,
-        C_lethal=4.0, lethal_width=0.7).items()}  # fmt: skip
-    lv = {"tool_ai_only": np.array([[0.0]])}
+        C_lethal=4.0, lethal_width=0.7).items()})  # fmt: skip
+    lv = levers_of({"tool_ai_only": np.array([[0.0]])})
     lethal = [float(dynamics.hazard(np.array([[c]]), np.array([[c - 0.5]]), p, lv)[0][0, 0])
               for c in (1.0, 3.0, 5.0, 7.0)]  # fmt: skip
     assert lethal == sorted(lethal) and lethal[-1] > 5 * lethal[-2]
@@ -202,12 +203,14 @@ def test_warning_shots_can_bring_a_global_pause() -> None:
 
 
 def test_backdrop_multiplies_coordination() -> None:
-    p = {"will_to_pause": np.array([[1.5]])}
-    lv = {"global_pause": np.array([[0.6]])}
+    p = params_of({"will_to_pause": np.array([[1.5]])})
+    lv = levers_of({"global_pause": np.array([[0.6]])})
     full = dynamics.coordination(np.array([[0.0]]), np.array([[1.0]]), p, lv)
     half = dynamics.coordination(np.array([[0.0]]), np.array([[0.5]]), p, lv)
     assert float(half[0, 0]) == pytest.approx(0.5 * float(full[0, 0]))
-    willing = dynamics.coordination(np.array([[0.4]]), np.array([[1.0]]), p, {"global_pause": 0})
+    willing = dynamics.coordination(
+        np.array([[0.4]]), np.array([[1.0]]), p, levers_of({"global_pause": 0})
+    )
     assert float(willing[0, 0]) == pytest.approx(0.6)
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from waystation.api import compile_scenario, run_model
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.dynamics import rd_multiplier
+from waystation.dynamics.inputs import params_of
 from waystation.model import WORLD_PARAMS, Model
 from waystation.results import Results
 from waystation.simulate import Progress
@@ -140,8 +141,9 @@ def _frontier_growth(r: Runs) -> tuple[float, float]:
 
 def _multiplier(r: Runs, offset: float) -> tuple[float, float]:
     w = r.main.worlds  # the run's own worlds: drawn inputs, and the constant ones
-    p = {k: w[k].to_numpy() if k in w else np.asarray(r.constants[k]) for k in WORLD_PARAMS}
-    return _median(np.ravel(rd_multiplier(p["C_aar"] + offset, p)))
+    p = params_of({k: w[k].to_numpy() if k in w else np.asarray(r.constants[k])
+                   for k in WORLD_PARAMS})  # fmt: skip
+    return _median(np.ravel(rd_multiplier(p.C_aar + offset, p)))
 
 
 def _takeoff(r: Runs) -> tuple[float, float]:

@@ -28,12 +28,12 @@ compiles once per strategy and segment length (a few seconds).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from waystation.dynamics import step
+from waystation.dynamics import Levers, Params, step
 from waystation.model import Model
 from waystation.rng import Draws, step_shocks
 from waystation.state import Array, State, map_arrays
@@ -78,7 +78,7 @@ def _advance(model: Model) -> Callable[..., Any]:
     A = len(actors)
 
     def advance(
-        s: State, p: dict[str, Any], base: dict[str, Any], key: Any, world: Any, steps: Any,
+        s: State, p: Params, base: Levers, key: Any, world: Any, steps: Any,
         dts: Any,
     ) -> tuple[State, Any]:  # fmt: skip
         k = (key[0], key[1])
@@ -107,13 +107,11 @@ class _Chunk(NamedTuple):
     rows: Array  #: (CHUNK,) block rows; padded with repeats of its first row
     n: int  #: real worlds in the chunk
     state: State
-    p: dict[str, Any]
-    base: dict[str, Any]
+    p: Params
+    base: Levers
 
 
-def _pack(
-    rows: Array, full: State, t: float, p: Mapping[str, Array], base: Mapping[str, Array]
-) -> list[_Chunk]:
+def _pack(rows: Array, full: State, t: float, p: Params, base: Levers) -> list[_Chunk]:
     """Put the worlds ``rows`` of the block on the device, in chunks of :data:`CHUNK`."""
     jax = _jax()
     W = full.C.shape[0]
@@ -125,7 +123,7 @@ def _pack(
         return np.asarray(x)[:1] if np.ndim(x) == 2 and x.shape[0] == W else np.asarray(x)
 
     # Inputs that are the same in every world go to the device once, for all chunks.
-    inputs = {**p, **base}
+    inputs = {**p._asdict(), **base._asdict()}
     varying = {k for k, v in inputs.items() if per_world(v)}
     shared = jax.device_put({k: row(v) for k, v in inputs.items() if k not in varying})
     chunks = []
@@ -135,13 +133,13 @@ def _pack(
         state, cp, cb = jax.device_put(
             (
                 map_arrays(lambda x, idx=idx: np.asarray(x)[idx], full)._replace(t=np.float64(t)),
-                {k: np.asarray(v)[idx] for k, v in p.items() if k in varying},
-                {k: np.asarray(v)[idx] for k, v in base.items() if k in varying},
+                {k: np.asarray(v)[idx] for k, v in p._asdict().items() if k in varying},
+                {k: np.asarray(v)[idx] for k, v in base._asdict().items() if k in varying},
             )
         )
-        cp.update({k: shared[k] for k in p if k in shared})
-        cb.update({k: shared[k] for k in base if k in shared})
-        chunks.append(_Chunk(idx, len(real), state, cp, cb))
+        cp.update({k: shared[k] for k in p._fields if k in shared})
+        cb.update({k: shared[k] for k in base._fields if k in shared})
+        chunks.append(_Chunk(idx, len(real), state, Params(**cp), Levers(**cb)))
     return chunks
 
 
@@ -155,8 +153,8 @@ def _pull(chunks: list[_Chunk], full: State, fields: tuple[str, ...]) -> None:
 def run_steps(
     model: Model,
     draws: Draws,
-    p: Mapping[str, Array],
-    base: Mapping[str, Array],
+    p: Params,
+    base: Levers,
     s: State,
     n_valid: int,
     hist: Array,

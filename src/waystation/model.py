@@ -17,6 +17,7 @@ import numpy as np
 
 from waystation import rng
 from waystation.distributions import Dist, from_normals, parse_dist
+from waystation.dynamics.inputs import Levers, Params
 from waystation.levers import ACTOR_LEVERS, GLOBAL_LEVERS, LEVER_REGISTRY
 from waystation.params import REGISTRY, params_in
 from waystation.state import Array
@@ -140,14 +141,16 @@ def draw_inputs(
     return out
 
 
-def assemble(model: Model, x: Mapping[str, Array]) -> tuple[dict[str, Array], dict[str, Array]]:
-    """Shape flat draws into parameter and lever arrays.
+def assemble(model: Model, x: Mapping[str, Array]) -> tuple[Params, Levers]:
+    """Shape flat draws into the equations' typed parameters and levers.
 
     World-level inputs become (W, 1) arrays, per-actor ones (W, A) in column-major
-    order. World-level inputs that are the same in every world collapse to 0-d
-    arrays. Per-actor ones stay full (W, A) arrays even when constant: a (1, A)
-    row broadcast against a (W, 1) column makes a row-major (W, A) array, and
-    mixing row- and column-major operands makes numpy's loops 4-10x slower.
+    order: the ``"<actor>.<name>"`` draws of one name become one array's columns,
+    and nothing after this sees a flattened name. World-level inputs that are the
+    same in every world collapse to 0-d arrays. Per-actor ones stay full (W, A)
+    arrays even when constant: a (1, A) row broadcast against a (W, 1) column
+    makes a row-major (W, A) array, and mixing row- and column-major operands
+    makes numpy's loops 4-10x slower.
     """
 
     def world(k: str) -> Array:
@@ -164,7 +167,7 @@ def assemble(model: Model, x: Mapping[str, Array]) -> tuple[dict[str, Array], di
     p["start"] = np.asarray(model.start)
     lv: dict[str, Array] = {k: world(k) for k in GLOBAL_LEVERS}
     lv.update({k: actors(k) for k in ACTOR_LEVERS})
-    return p, lv
+    return Params(**p), Levers(**lv)
 
 
 def _columns(cols: list[Array]) -> Array:

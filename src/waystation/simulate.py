@@ -31,7 +31,7 @@ import numpy as np
 
 from waystation._finite import check_finite
 from waystation._pool import process_pool
-from waystation.dynamics import initial_state, step
+from waystation.dynamics import Levers, Params, initial_state, step
 from waystation.model import Model, assemble, draw_inputs, input_bounds
 from waystation.rng import MAX_WORLDS, Draws, key_of, normals, step_shocks
 from waystation.settings import BACKENDS as BACKENDS  # re-exported: older import sites
@@ -57,7 +57,7 @@ from waystation.tally import (
 STREAM_BLOCK = 1024
 
 #: A step function: :func:`waystation.dynamics.step` or the fused kernel's.
-StepFn = Callable[[State, Mapping[str, Array], Mapping[str, Array], Shocks, float], State]
+StepFn = Callable[[State, Params, Levers, Shocks, float], State]
 #: How a block's steps are computed (see :func:`simulate_block`).
 Backend = Literal["numpy", "fused", "jax"]
 
@@ -75,8 +75,8 @@ class BlockRunner(Protocol):
     """
 
     def __call__(
-        self, model: Model, draws: Draws, p: Mapping[str, Array], base: Mapping[str, Array],
-        s: State, n_valid: int, hist: Array, survival_t: Array,
+        self, model: Model, draws: Draws, p: Params, base: Levers, s: State, n_valid: int,
+        hist: Array, survival_t: Array,
     ) -> State:  # fmt: skip
         """Step the block; fill ``hist`` and ``survival_t``; return the final state."""
 
@@ -184,8 +184,8 @@ def backend_in_use(backend: str) -> str:
 def _run_steps(
     model: Model,
     draws: Draws,
-    p: Mapping[str, Array],
-    base: Mapping[str, Array],
+    p: Params,
+    base: Levers,
     s: State,
     n_valid: int,
     hist: Array,
@@ -230,8 +230,7 @@ class _Active:
     """
 
     def __init__(
-        self, p: Mapping[str, Array], base: Mapping[str, Array], s: State, n_valid: int,
-        world: Array,
+        self, p: Params, base: Levers, s: State, n_valid: int, world: Array,
     ) -> None:  # fmt: skip
         self.full_p, self.full_base, self.full, self.n_valid = p, base, s, n_valid
         self.p, self.base, self.state = p, base, s
@@ -286,8 +285,8 @@ class _Active:
         self.rows = before[running]
         self.dropped.add(self.full, before[~running], self.full_p)
         self.state = map_arrays(self._take, self.full)
-        self.p = {k: self._take(v) for k, v in self.full_p.items()}
-        self.base = {k: self._take(v) for k, v in self.full_base.items()}
+        self.p = Params(*map(self._take, self.full_p))
+        self.base = Levers(*map(self._take, self.full_base))
         self.world = self.full_world[self.rows]
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from waystation._kernels import xp_of
 from waystation.conditions import Condition
-from waystation.dynamics import rival_max
+from waystation.dynamics import Levers, Params, rival_max
 from waystation.levers import LEVER_REGISTRY
 from waystation.state import WAYSTATIONS, Array, State
 
@@ -66,7 +66,7 @@ class Strategy:
     rules: tuple[Rule, ...] = field(default_factory=tuple)
 
 
-def condition_env(state: State, p: Mapping[str, Array]) -> dict[str, Any]:
+def condition_env(state: State, p: Params) -> dict[str, Any]:
     """Values of every condition name for the current state, shaped (W, A) or (W, 1)."""
     xp = xp_of(state.C, state.reached)
     S_eff = state.S + state.O
@@ -85,8 +85,8 @@ def condition_env(state: State, p: Mapping[str, Array]) -> dict[str, Any]:
         "pause": state.pause,
         "political_will": state.will,
         "sweet_spot_years": state.sweet_years,
-        "C_aar": p["C_aar"],
-        "C_si": p["C_si"],
+        "C_aar": p.C_aar,
+        "C_si": p.C_si,
     }
     for k, w in enumerate(WAYSTATIONS):
         env[f"reached.{w}"] = reached[:, k : k + 1]
@@ -95,23 +95,24 @@ def condition_env(state: State, p: Mapping[str, Array]) -> dict[str, Any]:
 
 def apply_strategy(
     strategy: Strategy,
-    base: Mapping[str, Array],
+    base: Levers,
     state: State,
-    p: Mapping[str, Array],
+    p: Params,
     actors: tuple[str, ...],
-) -> dict[str, Array]:
+) -> Levers:
     """Return the levers in force this step: the base levers with every rule applied in order."""
-    levers = dict(base)
     if not strategy.rules:
-        return levers
+        return base
     env = condition_env(state, p) if any(r.when for r in strategy.rules) else {}
     xp = xp_of(state.C)
+    levers: dict[str, Array] = {}  # the levers some rule sets, as set so far
     for rule in strategy.rules:
         holds = None if rule.when is None else xp.asarray(rule.when.evaluate(env, xp), dtype=bool)
         mask = None if rule.actors is None else np.isin(np.array(actors), rule.actors)
         for name, value in rule.levers.items():
-            levers[name] = _set(levers[name], value, holds, mask, LEVER_REGISTRY[name].scope)
-    return levers
+            current = levers[name] if name in levers else getattr(base, name)
+            levers[name] = _set(current, value, holds, mask, LEVER_REGISTRY[name].scope)
+    return base._replace(**levers)
 
 
 def _set(current: Array, value: float, holds: Any, mask: Any, scope: str) -> Array:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from waystation._finite import check_tallyable
-from waystation.dynamics import safety_range
+from waystation.dynamics import Params, safety_range
 from waystation.model import Model
 from waystation.state import MILESTONES, WAYSTATIONS, Array, State
 
@@ -61,12 +61,16 @@ def fixed(x: Array) -> Array:
     return np.rint(x * FIX).astype(np.int64)
 
 
-def cover_params(p: Mapping[str, Array], rows: slice | Array) -> dict[str, Array]:
-    """The parameters hardening's cover needs, for the worlds ``rows``."""
-    return {k: p[k][rows] if np.ndim(p[k]) == 2 else p[k] for k in ("C_si", "si_gap")}
+def cover_params(p: Params, rows: slice | Array) -> Params:
+    """``p`` with the parameters hardening's cover needs taken for the worlds ``rows``."""
+
+    def take(x: Array) -> Array:
+        return x[rows] if np.ndim(x) == 2 else x
+
+    return p._replace(C_si=take(p.C_si), si_gap=take(p.si_gap))
 
 
-def hist_counts(s: State, rows: slice | Array, p: Mapping[str, Array]) -> Array:
+def hist_counts(s: State, rows: slice | Array, p: Params) -> Array:
     """Trajectory-histogram counts (A, bins) of the worlds ``rows`` of state ``s``.
 
     The safety range reported is the effective one: own plus the hardening
@@ -96,7 +100,7 @@ class Dropped:
         self.survival = 0  #: fixed-point survival sum of the dropped valid worlds
         self.counts = np.zeros((actors, NBINS), dtype=np.int64)  #: their histogram counts
 
-    def add(self, full: State, rows: Array, p: Mapping[str, Array]) -> None:
+    def add(self, full: State, rows: Array, p: Params) -> None:
         """Drop the worlds ``rows`` of the block state ``full`` (block parameters ``p``)."""
         rows = rows[rows < self.n_valid]
         self.survival += int(fixed(full.survival[rows, 0]).sum())
@@ -174,7 +178,7 @@ def _waystation_tally(s: State, model: Model, n: int, v: Array) -> dict[str, Arr
 
 
 def world_records(
-    s: State, x: Mapping[str, Array], p: Mapping[str, Array], model: Model, n: int
+    s: State, x: Mapping[str, Array], p: Params, model: Model, n: int
 ) -> dict[str, Array]:
     """Per-world rows: uncertain inputs, outcome probabilities and waystation years."""
     v, f, c = outcomes(s, n)

@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -65,7 +65,7 @@ VARIANTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "exact": ("step.c", (), ("-lm",)),
 }
 
-StepFn = Callable[[State, Mapping[str, Array], Mapping[str, Array], Shocks, float], State]
+StepFn = Callable[[State, dynamics.Params, dynamics.Levers, Shocks, float], State]
 
 #: State fields the kernel writes (every field but ``t``, ``done`` and ``g0``).
 _OUT = tuple(f for f in State._fields if f not in ("t", "done", "g0"))
@@ -171,7 +171,7 @@ class _Kernel:
             raise RuntimeError(f"kernel lacks slots {sorted(missing)}")
 
     def step(
-        self, state: State, p: Mapping[str, Array], lv: Mapping[str, Array], shocks: Shocks,
+        self, state: State, p: dynamics.Params, lv: dynamics.Levers, shocks: Shocks,
         dt: float,
     ) -> State:  # fmt: skip
         """Advance every world by ``dt``: the fused twin of :func:`waystation.dynamics.step`.
@@ -189,7 +189,7 @@ class _Kernel:
         N = len(self.slots)
         for k, name in enumerate(self.slots):
             if name.startswith("lv_"):
-                x = lv[name[3:]]
+                x = getattr(lv, name[3:])
             elif name.startswith("in_"):
                 x = getattr(state, name[3:])
             elif name in out:
@@ -197,7 +197,7 @@ class _Kernel:
             elif name in Shocks._fields:
                 x = getattr(shocks, name)
             else:
-                x = p[name]
+                x = getattr(p, name)
             arr = np.asarray(x, dtype=np.float64)
             keep.append(arr)
             table[k] = arr.ctypes.data

@@ -3,6 +3,8 @@
 =====================  =============================================  ======================
 module                 mechanism                                      docs/model.md section
 =====================  =============================================  ======================
+``inputs``             typed parameters and levers (``Params``,        1 (shapes)
+                       ``Levers``) the equations read
 ``common``             logistic, ceilings, returns, sums over actors  1 (shapes), 3, 4
 ``labour``             human, AI and emulated research labour         2. Labour
 ``capability``         frontier growth, deterrence by sabotage        3. Capability (and 5)
@@ -20,9 +22,10 @@ Each module cites the essay section it models ("Paths and waystations in
 AI safety", Carlsmith 2025). Every function takes arrays and returns arrays;
 :func:`step` composes them into a new :class:`~waystation.state.State`.
 
-Conventions: ``p`` maps parameter names to arrays shaped ``(W, 1)`` (world
-and nature parameters) or ``(W, A)`` (actor parameters); ``lv`` maps lever
-names to ``(W, A)`` or ``(W, 1)`` arrays. Rates are per year, capability and
+Conventions: ``p`` is a :class:`Params` whose fields are arrays shaped
+``(W, 1)`` (world and nature parameters) or ``(W, A)`` (actor parameters);
+``lv`` is a :class:`Levers` of ``(W, A)`` or ``(W, 1)`` arrays. Equations
+read attributes (``p.hardness``), so mypy checks every name. Rates are per year, capability and
 safety are in OOM, labour in full-time-equivalent researchers (FTE).
 
 Every function is generic over the array namespace: ``xp = xp_of(...)`` is

@@ -25,4 +25,4 @@ def backdrop_target(C: Array, S_eff: Array, relief: Array, p: Params) -> Array:
     unsafe = actor_sum(xp.maximum(0.0, C - S_eff))
     leader = actor_max(C) <= C
     race = actor_max(xp.where(leader, relief, 0.0))
-    return xp.clip(1.0 + p["b_gain"] * safe - p["b_erosion"] * (unsafe + race), 0.25, 4.0)
+    return xp.clip(1.0 + p.b_gain * safe - p.b_erosion * (unsafe + race), 0.25, 4.0)

@@ -25,12 +25,12 @@ def capability_rate(
     harder per OOM already gained (``ideas_harder``). The total approaches
     ``max_rate`` smoothly (:func:`~waystation.dynamics.common.saturate`).
     """
-    scaling = sigmoid(p["start"] + p["scaling_years"] - t)
-    compute = p["g_hardware"] + (p["g_compute"] - p["g_hardware"]) * scaling
-    labour = (hc + (1.0 - lv["ai_safety_share"]) * L_ai) * (1.0 - lv["wbe_investment"])
-    ref = p["capability_researchers"] * (1.0 + p["ai_labor_ratio"])
-    algo = returns(p["g_algo"], labour, ref, p["lam_c"], C - p["frontier"], p["ideas_harder"])
-    return saturate(p["compute_scale"] * compute + algo, p["max_rate"])
+    scaling = sigmoid(p.start + p.scaling_years - t)
+    compute = p.g_hardware + (p.g_compute - p.g_hardware) * scaling
+    labour = (hc + (1.0 - lv.ai_safety_share) * L_ai) * (1.0 - lv.wbe_investment)
+    ref = p.capability_researchers * (1.0 + p.ai_labor_ratio)
+    algo = returns(p.g_algo, labour, ref, p.lam_c, C - p.frontier, p.ideas_harder)
+    return saturate(p.compute_scale * compute + algo, p.max_rate)
 
 
 def sabotage(C: Array, rival: Array, p: Params, lv: Levers) -> Array:
@@ -40,4 +40,4 @@ def sabotage(C: Array, rival: Array, p: Params, lv: Levers) -> Array:
     """
     xp = xp_of(C, rival)
     lead = xp.where(xp.isfinite(rival), C - rival, -np.inf)  # no rival: nobody to sabotage
-    return logistic(lv["deterrence"], lead, p["deterrence_threshold"], 0.1)
+    return logistic(lv.deterrence, lead, p.deterrence_threshold, 0.1)

@@ -14,17 +14,13 @@ JAX.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 
 from waystation._kernels import elementwise, xp_of
+from waystation.dynamics.inputs import Levers, Params
 from waystation.state import Array
-
-#: Parameters reaching the equations: name -> ``(W, 1)`` or ``(W, A)`` array.
-Params = Mapping[str, Array]
-#: Levers in force this step: name -> ``(W, 1)`` or ``(W, A)`` array.
-Levers = Mapping[str, Array]
 
 #: ln 10: powers of ten are computed as ``exp(LN10 * x)``.
 LN10 = float(np.log(10.0))

@@ -41,11 +41,11 @@ def hazard(C: Array, S_eff: Array, p: Params, lv: Levers) -> tuple[Array, Array]
     with capability itself, on the logit scale: ``1 - warning_share`` at
     ``C_lethal``, tending to none for weak systems and to all for strong ones.
     """
-    width = p["edge_width"]
-    h = gompertz(C, S_eff, p["hazard_rate"], width)
-    h = h * (1.0 + SI_HAZARD * sigmoid((C - p["C_si"]) / width))
-    h = h * (1.0 - lv["tool_ai_only"] * p["tool_hazard_cut"])
+    width = p.edge_width
+    h = gompertz(C, S_eff, p.hazard_rate, width)
+    h = h * (1.0 + SI_HAZARD * sigmoid((C - p.C_si) / width))
+    h = h * (1.0 - lv.tool_ai_only * p.tool_hazard_cut)
     xp = xp_of(C, S_eff)
-    ws = xp.clip(p["warning_share"], 1e-9, 1.0 - 1e-9)
-    lethal_share = sigmoid((C - p["C_lethal"]) / p["lethal_width"] + xp.log((1.0 - ws) / ws))
+    ws = xp.clip(p.warning_share, 1e-9, 1.0 - 1e-9)
+    lethal_share = sigmoid((C - p.C_lethal) / p.lethal_width + xp.log((1.0 - ws) / ws))
     return h * lethal_share, h * (1.0 - lethal_share)

@@ -79,16 +79,16 @@ def growth(
 ) -> Growth:  # fmt: skip
     """Growth rates of ``C`` (before any pause), ``S``, ``O``, ``E`` at one point."""
     xp = xp_of(C, S)
-    hs, hc = human_labour(p, t - p["start"])
+    hs, hc = human_labour(p, t - p.start)
     L_ai = ai_labour(C, p, lv)
     S_eff = safety_range(S, O, C, p)
     tr = trust(S_eff, C, p)
     em = emulated_labour(t, em_time, p) / C.shape[1]
     usable, bad = ai_safety_labour(L_ai, tr, hs + em, p, lv)
-    I_s = hs * (1.0 - lv["wbe_investment"]) + usable + em
+    I_s = hs * (1.0 - lv.wbe_investment) + usable + em
     free = capability_rate(t, hc, L_ai, C, p, lv)
     # No deterrence anywhere: 1 - 0 * sigmoid is exactly 1, so skipping is exact.
-    if xp is not np or np.any(lv["deterrence"]):
+    if xp is not np or np.any(lv.deterrence):
         free = free * (1.0 - sabotage(C, rival_max(C), p, lv))
     dS, dO, dE = safety_rates(I_s, bad, C, S, O, E, B, will, p, lv)
     return Growth(free, dS, dO, dE, I_s, usable, tr, wbe_effort(t, hs, hc, L_ai, p, lv), S_eff)
@@ -102,7 +102,7 @@ def range_growth(g: Growth, C: Array, O: Array, p: Params) -> Array:
     """
     xp = xp_of(C, O)
     cover = hardening_cover(xp.ones_like(O), C, p)
-    fading = xp.where((cover > 0.0) & (cover < 1.0), O / p["si_gap"], 0.0)
+    fading = xp.where((cover > 0.0) & (cover < 1.0), O / p.si_gap, 0.0)
     return g.dS + cover * g.dO - fading * g.dC_free
 
 
@@ -127,7 +127,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     S_eff0 = g1.S_eff
     M_hat = estimated_margin(S_eff0, C0, E0, noise, p)
     pause0 = restraint(
-        M_hat + (range_growth(g1, C0, O0, p) - g1.dC_free) * lv["lookahead"],
+        M_hat + (range_growth(g1, C0, O0, p) - g1.dC_free) * lv.lookahead,
         state.relief, state.will, coord, state.B, p, lv,
     )  # fmt: skip
     dC1 = g1.dC_free * (1.0 - pause0)
@@ -138,7 +138,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     g2 = growth(state.t + dt, C1, S1, O1, E1, state.B, state.will, state.em_time, p, lv)
     M_fc1 = (
         estimated_margin(g2.S_eff, C1, E1, noise, p)
-        + (range_growth(g2, C1, O1, p) - g2.dC_free) * lv["lookahead"]
+        + (range_growth(g2, C1, O1, p) - g2.dC_free) * lv.lookahead
     )
     relief1 = race_relief(C1, rival_max(C1), p)
     pause1 = restraint(M_fc1, relief1, state.will, coord, state.B, p, lv)
@@ -151,9 +151,9 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     k = WAYSTATION_INDEX["verified_safety"]
     once = xp.isnan(state.reached[:, k : k + 1])
     verified = (shocks.verify_u < verify_p) & once  # one breakthrough per world
-    C = xp.minimum(C0 + dC * h_dt, p["C_max"])
+    C = xp.minimum(C0 + dC * h_dt, p.C_max)
     # Sabotage can undo progress an actor made, not the methods it started with.
-    S = xp.maximum(S0 + dS * h_dt, p["safety_range"]) + verified * p["verify_jump"]
+    S = xp.maximum(S0 + dS * h_dt, p.safety_range) + verified * p.verify_jump
     O = O0 + 0.5 * (g1.dO + g2.dO) * h_dt
     E = E0 + 0.5 * (g1.dE + g2.dE) * h_dt
 
@@ -163,28 +163,28 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     survival = state.survival * xp.exp(-0.5 * (state.lethal + lethal) * h_dt)
     warn_p = -xp.expm1(-0.5 * (state.survivable + survivable) * h_dt)
     warned = shocks.warn_u < warn_p
-    will = state.will * xp.exp(-p["will_decay"] * dt) + warned * p["will_per_warning"]
+    will = state.will * xp.exp(-p.will_decay * dt) + warned * p.will_per_warning
 
     relief = race_relief(C, rival_max(C), p)
     B_t = backdrop_target(C, S_eff, relief, p)
-    B = B_t + (state.B - B_t) * xp.exp(-h_dt / p["b_tau"])
+    B = B_t + (state.B - B_t) * xp.exp(-h_dt / p.b_tau)
 
     t = state.t + dt
     wbe = state.wbe_progress + 0.5 * (g1.wbe + g2.wbe) * h_dt
     # emulation research reaches wbe_cost within the step: interpolate the moment
-    crossed = crossing(state.wbe_progress, wbe, p["wbe_cost"])
+    crossed = crossing(state.wbe_progress, wbe, p.wbe_cost)
     em_time = xp.where(
-        xp.isinf(state.em_time) & (wbe >= p["wbe_cost"]),
-        state.t + crossed * h_dt + p["wbe_lag"],
+        xp.isinf(state.em_time) & (wbe >= p.wbe_cost),
+        state.t + crossed * h_dt + p.wbe_lag,
         state.em_time,
     )
 
     # Victory: some actor at or past C_si inside its safety range. The world
     # stops at the moment within the step when the later of the two conditions
     # was met (linear interpolation), with the survival of that moment.
-    winner = (p["C_si"] <= C) & (S_eff >= C)
+    winner = (p.C_si <= C) & (S_eff >= C)
     win = actor_any(winner) & ~state.done
-    frac = crossing(C0, C, p["C_si"])
+    frac = crossing(C0, C, p.C_si)
     frac = xp.maximum(frac, crossing(C0 - S_eff0, C - S_eff, 0.0, rising=False))
     frac = actor_min(xp.where(winner, frac, 1.0))
     lethal_frac = frac * (state.lethal + 0.5 * frac * (lethal - state.lethal))
@@ -259,8 +259,8 @@ def initial_state(p: Params, lv: Levers, z0: Array, t0: float) -> State:
     forecast can read them.
     """
     W, A = z0.shape
-    C = p["frontier"] + np.zeros((W, A), order="F")
-    S = p["safety_range"] + np.zeros((W, A), order="F")
+    C = p.frontier + np.zeros((W, A), order="F")
+    S = p.safety_range + np.zeros((W, A), order="F")
     zeros1 = np.zeros((W, 1))
     zerosA = np.zeros((W, A), order="F")
     O = zeros1

@@ -14,9 +14,9 @@ from waystation.state import Array
 
 def human_labour(p: Params, years: Array) -> tuple[Array, Array]:
     """Human safety and capabilities researchers after ``years`` of growth (FTE, section 5)."""
-    xp = xp_of(p["safety_growth"], p["capability_growth"], years)
-    hs = p["safety_researchers"] * xp.exp(p["log1p_safety_growth"] * years)
-    hc = p["capability_researchers"] * xp.exp(p["log1p_capability_growth"] * years)
+    xp = xp_of(p.safety_growth, p.capability_growth, years)
+    hs = p.safety_researchers * xp.exp(p.log1p_safety_growth * years)
+    hc = p.capability_researchers * xp.exp(p.log1p_capability_growth * years)
     return hs, hc
 
 
@@ -28,9 +28,9 @@ def automation(C: Array, p: Params) -> Array:
     faster capabilities loop changes nothing before ``C_aar``.
     """
     xp = xp_of(C)
-    x = xp.minimum(C - p["C_aar"], p["C_max"])
-    slope = p["k_approach"] * xp.minimum(x, 0.0) + p["k_ai"] * xp.maximum(x, 0.0)
-    return p["aar_labor"] * xp.exp(LN10 * xp.minimum(slope, 250.0))  # finite for any input
+    x = xp.minimum(C - p.C_aar, p.C_max)
+    slope = p.k_approach * xp.minimum(x, 0.0) + p.k_ai * xp.maximum(x, 0.0)
+    return p.aar_labor * xp.exp(LN10 * xp.minimum(slope, 250.0))  # finite for any input
 
 
 def ai_labour(C: Array, p: Params, lv: Levers) -> Array:
@@ -46,9 +46,9 @@ def ai_labour(C: Array, p: Params, lv: Levers) -> Array:
     """
     auto = automation(C, p)
     return (
-        p["capability_researchers"]
-        * (p["ai_labor_ratio"] + auto)
-        * (1.0 - lv["tool_ai_only"] * p["tool_labor_cut"])
+        p.capability_researchers
+        * (p.ai_labor_ratio + auto)
+        * (1.0 - lv.tool_ai_only * p.tool_labor_cut)
     )
 
 
@@ -59,7 +59,7 @@ def rd_multiplier(C: Array, p: Params) -> Array:
     take-off forecast (no tool-only cut).
     """
     xp = xp_of(C)
-    return xp.exp(p["lam_c"] * xp.log(1.0 + p["ai_labor_ratio"] + automation(C, p)))
+    return xp.exp(p.lam_c * xp.log(1.0 + p.ai_labor_ratio + automation(C, p)))
 
 
 def trust(S_eff: Array, C: Array, p: Params) -> Array:
@@ -72,7 +72,7 @@ def trust(S_eff: Array, C: Array, p: Params) -> Array:
     AI beyond its safety range cannot be relied on however much of it there is.
     """
     xp = xp_of(S_eff, C)
-    z = xp.clip((C - S_eff) / p["edge_width"], -_EXP_CLIP, _EXP_CLIP)
+    z = xp.clip((C - S_eff) / p.edge_width, -_EXP_CLIP, _EXP_CLIP)
     return xp.exp(-xp.exp(z))
 
 
@@ -92,12 +92,12 @@ def ai_safety_labour(
     also take over. Checkable work is shielded from sabotage.
     """
     xp = xp_of(L_ai, tr)
-    scheming = xp.clip(p["scheming"], 0.0, 1.0)
-    sent = lv["ai_safety_share"] * L_ai * p["ai_safety_edge"]
-    ease = p["eval_ease"]
+    scheming = xp.clip(p.scheming, 0.0, 1.0)
+    sent = lv.ai_safety_share * L_ai * p.ai_safety_edge
+    ease = p.eval_ease
     trusted = tr * sent * (ease + (1.0 - ease) * (1.0 - scheming))
     checkable = (1.0 - tr) * sent * ease
-    capacity = p["oversight"] * overseers
+    capacity = p.oversight * overseers
     checked = checkable * capacity / xp.maximum(checkable + capacity, 1e-300)
     sabotage = sent * (1.0 - ease) * scheming
     return trusted + checked, sabotage
@@ -105,14 +105,14 @@ def ai_safety_labour(
 
 def emulated_labour(t: Array | float, em_time: Array, p: Params) -> Array:
     """Enhanced human (emulated) labour available at ``t`` (FTE, section 5): grows by copying."""
-    xp = xp_of(t, em_time, p["em_growth"])
-    age = xp.clip(t - em_time, 0.0, _EXP_CLIP / xp.maximum(p["em_growth"], 1e-9))
-    grown = xp.minimum(p["em_max"], p["em_initial"] * xp.exp(p["em_growth"] * age))
+    xp = xp_of(t, em_time, p.em_growth)
+    age = xp.clip(t - em_time, 0.0, _EXP_CLIP / xp.maximum(p.em_growth, 1e-9))
+    grown = xp.minimum(p.em_max, p.em_initial * xp.exp(p.em_growth * age))
     return xp.where(t >= em_time, grown, 0.0)
 
 
 def wbe_effort(t: Array | float, hs: Array, hc: Array, L_ai: Array, p: Params, lv: Levers) -> Array:
     """Research effort going into whole-brain emulation this year (FTE, section 5)."""
-    xp = xp_of(t, L_ai, p["wbe_background_growth"])
-    background = p["wbe_background"] * xp.exp(p["log1p_wbe_background_growth"] * (t - p["start"]))
-    return background + actor_sum(lv["wbe_investment"] * (hs + hc + L_ai))
+    xp = xp_of(t, L_ai, p.wbe_background_growth)
+    background = p.wbe_background * xp.exp(p.log1p_wbe_background_growth * (t - p.start))
+    return background + actor_sum(lv.wbe_investment * (hs + hc + L_ai))

@@ -21,8 +21,8 @@ def evaluation_error(noise: Array, z: Array, dt: float, p: Params) -> Array:
     Exact discretisation: the stationary sd is 1 and the correlation time
     ``eval_memory`` years, whatever ``dt``.
     """
-    xp = xp_of(noise, z, p["eval_memory"])
-    a = xp.exp(-dt / p["eval_memory"])
+    xp = xp_of(noise, z, p.eval_memory)
+    a = xp.exp(-dt / p.eval_memory)
     return noise * a + xp.sqrt(1.0 - a * a) * z
 
 
@@ -33,8 +33,8 @@ def estimated_margin(S_eff: Array, C: Array, E: Array, noise: Array, p: Params) 
     bias the estimate towards "safe".
     """
     xp = xp_of(S_eff, C)
-    bias = p["scheming"] * xp.maximum(0.0, C - p["C_aar"])
-    return (S_eff - C) + bias + p["sigma_eval"] / (1.0 + E) * noise
+    bias = p.scheming * xp.maximum(0.0, C - p.C_aar)
+    return (S_eff - C) + bias + p.sigma_eval / (1.0 + E) * noise
 
 
 def race_relief(C: Array, rival: Array, p: Params) -> Array:
@@ -43,7 +43,7 @@ def race_relief(C: Array, rival: Array, p: Params) -> Array:
     Grows with how far the nearest rival (capability ``rival``) leads; half
     strength when neck and neck.
     """
-    return logistic(p["race_pressure"], rival, C, p["race_scale"])
+    return logistic(p.race_pressure, rival, C, p.race_scale)
 
 
 def coordination(will: Array, B: Array, p: Params, lv: Levers) -> Array:
@@ -54,7 +54,7 @@ def coordination(will: Array, B: Array, p: Params, lv: Levers) -> Array:
     backdrop capacity: a functional civilisation coordinates better.
     """
     xp = xp_of(will, B)
-    return xp.clip((lv["global_pause"] + p["will_to_pause"] * will) * B, 0.0, 1.0)
+    return xp.clip((lv.global_pause + p.will_to_pause * will) * B, 0.0, 1.0)
 
 
 def restraint(
@@ -71,13 +71,13 @@ def restraint(
     actor's own caution.
     """
     xp = xp_of(M_fc, will)
-    caution = xp.clip(lv["caution"] + will, 0.0, 1.0)
+    caution = xp.clip(lv.caution + will, 0.0, 1.0)
     # caution is the pause at the target margin; the pause rises towards 1 as the
     # forecast falls further below it and towards 0 above it (logit-linear)
     c = xp.clip(caution, CAUTION_EPS, 1.0 - CAUTION_EPS)
-    urgency = (lv["margin_target"] - M_fc) / p["pause_width"] + xp.log(c / (1.0 - c))
+    urgency = (lv.margin_target - M_fc) / p.pause_width + xp.log(c / (1.0 - c))
     voluntary = xp.where(caution > 0.0, sigmoid(urgency), 0.0)
     voluntary = xp.maximum(0.0, voluntary - relief)
-    enforced = xp.clip((lv["enforcement"] + will) * B, 0.0, 1.0)
+    enforced = xp.clip((lv.enforcement + will) * B, 0.0, 1.0)
     governed = coord * (enforced + (1.0 - enforced) * caution)
     return xp.clip(voluntary + governed, 0.0, 1.0)

@@ -25,7 +25,7 @@ def hardening_cover(O: Array, C: Array, p: Params) -> Array:
     so only motivation control (``S``) can make superintelligence safe.
     """
     xp = xp_of(O, C)
-    return O * xp.clip((p["C_si"] - C) / p["si_gap"], 0.0, 1.0)
+    return O * xp.clip((p.C_si - C) / p.si_gap, 0.0, 1.0)
 
 
 def safety_range(S: Array, O: Array, C: Array, p: Params) -> Array:
@@ -35,8 +35,8 @@ def safety_range(S: Array, O: Array, C: Array, p: Params) -> Array:
 
 def _shares(lv: Levers) -> tuple[Array, Array, Array]:
     """Motivation-control, evaluation and hardening shares of safety labour (sum to 1)."""
-    xp = xp_of(lv["eval_investment"], lv["hardening_investment"])
-    e_share, h_share = lv["eval_investment"], lv["hardening_investment"]
+    xp = xp_of(lv.eval_investment, lv.hardening_investment)
+    e_share, h_share = lv.eval_investment, lv.hardening_investment
     total = xp.maximum(1.0, e_share + h_share)
     e_share, h_share = e_share / total, h_share / total
     return xp.maximum(1.0 - e_share - h_share, 0.0), e_share, h_share
@@ -60,31 +60,31 @@ def safety_rates(
     the others' net progress. Returns ``(dS, dO, dE)``.
     """
     xp = xp_of(I_s, B)
-    ref, lam, harder = p["safety_ref"], p["lam_s"], p["safety_harder"]
+    ref, lam, harder = p.safety_ref, p.lam_s, p.safety_harder
     s_share, e_share, h_share = _shares(lv)
-    scale = p["s_base"] * B / p["hardness"]
+    scale = p.s_base * B / p.hardness
     # log10 penalty: progress already made, and range already beyond the own frontier
-    made = harder * xp.maximum(S - p["safety_range"], 0.0)
-    made = made + p["beyond_frontier"] * xp.maximum(S - C, 0.0)
+    made = harder * xp.maximum(S - p.safety_range, 0.0)
+    made = made + p.beyond_frontier * xp.maximum(S - C, 0.0)
     net = returns(scale, s_share * I_s, ref, lam, made, 1.0) - returns(
         scale, s_share * bad, ref, lam, made, 1.0
     )
-    shared = net + lv["spillover"] * (actor_sum(net) - net)
-    dS = saturate(shared, p["max_safety_rate"])
+    shared = net + lv.spillover * (actor_sum(net) - net)
+    dS = saturate(shared, p.max_safety_rate)
     harden = actor_sum(h_share * I_s)
-    dO = returns(p["o_base"] * B / p["hardness"], harden, HARDEN_REF_SHARE * ref, lam, O,
-                 p["harden_harder"])  # fmt: skip
-    dO = saturate(dO, p["max_safety_rate"])
+    dO = returns(p.o_base * B / p.hardness, harden, HARDEN_REF_SHARE * ref, lam, O,
+                 p.harden_harder)  # fmt: skip
+    dO = saturate(dO, p.max_safety_rate)
     eval_own = returns(1.0, e_share * I_s, EVAL_REF_SHARE * ref, lam, 0.0, 0.0)
-    eval_shared = eval_own + lv["spillover"] * (actor_sum(eval_own) - eval_own)
-    dE = p["e_base"] * B * (1.0 + will) * eval_shared / (1.0 + E)
+    eval_shared = eval_own + lv.spillover * (actor_sum(eval_own) - eval_own)
+    dE = p.e_base * B * (1.0 + will) * eval_shared / (1.0 + E)
     return dS, dO, dE
 
 
 def _labour_ratio(I_s: Array, p: Params) -> Array:
     """Total safety labour relative to the fixed reference, for breakthrough chances."""
-    total: Array = actor_sum(I_s) / p["safety_ref"]
-    return xp_of(total).power(total, p["lam_s"])
+    total: Array = actor_sum(I_s) / p.safety_ref
+    return xp_of(total).power(total, p.lam_s)
 
 
 def breakthrough_chance(I_s: Array, h_dt: Array, p: Params) -> Array:
@@ -96,4 +96,4 @@ def breakthrough_chance(I_s: Array, h_dt: Array, p: Params) -> Array:
     it happen once per world and raises every actor's range by ``verify_jump``.
     """
     xp = xp_of(I_s, h_dt)
-    return -xp.expm1(-p["verify_rate"] * p["eval_ease"] * _labour_ratio(I_s, p) * h_dt)
+    return -xp.expm1(-p.verify_rate * p.eval_ease * _labour_ratio(I_s, p) * h_dt)

@@ -38,18 +38,16 @@ def track_waystations(
     running = ~s.done  # the victory step itself is not time spent before victory
     all_paused = actor_all(s.pause >= PAUSE_LEVEL)
     pause_run = xp.where(all_paused, s.pause_run + h_dt, 0.0)
-    past_aar = p["C_aar"] <= s.C
+    past_aar = p.C_aar <= s.C
     aar = actor_any(past_aar & (S_eff >= s.C) & (s.usable_ai >= AAR_LABOUR))
-    sweet = actor_any(past_aar & (p["C_si"] > s.C) & (S_eff >= s.C)) & running
+    sweet = actor_any(past_aar & (p.C_si > s.C) & (S_eff >= s.C)) & running
     ehl = s.t + 0.5 * h_dt >= s.em_time  # the step end nearest to its arrival
     events = xp.concatenate(
         [pause_run >= PAUSE_YEARS, aar, ehl, sweet, s.O >= HARDENED_OOM, verified], axis=1
     )
     frontier = actor_max(s.C)
-    takeoff = p["C_aar"] + xp.minimum(TAKEOFF_YEARS * s.g0, p["si_gap"])
-    passed = xp.concatenate(
-        [frontier >= p["C_aar"], frontier >= p["C_si"], frontier >= takeoff], axis=1
-    )
+    takeoff = p.C_aar + xp.minimum(TAKEOFF_YEARS * s.g0, p.si_gap)
+    passed = xp.concatenate([frontier >= p.C_aar, frontier >= p.C_si, frontier >= takeoff], axis=1)
     s = s._replace(pause_run=pause_run, sweet_years=s.sweet_years + sweet * h_dt)
     new_mile = passed & xp.isnan(s.milestones) & ~was_done
     first = events & xp.isnan(s.reached) & ~was_done
