@@ -71,7 +71,9 @@ typedef struct {
 /* Worlds are stepped WS_LANES at a time: gcc vector types make the arithmetic SIMD and let
  * the lanes' independent exp/log calls overlap. Each lane calls the C library's scalar
  * functions, so every lane computes exactly what a one-world loop would. */
-#define WS_LANES 4 /* libmvec's AVX2 functions take four doubles */
+#ifndef WS_LANES
+#define WS_LANES 4 /* libmvec's AVX2 functions take four doubles; -DWS_LANES=8: AVX-512 */
+#endif
 #define L WS_LANES
 typedef double V __attribute__((vector_size(8 * WS_LANES)));
 typedef int64_t M __attribute__((vector_size(8 * WS_LANES))); /* masks: -1 true, 0 false */
@@ -113,14 +115,26 @@ static inline V clip(V x, double lo, double hi) { return mn(mx(x, splat(lo)), sp
         for (int l = 0; l < L; l++) r[l] = fn(x[l]); \
         return r; \
     }
-V _ZGVdN4v_exp(V);
-V _ZGVdN4v_log(V);
-V _ZGVdN4v_expm1(V);
-V _ZGVdN4vv_pow(V, V);
-static inline V vexp(V x) { return _ZGVdN4v_exp(x); }
-static inline V vlog(V x) { return _ZGVdN4v_log(x); }
-static inline V vexpm1(V x) { return _ZGVdN4v_expm1(x); }
-static inline V vpow(V x, V y) { return _ZGVdN4vv_pow(x, y); }
+/* libmvec's names: _ZGV, d (AVX2) or e (AVX-512), N and the lane count, v per argument */
+#if WS_LANES == 8
+#define MVEC(name) _ZGVeN8v_##name
+#define MVEC2(name) _ZGVeN8vv_##name
+#elif WS_LANES == 4
+#define MVEC(name) _ZGVdN4v_##name
+#define MVEC2(name) _ZGVdN4vv_##name
+#else
+#error "WS_LANES must be 4 or 8"
+#endif
+V MVEC(exp)(V);
+V MVEC(log)(V);
+V MVEC(expm1)(V);
+V MVEC(tan)(V);
+V MVEC2(pow)(V, V);
+static inline V vexp(V x) { return MVEC(exp)(x); }
+static inline V vlog(V x) { return MVEC(log)(x); }
+static inline V vexpm1(V x) { return MVEC(expm1)(x); }
+static inline V vtan(V x) { return MVEC(tan)(x); }
+static inline V vpow(V x, V y) { return MVEC2(pow)(x, y); }
 LANEWISE1(vsqrt, sqrt)
 static inline M isnan_(V x) { return x != x; }
 static inline M isinf_(V x) { return (x == splat(INFINITY)) | (x == splat(-INFINITY)); }
@@ -179,13 +193,14 @@ static inline void rival_max(const V *C, int A, V *out) {
     }
 }
 
-/* The lanes' world indices (the last valid world repeated past n) and how many are valid. */
+/* The lanes' world indices (rows of the block) and which lanes are stepped (on[l]: the
+ * others repeat a stepped lane's world, are computed alike and never stored). */
 typedef struct {
     int64_t w[WS_LANES];
-    int nv;
+    uint8_t on[WS_LANES];
 } Lanes;
 
-static inline V ld(const Slots *sl, int k, const Lanes *ln, int a) {
+static inline __attribute__((always_inline)) V ld(const Slots *sl, int k, const Lanes *ln, int a) {
     const double *p = sl->ptr[k];
     int64_t rs = sl->rs[k], off = (int64_t)a * sl->cs[k];
     V r;
@@ -193,10 +208,11 @@ static inline V ld(const Slots *sl, int k, const Lanes *ln, int a) {
     for (int l = 0; l < L; l++) r[l] = p[ln->w[l] * rs + off];
     return r;
 }
-static inline void st(const Slots *sl, int k, const Lanes *ln, int a, V v) {
+static inline __attribute__((always_inline)) void st(const Slots *sl, int k, const Lanes *ln, int a, V v) {
     double *p = sl->ptr[k];
     int64_t rs = sl->rs[k], off = (int64_t)a * sl->cs[k];
-    for (int l = 0; l < ln->nv; l++) p[ln->w[l] * rs + off] = v[l];
+    for (int l = 0; l < L; l++)
+        if (ln->on[l]) p[ln->w[l] * rs + off] = v[l];
 }
 #define P(k, a) ld(sl, SL_##k, ln, (a))
 #define IN(k, a) ld(sl, SL_in_##k, ln, (a))
@@ -212,7 +228,7 @@ static inline V cover_of(const Slots *sl, const Lanes *ln, V C) {
 }
 
 /* dynamics.growth at time t */
-static void growth(const Slots *sl, const Lanes *ln, int A, double t, const V *C, const V *S,
+static void growth(const Slots *sl, const Lanes *ln, int A, V t, const V *C, const V *S,
                    V O, const V *E, V B, V will, V em_time, Growth *g) {
     V hs[WS_MAXA], hc[WS_MAXA], L_ai[WS_MAXA], bad[WS_MAXA], rival[WS_MAXA];
     V years = t - P(start, 0);
@@ -360,9 +376,11 @@ static void copy_world(Slots *sl, int64_t i, int A) {
 #undef XW
 }
 
-/* Step the running worlds of one group of lanes. */
-static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, uint8_t *done_out) {
-    V h_dt = splat(dt * 1.0);
+/* Step the running worlds of one group of lanes, each from its year t0 by its dt, with the
+ * step's shocks z (eval_z, one per actor), warn_u and verify_u. */
+static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z, V warn_u,
+                       V verify_u, uint8_t *done_out) {
+    V h_dt = dt * 1.0;
     V C0[WS_MAXA], S0[WS_MAXA], E0[WS_MAXA], noise[WS_MAXA], relief0[WS_MAXA];
     V O0 = IN(O, 0), B0 = IN(B, 0), will0 = IN(will, 0), em_time0 = IN(em_time, 0);
     for (int a = 0; a < A; a++) {
@@ -371,7 +389,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
         E0[a] = IN(E, a);
         relief0[a] = IN(relief, a);
         V mem_a = vexp(-dt / P(eval_memory, a)); /* evaluation_error */
-        noise[a] = IN(noise, a) * mem_a + vsqrt(1.0 - mem_a * mem_a) * P(eval_z, a);
+        noise[a] = IN(noise, a) * mem_a + vsqrt(1.0 - mem_a * mem_a) * z[a];
     }
     V coord = clip((P(lv_global_pause, 0) + P(will_to_pause, 0) * will0) * B0, 0.0, 1.0);
     Growth g1, g2;
@@ -409,7 +427,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
     V total = asum(I_s, A) / P(safety_ref, 0);
     V ratio = vpow(total, P(lam_s, 0));
     V verify_p = -vexpm1(-P(verify_rate, 0) * P(eval_ease, 0) * ratio * h_dt);
-    M verified = (P(verify_u, 0) < verify_p) & isnan_(IN(reached, K_VERIFIED));
+    M verified = (verify_u < verify_p) & isnan_(IN(reached, K_VERIFIED));
     for (int a = 0; a < A; a++)
         S[a] = mx(S0[a] + dS[a] * h_dt, P(safety_range, a)) + bool_(verified) * P(verify_jump, a);
     V O = O0 + 0.5 * (g1.dO + g2.dO) * h_dt;
@@ -419,7 +437,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
     V lethal0 = IN(lethal, 0), surv0 = IN(survival, 0);
     V survival = surv0 * vexp(-0.5 * (lethal0 + lethal) * h_dt);
     V warn_p = -vexpm1(-0.5 * (IN(survivable, 0) + survivable) * h_dt);
-    M warned = P(warn_u, 0) < warn_p;
+    M warned = warn_u < warn_p;
     V will = will0 * vexp(-P(will_decay, 0) * dt) + bool_(warned) * P(will_per_warning, 0);
     /* race relief and backdrop target at the new capabilities */
     V relief[WS_MAXA], safe_[WS_MAXA], unsafe_[WS_MAXA], race_[WS_MAXA];
@@ -435,7 +453,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
                      P(b_erosion, 0) * (asum(unsafe_, A) + amax(race_, A)),
                  0.25, 4.0);
     V B = B_t + (B0 - B_t) * vexp(-h_dt / P(b_tau, 0));
-    double t = t0 + dt;
+    V t = t0 + dt;
     V wbe = IN(wbe_progress, 0) + 0.5 * (g1.wbe + g2.wbe) * h_dt;
     V crossed = crossing(IN(wbe_progress, 0), wbe, P(wbe_cost, 0), 1);
     V em_time = SEL(isinf_(em_time0) & (wbe >= P(wbe_cost, 0)),
@@ -475,7 +493,8 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
     OUT(survivable, 0, survivable);
     OUT(survival, 0, survival);
     OUT(p_victory, 0, IN(p_victory, 0) + bool_(win) * survival);
-    for (int l = 0; l < ln->nv; l++) done_out[ln->w[l]] = win[l] != 0;
+    for (int l = 0; l < L; l++)
+        if (ln->on[l]) done_out[ln->w[l]] = win[l] != 0;
     OUT(victory_year, 0, SEL(win, t0 + frac * dt, IN(victory_year, 0)));
     OUT(warnings, 0, IN(warnings, 0) + bool_(warned));
     /* track_waystations */
@@ -496,15 +515,63 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
     for (int k = 0; k < WS_K; k++) {
         V r = IN(reached, k);
         M first = events[k] & isnan_(r);
-        OUT(reached, k, SEL(first, k == K_ENHANCED ? em_time : splat(t), r));
+        OUT(reached, k, SEL(first, k == K_ENHANCED ? em_time : t, r));
         OUT(reach_survival, k, SEL(first, survival, IN(reach_survival, k)));
     }
     V takeoff = P(C_aar, 0) + mn(TAKEOFF_YEARS * IN(g0, 0), P(si_gap, 0));
     M passed[WS_M] = {top >= P(C_aar, 0), top >= P(C_si, 0), top >= takeoff};
     for (int k = 0; k < WS_M; k++) {
         V m = IN(milestones, k);
-        OUT(milestones, k, SEL(passed[k] & isnan_(m), splat(t), m));
+        OUT(milestones, k, SEL(passed[k] & isnan_(m), t, m));
     }
+}
+
+/* The shocks of one group of lanes (rng.step_shocks): lane l draws for global world gw[l] at
+ * step stepn[l]; eval_z of actor a from lane a / 2 of Philox (cosine even, sine odd). */
+static void draw_shocks(const int64_t *gw, const int64_t *stepn, int A, uint32_t k0,
+                        uint32_t k1, V *z, V *warn_u, V *verify_u) {
+    uint32_t x[4];
+    for (int j = 0; 2 * j < A; j++) {
+        V u1, u2;
+        for (int l = 0; l < L; l++) {
+            ws_words((uint64_t)gw[l], stepn[l], WS_VAR_EVAL_Z, (uint32_t)j, k0, k1, x);
+            u1[l] = ws_u53(x[0], x[1]);
+            u2[l] = ws_u53(x[2], x[3]);
+        }
+        /* rng.normal_pair: Box-Muller with the half-angle tangent */
+        V r = vsqrt(-2.0 * vlog(1.0 - u1));
+        V t = vtan(WS_PI * (u2 - 0.5));
+        V scale = r / (1.0 + t * t);
+        z[2 * j] = (1.0 - t * t) * scale;
+        if (2 * j + 1 < A) z[2 * j + 1] = (2.0 * t) * scale;
+    }
+    for (int l = 0; l < L; l++) {
+        ws_words((uint64_t)gw[l], stepn[l], WS_VAR_EVENTS, 0, k0, k1, x);
+        (*warn_u)[l] = ws_u53(x[0], x[1]);
+        (*verify_u)[l] = ws_u53(x[2], x[3]);
+    }
+}
+
+/* rng.step_shocks(key, world, step, A) for n worlds: eval_z (n x A, row-major), warn_u and
+ * verify_u (n each). Returns 0, or -1 if A is out of range. */
+int ws_shocks(const uint64_t *world, int64_t n, int64_t step, int A, uint32_t k0, uint32_t k1,
+              double *eval_z, double *warn_u, double *verify_u) {
+    if (A < 1 || A > WS_MAXA) return -1;
+    for (int64_t i0 = 0; i0 < n; i0 += L) {
+        int64_t gw[WS_LANES], stepn[WS_LANES];
+        for (int l = 0; l < L; l++) {
+            gw[l] = (int64_t)world[i0 + l < n ? i0 + l : n - 1];
+            stepn[l] = step;
+        }
+        V z[WS_MAXA], wu, vu;
+        draw_shocks(gw, stepn, A, k0, k1, z, &wu, &vu);
+        for (int l = 0; l < L && i0 + l < n; l++) {
+            for (int a = 0; a < A; a++) eval_z[(i0 + l) * A + a] = z[a][l];
+            warn_u[i0 + l] = wu[l];
+            verify_u[i0 + l] = vu[l];
+        }
+    }
+    return 0;
 }
 
 /* Advance worlds [0, n) by dt from year t0: dynamics.step, then track_waystations and freeze.
@@ -513,24 +580,113 @@ int ws_step(Slots *sl, int64_t n, int A, double t0, double dt, const uint8_t *do
             uint8_t *done_out) {
     if (A < 1 || A > WS_MAXA) return -1;
     Lanes ln;
-    ln.nv = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (done_in[i]) {
+    int nv = 0;
+    V z[WS_MAXA], wu, vu;
+    for (int64_t i = 0; i <= n; i++) {
+        if (i < n && done_in[i]) {
             copy_world(sl, i, A);
             done_out[i] = 1;
             continue;
         }
-        ln.w[ln.nv++] = i;
-        if (ln.nv == L) {
-            step_lanes(sl, &ln, A, t0, dt, done_out);
-            ln.nv = 0;
+        if (i < n) {
+            ln.w[nv] = i;
+            ln.on[nv++] = 1;
+        }
+        if (nv == L || (i == n && nv)) {
+            for (int l = nv; l < L; l++) {
+                ln.w[l] = ln.w[nv - 1];
+                ln.on[l] = 0;
+            }
+            for (int a = 0; a < A; a++) z[a] = ld(sl, SL_eval_z, &ln, a);
+            wu = ld(sl, SL_warn_u, &ln, 0);
+            vu = ld(sl, SL_verify_u, &ln, 0);
+            step_lanes(sl, &ln, A, splat(t0), splat(dt), z, wu, vu, done_out);
+            nv = 0;
         }
     }
-    if (ln.nv) {
-        for (int l = ln.nv; l < L; l++) ln.w[l] = ln.w[ln.nv - 1];
-        step_lanes(sl, &ln, A, t0, dt, done_out);
-    }
     return 0;
+}
+
+/* The next world of the block still running, from *next on; worlds found done add their
+ * frozen fixed-point survival (valid ones only) to frozen[0]. -1 when none is left. */
+static int64_t next_running(const Slots *sl, int64_t n, int64_t n_valid, const uint8_t *done,
+                            int64_t *next, int64_t *frozen) {
+    const double *surv = sl->ptr[SL_survival];
+    while (*next < n) {
+        int64_t i = (*next)++;
+        if (!done[i]) return i;
+        if (i < n_valid) frozen[0] += ws_fixed(surv[i * sl->rs[SL_survival]]);
+    }
+    return -1;
+}
+
+/* Advance worlds [0, n) through nsteps steps, world-major, in place (each slot in_X is the
+ * same array as X): step k (global step first_step + k) starts at year ts[k] and lasts
+ * dts[k]; shocks are drawn inline for the global worlds world[i]. Every lane carries one
+ * world through all its steps (until it wins), then takes the next running world, so
+ * lanes hold worlds at different steps. sums[k] (zeroed by the caller) receives the fixed-
+ * point survival of the worlds i < n_valid after step k (simulate.fixed(...).sum()), done
+ * worlds counted at their frozen value. Returns 0, -1 if A is out of range, -2 if a
+ * survival is not finite (fixed point would wrap), -3 if out of memory. */
+int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t first_step,
+           const double *ts, const double *dts, uint32_t k0, uint32_t k1,
+           const uint64_t *world, uint8_t *done, int64_t *sums) {
+    if (A < 1 || A > WS_MAXA) return -1;
+    int64_t *frozen = calloc((size_t)nsteps + 1, sizeof(int64_t));
+    if (!frozen) return -3;
+    const double *surv = sl->ptr[SL_survival];
+    int64_t rs = sl->rs[SL_survival], next = 0;
+    int k[WS_LANES], bad = 0, live = 0;
+    Lanes ln;
+    for (int l = 0; l < L; l++) {
+        int64_t i = nsteps > 0 ? next_running(sl, n, n_valid, done, &next, frozen) : -1;
+        ln.on[l] = i >= 0;
+        ln.w[l] = i;
+        k[l] = 0;
+        live += ln.on[l];
+    }
+    while (live) {
+        int first = 0;
+        while (!ln.on[first]) first++;
+        int64_t gw[WS_LANES], stepn[WS_LANES];
+        V t0, dt, z[WS_MAXA], wu, vu;
+        for (int l = 0; l < L; l++) {
+            if (!ln.on[l]) { /* an idle lane shadows a stepped one */
+                ln.w[l] = ln.w[first];
+                k[l] = k[first];
+            }
+            t0[l] = ts[k[l]];
+            dt[l] = dts[k[l]];
+            gw[l] = (int64_t)world[ln.w[l]];
+            stepn[l] = first_step + k[l];
+        }
+        draw_shocks(gw, stepn, A, k0, k1, z, &wu, &vu);
+        step_lanes(sl, &ln, A, t0, dt, z, wu, vu, done);
+        for (int l = 0; l < L; l++) {
+            if (!ln.on[l]) continue;
+            int64_t i = ln.w[l];
+            double s = surv[i * rs];
+            bad |= !isfinite(s);
+            int64_t f = bad ? 0 : ws_fixed(s);
+            if (i < n_valid) sums[k[l]] += f;
+            k[l]++;
+            if (done[i] && i < n_valid) frozen[k[l]] += f; /* frozen from the next step on */
+            if (done[i] || k[l] == nsteps) {
+                i = next_running(sl, n, n_valid, done, &next, frozen);
+                ln.on[l] = i >= 0;
+                ln.w[l] = i;
+                k[l] = 0;
+                live -= !ln.on[l];
+            }
+        }
+    }
+    int64_t acc = 0;
+    for (int s = 0; s < nsteps; s++) {
+        acc += frozen[s];
+        sums[s] += acc;
+    }
+    free(frozen);
+    return bad ? -2 : 0;
 }
 
 int ws_nslots(void) { return WS_NSLOTS; }
