@@ -44,9 +44,9 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -223,6 +223,7 @@ class _Kernel:
         keep: list[Array] = []
         N = len(self.slots)
         for k, name in enumerate(self.slots):
+            x: Any
             if name.startswith("lv_"):
                 x = lv[name[3:]]
             elif name.startswith("in_"):
@@ -272,11 +273,12 @@ class _Kernel:
 
     def run(
         self, state: State, p: Mapping[str, Array], lv: Mapping[str, Array], draws: Draws,
-        first_step: int, dts: Array, n_valid: int,
+        first_step: int, dts: Array, n_valid: int, overwrite: bool = False,
     ) -> tuple[State, Array]:  # fmt: skip
         """``ws_run``: every world through the steps ``first_step, ...`` (see :func:`run_segment`).
 
-        The kernel works in place on copies of the state's arrays.
+        The kernel works in place: on the state's own float64 arrays if
+        ``overwrite``, else on copies.
         """
         (k0, k1), world = draws
         n, A = state.C.shape
@@ -285,8 +287,12 @@ class _Kernel:
         ts[0] = t = state.t
         for k, dt in enumerate(dts):  # the engine's clock: t + dt, step after step
             ts[k + 1] = t = t + dt
-        own = {f: np.array(getattr(state, f), dtype=np.float64) for f in _OUT}
-        moved = state._replace(**own)
+        own: dict[str, Array] = {f: np.asarray(getattr(state, f), np.float64) for f in _OUT}
+        if not overwrite:
+            own = {f: np.array(x) for f, x in own.items()}
+        elif not all(x.flags.writeable for x in own.values()):
+            raise ValueError("run_segment(overwrite=True) needs writeable state arrays")
+        moved = state._replace(t=state.t, done=state.done, **own)
         table, keep = self._table(moved, own, p, lv, None)
         done = np.ascontiguousarray(state.done[:, 0], dtype=np.uint8)
         world = np.ascontiguousarray(world, dtype=np.uint64)
@@ -299,7 +305,8 @@ class _Kernel:
             check_tallyable(own["survival"][:n_valid])  # raises NonFiniteError
         if rc != 0:
             raise RuntimeError(f"fused kernel failed ({rc})")
-        return moved._replace(t=ts[-1] if len(dts) else state.t, done=done.astype(bool)[:, None]), sums
+        t_end = float(ts[-1]) if len(dts) else state.t
+        return moved._replace(t=t_end, done=done.astype(np.bool_)[:, None]), sums
 
     def shocks(self, key: tuple[int, int], world: Array, step: int, actors: int) -> Shocks:
         """``ws_shocks``: :func:`waystation.rng.step_shocks` drawn by the kernel."""

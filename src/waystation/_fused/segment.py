@@ -35,11 +35,10 @@ def static_levers(strategy: Strategy) -> bool:
 
 
 def run_segment_numpy(
-    state: State, p: Mapping[str, Array], lv: Mapping[str, Array], draws: _fused.Draws,
-    first_step: int, dts: Array, n_valid: int,
+    state: State, p: Mapping[str, Array], lv: Mapping[str, Array], key: tuple[int, int],
+    world: Array, first_step: int, dts: Array, n_valid: int,
 ) -> tuple[State, Array]:  # fmt: skip
     """:func:`run_segment` by repeated :func:`waystation.dynamics.step` (the reference)."""
-    key, world = draws
     A = state.C.shape[1]
     sums = np.zeros(len(dts), dtype=np.int64)
     for k, dt in enumerate(dts):
@@ -49,22 +48,25 @@ def run_segment_numpy(
 
 
 def run_segment(
-    state: State, p: Mapping[str, Array], lv: Mapping[str, Array], draws: _fused.Draws,
-    first_step: int, dts: Array, n_valid: int,
+    state: State, p: Mapping[str, Array], lv: Mapping[str, Array], key: tuple[int, int],
+    world: Array, first_step: int, dts: Array, n_valid: int, *, overwrite: bool = False,
 ) -> tuple[State, Array]:  # fmt: skip
     """Advance a block through the steps ``first_step, first_step + 1, ...`` of lengths ``dts``.
 
-    ``draws`` is the run's Philox key and the block's global world indices;
-    ``lv`` the levers, which must hold for the whole segment (see
-    :func:`static_levers`). Returns the state after the last step and, for
-    each step, the exact fixed-point sum of survival over the first
-    ``n_valid`` worlds (``simulate.fixed(survival[:n_valid]).sum()``).
-    Finished worlds stay frozen, as with :func:`waystation.dynamics.step`.
-    Uses the fused kernel (``ws_run``), or numpy where it is unavailable or
-    the block has more actors than it holds; ``state`` is not modified.
+    ``key`` is the run's Philox key and ``world`` the block's global world
+    indices (as for :func:`waystation.rng.step_shocks`); ``lv`` the levers,
+    which must hold for the whole segment (see :func:`static_levers`).
+    Returns the state after the last step and, for each step, the exact
+    fixed-point sum of survival over the first ``n_valid`` worlds
+    (``simulate.fixed(survival[:n_valid]).sum()``). Finished worlds stay
+    frozen, as with :func:`waystation.dynamics.step`. Uses the fused kernel
+    (``ws_run``), or numpy where it is unavailable or the block has more
+    actors than it holds. ``state`` is not modified, unless ``overwrite``:
+    then the kernel may work in its float arrays (saving a copy of the state
+    per call; the engine owns them).
     """
     kernel = _fused._kernel()
     dts = np.asarray(dts, dtype=np.float64)
     if isinstance(kernel, str) or kernel.max_actors < state.C.shape[1]:
-        return run_segment_numpy(state, p, lv, draws, first_step, dts, n_valid)
-    return kernel.run(state, p, lv, draws, first_step, dts, n_valid)
+        return run_segment_numpy(state, p, lv, key, world, first_step, dts, n_valid)
+    return kernel.run(state, p, lv, (key, world), first_step, dts, n_valid, overwrite)
