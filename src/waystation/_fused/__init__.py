@@ -219,7 +219,7 @@ class _Kernel:
         for :meth:`run`); without ``shocks`` their slots point at a zero.
         """
         n = state.C.shape[0]
-        table = np.zeros(3 * len(self.slots), dtype=np.int64)
+        table = np.zeros(4 * len(self.slots), dtype=np.int64)  # pointer, strides, columns
         keep: list[Array] = []
         N = len(self.slots)
         for k, name in enumerate(self.slots):
@@ -242,8 +242,11 @@ class _Kernel:
                     raise ValueError(f"fused kernel: {name} has {arr.shape[0]} rows, expected {n}")
                 table[N + k] = 0 if arr.shape[0] == 1 else arr.strides[0] // 8
                 table[2 * N + k] = 0 if arr.shape[1] == 1 else arr.strides[1] // 8
+                table[3 * N + k] = arr.shape[1]
             elif arr.ndim != 0:
                 raise ValueError(f"fused kernel: {name} has shape {arr.shape}")
+            else:
+                table[3 * N + k] = 1
         return table, keep
 
     def step(

@@ -58,6 +58,7 @@ typedef struct {
     double *ptr[WS_NSLOTS];
     int64_t rs[WS_NSLOTS];
     int64_t cs[WS_NSLOTS];
+    int64_t nc[WS_NSLOTS]; /* columns (1 for world-level arrays and scalars) */
 } Slots;
 
 /* Element (world i, actor/column a) of slot k. */

@@ -66,6 +66,7 @@ typedef struct {
     double *ptr[WS_NSLOTS];
     int64_t rs[WS_NSLOTS];
     int64_t cs[WS_NSLOTS];
+    int64_t nc[WS_NSLOTS]; /* columns (1 for world-level arrays and scalars) */
 } Slots;
 
 /* Worlds are stepped WS_LANES at a time: gcc vector types make the arithmetic SIMD and let
@@ -193,14 +194,25 @@ static inline void rival_max(const V *C, int A, V *out) {
     }
 }
 
+/* Slots packed by lane (ws_run): slot k's column a of the lanes' worlds is one vector,
+ * b[k][a * ps[k]] (ps 0: one column serves every actor). In-place slots in_X and X share
+ * a buffer. A lane's worlds are copied in when it takes a world, out when it lets go. */
+typedef struct {
+    V *b[WS_NSLOTS];
+    int64_t ps[WS_NSLOTS];
+} Packed;
+
 /* The lanes' world indices (rows of the block) and which lanes are stepped (on[l]: the
- * others repeat a stepped lane's world, are computed alike and never stored). */
+ * others are computed alike and never stored). Without pk, slots are read from the arrays
+ * (a gather per vector; idle lanes repeat a stepped lane's world); with pk, from it. */
 typedef struct {
     int64_t w[WS_LANES];
     uint8_t on[WS_LANES];
+    Packed *pk;
 } Lanes;
 
 static inline __attribute__((always_inline)) V ld(const Slots *sl, int k, const Lanes *ln, int a) {
+    if (ln->pk) return ln->pk->b[k][a * ln->pk->ps[k]];
     const double *p = sl->ptr[k];
     int64_t rs = sl->rs[k], off = (int64_t)a * sl->cs[k];
     V r;
@@ -209,6 +221,10 @@ static inline __attribute__((always_inline)) V ld(const Slots *sl, int k, const 
     return r;
 }
 static inline __attribute__((always_inline)) void st(const Slots *sl, int k, const Lanes *ln, int a, V v) {
+    if (ln->pk) {
+        ln->pk->b[k][a * ln->pk->ps[k]] = v;
+        return;
+    }
     double *p = sl->ptr[k];
     int64_t rs = sl->rs[k], off = (int64_t)a * sl->cs[k];
     for (int l = 0; l < L; l++)
@@ -580,6 +596,7 @@ int ws_step(Slots *sl, int64_t n, int A, double t0, double dt, const uint8_t *do
             uint8_t *done_out) {
     if (A < 1 || A > WS_MAXA) return -1;
     Lanes ln;
+    ln.pk = NULL;
     int nv = 0;
     V z[WS_MAXA], wu, vu;
     for (int64_t i = 0; i <= n; i++) {
@@ -620,63 +637,109 @@ static int64_t next_running(const Slots *sl, int64_t n, int64_t n_valid, const u
     return -1;
 }
 
+/* Whether slot k is read or written per world, and the slot whose buffer it shares. */
+static int owner_of(const Slots *sl, int k) {
+    for (int j = 0; j < k; j++)
+        if (sl->ptr[j] == sl->ptr[k] && sl->rs[j] == sl->rs[k] && sl->cs[j] == sl->cs[k])
+            return j;
+    return k;
+}
+
+/* Copy world i into lane l of the packed slots, or (out) lane l back to world i. */
+static void lane_io(Slots *sl, Packed *pk, const uint8_t *per_world, int64_t i, int l, int out) {
+    for (int k = out ? SL_C : 0; k < WS_NSLOTS; k++) {
+        if (!per_world[k]) continue;
+        double *p = sl->ptr[k] + i * sl->rs[k];
+        for (int64_t a = 0; a < sl->nc[k]; a++) {
+            if (out)
+                p[a * sl->cs[k]] = pk->b[k][a][l];
+            else
+                pk->b[k][a][l] = p[a * sl->cs[k]];
+        }
+    }
+}
+
 /* Advance worlds [0, n) through nsteps steps, world-major, in place (each slot in_X is the
  * same array as X): step k (global step first_step + k) starts at year ts[k] and lasts
  * dts[k]; shocks are drawn inline for the global worlds world[i]. Every lane carries one
- * world through all its steps (until it wins), then takes the next running world, so
- * lanes hold worlds at different steps. sums[k] (zeroed by the caller) receives the fixed-
- * point survival of the worlds i < n_valid after step k (simulate.fixed(...).sum()), done
- * worlds counted at their frozen value. Returns 0, -1 if A is out of range, -2 if a
- * survival is not finite (fixed point would wrap), -3 if out of memory. */
+ * world through all its steps (until it wins), its slots packed by lane (Packed), then
+ * writes it back and takes the next running world, so lanes hold worlds at different
+ * steps. sums[k] (zeroed by the caller) receives the fixed-point survival of the worlds
+ * i < n_valid after step k (simulate.fixed(...).sum()), done worlds counted at their frozen
+ * value. Returns 0, -1 if A is out of range, -2 if a survival is not finite (fixed point
+ * would wrap), -3 if out of memory. */
 int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t first_step,
            const double *ts, const double *dts, uint32_t k0, uint32_t k1,
            const uint64_t *world, uint8_t *done, int64_t *sums) {
     if (A < 1 || A > WS_MAXA) return -1;
+    Packed pk;
+    uint8_t per_world[WS_NSLOTS];
+    size_t nvec = 0;
+    for (int k = 0; k < WS_NSLOTS; k++) nvec += (size_t)sl->nc[k];
+    V *arena = aligned_alloc(sizeof(V), nvec * sizeof(V));
     int64_t *frozen = calloc((size_t)nsteps + 1, sizeof(int64_t));
-    if (!frozen) return -3;
-    const double *surv = sl->ptr[SL_survival];
-    int64_t rs = sl->rs[SL_survival], next = 0;
+    if (!frozen || !arena) {
+        free(frozen);
+        free(arena);
+        return -3;
+    }
+    memset(arena, 0, nvec * sizeof(V));
+    V *free_v = arena;
+    for (int k = 0; k < WS_NSLOTS; k++) {
+        int j = owner_of(sl, k);
+        per_world[k] = sl->rs[k] != 0;
+        pk.ps[k] = sl->cs[k] != 0;
+        if (j < k) {
+            pk.b[k] = pk.b[j];
+            per_world[k] = per_world[k] && k >= SL_C; /* loaded once, through its owner */
+            continue;
+        }
+        pk.b[k] = free_v;
+        free_v += sl->nc[k];
+        if (!per_world[k]) /* the same for every world: filled once */
+            for (int64_t a = 0; a < sl->nc[k]; a++) pk.b[k][a] = splat(sl->ptr[k][a * sl->cs[k]]);
+    }
     int k[WS_LANES], bad = 0, live = 0;
     Lanes ln;
+    ln.pk = &pk;
+    int64_t next = 0;
     for (int l = 0; l < L; l++) {
         int64_t i = nsteps > 0 ? next_running(sl, n, n_valid, done, &next, frozen) : -1;
         ln.on[l] = i >= 0;
         ln.w[l] = i;
         k[l] = 0;
         live += ln.on[l];
+        if (i >= 0) lane_io(sl, &pk, per_world, i, l, 0);
     }
     while (live) {
-        int first = 0;
-        while (!ln.on[first]) first++;
         int64_t gw[WS_LANES], stepn[WS_LANES];
         V t0, dt, z[WS_MAXA], wu, vu;
         for (int l = 0; l < L; l++) {
-            if (!ln.on[l]) { /* an idle lane shadows a stepped one */
-                ln.w[l] = ln.w[first];
-                k[l] = k[first];
-            }
-            t0[l] = ts[k[l]];
-            dt[l] = dts[k[l]];
-            gw[l] = (int64_t)world[ln.w[l]];
-            stepn[l] = first_step + k[l];
+            int kl = ln.on[l] ? k[l] : 0; /* an idle lane computes on what it last held */
+            t0[l] = ts[kl];
+            dt[l] = dts[kl];
+            gw[l] = ln.on[l] ? (int64_t)world[ln.w[l]] : 0;
+            stepn[l] = first_step + kl;
         }
         draw_shocks(gw, stepn, A, k0, k1, z, &wu, &vu);
         step_lanes(sl, &ln, A, t0, dt, z, wu, vu, done);
+        V surv = pk.b[SL_survival][0];
         for (int l = 0; l < L; l++) {
             if (!ln.on[l]) continue;
             int64_t i = ln.w[l];
-            double s = surv[i * rs];
-            bad |= !isfinite(s);
-            int64_t f = bad ? 0 : ws_fixed(s);
+            bad |= !isfinite(surv[l]);
+            int64_t f = bad ? 0 : ws_fixed(surv[l]);
             if (i < n_valid) sums[k[l]] += f;
             k[l]++;
             if (done[i] && i < n_valid) frozen[k[l]] += f; /* frozen from the next step on */
             if (done[i] || k[l] == nsteps) {
+                lane_io(sl, &pk, per_world, i, l, 1);
                 i = next_running(sl, n, n_valid, done, &next, frozen);
                 ln.on[l] = i >= 0;
                 ln.w[l] = i;
                 k[l] = 0;
                 live -= !ln.on[l];
+                if (i >= 0) lane_io(sl, &pk, per_world, i, l, 0);
             }
         }
     }
@@ -686,6 +749,7 @@ int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t fir
         sums[s] += acc;
     }
     free(frozen);
+    free(arena);
     return bad ? -2 : 0;
 }
 
