@@ -75,8 +75,8 @@ FLAGS: tuple[str, ...] = ("-O2", "-fPIC", "-shared", "-ffp-contract=off", "-fno-
 #: Kernel variants: source file, extra compiler flags, libraries, CPU flags needed. Each
 #: source is compiled after ``rng.c`` (counter-based draws, shared by all variants).
 VARIANTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], frozenset[str]]] = {
-    "simd8": ("step_simd.c", ("-mavx2", "-mfma", "-mavx512f", "-DWS_LANES=8"),
-              ("-lmvec", "-lm"), frozenset({"avx2", "fma", "avx512f"})),
+    "simd8": ("step_simd.c", ("-mavx2", "-mfma", "-mavx512f", "-mavx512dq", "-DWS_LANES=8"),
+              ("-lmvec", "-lm"), frozenset({"avx2", "fma", "avx512f", "avx512dq"})),
     "simd": ("step_simd.c", ("-mavx2", "-mfma"), ("-lmvec", "-lm"), frozenset({"avx2", "fma"})),
     "exact": ("step.c", (), ("-lm",), frozenset()),
 }  # fmt: skip

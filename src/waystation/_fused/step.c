@@ -250,12 +250,17 @@ static inline double est_margin(const Slots *sl, int64_t i, int a, double S_eff,
     return (S_eff - C) + bias + P(sigma_eval, a) / (1.0 + E) * noise;
 }
 
-/* dynamics.restraint */
+/* The log-odds of actor a's caution: the same at both Heun stages (will is the step's). */
+static inline double caution_odds(const Slots *sl, int64_t i, int a, double will) {
+    double c = clip(clip(P(lv_caution, a) + will, 0.0, 1.0), CAUTION_EPS, 1.0 - CAUTION_EPS);
+    return log(c / (1.0 - c));
+}
+
+/* dynamics.restraint; odds = caution_odds(..., will) */
 static inline double restraint(const Slots *sl, int64_t i, int a, double M_fc, double relief,
-                               double will, double coord, double B) {
+                               double will, double coord, double B, double odds) {
     double caution = clip(P(lv_caution, a) + will, 0.0, 1.0);
-    double c = clip(caution, CAUTION_EPS, 1.0 - CAUTION_EPS);
-    double urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + log(c / (1.0 - c));
+    double urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + odds;
     double voluntary = caution > 0.0 ? sigmoid(urgency) : 0.0;
     voluntary = mx(0.0, voluntary - relief);
     double enforced = clip((P(lv_enforcement, a) + will) * B, 0.0, 1.0);
@@ -315,12 +320,14 @@ static void step_world(Slots *sl, int64_t i, int A, double t0, double dt, const 
     double coord = clip((P(lv_global_pause, 0) + P(will_to_pause, 0) * will0) * B0, 0.0, 1.0);
     Growth g1, g2;
     growth(sl, i, A, t0, C0, S0, O0, E0, B0, will0, em_time0, &g1);
+    double odds[WS_MAXA];
     double M_hat[WS_MAXA], pause0[WS_MAXA], dC1[WS_MAXA], C1[WS_MAXA], S1[WS_MAXA], E1[WS_MAXA];
     for (int a = 0; a < A; a++) {
+        odds[a] = caution_odds(sl, i, a, will0);
         M_hat[a] = est_margin(sl, i, a, g1.S_eff[a], C0[a], E0[a], noise[a]);
         double fc = M_hat[a] + (range_growth(sl, i, &g1, a, C0[a], O0) - g1.dC_free[a]) *
                                    P(lv_lookahead, a);
-        pause0[a] = restraint(sl, i, a, fc, relief0[a], will0, coord, B0);
+        pause0[a] = restraint(sl, i, a, fc, relief0[a], will0, coord, B0, odds[a]);
         dC1[a] = g1.dC_free[a] * (1.0 - pause0[a]);
         C1[a] = C0[a] + dC1[a] * h_dt;
         S1[a] = S0[a] + g1.dS[a] * h_dt;
@@ -336,7 +343,7 @@ static void step_world(Slots *sl, int64_t i, int A, double t0, double dt, const 
         double M_fc1 = est_margin(sl, i, a, g2.S_eff[a], C1[a], E1[a], noise[a]) +
                        (rg2[a] - g2.dC_free[a]) * P(lv_lookahead, a);
         double relief1 = logistic(P(race_pressure, a), rival[a], C1[a], P(race_scale, a));
-        double pause1 = restraint(sl, i, a, M_fc1, relief1, will0, coord, B0);
+        double pause1 = restraint(sl, i, a, M_fc1, relief1, will0, coord, B0, odds[a]);
         pause[a] = 0.5 * (pause0[a] + pause1);
         double dC = 0.5 * (dC1[a] + g2.dC_free[a] * (1.0 - pause1));
         C[a] = mn(C0[a] + dC * h_dt, P(C_max, a));

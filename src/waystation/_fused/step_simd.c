@@ -20,6 +20,7 @@
  * arrays, per-actor (W, A) arrays and scalars are read alike. The slot order
  * is the order of WS_SLOTS below, which the Python side checks at load.
  */
+#include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -110,12 +111,6 @@ static inline V mn(V a, V b) {
     return SEL(a != a, a, r);
 }
 static inline V clip(V x, double lo, double hi) { return mn(mx(x, splat(lo)), splat(hi)); }
-#define LANEWISE1(name, fn) \
-    static inline V name(V x) { \
-        V r; \
-        for (int l = 0; l < L; l++) r[l] = fn(x[l]); \
-        return r; \
-    }
 /* libmvec's names: _ZGV, d (AVX2) or e (AVX-512), N and the lane count, v per argument */
 #if WS_LANES == 8
 #define MVEC(name) _ZGVeN8v_##name
@@ -136,7 +131,12 @@ static inline V vlog(V x) { return MVEC(log)(x); }
 static inline V vexpm1(V x) { return MVEC(expm1)(x); }
 static inline V vtan(V x) { return MVEC(tan)(x); }
 static inline V vpow(V x, V y) { return MVEC2(pow)(x, y); }
-LANEWISE1(vsqrt, sqrt)
+/* sqrt is correctly rounded: the vector instruction gives glibc's bits */
+#if WS_LANES == 8
+static inline V vsqrt(V x) { return (V)_mm512_sqrt_pd((__m512d)x); }
+#else
+static inline V vsqrt(V x) { return (V)_mm256_sqrt_pd((__m256d)x); }
+#endif
 static inline M isnan_(V x) { return x != x; }
 static inline M isinf_(V x) { return (x == splat(INFINITY)) | (x == splat(-INFINITY)); }
 static inline int any_(M m) {
@@ -346,12 +346,17 @@ static inline V est_margin(const Slots *sl, const Lanes *ln, int a, V S_eff, V C
     return (S_eff - C) + bias + P(sigma_eval, a) / (1.0 + E) * noise;
 }
 
-/* dynamics.restraint */
+/* The log-odds of actor a's caution: the same at both Heun stages (will is the step's). */
+static inline V caution_odds(const Slots *sl, const Lanes *ln, int a, V will) {
+    V c = clip(clip(P(lv_caution, a) + will, 0.0, 1.0), CAUTION_EPS, 1.0 - CAUTION_EPS);
+    return vlog(c / (1.0 - c));
+}
+
+/* dynamics.restraint; odds = caution_odds(..., will) */
 static inline V restraint(const Slots *sl, const Lanes *ln, int a, V M_fc, V relief, V will,
-                          V coord, V B) {
+                          V coord, V B, V odds) {
     V caution = clip(P(lv_caution, a) + will, 0.0, 1.0);
-    V c = clip(caution, CAUTION_EPS, 1.0 - CAUTION_EPS);
-    V urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + vlog(c / (1.0 - c));
+    V urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + odds;
     V voluntary = SEL(caution > 0.0, sigmoid(urgency), splat(0.0));
     voluntary = mx(splat(0.0), voluntary - relief);
     V enforced = clip((P(lv_enforcement, a) + will) * B, 0.0, 1.0);
@@ -411,11 +416,13 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     Growth g1, g2;
     growth(sl, ln, A, t0, C0, S0, O0, E0, B0, will0, em_time0, &g1);
     V M_hat[WS_MAXA], pause0[WS_MAXA], dC1[WS_MAXA], C1[WS_MAXA], S1[WS_MAXA], E1[WS_MAXA];
+    V odds[WS_MAXA];
     for (int a = 0; a < A; a++) {
+        odds[a] = caution_odds(sl, ln, a, will0);
         M_hat[a] = est_margin(sl, ln, a, g1.S_eff[a], C0[a], E0[a], noise[a]);
         V fc = M_hat[a] + (range_growth(sl, ln, &g1, a, C0[a], O0) - g1.dC_free[a]) *
                               P(lv_lookahead, a);
-        pause0[a] = restraint(sl, ln, a, fc, relief0[a], will0, coord, B0);
+        pause0[a] = restraint(sl, ln, a, fc, relief0[a], will0, coord, B0, odds[a]);
         dC1[a] = g1.dC_free[a] * (1.0 - pause0[a]);
         C1[a] = C0[a] + dC1[a] * h_dt;
         S1[a] = S0[a] + g1.dS[a] * h_dt;
@@ -431,7 +438,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
         V M_fc1 = est_margin(sl, ln, a, g2.S_eff[a], C1[a], E1[a], noise[a]) +
                   (rg2[a] - g2.dC_free[a]) * P(lv_lookahead, a);
         V relief1 = logistic(P(race_pressure, a), rival[a], C1[a], P(race_scale, a));
-        V pause1 = restraint(sl, ln, a, M_fc1, relief1, will0, coord, B0);
+        V pause1 = restraint(sl, ln, a, M_fc1, relief1, will0, coord, B0, odds[a]);
         pause[a] = 0.5 * (pause0[a] + pause1);
         V dC = 0.5 * (dC1[a] + g2.dC_free[a] * (1.0 - pause1));
         C[a] = mn(C0[a] + dC * h_dt, P(C_max, a));
@@ -542,18 +549,48 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     }
 }
 
+/* Philox4x32-10 (rng.c's ws_philox) on every lane at once: 32-bit words in 64-bit lanes,
+ * so each round's two 32 x 32 -> 64-bit products are one vpmuludq each. */
+typedef uint64_t U __attribute__((vector_size(8 * WS_LANES)));
+#if WS_LANES == 8
+static inline U mul32(U a, U b) { return (U)_mm512_mul_epu32((__m512i)a, (__m512i)b); }
+#else
+static inline U mul32(U a, U b) { return (U)_mm256_mul_epu32((__m256i)a, (__m256i)b); }
+#endif
+static inline void vphilox(U x[4], uint32_t k0, uint32_t k1) {
+    const U lo = (U){} + 0xFFFFFFFFu;
+    const U m0 = (U){} + 0xD2511F53u, m1 = (U){} + 0xCD9E8D57u;
+    for (int r = 0; r < 10; r++) {
+        if (r) {
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+        U p0 = mul32(x[0], m0), p1 = mul32(x[2], m1);
+        x[0] = (p1 >> 32) ^ x[1] ^ ((U){} + k0);
+        x[1] = p1 & lo;
+        x[2] = (p0 >> 32) ^ x[3] ^ ((U){} + k1);
+        x[3] = p0 & lo;
+    }
+}
+/* rng.uniforms_from on every lane: exact, the bits are below 2**53 */
+static inline V vu53(U a, U b) {
+    U bits = ((a >> 5) << 26) | (b >> 6);
+    return __builtin_convertvector((M)bits, V) * 0x1p-53;
+}
+
 /* The shocks of one group of lanes (rng.step_shocks): lane l draws for global world gw[l] at
  * step stepn[l]; eval_z of actor a from lane a / 2 of Philox (cosine even, sine odd). */
 static void draw_shocks(const int64_t *gw, const int64_t *stepn, int A, uint32_t k0,
                         uint32_t k1, V *z, V *warn_u, V *verify_u) {
-    uint32_t x[4];
+    U w, st, x[4];
+    for (int l = 0; l < L; l++) {
+        w[l] = (uint32_t)gw[l];
+        st[l] = (uint32_t)stepn[l];
+    }
     for (int j = 0; 2 * j < A; j++) {
-        V u1, u2;
-        for (int l = 0; l < L; l++) {
-            ws_words((uint64_t)gw[l], stepn[l], WS_VAR_EVAL_Z, (uint32_t)j, k0, k1, x);
-            u1[l] = ws_u53(x[0], x[1]);
-            u2[l] = ws_u53(x[2], x[3]);
-        }
+        x[0] = w, x[1] = st, x[2] = (U){} + WS_VAR_EVAL_Z, x[3] = (U){} + (uint64_t)j;
+        vphilox(x, k0, k1);
+        V u1 = vu53(x[0], x[1]), u2 = vu53(x[2], x[3]);
         /* rng.normal_pair: Box-Muller with the half-angle tangent */
         V r = vsqrt(-2.0 * vlog(1.0 - u1));
         V t = vtan(WS_PI * (u2 - 0.5));
@@ -561,11 +598,10 @@ static void draw_shocks(const int64_t *gw, const int64_t *stepn, int A, uint32_t
         z[2 * j] = (1.0 - t * t) * scale;
         if (2 * j + 1 < A) z[2 * j + 1] = (2.0 * t) * scale;
     }
-    for (int l = 0; l < L; l++) {
-        ws_words((uint64_t)gw[l], stepn[l], WS_VAR_EVENTS, 0, k0, k1, x);
-        (*warn_u)[l] = ws_u53(x[0], x[1]);
-        (*verify_u)[l] = ws_u53(x[2], x[3]);
-    }
+    x[0] = w, x[1] = st, x[2] = (U){} + WS_VAR_EVENTS, x[3] = (U){};
+    vphilox(x, k0, k1);
+    *warn_u = vu53(x[0], x[1]);
+    *verify_u = vu53(x[2], x[3]);
 }
 
 /* rng.step_shocks(key, world, step, A) for n worlds: eval_z (n x A, row-major), warn_u and
