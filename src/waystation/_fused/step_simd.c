@@ -202,13 +202,32 @@ typedef struct {
     int64_t ps[WS_NSLOTS];
 } Packed;
 
+/* growth's terms that depend only on the year t and the world's parameters: researchers
+ * (hs, hc), the compute-scaling sigmoid and the emulation background. */
+typedef struct {
+    V hs[WS_MAXA], hc[WS_MAXA], scaling[WS_MAXA], background;
+} Clock;
+
+/* Per-lane values that carry from one step to the next while a lane keeps its world
+ * (ws_run): those depending only on its parameters and the step length dt, and growth's
+ * Clock at the end of the last step, which is the next step's start (the same year t:
+ * ts[k + 1] = ts[k] + dts[k]). Lane l's values are its world's only where valid[l]. */
+typedef struct {
+    M valid;
+    V dt, mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA]; /* at step length dt */
+    V t;                                                /* clock's year */
+    Clock clock;
+} Carry;
+
 /* The lanes' world indices (rows of the block) and which lanes are stepped (on[l]: the
  * others are computed alike and never stored). Without pk, slots are read from the arrays
- * (a gather per vector; idle lanes repeat a stepped lane's world); with pk, from it. */
+ * (a gather per vector; idle lanes repeat a stepped lane's world); with pk, from it, and
+ * carry holds what the lanes' last step left (NULL: compute everything). */
 typedef struct {
     int64_t w[WS_LANES];
     uint8_t on[WS_LANES];
     Packed *pk;
+    Carry *carry;
 } Lanes;
 
 static inline __attribute__((always_inline)) V ld(const Slots *sl, int k, const Lanes *ln, int a) {
@@ -244,10 +263,24 @@ static inline V cover_of(const Slots *sl, const Lanes *ln, V C) {
 }
 
 /* dynamics.growth at time t */
-static void growth(const Slots *sl, const Lanes *ln, int A, V t, const V *C, const V *S,
-                   V O, const V *E, V B, V will, V em_time, Growth *g) {
-    V hs[WS_MAXA], hc[WS_MAXA], L_ai[WS_MAXA], bad[WS_MAXA], rival[WS_MAXA];
+/* growth's Clock at year t */
+static void clock_terms(const Slots *sl, const Lanes *ln, int A, V t, Clock *ck) {
     V years = t - P(start, 0);
+    for (int a = 0; a < A; a++) {
+        ck->hs[a] = P(safety_researchers, a) * vexp(P(log1p_safety_growth, a) * years);
+        ck->hc[a] = P(capability_researchers, a) * vexp(P(log1p_capability_growth, a) * years);
+        ck->scaling[a] = sigmoid(P(start, a) + P(scaling_years, a) - t);
+    }
+    ck->background =
+        P(wbe_background, 0) * vexp(P(log1p_wbe_background_growth, 0) * (t - P(start, 0)));
+}
+
+/* dynamics.growth at time t (ck: clock_terms at t) */
+static void growth(const Slots *sl, const Lanes *ln, int A, V t, const Clock *ck, const V *C,
+                   const V *S,
+                   V O, const V *E, V B, V will, V em_time, Growth *g) {
+    V L_ai[WS_MAXA], bad[WS_MAXA], rival[WS_MAXA];
+    const V *hs = ck->hs, *hc = ck->hc;
     /* emulated_labour */
     V em_growth = P(em_growth, 0);
     V age = mn(mx(t - em_time, splat(0.0)), EXP_CLIP / mx(em_growth, splat(1e-9)));
@@ -255,8 +288,6 @@ static void growth(const Slots *sl, const Lanes *ln, int A, V t, const V *C, con
     V em = SEL(t >= em_time, grown, splat(0.0)) / (double)A;
     M deter = {0};
     for (int a = 0; a < A; a++) {
-        hs[a] = P(safety_researchers, a) * vexp(P(log1p_safety_growth, a) * years);
-        hc[a] = P(capability_researchers, a) * vexp(P(log1p_capability_growth, a) * years);
         /* automation and ai_labour */
         V x = mn(C[a] - P(C_aar, a), P(C_max, a));
         V slope = P(k_approach, a) * mn(x, splat(0.0)) + P(k_ai, a) * mx(x, splat(0.0));
@@ -279,7 +310,7 @@ static void growth(const Slots *sl, const Lanes *ln, int A, V t, const V *C, con
         g->usable[a] = trusted + checked;
         g->I_s[a] = hs[a] * (1.0 - P(lv_wbe_investment, a)) + g->usable[a] + em;
         /* capability_rate */
-        V scaling = sigmoid(P(start, a) + P(scaling_years, a) - t);
+        V scaling = ck->scaling[a];
         V compute = P(g_hardware, a) + (P(g_compute, a) - P(g_hardware, a)) * scaling;
         V labour = (hc[a] + (1.0 - P(lv_ai_safety_share, a)) * L_ai[a]) *
                    (1.0 - P(lv_wbe_investment, a));
@@ -327,7 +358,7 @@ static void growth(const Slots *sl, const Lanes *ln, int A, V t, const V *C, con
                     P(lam_s, 0), O, P(harden_harder, 0));
     g->dO = saturate(dO, P(max_safety_rate, 0));
     /* wbe_effort */
-    V background = P(wbe_background, 0) * vexp(P(log1p_wbe_background_growth, 0) * (t - P(start, 0)));
+    V background = ck->background;
     V w[WS_MAXA];
     for (int a = 0; a < A; a++) w[a] = P(lv_wbe_investment, a) * (hs[a] + hc[a] + L_ai[a]);
     g->wbe = background + asum(w, A);
@@ -365,7 +396,15 @@ static inline V restraint(const Slots *sl, const Lanes *ln, int a, V M_fc, V rel
 }
 
 /* dynamics.hazard, summed over actors: (lethal, survivable) */
-static inline void hazard_sum(const Slots *sl, const Lanes *ln, int A, const V *C, const V *S_eff,
+/* The log-odds of a survivable (warning) accident, log((1 - ws) / ws), per actor. */
+static inline V warning_odds(const Slots *sl, const Lanes *ln, int a) {
+    V ws = clip(P(warning_share, a), 1e-9, 1.0 - 1e-9);
+    return vlog((1.0 - ws) / ws);
+}
+
+/* dynamics.hazard, summed over actors (odds: warning_odds) */
+static inline void hazard_sum(const Slots *sl, const Lanes *ln, int A, const V *odds,
+                              const V *C, const V *S_eff,
                               V *lethal, V *survivable) {
     V le[WS_MAXA], su[WS_MAXA];
     for (int a = 0; a < A; a++) {
@@ -375,8 +414,7 @@ static inline void hazard_sum(const Slots *sl, const Lanes *ln, int A, const V *
         z = mn(mx((C[a] - P(C_si, a)) / width, splat(-EXP_CLIP)), splat(EXP_CLIP));
         h = h * (1.0 + SI_HAZARD * (1.0 / (1.0 + vexp(-z))));
         h = h * (1.0 - P(lv_tool_ai_only, a) * P(tool_hazard_cut, a));
-        V ws = clip(P(warning_share, a), 1e-9, 1.0 - 1e-9);
-        V share = sigmoid((C[a] - P(C_lethal, a)) / P(lethal_width, a) + vlog((1.0 - ws) / ws));
+        V share = sigmoid((C[a] - P(C_lethal, a)) / P(lethal_width, a) + odds[a]);
         le[a] = h * share;
         su[a] = h * (1.0 - share);
     }
@@ -402,6 +440,36 @@ static void copy_world(Slots *sl, int64_t i, int A) {
 static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z, V warn_u,
                        V verify_u, uint8_t *done_out) {
     V h_dt = dt * 1.0;
+    Carry *cr = ln->carry;
+    M off = {0}; /* idle lanes: whatever they hold will do */
+    for (int l = 0; l < L; l++) off[l] = ln->on[l] ? 0 : -1;
+    V mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA];
+    if (cr && !any_(~((cr->valid & (cr->dt == dt)) | off))) {
+        for (int a = 0; a < A; a++) mem[a] = cr->mem[a], ws_odds[a] = cr->ws_odds[a];
+        will_f = cr->will_f, b_f = cr->b_f;
+    } else {
+        for (int a = 0; a < A; a++) {
+            mem[a] = vexp(-dt / P(eval_memory, a)); /* evaluation_error */
+            ws_odds[a] = warning_odds(sl, ln, a);
+        }
+        will_f = vexp(-P(will_decay, 0) * dt);
+        b_f = vexp(-h_dt / P(b_tau, 0));
+        if (cr) {
+            for (int a = 0; a < A; a++) cr->mem[a] = mem[a], cr->ws_odds[a] = ws_odds[a];
+            cr->will_f = will_f, cr->b_f = b_f, cr->dt = dt;
+        }
+    }
+    Clock ck1, ck2;
+    if (cr && !any_(~((cr->valid & (cr->t == t0)) | off)))
+        ck1 = cr->clock;
+    else
+        clock_terms(sl, ln, A, t0, &ck1);
+    clock_terms(sl, ln, A, t0 + dt, &ck2);
+    if (cr) {
+        cr->clock = ck2;
+        cr->t = t0 + dt;
+        cr->valid = TRUE_M;
+    }
     V C0[WS_MAXA], S0[WS_MAXA], E0[WS_MAXA], noise[WS_MAXA], relief0[WS_MAXA];
     V O0 = IN(O, 0), B0 = IN(B, 0), will0 = IN(will, 0), em_time0 = IN(em_time, 0);
     for (int a = 0; a < A; a++) {
@@ -409,12 +477,12 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
         S0[a] = IN(S, a);
         E0[a] = IN(E, a);
         relief0[a] = IN(relief, a);
-        V mem_a = vexp(-dt / P(eval_memory, a)); /* evaluation_error */
+        V mem_a = mem[a];
         noise[a] = IN(noise, a) * mem_a + vsqrt(1.0 - mem_a * mem_a) * z[a];
     }
     V coord = clip((P(lv_global_pause, 0) + P(will_to_pause, 0) * will0) * B0, 0.0, 1.0);
     Growth g1, g2;
-    growth(sl, ln, A, t0, C0, S0, O0, E0, B0, will0, em_time0, &g1);
+    growth(sl, ln, A, t0, &ck1, C0, S0, O0, E0, B0, will0, em_time0, &g1);
     V M_hat[WS_MAXA], pause0[WS_MAXA], dC1[WS_MAXA], C1[WS_MAXA], S1[WS_MAXA], E1[WS_MAXA];
     V odds[WS_MAXA];
     for (int a = 0; a < A; a++) {
@@ -429,7 +497,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
         E1[a] = E0[a] + g1.dE[a] * h_dt;
     }
     V O1 = O0 + g1.dO * h_dt;
-    growth(sl, ln, A, t0 + dt, C1, S1, O1, E1, B0, will0, em_time0, &g2);
+    growth(sl, ln, A, t0 + dt, &ck2, C1, S1, O1, E1, B0, will0, em_time0, &g2);
     V rival[WS_MAXA], rg2[WS_MAXA], I_s[WS_MAXA];
     rival_max(C1, A, rival);
     V C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], S_eff[WS_MAXA], pause[WS_MAXA], dS[WS_MAXA];
@@ -456,12 +524,12 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     V O = O0 + 0.5 * (g1.dO + g2.dO) * h_dt;
     for (int a = 0; a < A; a++) S_eff[a] = S[a] + O * cover_of(sl, ln, C[a]);
     V lethal, survivable;
-    hazard_sum(sl, ln, A, C, S_eff, &lethal, &survivable);
+    hazard_sum(sl, ln, A, ws_odds, C, S_eff, &lethal, &survivable);
     V lethal0 = IN(lethal, 0), surv0 = IN(survival, 0);
     V survival = surv0 * vexp(-0.5 * (lethal0 + lethal) * h_dt);
     V warn_p = -vexpm1(-0.5 * (IN(survivable, 0) + survivable) * h_dt);
     M warned = warn_u < warn_p;
-    V will = will0 * vexp(-P(will_decay, 0) * dt) + bool_(warned) * P(will_per_warning, 0);
+    V will = will0 * will_f + bool_(warned) * P(will_per_warning, 0);
     /* race relief and backdrop target at the new capabilities */
     V relief[WS_MAXA], safe_[WS_MAXA], unsafe_[WS_MAXA], race_[WS_MAXA];
     rival_max(C, A, rival);
@@ -475,7 +543,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     V B_t = clip(1.0 + P(b_gain, 0) * amax(safe_, A) -
                      P(b_erosion, 0) * (asum(unsafe_, A) + amax(race_, A)),
                  0.25, 4.0);
-    V B = B_t + (B0 - B_t) * vexp(-h_dt / P(b_tau, 0));
+    V B = B_t + (B0 - B_t) * b_f;
     V t = t0 + dt;
     V wbe = IN(wbe_progress, 0) + 0.5 * (g1.wbe + g2.wbe) * h_dt;
     V crossed = crossing(IN(wbe_progress, 0), wbe, P(wbe_cost, 0), 1);
@@ -633,6 +701,7 @@ int ws_step(Slots *sl, int64_t n, int A, double t0, double dt, const uint8_t *do
     if (A < 1 || A > WS_MAXA) return -1;
     Lanes ln;
     ln.pk = NULL;
+    ln.carry = NULL;
     int nv = 0;
     V z[WS_MAXA], wu, vu;
     for (int64_t i = 0; i <= n; i++) {
@@ -737,7 +806,10 @@ int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t fir
     }
     int k[WS_LANES], bad = 0, live = 0;
     Lanes ln;
+    Carry carry;
+    memset(&carry, 0, sizeof carry); /* valid nowhere */
     ln.pk = &pk;
+    ln.carry = &carry;
     int64_t next = 0;
     for (int l = 0; l < L; l++) {
         int64_t i = nsteps > 0 ? next_running(sl, n, n_valid, done, &next, frozen) : -1;
@@ -775,6 +847,7 @@ int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t fir
                 ln.w[l] = i;
                 k[l] = 0;
                 live -= !ln.on[l];
+                carry.valid[l] = 0; /* a new world: its own parameters */
                 if (i >= 0) lane_io(sl, &pk, per_world, i, l, 0);
             }
         }
