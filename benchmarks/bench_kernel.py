@@ -191,14 +191,15 @@ def per_segment(worlds: int) -> dict[str, float]:
 
 
 def segment_run(worlds: int, seed: int) -> dict[str, Any]:
-    """``worlds`` default worlds in blocks of 32,768 by :func:`segment_block`; P(victory)."""
+    """``worlds`` default worlds in blocks of (at most) 32,768 by :func:`segment_block`."""
     from waystation import simulate as sim
     from waystation.api import compile_scenario
 
     m = compile_scenario("default")
+    block = -(-min(32_768, worlds) // sim.STREAM_BLOCK) * sim.STREAM_BLOCK  # as run_model
     victory = 0
-    for index, n in sim.plan_blocks(worlds, 32_768):
-        victory += int(segment_block(m, seed, index, 32_768, n)["tally"]["outcome"][0])
+    for index, n in sim.plan_blocks(worlds, block):
+        victory += int(segment_block(m, seed, index, block, n)["tally"]["outcome"][0])
     return {"p_victory": victory / (worlds * sim.FIX)}
 
 

@@ -750,10 +750,11 @@ static int owner_of(const Slots *sl, int k) {
     return k;
 }
 
-/* Copy world i into lane l of the packed slots, or (out) lane l back to world i. */
-static void lane_io(Slots *sl, Packed *pk, const uint8_t *per_world, int64_t i, int l, int out) {
+/* Copy world i into lane l of the packed slots (the slots flagged in io[0]), or (out) lane l
+ * back to world i (the state slots, io[1]). */
+static void lane_io(Slots *sl, Packed *pk, uint8_t io[2][WS_NSLOTS], int64_t i, int l, int out) {
     for (int k = out ? SL_C : 0; k < WS_NSLOTS; k++) {
-        if (!per_world[k]) continue;
+        if (!io[out][k]) continue;
         double *p = sl->ptr[k] + i * sl->rs[k];
         for (int64_t a = 0; a < sl->nc[k]; a++) {
             if (out)
@@ -778,7 +779,7 @@ int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t fir
            const uint64_t *world, uint8_t *done, int64_t *sums) {
     if (A < 1 || A > WS_MAXA) return -1;
     Packed pk;
-    uint8_t per_world[WS_NSLOTS];
+    uint8_t per_world[2][WS_NSLOTS]; /* slots copied in, and out, per world */
     size_t nvec = 0;
     for (int k = 0; k < WS_NSLOTS; k++) nvec += (size_t)sl->nc[k];
     V *arena = aligned_alloc(sizeof(V), nvec * sizeof(V));
@@ -792,16 +793,16 @@ int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t fir
     V *free_v = arena;
     for (int k = 0; k < WS_NSLOTS; k++) {
         int j = owner_of(sl, k);
-        per_world[k] = sl->rs[k] != 0;
+        per_world[0][k] = sl->rs[k] != 0 && j == k; /* in_X and X: loaded once, as in_X */
+        per_world[1][k] = sl->rs[k] != 0 && k >= SL_C;
         pk.ps[k] = sl->cs[k] != 0;
         if (j < k) {
             pk.b[k] = pk.b[j];
-            per_world[k] = per_world[k] && k >= SL_C; /* loaded once, through its owner */
             continue;
         }
         pk.b[k] = free_v;
         free_v += sl->nc[k];
-        if (!per_world[k]) /* the same for every world: filled once */
+        if (sl->rs[k] == 0) /* the same for every world: filled once */
             for (int64_t a = 0; a < sl->nc[k]; a++) pk.b[k][a] = splat(sl->ptr[k][a * sl->cs[k]]);
     }
     int k[WS_LANES], bad = 0, live = 0;
