@@ -1,10 +1,14 @@
-/* waystation fused step kernel, SIMD variant: step.c's equations, four worlds at a time.
+/* waystation fused step kernel, SIMD variants: step.c's equations, WS_LANES worlds at a time.
  *
- * Same statements as step.c, on gcc vector types of four doubles (AVX2), with glibc's
- * vector math library (libmvec: _ZGVdN4v_exp, _ZGVdN4v_log, _ZGVdN4v_expm1, _ZGVdN4vv_pow)
- * for the transcendentals. libmvec is accurate to a few ulp rather than glibc's scalar
- * bits, so this variant agrees with numpy to ~1e-13 (with numpy's own AVX-512 loops) rather
- * than bit for bit; WAYSTATION_FUSED_SIMD=0 selects the exact scalar step.c.
+ * Same statements as step.c, on gcc vector types of four doubles (AVX2: variant simd) or
+ * eight (-DWS_LANES=8, AVX-512: simd8), with glibc's vector math library (libmvec:
+ * _ZGVdN4v_exp or _ZGVeN8v_exp, and log, expm1, tan, pow) for the transcendentals.
+ * libmvec is accurate to a few ulp rather than glibc's scalar bits, so these agree with
+ * numpy to ~1e-13 (with numpy's own AVX-512 loops) rather than bit for bit;
+ * WAYSTATION_FUSED_SIMD=0 selects the exact scalar step.c. Compiled after rng.c.
+ *
+ * ws_step steps every world once (shocks from numpy, lanes gathered from the arrays);
+ * ws_run carries each world through many steps (shocks drawn here, lanes packed).
  *
  * What follows is step.c's header.
  *
@@ -70,9 +74,9 @@ typedef struct {
     int64_t nc[WS_NSLOTS]; /* columns (1 for world-level arrays and scalars) */
 } Slots;
 
-/* Worlds are stepped WS_LANES at a time: gcc vector types make the arithmetic SIMD and let
- * the lanes' independent exp/log calls overlap. Each lane calls the C library's scalar
- * functions, so every lane computes exactly what a one-world loop would. */
+/* Worlds are stepped WS_LANES at a time: gcc vector types make the arithmetic SIMD, and
+ * libmvec computes each transcendental on all lanes at once. Every operation is lane-wise,
+ * so a world's numbers do not depend on which lane or which other worlds it shares. */
 #ifndef WS_LANES
 #define WS_LANES 4 /* libmvec's AVX2 functions take four doubles; -DWS_LANES=8: AVX-512 */
 #endif
