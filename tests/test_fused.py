@@ -244,7 +244,7 @@ def test_fused_is_bit_identical_across_blocks_and_threads(kernel: _fused.StepFn)
 
 
 def test_exact_variant_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
-    """WAYSTATION_FUSED_SIMD=0 selects the scalar kernel; else SIMD where AVX2 and FMA are."""
+    """WAYSTATION_FUSED_SIMD=0 selects the scalar kernel, =4 four lanes; else the widest SIMD."""
     monkeypatch.setattr(_fused, "_cache", {})
     monkeypatch.setenv("WAYSTATION_FUSED_SIMD", "0")
     if _fused.kernel_problem() is not None:
@@ -256,6 +256,10 @@ def test_exact_variant_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
     assert a.records is not None and b.records is not None
     assert_records_agree(a.records, b.records, exact=numpy_uses_libm())
     monkeypatch.setattr(_fused, "_cache", {})
+    monkeypatch.setenv("WAYSTATION_FUSED_SIMD", "4")
+    assert _fused.kernel_variant() == ("simd" if _fused._cpu_has_avx2_fma() else "exact")
+    monkeypatch.setattr(_fused, "_cache", {})
     monkeypatch.delenv("WAYSTATION_FUSED_SIMD")
-    want = "simd" if _fused._cpu_has_avx2_fma() else "exact"
-    assert _fused.kernel_variant() in (want, "exact")
+    flags = _fused._cpu_flags()
+    want = next(v for v, spec in _fused.VARIANTS.items() if spec[3] <= flags)
+    assert _fused.kernel_variant() == want  # the widest the CPU runs (all build here)

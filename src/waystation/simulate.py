@@ -39,7 +39,7 @@ from waystation.settings import DEFAULT_BACKEND, RunSettings, check_backend
 from waystation.settings import DEFAULT_BLOCK as DEFAULT_BLOCK
 from waystation.settings import Progress as Progress
 from waystation.state import Array, Shocks, State, map_arrays
-from waystation.strategies import apply_strategy
+from waystation.strategies import apply_strategy, static_levers
 from waystation.tally import (
     FIX,
     NBINS,
@@ -147,10 +147,12 @@ def block_runner(backend: str) -> BlockRunner:
     """The :class:`BlockRunner` of a backend.
 
     ``numpy`` and ``fused`` share this module's loop (:func:`_run_steps`, one
-    compaction of finished worlds), with numpy's step or the compiled
-    kernel's (:mod:`waystation._fused`; numpy, said once on stderr, where it
-    cannot be built). ``jax`` runs a whole block in one compiled loop on its
-    device (:func:`waystation.jax_backend.run_steps`), imported only here.
+    compaction of finished worlds), with numpy's step and draws or the
+    compiled kernel's (:mod:`waystation._fused`: a year of steps per call
+    where the strategy's levers are fixed, one step per call otherwise;
+    numpy, said once on stderr, where it cannot be built). ``jax`` runs a
+    whole block in one compiled loop on its device
+    (:func:`waystation.jax_backend.run_steps`), imported only here.
     """
     check_backend(backend)
     if backend == "jax":
@@ -158,11 +160,12 @@ def block_runner(backend: str) -> BlockRunner:
 
         return jax_backend.run_steps
     if backend == "fused":
-        from waystation._fused import fused_step  # builds the kernel on first use
+        from waystation._fused import fused_kernel, run_segment  # builds it on first use
 
-        fused = fused_step()
-        if fused is not None:
-            return partial(_run_steps, stepper=fused)
+        kernel = fused_kernel()
+        if kernel is not None:
+            return partial(_run_steps, stepper=kernel.step, shocks_of=kernel.shocks,
+                           segment=run_segment)  # fmt: skip
     return _run_steps
 
 
@@ -181,6 +184,12 @@ def backend_in_use(backend: str) -> str:
     return backend
 
 
+#: Shocks of one step: :func:`waystation.rng.step_shocks` or the fused kernel's (same numbers).
+ShockFn = Callable[[tuple[int, int], Array, int, int], Shocks]
+#: Many steps in one call with levers fixed (:func:`waystation._fused.run_segment`).
+SegmentFn = Callable[..., tuple[State, Array]]
+
+
 def _run_steps(
     model: Model,
     draws: Draws,
@@ -191,26 +200,52 @@ def _run_steps(
     hist: Array,
     survival_t: Array,
     stepper: StepFn = step,
+    shocks_of: ShockFn = step_shocks,
+    segment: SegmentFn | None = None,
 ) -> State:
-    """Step the block to the horizon with numpy, filling survival sums and histograms.
+    """Step the block to the horizon, filling survival sums and histograms: the engine loop.
+
+    The loop runs from one recorded step to the next (yearly). Within such a
+    segment it calls ``stepper`` once per step, with the levers the
+    strategy sets for the current state and each world's shocks
+    (``shocks_of``, drawn by global world index); or, given a ``segment``
+    runner and a strategy whose levers never depend on the state
+    (:func:`waystation.strategies.static_levers`), it hands the whole
+    segment to it (the fused kernel carries each world through its steps
+    and draws the same shocks itself). At each recorded step it adds the
+    histogram counts.
 
     Finished worlds are frozen (:func:`waystation.dynamics.freeze`), so once
     enough of them have accumulated they are dropped from the arrays being
-    stepped (:class:`_Active`). Shocks are drawn only for the worlds still
-    being stepped, each by its global index, so they are exactly the numbers
-    those worlds would get were every world stepped to the horizon.
+    stepped (:class:`_Active`); shocks are drawn only for the worlds still
+    being stepped, so they are exactly the numbers those worlds would get
+    were every world stepped to the horizon.
     """
     key, world = draws
     A = len(model.actors)
-    record = {int(k): r for r, k in enumerate(model.record_steps)}
     act = _Active(p, base, s, n_valid, world)
-    for i in range(1, model.steps + 1):
-        lv = apply_strategy(model.strategy, act.base, act.state, act.p, model.actors)
-        shocks = step_shocks(key, act.world, i, A)
-        act.state = stepper(act.state, act.p, lv, shocks, model.step_dt(i))
-        survival_t[i] = act.survival_sum()
-        if i in record:
-            hist[record[i]] += act.counts()
+    record = [int(k) for k in model.record_steps]
+    whole = segment is not None and static_levers(model.strategy)
+    if whole:  # the segment runner writes in place: one private copy of every state array
+        act.state = act.full = map_arrays(lambda x: np.array(x, order="K"), act.state)
+    for r in range(1, len(record)):
+        first, last = record[r - 1] + 1, record[r]
+        if whole:
+            assert segment is not None
+            lv = apply_strategy(model.strategy, act.base, act.state, act.p, model.actors)
+            dts = np.array([model.step_dt(i) for i in range(first, last + 1)])
+            act.state, sums = segment(act.state, act.p, lv, key, act.world, first, dts,
+                                      act.valid_rows(), overwrite=True)  # fmt: skip
+            survival_t[first : last + 1] = act.dropped.survival + sums
+        else:
+            for i in range(first, last + 1):
+                lv = apply_strategy(model.strategy, act.base, act.state, act.p, model.actors)
+                shocks = shocks_of(key, act.world, i, A)
+                act.state = stepper(act.state, act.p, lv, shocks, model.step_dt(i))
+                survival_t[i] = act.survival_sum()
+                if i < last:
+                    act.maybe_compact()
+        hist[r] += act.counts()
         act.maybe_compact()
     return act.merged()
 
@@ -247,6 +282,10 @@ class _Active:
         for a in range(x.shape[1]):  # one contiguous gather per column
             np.take(x[:, a], self.rows, out=out[:, a])
         return out
+
+    def valid_rows(self) -> int:
+        """How many active rows are valid worlds: a prefix, as rows stay in block order."""
+        return self.n_valid if self.rows is None else int((self.rows < self.n_valid).sum())
 
     def survival_sum(self) -> int:
         """Exact fixed-point sum of survival over the block's valid worlds."""

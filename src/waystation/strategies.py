@@ -66,6 +66,15 @@ class Strategy:
     rules: tuple[Rule, ...] = field(default_factory=tuple)
 
 
+def static_levers(strategy: Strategy) -> bool:
+    """Whether the strategy sets the same levers at every step: no rule has a condition.
+
+    Only then does :func:`apply_strategy` not depend on the state, so one set
+    of levers serves many steps (the fused kernel's segments).
+    """
+    return all(rule.when is None for rule in strategy.rules)
+
+
 def condition_env(state: State, p: Params) -> dict[str, Any]:
     """Values of every condition name for the current state, shaped (W, A) or (W, 1)."""
     xp = xp_of(state.C, state.reached)

@@ -15,12 +15,21 @@ Python headers are needed. Where it cannot be built, :func:`fused_step`
 returns ``None`` after one line on stderr, and the engine steps with numpy.
 Set ``WAYSTATION_FUSED=0`` to skip it.
 
-Two variants (:data:`VARIANTS`): ``simd`` (``step_simd.c``: the same
-statements on four worlds at a time, with glibc's vector math library
-libmvec for exp/log/expm1/pow; used where the CPU has AVX2 and FMA and it
-builds) and ``exact`` (``step.c``: one world at a time with glibc's scalar
-functions; bit-identical to numpy wherever numpy's transcendentals are
-glibc's). ``WAYSTATION_FUSED_SIMD=0`` selects ``exact``.
+Three variants (:data:`VARIANTS`), tried in this order where the CPU runs
+them and they build: ``simd8`` and ``simd`` (``step_simd.c`` compiled for
+eight worlds at a time with AVX-512, or four with AVX2 and FMA: the same
+statements on vectors of doubles, with glibc's vector math library libmvec
+for exp/log/expm1/pow/tan) and ``exact`` (``step.c``: one world at a time
+with glibc's scalar functions; bit-identical to numpy wherever numpy's
+transcendentals are glibc's). ``WAYSTATION_FUSED_SIMD=0`` selects ``exact``,
+``WAYSTATION_FUSED_SIMD=4`` the four-lane ``simd``.
+
+Both sources are compiled after ``rng.c``: Philox4x32-10 in C, the same
+integer words and uniforms as :mod:`waystation.rng`, so the kernel can draw a
+step's shocks itself. :func:`run_segment` (``ws_run``) uses that to carry
+each world through many steps in one call, for strategies whose levers do
+not depend on the state (:func:`static_levers`); ``fused_step``
+(``ws_step``) steps every world once, with shocks drawn by numpy.
 """
 
 from __future__ import annotations
@@ -34,24 +43,32 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from waystation import dynamics
+from waystation._finite import check_tallyable
+from waystation.dynamics import Levers, Params, step
+from waystation.rng import Draws, step_shocks
 from waystation.state import Array, Shocks, State
+from waystation.strategies import static_levers
+from waystation.tally import fixed
 
 __all__ = [
     "FLAGS",
     "VARIANTS",
     "StepFn",
     "build",
+    "fused_kernel",
     "fused_step",
     "kernel_problem",
     "kernel_variant",
     "library_path",
+    "run_segment",
+    "static_levers",
 ]
 
 #: Compiler flags: optimised, position-independent, and no contraction of
@@ -59,13 +76,16 @@ __all__ = [
 #: No ``-ffast-math``: reassociation would break agreement with numpy.
 FLAGS: tuple[str, ...] = ("-O2", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno")
 
-#: Kernel variants: source file, extra compiler flags, libraries.
-VARIANTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "simd": ("step_simd.c", ("-mavx2", "-mfma"), ("-lmvec", "-lm")),
-    "exact": ("step.c", (), ("-lm",)),
-}
+#: Kernel variants: source file, extra compiler flags, libraries, CPU flags needed. Each
+#: source is compiled after ``rng.c`` (counter-based draws, shared by all variants).
+VARIANTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], frozenset[str]]] = {
+    "simd8": ("step_simd.c", ("-mavx2", "-mfma", "-mavx512f", "-mavx512dq", "-DWS_LANES=8"),
+              ("-lmvec", "-lm"), frozenset({"avx2", "fma", "avx512f", "avx512dq"})),
+    "simd": ("step_simd.c", ("-mavx2", "-mfma"), ("-lmvec", "-lm"), frozenset({"avx2", "fma"})),
+    "exact": ("step.c", (), ("-lm",), frozenset()),
+}  # fmt: skip
 
-StepFn = Callable[[State, dynamics.Params, dynamics.Levers, Shocks, float], State]
+StepFn = Callable[[State, Params, Levers, Shocks, float], State]
 
 #: State fields the kernel writes (every field but ``t``, ``done`` and ``g0``).
 _OUT = tuple(f for f in State._fields if f not in ("t", "done", "g0"))
@@ -75,7 +95,8 @@ _cache: dict[str, object] = {}
 
 
 def _source(variant: str = "exact") -> bytes:
-    return resources.files("waystation._fused").joinpath(VARIANTS[variant][0]).read_bytes()
+    here = resources.files("waystation._fused")
+    return here.joinpath("rng.c").read_bytes() + here.joinpath(VARIANTS[variant][0]).read_bytes()
 
 
 def _cache_dir() -> Path:
@@ -91,17 +112,29 @@ def _flags(variant: str) -> list[str]:
     return [*FLAGS, *VARIANTS[variant][1]]
 
 
-def _cpu_has_avx2_fma() -> bool:
-    """Whether this CPU runs AVX2 and FMA code (Linux: /proc/cpuinfo; elsewhere: no)."""
+def _cpu_flags() -> frozenset[str]:
+    """This CPU's feature flags (Linux: /proc/cpuinfo; elsewhere: none known)."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return {"avx2", "fma"} <= flags
+                    return frozenset(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return False
+    return frozenset()
+
+
+def _cpu_has_avx2_fma() -> bool:
+    """Whether this CPU runs AVX2 and FMA code."""
+    return VARIANTS["simd"][3] <= _cpu_flags()
+
+
+def _candidates() -> tuple[str, ...]:
+    """The variants to try, best first: those the CPU runs, as ``WAYSTATION_FUSED_SIMD`` allows."""
+    ask = os.environ.get("WAYSTATION_FUSED_SIMD", "1")
+    names = {"0": ("exact",), "4": ("simd", "exact")}.get(ask, tuple(VARIANTS))
+    flags = _cpu_flags()
+    return tuple(v for v in names if VARIANTS[v][3] <= flags)
 
 
 def library_path(cache: Path | None = None, variant: str = "exact") -> Path:
@@ -152,7 +185,7 @@ def build(cache: Path | None = None, variant: str = "exact") -> Path:
 
 
 class _Kernel:
-    """The loaded library and the slot table of its ``ws_step`` function."""
+    """The loaded library: its slot table and its ``ws_step``, ``ws_run`` and ``ws_shocks``."""
 
     def __init__(self, path: Path, variant: str = "exact") -> None:
         self.variant = variant
@@ -160,34 +193,38 @@ class _Kernel:
         names = ctypes.string_at(ctypes.addressof(ctypes.c_char.in_dll(self.lib, "ws_slots")))
         self.slots = tuple(names.decode().rstrip(",").split(","))
         self.max_actors = ctypes.c_int.in_dll(self.lib, "ws_maxa").value
-        fn = self.lib.ws_step
-        fn.restype = ctypes.c_int
-        fn.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int, ctypes.c_double,
-                       ctypes.c_double, ctypes.c_void_p, ctypes.c_void_p]  # fmt: skip
-        self.fn = fn
+        ptr, i64, u32, c_int = ctypes.c_void_p, ctypes.c_int64, ctypes.c_uint32, ctypes.c_int
+        self.fn = self._fn("ws_step", [ptr, i64, c_int, ctypes.c_double, ctypes.c_double, ptr, ptr])
+        self.run_fn = self._fn("ws_run", [ptr, i64, c_int, i64, c_int, i64, ptr, ptr, u32, u32,
+                                          ptr, ptr, ptr])  # fmt: skip
+        self.shocks_fn = self._fn("ws_shocks", [ptr, i64, i64, c_int, u32, u32, ptr, ptr, ptr])
+        self.words_fn = self._fn("ws_philox_words", [ptr, i64, i64, u32, u32, u32, u32, ptr])
         expected = {f"in_{f}" for f in _OUT} | set(_OUT) | set(Shocks._fields)
         missing = expected - set(self.slots)
         if missing:
             raise RuntimeError(f"kernel lacks slots {sorted(missing)}")
 
-    def step(
-        self, state: State, p: dynamics.Params, lv: dynamics.Levers, shocks: Shocks,
-        dt: float,
-    ) -> State:  # fmt: skip
-        """Advance every world by ``dt``: the fused twin of :func:`waystation.dynamics.step`.
+    def _fn(self, name: str, argtypes: list[Any]) -> Any:
+        fn = getattr(self.lib, name)
+        fn.restype = ctypes.c_int if name != "ws_philox_words" else None
+        fn.argtypes = argtypes
+        return fn
 
-        Blocks with more actors than the kernel's scratch arrays hold
-        (``ws_maxa``, 16) are stepped by numpy.
+    def _table(
+        self, state: State, out: Mapping[str, Array], p: Params,
+        lv: Levers, shocks: Shocks | None,
+    ) -> tuple[Array, list[Array]]:  # fmt: skip
+        """The slot table (pointers, row strides, column strides) and the arrays it points to.
+
+        Slots ``in_X`` read ``state``, slots ``X`` write ``out`` (the same arrays
+        for :meth:`run`); without ``shocks`` their slots point at a zero.
         """
-        n, A = state.C.shape
-        if self.max_actors < A:  # the kernel's per-world scratch arrays are this long
-            return dynamics.step(state, p, lv, shocks, dt)
-        out = {f: np.empty_like(getattr(state, f)) for f in _OUT}
-        done = np.empty_like(state.done)
-        table = np.zeros(3 * len(self.slots), dtype=np.int64)
+        n = state.C.shape[0]
+        table = np.zeros(4 * len(self.slots), dtype=np.int64)  # pointer, strides, columns
         keep: list[Array] = []
         N = len(self.slots)
         for k, name in enumerate(self.slots):
+            x: Any
             if name.startswith("lv_"):
                 x = getattr(lv, name[3:])
             elif name.startswith("in_"):
@@ -195,7 +232,7 @@ class _Kernel:
             elif name in out:
                 x = out[name]
             elif name in Shocks._fields:
-                x = getattr(shocks, name)
+                x = 0.0 if shocks is None else getattr(shocks, name)
             else:
                 x = getattr(p, name)
             arr = np.asarray(x, dtype=np.float64)
@@ -206,8 +243,28 @@ class _Kernel:
                     raise ValueError(f"fused kernel: {name} has {arr.shape[0]} rows, expected {n}")
                 table[N + k] = 0 if arr.shape[0] == 1 else arr.strides[0] // 8
                 table[2 * N + k] = 0 if arr.shape[1] == 1 else arr.strides[1] // 8
+                table[3 * N + k] = arr.shape[1]
             elif arr.ndim != 0:
                 raise ValueError(f"fused kernel: {name} has shape {arr.shape}")
+            else:
+                table[3 * N + k] = 1
+        return table, keep
+
+    def step(
+        self, state: State, p: Params, lv: Levers, shocks: Shocks,
+        dt: float,
+    ) -> State:  # fmt: skip
+        """Advance every world by ``dt``: the fused twin of :func:`waystation.dynamics.step`.
+
+        Blocks with more actors than the kernel's scratch arrays hold
+        (``ws_maxa``, 16) are stepped by numpy.
+        """
+        n, A = state.C.shape
+        if self.max_actors < A:  # the kernel's per-world scratch arrays are this long
+            return step(state, p, lv, shocks, dt)
+        out = {f: np.empty_like(getattr(state, f)) for f in _OUT}
+        done = np.empty_like(state.done)
+        table, keep = self._table(state, out, p, lv, shocks)
         done_in = np.ascontiguousarray(state.done[:, 0])
         done_out = np.empty(n, dtype=np.bool_)
         rc = self.fn(table.ctypes.data, n, A, float(state.t), float(dt), done_in.ctypes.data,
@@ -218,18 +275,75 @@ class _Kernel:
         del keep
         return state._replace(t=state.t + dt, done=done, **out)
 
+    def run(
+        self, state: State, p: Params, lv: Levers, draws: Draws,
+        first_step: int, dts: Array, n_valid: int, overwrite: bool = False,
+    ) -> tuple[State, Array]:  # fmt: skip
+        """``ws_run``: every world through the steps ``first_step, ...`` (see :func:`run_segment`).
+
+        The kernel works in place: on the state's own float64 arrays if
+        ``overwrite``, else on copies.
+        """
+        (k0, k1), world = draws
+        n, A = state.C.shape
+        dts = np.ascontiguousarray(dts, dtype=np.float64)
+        ts = np.empty(len(dts) + 1)
+        ts[0] = t = state.t
+        for k, dt in enumerate(dts):  # the engine's clock: t + dt, step after step
+            ts[k + 1] = t = t + dt
+        own: dict[str, Array] = {f: np.asarray(getattr(state, f), np.float64) for f in _OUT}
+        if not overwrite:
+            own = {f: np.array(x) for f, x in own.items()}
+        elif not all(x.flags.writeable for x in own.values()):
+            raise ValueError("run_segment(overwrite=True) needs writeable state arrays")
+        moved = state._replace(t=state.t, done=state.done, **own)
+        table, keep = self._table(moved, own, p, lv, None)
+        done = np.ascontiguousarray(state.done[:, 0], dtype=np.uint8)
+        world = np.ascontiguousarray(world, dtype=np.uint64)
+        sums = np.zeros(len(dts), dtype=np.int64)
+        rc = self.run_fn(table.ctypes.data, n, A, n_valid, len(dts), first_step, ts.ctypes.data,
+                         dts.ctypes.data, k0, k1, world.ctypes.data, done.ctypes.data,
+                         sums.ctypes.data)  # fmt: skip
+        del keep
+        if rc == -2:
+            check_tallyable(own["survival"][:n_valid])  # raises NonFiniteError
+        if rc != 0:
+            raise RuntimeError(f"fused kernel failed ({rc})")
+        t_end = float(ts[-1]) if len(dts) else state.t
+        return moved._replace(t=t_end, done=done.astype(np.bool_)[:, None]), sums
+
+    def shocks(self, key: tuple[int, int], world: Array, step: int, actors: int) -> Shocks:
+        """``ws_shocks``: :func:`waystation.rng.step_shocks` drawn by the kernel."""
+        world = np.ascontiguousarray(world, dtype=np.uint64)
+        n = len(world)
+        z, warn, verify = np.empty((n, actors)), np.empty((n, 1)), np.empty((n, 1))
+        rc = self.shocks_fn(world.ctypes.data, n, step, actors, key[0], key[1], z.ctypes.data,
+                            warn.ctypes.data, verify.ctypes.data)  # fmt: skip
+        if rc != 0:
+            raise RuntimeError(f"fused kernel failed ({rc})")
+        return Shocks(z, warn, verify)
+
+    def philox_words(
+        self, key: tuple[int, int], world: Array, step: int, var: int, lane: int
+    ) -> Array:
+        """``ws_philox_words``: the four Philox words of each world's counter, shape (n, 4)."""
+        world = np.ascontiguousarray(world, dtype=np.uint64)
+        out = np.empty((len(world), 4), dtype=np.uint32)
+        self.words_fn(world.ctypes.data, len(world), step, var, lane, key[0], key[1],
+                      out.ctypes.data)  # fmt: skip
+        return out
+
 
 def _load() -> _Kernel | str:
     """The kernel, or why it is unavailable."""
     if os.environ.get("WAYSTATION_FUSED", "1") == "0":
         return "disabled by WAYSTATION_FUSED=0"
-    simd = os.environ.get("WAYSTATION_FUSED_SIMD", "1") != "0" and _cpu_has_avx2_fma()
     problem = ""
-    for variant in ("simd", "exact") if simd else ("exact",):
+    for variant in _candidates():
         try:
             return _Kernel(build(variant=variant), variant)
         except (OSError, RuntimeError, subprocess.SubprocessError) as err:
-            problem = str(err)  # the simd variant's problem is superseded by exact's
+            problem = str(err)  # a SIMD variant's problem is superseded by exact's
     return problem
 
 
@@ -246,6 +360,15 @@ def _kernel() -> _Kernel | str:
         return got
 
 
+def fused_kernel() -> _Kernel | None:
+    """The loaded kernel (its ``step``, ``shocks`` and ``run``), building it on first use.
+
+    ``None`` where it cannot be built or loaded; the reason is said once on stderr.
+    """
+    got = _kernel()
+    return None if isinstance(got, str) else got
+
+
 def fused_step() -> StepFn | None:
     """The fused step function, building it on first use; ``None`` (said once) if unavailable."""
     got = _kernel()
@@ -253,7 +376,7 @@ def fused_step() -> StepFn | None:
 
 
 def kernel_variant() -> str | None:
-    """The variant in use (``"simd"`` or ``"exact"``), or ``None`` if the kernel is unavailable."""
+    """The variant in use (a key of :data:`VARIANTS`), or ``None`` if the kernel is unavailable."""
     got = _kernel()
     return None if isinstance(got, str) else got.variant
 
@@ -262,3 +385,41 @@ def kernel_problem() -> str | None:
     """Why the fused kernel is unavailable, or ``None`` if it is available."""
     got = _kernel()
     return got if isinstance(got, str) else None
+
+
+def run_segment_numpy(
+    state: State, p: Params, lv: Levers, key: tuple[int, int],
+    world: Array, first_step: int, dts: Array, n_valid: int,
+) -> tuple[State, Array]:  # fmt: skip
+    """:func:`run_segment` by repeated :func:`waystation.dynamics.step` (the reference)."""
+    A = state.C.shape[1]
+    sums = np.zeros(len(dts), dtype=np.int64)
+    for k, dt in enumerate(dts):
+        state = step(state, p, lv, step_shocks(key, world, first_step + k, A), float(dt))
+        sums[k] = fixed(state.survival[:n_valid, 0]).sum()
+    return state, sums
+
+
+def run_segment(
+    state: State, p: Params, lv: Levers, key: tuple[int, int],
+    world: Array, first_step: int, dts: Array, n_valid: int, *, overwrite: bool = False,
+) -> tuple[State, Array]:  # fmt: skip
+    """Advance a block through the steps ``first_step, first_step + 1, ...`` of lengths ``dts``.
+
+    ``key`` is the run's Philox key and ``world`` the block's global world
+    indices (as for :func:`waystation.rng.step_shocks`); ``lv`` the levers,
+    which must hold for the whole segment (see :func:`static_levers`).
+    Returns the state after the last step and, for each step, the exact
+    fixed-point sum of survival over the first ``n_valid`` worlds
+    (:func:`waystation.tally.fixed`). Finished worlds stay
+    frozen, as with :func:`waystation.dynamics.step`. Uses the fused kernel
+    (``ws_run``), or numpy where it is unavailable or the block has more
+    actors than it holds. ``state`` is not modified, unless ``overwrite``:
+    then the kernel may work in its float arrays (saving a copy of the state
+    per call; the engine owns them).
+    """
+    kernel = _kernel()
+    dts = np.asarray(dts, dtype=np.float64)
+    if isinstance(kernel, str) or kernel.max_actors < state.C.shape[1]:
+        return run_segment_numpy(state, p, lv, key, world, first_step, dts, n_valid)
+    return kernel.run(state, p, lv, (key, world), first_step, dts, n_valid, overwrite)

@@ -58,6 +58,7 @@ typedef struct {
     double *ptr[WS_NSLOTS];
     int64_t rs[WS_NSLOTS];
     int64_t cs[WS_NSLOTS];
+    int64_t nc[WS_NSLOTS]; /* columns (1 for world-level arrays and scalars) */
 } Slots;
 
 /* Element (world i, actor/column a) of slot k. */
@@ -249,12 +250,17 @@ static inline double est_margin(const Slots *sl, int64_t i, int a, double S_eff,
     return (S_eff - C) + bias + P(sigma_eval, a) / (1.0 + E) * noise;
 }
 
-/* dynamics.restraint */
+/* The log-odds of actor a's caution: the same at both Heun stages (will is the step's). */
+static inline double caution_odds(const Slots *sl, int64_t i, int a, double will) {
+    double c = clip(clip(P(lv_caution, a) + will, 0.0, 1.0), CAUTION_EPS, 1.0 - CAUTION_EPS);
+    return log(c / (1.0 - c));
+}
+
+/* dynamics.restraint; odds = caution_odds(..., will) */
 static inline double restraint(const Slots *sl, int64_t i, int a, double M_fc, double relief,
-                               double will, double coord, double B) {
+                               double will, double coord, double B, double odds) {
     double caution = clip(P(lv_caution, a) + will, 0.0, 1.0);
-    double c = clip(caution, CAUTION_EPS, 1.0 - CAUTION_EPS);
-    double urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + log(c / (1.0 - c));
+    double urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + odds;
     double voluntary = caution > 0.0 ? sigmoid(urgency) : 0.0;
     voluntary = mx(0.0, voluntary - relief);
     double enforced = clip((P(lv_enforcement, a) + will) * B, 0.0, 1.0);
@@ -296,167 +302,243 @@ static void copy_world(Slots *sl, int64_t i, int A) {
 #undef CP
 }
 
+/* Step running world i from year t0 by dt with the step's shocks z (eval_z, one per actor),
+ * warn_u and verify_u: dynamics.step and track_waystations. */
+static void step_world(Slots *sl, int64_t i, int A, double t0, double dt, const double *z,
+                       double warn_u, double verify_u, uint8_t *done_out) {
+    double h_dt = dt * 1.0;
+    double C0[WS_MAXA], S0[WS_MAXA], E0[WS_MAXA], noise[WS_MAXA], relief0[WS_MAXA];
+    double O0 = IN(O, 0), B0 = IN(B, 0), will0 = IN(will, 0), em_time0 = IN(em_time, 0);
+    for (int a = 0; a < A; a++) {
+        C0[a] = IN(C, a);
+        S0[a] = IN(S, a);
+        E0[a] = IN(E, a);
+        relief0[a] = IN(relief, a);
+        double mem_a = exp(-dt / P(eval_memory, a)); /* evaluation_error */
+        noise[a] = IN(noise, a) * mem_a + sqrt(1.0 - mem_a * mem_a) * z[a];
+    }
+    double coord = clip((P(lv_global_pause, 0) + P(will_to_pause, 0) * will0) * B0, 0.0, 1.0);
+    Growth g1, g2;
+    growth(sl, i, A, t0, C0, S0, O0, E0, B0, will0, em_time0, &g1);
+    double odds[WS_MAXA];
+    double M_hat[WS_MAXA], pause0[WS_MAXA], dC1[WS_MAXA], C1[WS_MAXA], S1[WS_MAXA], E1[WS_MAXA];
+    for (int a = 0; a < A; a++) {
+        odds[a] = caution_odds(sl, i, a, will0);
+        M_hat[a] = est_margin(sl, i, a, g1.S_eff[a], C0[a], E0[a], noise[a]);
+        double fc = M_hat[a] + (range_growth(sl, i, &g1, a, C0[a], O0) - g1.dC_free[a]) *
+                                   P(lv_lookahead, a);
+        pause0[a] = restraint(sl, i, a, fc, relief0[a], will0, coord, B0, odds[a]);
+        dC1[a] = g1.dC_free[a] * (1.0 - pause0[a]);
+        C1[a] = C0[a] + dC1[a] * h_dt;
+        S1[a] = S0[a] + g1.dS[a] * h_dt;
+        E1[a] = E0[a] + g1.dE[a] * h_dt;
+    }
+    double O1 = O0 + g1.dO * h_dt;
+    growth(sl, i, A, t0 + dt, C1, S1, O1, E1, B0, will0, em_time0, &g2);
+    double rival[WS_MAXA], rg2[WS_MAXA], I_s[WS_MAXA];
+    rival_max(C1, A, rival);
+    double C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], S_eff[WS_MAXA], pause[WS_MAXA];
+    for (int a = 0; a < A; a++) {
+        rg2[a] = range_growth(sl, i, &g2, a, C1[a], O1);
+        double M_fc1 = est_margin(sl, i, a, g2.S_eff[a], C1[a], E1[a], noise[a]) +
+                       (rg2[a] - g2.dC_free[a]) * P(lv_lookahead, a);
+        double relief1 = logistic(P(race_pressure, a), rival[a], C1[a], P(race_scale, a));
+        double pause1 = restraint(sl, i, a, M_fc1, relief1, will0, coord, B0, odds[a]);
+        pause[a] = 0.5 * (pause0[a] + pause1);
+        double dC = 0.5 * (dC1[a] + g2.dC_free[a] * (1.0 - pause1));
+        C[a] = mn(C0[a] + dC * h_dt, P(C_max, a));
+        I_s[a] = 0.5 * (g1.I_s[a] + g2.I_s[a]);
+        S[a] = 0.5 * (g1.dS[a] + g2.dS[a]); /* dS for now */
+        E[a] = E0[a] + 0.5 * (g1.dE[a] + g2.dE[a]) * h_dt;
+    }
+    /* verification breakthrough: one per world */
+    double total = asum(I_s, A) / P(safety_ref, 0);
+    double ratio = pow(total, P(lam_s, 0));
+    double verify_p = -expm1(-P(verify_rate, 0) * P(eval_ease, 0) * ratio * h_dt);
+    int verified = (verify_u < verify_p) && isnan(IN(reached, K_VERIFIED));
+    for (int a = 0; a < A; a++)
+        S[a] = mx(S0[a] + S[a] * h_dt, P(safety_range, a)) + (double)verified * P(verify_jump, a);
+    double O = O0 + 0.5 * (g1.dO + g2.dO) * h_dt;
+    for (int a = 0; a < A; a++) {
+        S_eff[a] = S[a] + O * cover_of(sl, i, C[a]);
+        OUT(E, a) = E[a];
+    }
+    double lethal, survivable;
+    hazard_sum(sl, i, A, C, S_eff, &lethal, &survivable);
+    double lethal0 = IN(lethal, 0), surv0 = IN(survival, 0);
+    double survival = surv0 * exp(-0.5 * (lethal0 + lethal) * h_dt);
+    double warn_p = -expm1(-0.5 * (IN(survivable, 0) + survivable) * h_dt);
+    int warned = warn_u < warn_p;
+    double will = will0 * exp(-P(will_decay, 0) * dt) + (double)warned * P(will_per_warning, 0);
+    /* race relief and backdrop target at the new capabilities */
+    double relief[WS_MAXA], safe_[WS_MAXA], unsafe_[WS_MAXA], race_[WS_MAXA];
+    rival_max(C, A, rival);
+    double top = amax(C, A);
+    for (int a = 0; a < A; a++) {
+        relief[a] = logistic(P(race_pressure, a), rival[a], C[a], P(race_scale, a));
+        safe_[a] = mx(0.0, mn(C[a], S_eff[a]));
+        unsafe_[a] = mx(0.0, C[a] - S_eff[a]);
+        race_[a] = top <= C[a] ? relief[a] : 0.0;
+    }
+    double B_t = clip(1.0 + P(b_gain, 0) * amax(safe_, A) -
+                          P(b_erosion, 0) * (asum(unsafe_, A) + amax(race_, A)),
+                      0.25, 4.0);
+    double B = B_t + (B0 - B_t) * exp(-h_dt / P(b_tau, 0));
+    double t = t0 + dt;
+    double wbe = IN(wbe_progress, 0) + 0.5 * (g1.wbe + g2.wbe) * h_dt;
+    double crossed = crossing(IN(wbe_progress, 0), wbe, P(wbe_cost, 0), 1);
+    double em_time = (isinf(em_time0) && wbe >= P(wbe_cost, 0))
+                         ? t0 + crossed * h_dt + P(wbe_lag, 0)
+                         : em_time0;
+    /* victory: the later crossing within the step of C_si and of the safety range */
+    int win = 0;
+    double frac = 1.0;
+    for (int a = 0; a < A; a++) {
+        int winner = (P(C_si, a) <= C[a]) && (S_eff[a] >= C[a]);
+        win |= winner;
+        double f = crossing(C0[a], C[a], P(C_si, a), 1);
+        f = mx(f, crossing(C0[a] - g1.S_eff[a], C[a] - S_eff[a], 0.0, 0));
+        frac = a == 0 ? (winner ? f : 1.0) : mn(frac, winner ? f : 1.0);
+    }
+    if (win) {
+        double lethal_frac = frac * (lethal0 + 0.5 * frac * (lethal - lethal0));
+        survival = surv0 * exp(-lethal_frac * h_dt);
+    }
+    for (int a = 0; a < A; a++) {
+        OUT(C, a) = C[a];
+        OUT(S, a) = S[a];
+        OUT(noise, a) = noise[a];
+        OUT(margin_est, a) = M_hat[a];
+        OUT(trust, a) = g2.trust[a];
+        OUT(pause, a) = pause[a];
+        OUT(relief, a) = relief[a];
+        OUT(dC_rate, a) = g2.dC_free[a];
+        OUT(dS_rate, a) = rg2[a];
+        OUT(usable_ai, a) = g2.usable[a];
+    }
+    OUT(O, 0) = O;
+    OUT(B, 0) = B;
+    OUT(will, 0) = will;
+    OUT(wbe_progress, 0) = wbe;
+    OUT(em_time, 0) = em_time;
+    OUT(lethal, 0) = lethal;
+    OUT(survivable, 0) = survivable;
+    OUT(survival, 0) = survival;
+    OUT(p_victory, 0) = IN(p_victory, 0) + (double)win * survival;
+    done_out[i] = (uint8_t)win;
+    OUT(victory_year, 0) = win ? t0 + frac * dt : IN(victory_year, 0);
+    OUT(warnings, 0) = IN(warnings, 0) + (double)warned;
+    /* track_waystations */
+    int running = !win;
+    int all_paused = 1, aar = 0, sweet = 0;
+    for (int a = 0; a < A; a++) {
+        all_paused &= pause[a] >= PAUSE_LEVEL;
+        int past_aar = P(C_aar, a) <= C[a];
+        aar |= past_aar && (S_eff[a] >= C[a]) && (g2.usable[a] >= AAR_LABOUR);
+        sweet |= past_aar && (P(C_si, a) > C[a]) && (S_eff[a] >= C[a]);
+    }
+    sweet &= running;
+    double pause_run = all_paused ? IN(pause_run, 0) + h_dt : 0.0;
+    OUT(pause_run, 0) = pause_run;
+    OUT(sweet_years, 0) = IN(sweet_years, 0) + (double)sweet * h_dt;
+    int events[WS_K] = {pause_run >= PAUSE_YEARS, aar, t + 0.5 * h_dt >= em_time, sweet,
+                        O >= HARDENED_OOM, verified};
+    for (int k = 0; k < WS_K; k++) {
+        double r = IN(reached, k);
+        int first = events[k] && isnan(r);
+        OUT(reached, k) = first ? (k == K_ENHANCED ? em_time : t) : r;
+        OUT(reach_survival, k) = first ? survival : IN(reach_survival, k);
+    }
+    double frontier = top;
+    double takeoff = P(C_aar, 0) + mn(TAKEOFF_YEARS * IN(g0, 0), P(si_gap, 0));
+    int passed[WS_M] = {frontier >= P(C_aar, 0), frontier >= P(C_si, 0), frontier >= takeoff};
+    for (int k = 0; k < WS_M; k++) {
+        double m = IN(milestones, k);
+        OUT(milestones, k) = (passed[k] && isnan(m)) ? t : m;
+    }
+}
+
+/* One world's shocks (rng.step_shocks) for global world gw at step stepn. */
+static void draw_shocks(uint64_t gw, int64_t stepn, int A, uint32_t k0, uint32_t k1, double *z,
+                        double *warn_u, double *verify_u) {
+    uint32_t x[4];
+    for (int j = 0; 2 * j < A; j++) {
+        ws_words(gw, stepn, WS_VAR_EVAL_Z, (uint32_t)j, k0, k1, x);
+        double u1 = ws_u53(x[0], x[1]), u2 = ws_u53(x[2], x[3]);
+        /* rng.normal_pair: Box-Muller with the half-angle tangent */
+        double r = sqrt(-2.0 * log(1.0 - u1));
+        double t = tan(WS_PI * (u2 - 0.5));
+        double scale = r / (1.0 + t * t);
+        z[2 * j] = (1.0 - t * t) * scale;
+        if (2 * j + 1 < A) z[2 * j + 1] = (2.0 * t) * scale;
+    }
+    ws_words(gw, stepn, WS_VAR_EVENTS, 0, k0, k1, x);
+    *warn_u = ws_u53(x[0], x[1]);
+    *verify_u = ws_u53(x[2], x[3]);
+}
+
+/* rng.step_shocks(key, world, step, A) for n worlds: eval_z (n x A, row-major), warn_u and
+ * verify_u (n each). Returns 0, or -1 if A is out of range. */
+int ws_shocks(const uint64_t *world, int64_t n, int64_t step, int A, uint32_t k0, uint32_t k1,
+              double *eval_z, double *warn_u, double *verify_u) {
+    if (A < 1 || A > WS_MAXA) return -1;
+    for (int64_t i = 0; i < n; i++)
+        draw_shocks(world[i], step, A, k0, k1, eval_z + i * A, warn_u + i, verify_u + i);
+    return 0;
+}
+
 /* Advance worlds [0, n) by dt from year t0: dynamics.step, then track_waystations and freeze.
  * done_in/done_out are numpy bools (one byte). Returns 0, or -1 if A is too large. */
 int ws_step(Slots *sl, int64_t n, int A, double t0, double dt, const uint8_t *done_in,
             uint8_t *done_out) {
     if (A < 1 || A > WS_MAXA) return -1;
+    double z[WS_MAXA];
     for (int64_t i = 0; i < n; i++) {
         if (done_in[i]) {
             copy_world(sl, i, A);
             done_out[i] = 1;
             continue;
         }
-        double h_dt = dt * 1.0;
-        double C0[WS_MAXA], S0[WS_MAXA], E0[WS_MAXA], noise[WS_MAXA], relief0[WS_MAXA];
-        double O0 = IN(O, 0), B0 = IN(B, 0), will0 = IN(will, 0), em_time0 = IN(em_time, 0);
-        for (int a = 0; a < A; a++) {
-            C0[a] = IN(C, a);
-            S0[a] = IN(S, a);
-            E0[a] = IN(E, a);
-            relief0[a] = IN(relief, a);
-            double mem_a = exp(-dt / P(eval_memory, a)); /* evaluation_error */
-            noise[a] = IN(noise, a) * mem_a + sqrt(1.0 - mem_a * mem_a) * X(eval_z, i, a);
-        }
-        double coord = clip((P(lv_global_pause, 0) + P(will_to_pause, 0) * will0) * B0, 0.0, 1.0);
-        Growth g1, g2;
-        growth(sl, i, A, t0, C0, S0, O0, E0, B0, will0, em_time0, &g1);
-        double M_hat[WS_MAXA], pause0[WS_MAXA], dC1[WS_MAXA], C1[WS_MAXA], S1[WS_MAXA], E1[WS_MAXA];
-        for (int a = 0; a < A; a++) {
-            M_hat[a] = est_margin(sl, i, a, g1.S_eff[a], C0[a], E0[a], noise[a]);
-            double fc = M_hat[a] + (range_growth(sl, i, &g1, a, C0[a], O0) - g1.dC_free[a]) *
-                                       P(lv_lookahead, a);
-            pause0[a] = restraint(sl, i, a, fc, relief0[a], will0, coord, B0);
-            dC1[a] = g1.dC_free[a] * (1.0 - pause0[a]);
-            C1[a] = C0[a] + dC1[a] * h_dt;
-            S1[a] = S0[a] + g1.dS[a] * h_dt;
-            E1[a] = E0[a] + g1.dE[a] * h_dt;
-        }
-        double O1 = O0 + g1.dO * h_dt;
-        growth(sl, i, A, t0 + dt, C1, S1, O1, E1, B0, will0, em_time0, &g2);
-        double rival[WS_MAXA], rg2[WS_MAXA], I_s[WS_MAXA];
-        rival_max(C1, A, rival);
-        double C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], S_eff[WS_MAXA], pause[WS_MAXA];
-        for (int a = 0; a < A; a++) {
-            rg2[a] = range_growth(sl, i, &g2, a, C1[a], O1);
-            double M_fc1 = est_margin(sl, i, a, g2.S_eff[a], C1[a], E1[a], noise[a]) +
-                           (rg2[a] - g2.dC_free[a]) * P(lv_lookahead, a);
-            double relief1 = logistic(P(race_pressure, a), rival[a], C1[a], P(race_scale, a));
-            double pause1 = restraint(sl, i, a, M_fc1, relief1, will0, coord, B0);
-            pause[a] = 0.5 * (pause0[a] + pause1);
-            double dC = 0.5 * (dC1[a] + g2.dC_free[a] * (1.0 - pause1));
-            C[a] = mn(C0[a] + dC * h_dt, P(C_max, a));
-            I_s[a] = 0.5 * (g1.I_s[a] + g2.I_s[a]);
-            S[a] = 0.5 * (g1.dS[a] + g2.dS[a]); /* dS for now */
-            E[a] = E0[a] + 0.5 * (g1.dE[a] + g2.dE[a]) * h_dt;
-        }
-        /* verification breakthrough: one per world */
-        double total = asum(I_s, A) / P(safety_ref, 0);
-        double ratio = pow(total, P(lam_s, 0));
-        double verify_p = -expm1(-P(verify_rate, 0) * P(eval_ease, 0) * ratio * h_dt);
-        int verified = (X(verify_u, i, 0) < verify_p) && isnan(IN(reached, K_VERIFIED));
-        for (int a = 0; a < A; a++)
-            S[a] = mx(S0[a] + S[a] * h_dt, P(safety_range, a)) + (double)verified * P(verify_jump, a);
-        double O = O0 + 0.5 * (g1.dO + g2.dO) * h_dt;
-        for (int a = 0; a < A; a++) {
-            S_eff[a] = S[a] + O * cover_of(sl, i, C[a]);
-            OUT(E, a) = E[a];
-        }
-        double lethal, survivable;
-        hazard_sum(sl, i, A, C, S_eff, &lethal, &survivable);
-        double lethal0 = IN(lethal, 0), surv0 = IN(survival, 0);
-        double survival = surv0 * exp(-0.5 * (lethal0 + lethal) * h_dt);
-        double warn_p = -expm1(-0.5 * (IN(survivable, 0) + survivable) * h_dt);
-        int warned = X(warn_u, i, 0) < warn_p;
-        double will = will0 * exp(-P(will_decay, 0) * dt) + (double)warned * P(will_per_warning, 0);
-        /* race relief and backdrop target at the new capabilities */
-        double relief[WS_MAXA], safe_[WS_MAXA], unsafe_[WS_MAXA], race_[WS_MAXA];
-        rival_max(C, A, rival);
-        double top = amax(C, A);
-        for (int a = 0; a < A; a++) {
-            relief[a] = logistic(P(race_pressure, a), rival[a], C[a], P(race_scale, a));
-            safe_[a] = mx(0.0, mn(C[a], S_eff[a]));
-            unsafe_[a] = mx(0.0, C[a] - S_eff[a]);
-            race_[a] = top <= C[a] ? relief[a] : 0.0;
-        }
-        double B_t = clip(1.0 + P(b_gain, 0) * amax(safe_, A) -
-                              P(b_erosion, 0) * (asum(unsafe_, A) + amax(race_, A)),
-                          0.25, 4.0);
-        double B = B_t + (B0 - B_t) * exp(-h_dt / P(b_tau, 0));
-        double t = t0 + dt;
-        double wbe = IN(wbe_progress, 0) + 0.5 * (g1.wbe + g2.wbe) * h_dt;
-        double crossed = crossing(IN(wbe_progress, 0), wbe, P(wbe_cost, 0), 1);
-        double em_time = (isinf(em_time0) && wbe >= P(wbe_cost, 0))
-                             ? t0 + crossed * h_dt + P(wbe_lag, 0)
-                             : em_time0;
-        /* victory: the later crossing within the step of C_si and of the safety range */
-        int win = 0;
-        double frac = 1.0;
-        for (int a = 0; a < A; a++) {
-            int winner = (P(C_si, a) <= C[a]) && (S_eff[a] >= C[a]);
-            win |= winner;
-            double f = crossing(C0[a], C[a], P(C_si, a), 1);
-            f = mx(f, crossing(C0[a] - g1.S_eff[a], C[a] - S_eff[a], 0.0, 0));
-            frac = a == 0 ? (winner ? f : 1.0) : mn(frac, winner ? f : 1.0);
-        }
-        if (win) {
-            double lethal_frac = frac * (lethal0 + 0.5 * frac * (lethal - lethal0));
-            survival = surv0 * exp(-lethal_frac * h_dt);
-        }
-        for (int a = 0; a < A; a++) {
-            OUT(C, a) = C[a];
-            OUT(S, a) = S[a];
-            OUT(noise, a) = noise[a];
-            OUT(margin_est, a) = M_hat[a];
-            OUT(trust, a) = g2.trust[a];
-            OUT(pause, a) = pause[a];
-            OUT(relief, a) = relief[a];
-            OUT(dC_rate, a) = g2.dC_free[a];
-            OUT(dS_rate, a) = rg2[a];
-            OUT(usable_ai, a) = g2.usable[a];
-        }
-        OUT(O, 0) = O;
-        OUT(B, 0) = B;
-        OUT(will, 0) = will;
-        OUT(wbe_progress, 0) = wbe;
-        OUT(em_time, 0) = em_time;
-        OUT(lethal, 0) = lethal;
-        OUT(survivable, 0) = survivable;
-        OUT(survival, 0) = survival;
-        OUT(p_victory, 0) = IN(p_victory, 0) + (double)win * survival;
-        done_out[i] = (uint8_t)win;
-        OUT(victory_year, 0) = win ? t0 + frac * dt : IN(victory_year, 0);
-        OUT(warnings, 0) = IN(warnings, 0) + (double)warned;
-        /* track_waystations */
-        int running = !win;
-        int all_paused = 1, aar = 0, sweet = 0;
-        for (int a = 0; a < A; a++) {
-            all_paused &= pause[a] >= PAUSE_LEVEL;
-            int past_aar = P(C_aar, a) <= C[a];
-            aar |= past_aar && (S_eff[a] >= C[a]) && (g2.usable[a] >= AAR_LABOUR);
-            sweet |= past_aar && (P(C_si, a) > C[a]) && (S_eff[a] >= C[a]);
-        }
-        sweet &= running;
-        double pause_run = all_paused ? IN(pause_run, 0) + h_dt : 0.0;
-        OUT(pause_run, 0) = pause_run;
-        OUT(sweet_years, 0) = IN(sweet_years, 0) + (double)sweet * h_dt;
-        int events[WS_K] = {pause_run >= PAUSE_YEARS, aar, t + 0.5 * h_dt >= em_time, sweet,
-                            O >= HARDENED_OOM, verified};
-        for (int k = 0; k < WS_K; k++) {
-            double r = IN(reached, k);
-            int first = events[k] && isnan(r);
-            OUT(reached, k) = first ? (k == K_ENHANCED ? em_time : t) : r;
-            OUT(reach_survival, k) = first ? survival : IN(reach_survival, k);
-        }
-        double frontier = top;
-        double takeoff = P(C_aar, 0) + mn(TAKEOFF_YEARS * IN(g0, 0), P(si_gap, 0));
-        int passed[WS_M] = {frontier >= P(C_aar, 0), frontier >= P(C_si, 0), frontier >= takeoff};
-        for (int k = 0; k < WS_M; k++) {
-            double m = IN(milestones, k);
-            OUT(milestones, k) = (passed[k] && isnan(m)) ? t : m;
-        }
+        for (int a = 0; a < A; a++) z[a] = X(eval_z, i, a);
+        step_world(sl, i, A, t0, dt, z, X(warn_u, i, 0), X(verify_u, i, 0), done_out);
     }
     return 0;
+}
+
+/* Advance worlds [0, n) through nsteps steps, world-major, in place (each slot in_X is the
+ * same array as X): step k (global step first_step + k) starts at year ts[k] and lasts
+ * dts[k]; shocks are drawn inline for the global worlds world[i]. sums[k] (zeroed by the
+ * caller) receives the fixed-point survival of the worlds i < n_valid after step k
+ * (simulate.fixed(...).sum()), done worlds counted at their frozen value. Returns 0, -1 if
+ * A is out of range, -2 if a survival is not finite (fixed point would wrap), -3 if out of
+ * memory. step_simd.c's ws_run does the same with lanes. */
+int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t first_step,
+           const double *ts, const double *dts, uint32_t k0, uint32_t k1,
+           const uint64_t *world, uint8_t *done, int64_t *sums) {
+    if (A < 1 || A > WS_MAXA) return -1;
+    int64_t *frozen = calloc((size_t)nsteps + 1, sizeof(int64_t));
+    if (!frozen) return -3;
+    const double *surv = sl->ptr[SL_survival];
+    int64_t rs = sl->rs[SL_survival];
+    int bad = 0;
+    double z[WS_MAXA], wu, vu;
+    for (int64_t i = 0; i < n && nsteps > 0; i++) {
+        int k = 0;
+        for (; k < nsteps && !done[i]; k++) {
+            draw_shocks(world[i], first_step + k, A, k0, k1, z, &wu, &vu);
+            step_world(sl, i, A, ts[k], dts[k], z, wu, vu, done);
+            bad |= !isfinite(surv[i * rs]);
+            if (i < n_valid && !bad) sums[k] += ws_fixed(surv[i * rs]);
+        }
+        if (i < n_valid && !bad && done[i]) frozen[k] += ws_fixed(surv[i * rs]);
+    }
+    int64_t acc = 0;
+    for (int s = 0; s < nsteps; s++) {
+        acc += frozen[s];
+        sums[s] += acc;
+    }
+    free(frozen);
+    return bad ? -2 : 0;
 }
 
 int ws_nslots(void) { return WS_NSLOTS; }

@@ -1,10 +1,14 @@
-/* waystation fused step kernel, SIMD variant: step.c's equations, four worlds at a time.
+/* waystation fused step kernel, SIMD variants: step.c's equations, WS_LANES worlds at a time.
  *
- * Same statements as step.c, on gcc vector types of four doubles (AVX2), with glibc's
- * vector math library (libmvec: _ZGVdN4v_exp, _ZGVdN4v_log, _ZGVdN4v_expm1, _ZGVdN4vv_pow)
- * for the transcendentals. libmvec is accurate to a few ulp rather than glibc's scalar
- * bits, so this variant agrees with numpy to ~1e-13 (with numpy's own AVX-512 loops) rather
- * than bit for bit; WAYSTATION_FUSED_SIMD=0 selects the exact scalar step.c.
+ * Same statements as step.c, on gcc vector types of four doubles (AVX2: variant simd) or
+ * eight (-DWS_LANES=8, AVX-512: simd8), with glibc's vector math library (libmvec:
+ * _ZGVdN4v_exp or _ZGVeN8v_exp, and log, expm1, tan, pow) for the transcendentals.
+ * libmvec is accurate to a few ulp rather than glibc's scalar bits, so these agree with
+ * numpy to ~1e-13 (with numpy's own AVX-512 loops) rather than bit for bit;
+ * WAYSTATION_FUSED_SIMD=0 selects the exact scalar step.c. Compiled after rng.c.
+ *
+ * ws_step steps every world once (shocks from numpy, lanes gathered from the arrays);
+ * ws_run carries each world through many steps (shocks drawn here, lanes packed).
  *
  * What follows is step.c's header.
  *
@@ -20,6 +24,7 @@
  * arrays, per-actor (W, A) arrays and scalars are read alike. The slot order
  * is the order of WS_SLOTS below, which the Python side checks at load.
  */
+#include <immintrin.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -66,12 +71,15 @@ typedef struct {
     double *ptr[WS_NSLOTS];
     int64_t rs[WS_NSLOTS];
     int64_t cs[WS_NSLOTS];
+    int64_t nc[WS_NSLOTS]; /* columns (1 for world-level arrays and scalars) */
 } Slots;
 
-/* Worlds are stepped WS_LANES at a time: gcc vector types make the arithmetic SIMD and let
- * the lanes' independent exp/log calls overlap. Each lane calls the C library's scalar
- * functions, so every lane computes exactly what a one-world loop would. */
-#define WS_LANES 4 /* libmvec's AVX2 functions take four doubles */
+/* Worlds are stepped WS_LANES at a time: gcc vector types make the arithmetic SIMD, and
+ * libmvec computes each transcendental on all lanes at once. Every operation is lane-wise,
+ * so a world's numbers do not depend on which lane or which other worlds it shares. */
+#ifndef WS_LANES
+#define WS_LANES 4 /* libmvec's AVX2 functions take four doubles; -DWS_LANES=8: AVX-512 */
+#endif
 #define L WS_LANES
 typedef double V __attribute__((vector_size(8 * WS_LANES)));
 typedef int64_t M __attribute__((vector_size(8 * WS_LANES))); /* masks: -1 true, 0 false */
@@ -107,21 +115,32 @@ static inline V mn(V a, V b) {
     return SEL(a != a, a, r);
 }
 static inline V clip(V x, double lo, double hi) { return mn(mx(x, splat(lo)), splat(hi)); }
-#define LANEWISE1(name, fn) \
-    static inline V name(V x) { \
-        V r; \
-        for (int l = 0; l < L; l++) r[l] = fn(x[l]); \
-        return r; \
-    }
-V _ZGVdN4v_exp(V);
-V _ZGVdN4v_log(V);
-V _ZGVdN4v_expm1(V);
-V _ZGVdN4vv_pow(V, V);
-static inline V vexp(V x) { return _ZGVdN4v_exp(x); }
-static inline V vlog(V x) { return _ZGVdN4v_log(x); }
-static inline V vexpm1(V x) { return _ZGVdN4v_expm1(x); }
-static inline V vpow(V x, V y) { return _ZGVdN4vv_pow(x, y); }
-LANEWISE1(vsqrt, sqrt)
+/* libmvec's names: _ZGV, d (AVX2) or e (AVX-512), N and the lane count, v per argument */
+#if WS_LANES == 8
+#define MVEC(name) _ZGVeN8v_##name
+#define MVEC2(name) _ZGVeN8vv_##name
+#elif WS_LANES == 4
+#define MVEC(name) _ZGVdN4v_##name
+#define MVEC2(name) _ZGVdN4vv_##name
+#else
+#error "WS_LANES must be 4 or 8"
+#endif
+V MVEC(exp)(V);
+V MVEC(log)(V);
+V MVEC(expm1)(V);
+V MVEC(tan)(V);
+V MVEC2(pow)(V, V);
+static inline V vexp(V x) { return MVEC(exp)(x); }
+static inline V vlog(V x) { return MVEC(log)(x); }
+static inline V vexpm1(V x) { return MVEC(expm1)(x); }
+static inline V vtan(V x) { return MVEC(tan)(x); }
+static inline V vpow(V x, V y) { return MVEC2(pow)(x, y); }
+/* sqrt is correctly rounded: the vector instruction gives glibc's bits */
+#if WS_LANES == 8
+static inline V vsqrt(V x) { return (V)_mm512_sqrt_pd((__m512d)x); }
+#else
+static inline V vsqrt(V x) { return (V)_mm256_sqrt_pd((__m256d)x); }
+#endif
 static inline M isnan_(V x) { return x != x; }
 static inline M isinf_(V x) { return (x == splat(INFINITY)) | (x == splat(-INFINITY)); }
 static inline int any_(M m) {
@@ -179,13 +198,44 @@ static inline void rival_max(const V *C, int A, V *out) {
     }
 }
 
-/* The lanes' world indices (the last valid world repeated past n) and how many are valid. */
+/* Slots packed by lane (ws_run): slot k's column a of the lanes' worlds is one vector,
+ * b[k][a * ps[k]] (ps 0: one column serves every actor). In-place slots in_X and X share
+ * a buffer. A lane's worlds are copied in when it takes a world, out when it lets go. */
+typedef struct {
+    V *b[WS_NSLOTS];
+    int64_t ps[WS_NSLOTS];
+} Packed;
+
+/* growth's terms that depend only on the year t and the world's parameters: researchers
+ * (hs, hc), the compute-scaling sigmoid and the emulation background. */
+typedef struct {
+    V hs[WS_MAXA], hc[WS_MAXA], scaling[WS_MAXA], background;
+} Clock;
+
+/* Per-lane values that carry from one step to the next while a lane keeps its world
+ * (ws_run): those depending only on its parameters and the step length dt, and growth's
+ * Clock at the end of the last step, which is the next step's start (the same year t:
+ * ts[k + 1] = ts[k] + dts[k]). Lane l's values are its world's only where valid[l]. */
+typedef struct {
+    M valid;
+    V dt, mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA]; /* at step length dt */
+    V t;                                                /* clock's year */
+    Clock clock;
+} Carry;
+
+/* The lanes' world indices (rows of the block) and which lanes are stepped (on[l]: the
+ * others are computed alike and never stored). Without pk, slots are read from the arrays
+ * (a gather per vector; idle lanes repeat a stepped lane's world); with pk, from it, and
+ * carry holds what the lanes' last step left (NULL: compute everything). */
 typedef struct {
     int64_t w[WS_LANES];
-    int nv;
+    uint8_t on[WS_LANES];
+    Packed *pk;
+    Carry *carry;
 } Lanes;
 
-static inline V ld(const Slots *sl, int k, const Lanes *ln, int a) {
+static inline __attribute__((always_inline)) V ld(const Slots *sl, int k, const Lanes *ln, int a) {
+    if (ln->pk) return ln->pk->b[k][a * ln->pk->ps[k]];
     const double *p = sl->ptr[k];
     int64_t rs = sl->rs[k], off = (int64_t)a * sl->cs[k];
     V r;
@@ -193,10 +243,15 @@ static inline V ld(const Slots *sl, int k, const Lanes *ln, int a) {
     for (int l = 0; l < L; l++) r[l] = p[ln->w[l] * rs + off];
     return r;
 }
-static inline void st(const Slots *sl, int k, const Lanes *ln, int a, V v) {
+static inline __attribute__((always_inline)) void st(const Slots *sl, int k, const Lanes *ln, int a, V v) {
+    if (ln->pk) {
+        ln->pk->b[k][a * ln->pk->ps[k]] = v;
+        return;
+    }
     double *p = sl->ptr[k];
     int64_t rs = sl->rs[k], off = (int64_t)a * sl->cs[k];
-    for (int l = 0; l < ln->nv; l++) p[ln->w[l] * rs + off] = v[l];
+    for (int l = 0; l < L; l++)
+        if (ln->on[l]) p[ln->w[l] * rs + off] = v[l];
 }
 #define P(k, a) ld(sl, SL_##k, ln, (a))
 #define IN(k, a) ld(sl, SL_in_##k, ln, (a))
@@ -212,10 +267,24 @@ static inline V cover_of(const Slots *sl, const Lanes *ln, V C) {
 }
 
 /* dynamics.growth at time t */
-static void growth(const Slots *sl, const Lanes *ln, int A, double t, const V *C, const V *S,
-                   V O, const V *E, V B, V will, V em_time, Growth *g) {
-    V hs[WS_MAXA], hc[WS_MAXA], L_ai[WS_MAXA], bad[WS_MAXA], rival[WS_MAXA];
+/* growth's Clock at year t */
+static void clock_terms(const Slots *sl, const Lanes *ln, int A, V t, Clock *ck) {
     V years = t - P(start, 0);
+    for (int a = 0; a < A; a++) {
+        ck->hs[a] = P(safety_researchers, a) * vexp(P(log1p_safety_growth, a) * years);
+        ck->hc[a] = P(capability_researchers, a) * vexp(P(log1p_capability_growth, a) * years);
+        ck->scaling[a] = sigmoid(P(start, a) + P(scaling_years, a) - t);
+    }
+    ck->background =
+        P(wbe_background, 0) * vexp(P(log1p_wbe_background_growth, 0) * (t - P(start, 0)));
+}
+
+/* dynamics.growth at time t (ck: clock_terms at t) */
+static void growth(const Slots *sl, const Lanes *ln, int A, V t, const Clock *ck, const V *C,
+                   const V *S,
+                   V O, const V *E, V B, V will, V em_time, Growth *g) {
+    V L_ai[WS_MAXA], bad[WS_MAXA], rival[WS_MAXA];
+    const V *hs = ck->hs, *hc = ck->hc;
     /* emulated_labour */
     V em_growth = P(em_growth, 0);
     V age = mn(mx(t - em_time, splat(0.0)), EXP_CLIP / mx(em_growth, splat(1e-9)));
@@ -223,8 +292,6 @@ static void growth(const Slots *sl, const Lanes *ln, int A, double t, const V *C
     V em = SEL(t >= em_time, grown, splat(0.0)) / (double)A;
     M deter = {0};
     for (int a = 0; a < A; a++) {
-        hs[a] = P(safety_researchers, a) * vexp(P(log1p_safety_growth, a) * years);
-        hc[a] = P(capability_researchers, a) * vexp(P(log1p_capability_growth, a) * years);
         /* automation and ai_labour */
         V x = mn(C[a] - P(C_aar, a), P(C_max, a));
         V slope = P(k_approach, a) * mn(x, splat(0.0)) + P(k_ai, a) * mx(x, splat(0.0));
@@ -247,7 +314,7 @@ static void growth(const Slots *sl, const Lanes *ln, int A, double t, const V *C
         g->usable[a] = trusted + checked;
         g->I_s[a] = hs[a] * (1.0 - P(lv_wbe_investment, a)) + g->usable[a] + em;
         /* capability_rate */
-        V scaling = sigmoid(P(start, a) + P(scaling_years, a) - t);
+        V scaling = ck->scaling[a];
         V compute = P(g_hardware, a) + (P(g_compute, a) - P(g_hardware, a)) * scaling;
         V labour = (hc[a] + (1.0 - P(lv_ai_safety_share, a)) * L_ai[a]) *
                    (1.0 - P(lv_wbe_investment, a));
@@ -295,7 +362,7 @@ static void growth(const Slots *sl, const Lanes *ln, int A, double t, const V *C
                     P(lam_s, 0), O, P(harden_harder, 0));
     g->dO = saturate(dO, P(max_safety_rate, 0));
     /* wbe_effort */
-    V background = P(wbe_background, 0) * vexp(P(log1p_wbe_background_growth, 0) * (t - P(start, 0)));
+    V background = ck->background;
     V w[WS_MAXA];
     for (int a = 0; a < A; a++) w[a] = P(lv_wbe_investment, a) * (hs[a] + hc[a] + L_ai[a]);
     g->wbe = background + asum(w, A);
@@ -314,12 +381,17 @@ static inline V est_margin(const Slots *sl, const Lanes *ln, int a, V S_eff, V C
     return (S_eff - C) + bias + P(sigma_eval, a) / (1.0 + E) * noise;
 }
 
-/* dynamics.restraint */
+/* The log-odds of actor a's caution: the same at both Heun stages (will is the step's). */
+static inline V caution_odds(const Slots *sl, const Lanes *ln, int a, V will) {
+    V c = clip(clip(P(lv_caution, a) + will, 0.0, 1.0), CAUTION_EPS, 1.0 - CAUTION_EPS);
+    return vlog(c / (1.0 - c));
+}
+
+/* dynamics.restraint; odds = caution_odds(..., will) */
 static inline V restraint(const Slots *sl, const Lanes *ln, int a, V M_fc, V relief, V will,
-                          V coord, V B) {
+                          V coord, V B, V odds) {
     V caution = clip(P(lv_caution, a) + will, 0.0, 1.0);
-    V c = clip(caution, CAUTION_EPS, 1.0 - CAUTION_EPS);
-    V urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + vlog(c / (1.0 - c));
+    V urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + odds;
     V voluntary = SEL(caution > 0.0, sigmoid(urgency), splat(0.0));
     voluntary = mx(splat(0.0), voluntary - relief);
     V enforced = clip((P(lv_enforcement, a) + will) * B, 0.0, 1.0);
@@ -328,7 +400,15 @@ static inline V restraint(const Slots *sl, const Lanes *ln, int a, V M_fc, V rel
 }
 
 /* dynamics.hazard, summed over actors: (lethal, survivable) */
-static inline void hazard_sum(const Slots *sl, const Lanes *ln, int A, const V *C, const V *S_eff,
+/* The log-odds of a survivable (warning) accident, log((1 - ws) / ws), per actor. */
+static inline V warning_odds(const Slots *sl, const Lanes *ln, int a) {
+    V ws = clip(P(warning_share, a), 1e-9, 1.0 - 1e-9);
+    return vlog((1.0 - ws) / ws);
+}
+
+/* dynamics.hazard, summed over actors (odds: warning_odds) */
+static inline void hazard_sum(const Slots *sl, const Lanes *ln, int A, const V *odds,
+                              const V *C, const V *S_eff,
                               V *lethal, V *survivable) {
     V le[WS_MAXA], su[WS_MAXA];
     for (int a = 0; a < A; a++) {
@@ -338,8 +418,7 @@ static inline void hazard_sum(const Slots *sl, const Lanes *ln, int A, const V *
         z = mn(mx((C[a] - P(C_si, a)) / width, splat(-EXP_CLIP)), splat(EXP_CLIP));
         h = h * (1.0 + SI_HAZARD * (1.0 / (1.0 + vexp(-z))));
         h = h * (1.0 - P(lv_tool_ai_only, a) * P(tool_hazard_cut, a));
-        V ws = clip(P(warning_share, a), 1e-9, 1.0 - 1e-9);
-        V share = sigmoid((C[a] - P(C_lethal, a)) / P(lethal_width, a) + vlog((1.0 - ws) / ws));
+        V share = sigmoid((C[a] - P(C_lethal, a)) / P(lethal_width, a) + odds[a]);
         le[a] = h * share;
         su[a] = h * (1.0 - share);
     }
@@ -360,9 +439,41 @@ static void copy_world(Slots *sl, int64_t i, int A) {
 #undef XW
 }
 
-/* Step the running worlds of one group of lanes. */
-static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, uint8_t *done_out) {
-    V h_dt = splat(dt * 1.0);
+/* Step the running worlds of one group of lanes, each from its year t0 by its dt, with the
+ * step's shocks z (eval_z, one per actor), warn_u and verify_u. */
+static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z, V warn_u,
+                       V verify_u, uint8_t *done_out) {
+    V h_dt = dt * 1.0;
+    Carry *cr = ln->carry;
+    M off = {0}; /* idle lanes: whatever they hold will do */
+    for (int l = 0; l < L; l++) off[l] = ln->on[l] ? 0 : -1;
+    V mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA];
+    if (cr && !any_(~((cr->valid & (cr->dt == dt)) | off))) {
+        for (int a = 0; a < A; a++) mem[a] = cr->mem[a], ws_odds[a] = cr->ws_odds[a];
+        will_f = cr->will_f, b_f = cr->b_f;
+    } else {
+        for (int a = 0; a < A; a++) {
+            mem[a] = vexp(-dt / P(eval_memory, a)); /* evaluation_error */
+            ws_odds[a] = warning_odds(sl, ln, a);
+        }
+        will_f = vexp(-P(will_decay, 0) * dt);
+        b_f = vexp(-h_dt / P(b_tau, 0));
+        if (cr) {
+            for (int a = 0; a < A; a++) cr->mem[a] = mem[a], cr->ws_odds[a] = ws_odds[a];
+            cr->will_f = will_f, cr->b_f = b_f, cr->dt = dt;
+        }
+    }
+    Clock ck1, ck2;
+    if (cr && !any_(~((cr->valid & (cr->t == t0)) | off)))
+        ck1 = cr->clock;
+    else
+        clock_terms(sl, ln, A, t0, &ck1);
+    clock_terms(sl, ln, A, t0 + dt, &ck2);
+    if (cr) {
+        cr->clock = ck2;
+        cr->t = t0 + dt;
+        cr->valid = TRUE_M;
+    }
     V C0[WS_MAXA], S0[WS_MAXA], E0[WS_MAXA], noise[WS_MAXA], relief0[WS_MAXA];
     V O0 = IN(O, 0), B0 = IN(B, 0), will0 = IN(will, 0), em_time0 = IN(em_time, 0);
     for (int a = 0; a < A; a++) {
@@ -370,25 +481,27 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
         S0[a] = IN(S, a);
         E0[a] = IN(E, a);
         relief0[a] = IN(relief, a);
-        V mem_a = vexp(-dt / P(eval_memory, a)); /* evaluation_error */
-        noise[a] = IN(noise, a) * mem_a + vsqrt(1.0 - mem_a * mem_a) * P(eval_z, a);
+        V mem_a = mem[a];
+        noise[a] = IN(noise, a) * mem_a + vsqrt(1.0 - mem_a * mem_a) * z[a];
     }
     V coord = clip((P(lv_global_pause, 0) + P(will_to_pause, 0) * will0) * B0, 0.0, 1.0);
     Growth g1, g2;
-    growth(sl, ln, A, t0, C0, S0, O0, E0, B0, will0, em_time0, &g1);
+    growth(sl, ln, A, t0, &ck1, C0, S0, O0, E0, B0, will0, em_time0, &g1);
     V M_hat[WS_MAXA], pause0[WS_MAXA], dC1[WS_MAXA], C1[WS_MAXA], S1[WS_MAXA], E1[WS_MAXA];
+    V odds[WS_MAXA];
     for (int a = 0; a < A; a++) {
+        odds[a] = caution_odds(sl, ln, a, will0);
         M_hat[a] = est_margin(sl, ln, a, g1.S_eff[a], C0[a], E0[a], noise[a]);
         V fc = M_hat[a] + (range_growth(sl, ln, &g1, a, C0[a], O0) - g1.dC_free[a]) *
                               P(lv_lookahead, a);
-        pause0[a] = restraint(sl, ln, a, fc, relief0[a], will0, coord, B0);
+        pause0[a] = restraint(sl, ln, a, fc, relief0[a], will0, coord, B0, odds[a]);
         dC1[a] = g1.dC_free[a] * (1.0 - pause0[a]);
         C1[a] = C0[a] + dC1[a] * h_dt;
         S1[a] = S0[a] + g1.dS[a] * h_dt;
         E1[a] = E0[a] + g1.dE[a] * h_dt;
     }
     V O1 = O0 + g1.dO * h_dt;
-    growth(sl, ln, A, t0 + dt, C1, S1, O1, E1, B0, will0, em_time0, &g2);
+    growth(sl, ln, A, t0 + dt, &ck2, C1, S1, O1, E1, B0, will0, em_time0, &g2);
     V rival[WS_MAXA], rg2[WS_MAXA], I_s[WS_MAXA];
     rival_max(C1, A, rival);
     V C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], S_eff[WS_MAXA], pause[WS_MAXA], dS[WS_MAXA];
@@ -397,7 +510,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
         V M_fc1 = est_margin(sl, ln, a, g2.S_eff[a], C1[a], E1[a], noise[a]) +
                   (rg2[a] - g2.dC_free[a]) * P(lv_lookahead, a);
         V relief1 = logistic(P(race_pressure, a), rival[a], C1[a], P(race_scale, a));
-        V pause1 = restraint(sl, ln, a, M_fc1, relief1, will0, coord, B0);
+        V pause1 = restraint(sl, ln, a, M_fc1, relief1, will0, coord, B0, odds[a]);
         pause[a] = 0.5 * (pause0[a] + pause1);
         V dC = 0.5 * (dC1[a] + g2.dC_free[a] * (1.0 - pause1));
         C[a] = mn(C0[a] + dC * h_dt, P(C_max, a));
@@ -409,18 +522,18 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
     V total = asum(I_s, A) / P(safety_ref, 0);
     V ratio = vpow(total, P(lam_s, 0));
     V verify_p = -vexpm1(-P(verify_rate, 0) * P(eval_ease, 0) * ratio * h_dt);
-    M verified = (P(verify_u, 0) < verify_p) & isnan_(IN(reached, K_VERIFIED));
+    M verified = (verify_u < verify_p) & isnan_(IN(reached, K_VERIFIED));
     for (int a = 0; a < A; a++)
         S[a] = mx(S0[a] + dS[a] * h_dt, P(safety_range, a)) + bool_(verified) * P(verify_jump, a);
     V O = O0 + 0.5 * (g1.dO + g2.dO) * h_dt;
     for (int a = 0; a < A; a++) S_eff[a] = S[a] + O * cover_of(sl, ln, C[a]);
     V lethal, survivable;
-    hazard_sum(sl, ln, A, C, S_eff, &lethal, &survivable);
+    hazard_sum(sl, ln, A, ws_odds, C, S_eff, &lethal, &survivable);
     V lethal0 = IN(lethal, 0), surv0 = IN(survival, 0);
     V survival = surv0 * vexp(-0.5 * (lethal0 + lethal) * h_dt);
     V warn_p = -vexpm1(-0.5 * (IN(survivable, 0) + survivable) * h_dt);
-    M warned = P(warn_u, 0) < warn_p;
-    V will = will0 * vexp(-P(will_decay, 0) * dt) + bool_(warned) * P(will_per_warning, 0);
+    M warned = warn_u < warn_p;
+    V will = will0 * will_f + bool_(warned) * P(will_per_warning, 0);
     /* race relief and backdrop target at the new capabilities */
     V relief[WS_MAXA], safe_[WS_MAXA], unsafe_[WS_MAXA], race_[WS_MAXA];
     rival_max(C, A, rival);
@@ -434,8 +547,8 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
     V B_t = clip(1.0 + P(b_gain, 0) * amax(safe_, A) -
                      P(b_erosion, 0) * (asum(unsafe_, A) + amax(race_, A)),
                  0.25, 4.0);
-    V B = B_t + (B0 - B_t) * vexp(-h_dt / P(b_tau, 0));
-    double t = t0 + dt;
+    V B = B_t + (B0 - B_t) * b_f;
+    V t = t0 + dt;
     V wbe = IN(wbe_progress, 0) + 0.5 * (g1.wbe + g2.wbe) * h_dt;
     V crossed = crossing(IN(wbe_progress, 0), wbe, P(wbe_cost, 0), 1);
     V em_time = SEL(isinf_(em_time0) & (wbe >= P(wbe_cost, 0)),
@@ -475,7 +588,8 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
     OUT(survivable, 0, survivable);
     OUT(survival, 0, survival);
     OUT(p_victory, 0, IN(p_victory, 0) + bool_(win) * survival);
-    for (int l = 0; l < ln->nv; l++) done_out[ln->w[l]] = win[l] != 0;
+    for (int l = 0; l < L; l++)
+        if (ln->on[l]) done_out[ln->w[l]] = win[l] != 0;
     OUT(victory_year, 0, SEL(win, t0 + frac * dt, IN(victory_year, 0)));
     OUT(warnings, 0, IN(warnings, 0) + bool_(warned));
     /* track_waystations */
@@ -496,15 +610,92 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, double t0, double dt, 
     for (int k = 0; k < WS_K; k++) {
         V r = IN(reached, k);
         M first = events[k] & isnan_(r);
-        OUT(reached, k, SEL(first, k == K_ENHANCED ? em_time : splat(t), r));
+        OUT(reached, k, SEL(first, k == K_ENHANCED ? em_time : t, r));
         OUT(reach_survival, k, SEL(first, survival, IN(reach_survival, k)));
     }
     V takeoff = P(C_aar, 0) + mn(TAKEOFF_YEARS * IN(g0, 0), P(si_gap, 0));
     M passed[WS_M] = {top >= P(C_aar, 0), top >= P(C_si, 0), top >= takeoff};
     for (int k = 0; k < WS_M; k++) {
         V m = IN(milestones, k);
-        OUT(milestones, k, SEL(passed[k] & isnan_(m), splat(t), m));
+        OUT(milestones, k, SEL(passed[k] & isnan_(m), t, m));
     }
+}
+
+/* Philox4x32-10 (rng.c's ws_philox) on every lane at once: 32-bit words in 64-bit lanes,
+ * so each round's two 32 x 32 -> 64-bit products are one vpmuludq each. */
+typedef uint64_t U __attribute__((vector_size(8 * WS_LANES)));
+#if WS_LANES == 8
+static inline U mul32(U a, U b) { return (U)_mm512_mul_epu32((__m512i)a, (__m512i)b); }
+#else
+static inline U mul32(U a, U b) { return (U)_mm256_mul_epu32((__m256i)a, (__m256i)b); }
+#endif
+static inline void vphilox(U x[4], uint32_t k0, uint32_t k1) {
+    const U lo = (U){} + 0xFFFFFFFFu;
+    const U m0 = (U){} + 0xD2511F53u, m1 = (U){} + 0xCD9E8D57u;
+    for (int r = 0; r < 10; r++) {
+        if (r) {
+            k0 += 0x9E3779B9u;
+            k1 += 0xBB67AE85u;
+        }
+        U p0 = mul32(x[0], m0), p1 = mul32(x[2], m1);
+        x[0] = (p1 >> 32) ^ x[1] ^ ((U){} + k0);
+        x[1] = p1 & lo;
+        x[2] = (p0 >> 32) ^ x[3] ^ ((U){} + k1);
+        x[3] = p0 & lo;
+    }
+}
+/* rng.uniforms_from on every lane: exact, the bits are below 2**53 */
+static inline V vu53(U a, U b) {
+    U bits = ((a >> 5) << 26) | (b >> 6);
+    return __builtin_convertvector((M)bits, V) * 0x1p-53;
+}
+
+/* The shocks of one group of lanes (rng.step_shocks): lane l draws for global world gw[l] at
+ * step stepn[l]; eval_z of actor a from lane a / 2 of Philox (cosine even, sine odd). */
+static void draw_shocks(const int64_t *gw, const int64_t *stepn, int A, uint32_t k0,
+                        uint32_t k1, V *z, V *warn_u, V *verify_u) {
+    U w, st, x[4];
+    for (int l = 0; l < L; l++) {
+        w[l] = (uint32_t)gw[l];
+        st[l] = (uint32_t)stepn[l];
+    }
+    for (int j = 0; 2 * j < A; j++) {
+        x[0] = w, x[1] = st, x[2] = (U){} + WS_VAR_EVAL_Z, x[3] = (U){} + (uint64_t)j;
+        vphilox(x, k0, k1);
+        V u1 = vu53(x[0], x[1]), u2 = vu53(x[2], x[3]);
+        /* rng.normal_pair: Box-Muller with the half-angle tangent */
+        V r = vsqrt(-2.0 * vlog(1.0 - u1));
+        V t = vtan(WS_PI * (u2 - 0.5));
+        V scale = r / (1.0 + t * t);
+        z[2 * j] = (1.0 - t * t) * scale;
+        if (2 * j + 1 < A) z[2 * j + 1] = (2.0 * t) * scale;
+    }
+    x[0] = w, x[1] = st, x[2] = (U){} + WS_VAR_EVENTS, x[3] = (U){};
+    vphilox(x, k0, k1);
+    *warn_u = vu53(x[0], x[1]);
+    *verify_u = vu53(x[2], x[3]);
+}
+
+/* rng.step_shocks(key, world, step, A) for n worlds: eval_z (n x A, row-major), warn_u and
+ * verify_u (n each). Returns 0, or -1 if A is out of range. */
+int ws_shocks(const uint64_t *world, int64_t n, int64_t step, int A, uint32_t k0, uint32_t k1,
+              double *eval_z, double *warn_u, double *verify_u) {
+    if (A < 1 || A > WS_MAXA) return -1;
+    for (int64_t i0 = 0; i0 < n; i0 += L) {
+        int64_t gw[WS_LANES], stepn[WS_LANES];
+        for (int l = 0; l < L; l++) {
+            gw[l] = (int64_t)world[i0 + l < n ? i0 + l : n - 1];
+            stepn[l] = step;
+        }
+        V z[WS_MAXA], wu, vu;
+        draw_shocks(gw, stepn, A, k0, k1, z, &wu, &vu);
+        for (int l = 0; l < L && i0 + l < n; l++) {
+            for (int a = 0; a < A; a++) eval_z[(i0 + l) * A + a] = z[a][l];
+            warn_u[i0 + l] = wu[l];
+            verify_u[i0 + l] = vu[l];
+        }
+    }
+    return 0;
 }
 
 /* Advance worlds [0, n) by dt from year t0: dynamics.step, then track_waystations and freeze.
@@ -513,24 +704,167 @@ int ws_step(Slots *sl, int64_t n, int A, double t0, double dt, const uint8_t *do
             uint8_t *done_out) {
     if (A < 1 || A > WS_MAXA) return -1;
     Lanes ln;
-    ln.nv = 0;
-    for (int64_t i = 0; i < n; i++) {
-        if (done_in[i]) {
+    ln.pk = NULL;
+    ln.carry = NULL;
+    int nv = 0;
+    V z[WS_MAXA], wu, vu;
+    for (int64_t i = 0; i <= n; i++) {
+        if (i < n && done_in[i]) {
             copy_world(sl, i, A);
             done_out[i] = 1;
             continue;
         }
-        ln.w[ln.nv++] = i;
-        if (ln.nv == L) {
-            step_lanes(sl, &ln, A, t0, dt, done_out);
-            ln.nv = 0;
+        if (i < n) {
+            ln.w[nv] = i;
+            ln.on[nv++] = 1;
+        }
+        if (nv == L || (i == n && nv)) {
+            for (int l = nv; l < L; l++) {
+                ln.w[l] = ln.w[nv - 1];
+                ln.on[l] = 0;
+            }
+            for (int a = 0; a < A; a++) z[a] = ld(sl, SL_eval_z, &ln, a);
+            wu = ld(sl, SL_warn_u, &ln, 0);
+            vu = ld(sl, SL_verify_u, &ln, 0);
+            step_lanes(sl, &ln, A, splat(t0), splat(dt), z, wu, vu, done_out);
+            nv = 0;
         }
     }
-    if (ln.nv) {
-        for (int l = ln.nv; l < L; l++) ln.w[l] = ln.w[ln.nv - 1];
-        step_lanes(sl, &ln, A, t0, dt, done_out);
-    }
     return 0;
+}
+
+/* The next world of the block still running, from *next on; worlds found done add their
+ * frozen fixed-point survival (valid ones only) to frozen[0]. -1 when none is left. */
+static int64_t next_running(const Slots *sl, int64_t n, int64_t n_valid, const uint8_t *done,
+                            int64_t *next, int64_t *frozen) {
+    const double *surv = sl->ptr[SL_survival];
+    while (*next < n) {
+        int64_t i = (*next)++;
+        if (!done[i]) return i;
+        if (i < n_valid) frozen[0] += ws_fixed(surv[i * sl->rs[SL_survival]]);
+    }
+    return -1;
+}
+
+/* Whether slot k is read or written per world, and the slot whose buffer it shares. */
+static int owner_of(const Slots *sl, int k) {
+    for (int j = 0; j < k; j++)
+        if (sl->ptr[j] == sl->ptr[k] && sl->rs[j] == sl->rs[k] && sl->cs[j] == sl->cs[k])
+            return j;
+    return k;
+}
+
+/* Copy world i into lane l of the packed slots (the slots flagged in io[0]), or (out) lane l
+ * back to world i (the state slots, io[1]). */
+static void lane_io(Slots *sl, Packed *pk, uint8_t io[2][WS_NSLOTS], int64_t i, int l, int out) {
+    for (int k = out ? SL_C : 0; k < WS_NSLOTS; k++) {
+        if (!io[out][k]) continue;
+        double *p = sl->ptr[k] + i * sl->rs[k];
+        for (int64_t a = 0; a < sl->nc[k]; a++) {
+            if (out)
+                p[a * sl->cs[k]] = pk->b[k][a][l];
+            else
+                pk->b[k][a][l] = p[a * sl->cs[k]];
+        }
+    }
+}
+
+/* Advance worlds [0, n) through nsteps steps, world-major, in place (each slot in_X is the
+ * same array as X): step k (global step first_step + k) starts at year ts[k] and lasts
+ * dts[k]; shocks are drawn inline for the global worlds world[i]. Every lane carries one
+ * world through all its steps (until it wins), its slots packed by lane (Packed), then
+ * writes it back and takes the next running world, so lanes hold worlds at different
+ * steps. sums[k] (zeroed by the caller) receives the fixed-point survival of the worlds
+ * i < n_valid after step k (simulate.fixed(...).sum()), done worlds counted at their frozen
+ * value. Returns 0, -1 if A is out of range, -2 if a survival is not finite (fixed point
+ * would wrap), -3 if out of memory. */
+int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t first_step,
+           const double *ts, const double *dts, uint32_t k0, uint32_t k1,
+           const uint64_t *world, uint8_t *done, int64_t *sums) {
+    if (A < 1 || A > WS_MAXA) return -1;
+    Packed pk;
+    uint8_t per_world[2][WS_NSLOTS]; /* slots copied in, and out, per world */
+    size_t nvec = 0;
+    for (int k = 0; k < WS_NSLOTS; k++) nvec += (size_t)sl->nc[k];
+    V *arena = aligned_alloc(sizeof(V), nvec * sizeof(V));
+    int64_t *frozen = calloc((size_t)nsteps + 1, sizeof(int64_t));
+    if (!frozen || !arena) {
+        free(frozen);
+        free(arena);
+        return -3;
+    }
+    memset(arena, 0, nvec * sizeof(V));
+    V *free_v = arena;
+    for (int k = 0; k < WS_NSLOTS; k++) {
+        int j = owner_of(sl, k);
+        per_world[0][k] = sl->rs[k] != 0 && j == k; /* in_X and X: loaded once, as in_X */
+        per_world[1][k] = sl->rs[k] != 0 && k >= SL_C;
+        pk.ps[k] = sl->cs[k] != 0;
+        if (j < k) {
+            pk.b[k] = pk.b[j];
+            continue;
+        }
+        pk.b[k] = free_v;
+        free_v += sl->nc[k];
+        if (sl->rs[k] == 0) /* the same for every world: filled once */
+            for (int64_t a = 0; a < sl->nc[k]; a++) pk.b[k][a] = splat(sl->ptr[k][a * sl->cs[k]]);
+    }
+    int k[WS_LANES], bad = 0, live = 0;
+    Lanes ln;
+    Carry carry;
+    memset(&carry, 0, sizeof carry); /* valid nowhere */
+    ln.pk = &pk;
+    ln.carry = &carry;
+    int64_t next = 0;
+    for (int l = 0; l < L; l++) {
+        int64_t i = nsteps > 0 ? next_running(sl, n, n_valid, done, &next, frozen) : -1;
+        ln.on[l] = i >= 0;
+        ln.w[l] = i;
+        k[l] = 0;
+        live += ln.on[l];
+        if (i >= 0) lane_io(sl, &pk, per_world, i, l, 0);
+    }
+    while (live) {
+        int64_t gw[WS_LANES], stepn[WS_LANES];
+        V t0, dt, z[WS_MAXA], wu, vu;
+        for (int l = 0; l < L; l++) {
+            int kl = ln.on[l] ? k[l] : 0; /* an idle lane computes on what it last held */
+            t0[l] = ts[kl];
+            dt[l] = dts[kl];
+            gw[l] = ln.on[l] ? (int64_t)world[ln.w[l]] : 0;
+            stepn[l] = first_step + kl;
+        }
+        draw_shocks(gw, stepn, A, k0, k1, z, &wu, &vu);
+        step_lanes(sl, &ln, A, t0, dt, z, wu, vu, done);
+        V surv = pk.b[SL_survival][0];
+        for (int l = 0; l < L; l++) {
+            if (!ln.on[l]) continue;
+            int64_t i = ln.w[l];
+            bad |= !isfinite(surv[l]);
+            int64_t f = bad ? 0 : ws_fixed(surv[l]);
+            if (i < n_valid) sums[k[l]] += f;
+            k[l]++;
+            if (done[i] && i < n_valid) frozen[k[l]] += f; /* frozen from the next step on */
+            if (done[i] || k[l] == nsteps) {
+                lane_io(sl, &pk, per_world, i, l, 1);
+                i = next_running(sl, n, n_valid, done, &next, frozen);
+                ln.on[l] = i >= 0;
+                ln.w[l] = i;
+                k[l] = 0;
+                live -= !ln.on[l];
+                carry.valid[l] = 0; /* a new world: its own parameters */
+                if (i >= 0) lane_io(sl, &pk, per_world, i, l, 0);
+            }
+        }
+    }
+    int64_t acc = 0;
+    for (int s = 0; s < nsteps; s++) {
+        acc += frozen[s];
+        sums[s] += acc;
+    }
+    free(frozen);
+    free(arena);
+    return bad ? -2 : 0;
 }
 
 int ws_nslots(void) { return WS_NSLOTS; }
