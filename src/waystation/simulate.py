@@ -9,13 +9,15 @@ still steps. Summaries are sums of fixed-point integers and histogram counts,
 which add up exactly in any order, so every reported figure is bit-identical
 however the run was split.
 
-Backends: ``"numpy"`` (default) steps the block in this module;
-``"fused"`` steps it in the same loop with the compiled kernel of
-:mod:`waystation._fused` (the same equations in one C pass per step; numpy
-where it cannot be built); ``"jax"`` (optional, :mod:`waystation.jax_backend`)
-runs the same step functions compiled with ``jax.jit``, drawing the same
-random numbers on the device, and the tallies, histograms and records below
-are computed from its states by the same numpy code.
+One engine, three steppers (:func:`block_runner`): a block's inputs and
+initial state are made here, its tallies, histograms and per-world rows by
+:mod:`waystation.tally`, and in between a backend's :class:`BlockRunner`
+steps it to the horizon. ``"fused"`` (default) and ``"numpy"`` share the
+loop of :func:`_run_steps` (a recorded year at a time, one compaction of
+finished worlds) with the compiled kernel of :mod:`waystation._fused` or
+:func:`waystation.dynamics.step`; ``"jax"`` (optional,
+:mod:`waystation.jax_backend`) runs the same step functions as one compiled
+loop per block on its device.
 """
 
 from __future__ import annotations
