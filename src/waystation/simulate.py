@@ -109,12 +109,12 @@ def _counts(s: State, rows: slice | Array, p: Mapping[str, Array]) -> Array:
     is computed by the same expressions, and the counts are int64.
     """
     xp = xp_of(s.C)
-    weights = None if xp is np else rows
+    weights: Any = None if xp is np else rows
     if weights is not None:
         rows = slice(None)
     C, S, O, E, B, pause = (getattr(s, f)[rows] for f in HIST_FIELDS)
     S_eff = safety_range(S, O, C, _cover_params(p, rows))
-    n, A = C.shape
+    A = C.shape[1]
     series = (C, S_eff, S_eff - C, pause, E, xp.broadcast_to(B, C.shape))
     idx = xp.stack([
         xp.minimum(((xp.clip(x, lo, hi) - lo) * (nb / (hi - lo))).astype(xp.int64), nb - 1)
