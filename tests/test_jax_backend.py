@@ -69,9 +69,7 @@ def test_jax_bitwise_equal_across_block_sizes() -> None:
     assert a.worlds.equals(b.worlds)
 
 
-def _blocks(
-    model: ws.Model, seed: int, block: int, n_valid: int
-) -> tuple[BlockOut, BlockOut]:
+def _blocks(model: ws.Model, seed: int, block: int, n_valid: int) -> tuple[BlockOut, BlockOut]:
     """One block run by numpy and by JAX."""
     a = simulate_block(model, seed, 0, block, n_valid, backend="numpy")
     b = simulate_block(model, seed, 0, block, n_valid, backend="jax")
