@@ -42,8 +42,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -61,9 +60,6 @@ MISSING_JAX = (
 )
 #: Stop a block's loop once every world is done (changes no number; tests switch it off).
 EARLY_EXIT = True
-#: Rows per chunk of the block loop, by JAX platform (None: the whole block, masks only).
-#: On a CPU, leaving finished worlds out of the steps pays (most worlds finish early).
-CHUNKS: dict[str, int | None] = {"cpu": 8192}
 _CACHE: dict[tuple[str, tuple[str, ...]], Callable[..., Any]] = {}
 
 
@@ -86,113 +82,61 @@ def jax_available() -> bool:
     return True
 
 
-class _Carry(NamedTuple):
-    """What the block loop carries from one recorded year to the next (all on the device)."""
-
-    r: Any  #: next histogram row
-    state: State  #: the block's state, rows in the order of ``order``
-    p: Any  #: parameters, per-world leaves in the same row order
-    base: Any  #: lever settings, likewise
-    world: Any  #: (W,) global world index of each row
-    valid: Any  #: (W,) whether the row is tallied (its block row < n_valid)
-    order: Any  #: (W,) block row of each row
-    chunks: Any  #: chunks of rows still stepped: the first ``chunks * size`` rows
-    survival: Any  #: (T + 1,) fixed-point survival sums after each step
-    hist: Any  #: (R, A, bins) histogram counts at each recorded step
-
-
 def _block_loop(model: Model) -> Callable[..., Any]:
     """The jitted loop that runs a block to the horizon (one per strategy and actors).
 
     Arguments: the initial state, parameters and levers, the run's key (two
     uint64 words), the block's global world indices ``(W,)``, ``n_valid``,
     step lengths ``dts`` (``dts[i]`` for step ``i``, ``(T + 1,)``), the
-    recorded steps ``(R,)``, and the static ``size`` (rows per chunk, a
-    divisor of W) and ``early_exit``. Returns the final state, the survival
-    sums ``(T + 1,)`` (entry 0 unused) and the histogram counts
-    ``(R, A, bins)`` (row 0 unused).
-
-    Each step runs over the chunks of ``size`` rows that still hold a running
-    world. After each recorded year, when finished worlds would free a chunk,
-    the rows are reordered on the device (running worlds first, a stable
-    sort), parameters and world indices with them. Finished worlds are frozen,
-    so leaving them out of later steps changes no number, and the tallies are
-    sums over every valid row, whatever their order; the final state is put
-    back in block order. With ``size == W`` nothing is ever reordered: masks only.
+    recorded steps ``(R,)`` and the static ``early_exit``. Returns the final
+    state, the survival sums ``(T + 1,)`` (entry 0 unused) and the histogram
+    counts ``(R, A, bins)`` (row 0 unused).
     """
     key = (repr(model.strategy), model.actors)
     fn = _CACHE.get(key)
     if fn is not None:
         return fn
     jax = _jax()
-    jnp, lax, tree_map = jax.numpy, jax.lax, jax.tree_util.tree_map
+    jnp, lax = jax.numpy, jax.lax
     strategy, actors = model.strategy, model.actors
     A = len(actors)
 
     def run(
         s: State, p: Any, base: Any, key: Any, world: Any, n_valid: Any, dts: Any, rec: Any,
-        size: int, early_exit: bool,
+        early_exit: bool,
     ) -> tuple[State, Any, Any]:  # fmt: skip
         k = (key[0], key[1])
-        W = world.shape[0]
+        valid = jnp.arange(world.shape[0]) < n_valid
         T, R = dts.shape[0] - 1, rec.shape[0]
 
-        def rows(fn: Callable[[Any], Any], tree: Any) -> Any:
-            """``fn`` applied to the per-world leaves of ``tree`` (first axis W); others kept."""
-            return tree_map(lambda x: fn(x) if jnp.ndim(x) and x.shape[0] == W else x, tree)
+        def one_step(i: Any, carry: tuple[State, Any]) -> tuple[State, Any]:
+            st, surv = carry
+            lv = apply_strategy(strategy, base, st, p, actors)
+            new = step(st, p, lv, step_shocks(k, world, i.astype(jnp.uint64), A), dts[i])
+            total = jnp.sum(jnp.where(valid, fixed(new.survival[:, 0]), 0))
+            return new, surv.at[i].set(total)
 
-        def one_step(i: Any, c: _Carry) -> _Carry:
-            t, dt = c.state.t, dts[i]
+        def segment(carry: tuple[Any, State, Any, Any]) -> tuple[Any, State, Any, Any]:
+            r, st, surv, hist = carry
+            st, surv = lax.fori_loop(rec[r - 1] + 1, rec[r] + 1, one_step, (st, surv))
+            return r + 1, st, surv, hist.at[r].set(_counts(st, valid, p))
 
-            def chunk(j: Any, st: State) -> State:
-                part = partial(lax.dynamic_slice_in_dim, start_index=j * size, slice_size=size)
-                cs, cp, cb = rows(part, (st._replace(t=t), c.p, c.base))
-                lv = apply_strategy(strategy, cb, cs, cp, actors)
-                shocks = step_shocks(k, part(c.world), i.astype(jnp.uint64), A)
-                new = step(cs, cp, lv, shocks, dt)
-                put = lambda x, y: lax.dynamic_update_slice_in_dim(x, y, j * size, 0)  # noqa: E731
-                return State(st.t, *(put(x, y) for x, y in zip(st[1:], new[1:], strict=True)))
-
-            st = lax.fori_loop(0, c.chunks, chunk, c.state)._replace(t=t + dt)
-            total = jnp.sum(jnp.where(c.valid, fixed(st.survival[:, 0]), 0))
-            return c._replace(state=st, survival=c.survival.at[i].set(total))
-
-        def compact(c: _Carry) -> _Carry:
-            perm = jnp.argsort(c.state.done[:, 0], stable=True)  # running worlds first
-            take = lambda x: x[perm]  # noqa: E731
-            st, p, base = rows(take, (c.state, c.p, c.base))
-            return c._replace(state=st._replace(t=c.state.t), p=p, base=base,
-                              world=take(c.world), valid=take(c.valid), order=take(c.order))  # fmt: skip
-
-        def segment(c: _Carry) -> _Carry:
-            c = lax.fori_loop(rec[c.r - 1] + 1, rec[c.r] + 1, one_step, c)
-            c = c._replace(r=c.r + 1, hist=c.hist.at[c.r].set(_counts(c.state, c.valid, p)))
-            needed = -(-jnp.sum(~c.state.done) // size)
-            if size == W:
-                return c
-            c = lax.cond(needed < c.chunks, compact, lambda c: c, c)
-            return c._replace(chunks=jnp.minimum(c.chunks, needed))
-
-        def more(c: _Carry) -> Any:
+        def more(carry: tuple[Any, State, Any, Any]) -> Any:
+            r, st = carry[0], carry[1]
             if not early_exit:
-                return c.r < R
-            return (c.r < R) & ((c.r == 1) | ~jnp.all(c.state.done))
+                return r < R
+            return (r < R) & ((r == 1) | ~jnp.all(st.done))
 
-        order = jnp.arange(W)
-        start = _Carry(
-            jnp.int64(1), s, p, base, world, order < n_valid, order, jnp.int64(W // size),
-            jnp.zeros(T + 1, dtype=jnp.int64), jnp.zeros((R, A, _NBINS), dtype=jnp.int64),
-        )  # fmt: skip
-        c = lax.while_loop(more, segment, start)
+        hist0 = jnp.zeros((R, A, _NBINS), dtype=jnp.int64)
+        start = (jnp.int64(1), s, jnp.zeros(T + 1, dtype=jnp.int64), hist0)
+        r, s, surv, hist = lax.while_loop(more, segment, start)
         # Stopped early: every world is done and frozen, so later tallies repeat the last ones.
-        last = rec[c.r - 1]
-        surv = jnp.where(jnp.arange(T + 1) > last, c.survival[last], c.survival)
-        hist = jnp.where((jnp.arange(R) >= c.r)[:, None, None], c.hist[c.r - 1], c.hist)
-        back = jnp.argsort(c.order)
-        out = rows(lambda x: x[back], c.state)._replace(t=c.state.t)
-        return out, surv, hist
+        last = rec[r - 1]
+        surv = jnp.where(jnp.arange(T + 1) > last, surv[last], surv)
+        hist = jnp.where((jnp.arange(R) >= r)[:, None, None], hist[r - 1], hist)
+        return s, surv, hist
 
-    fn = jax.jit(run, static_argnames=("size", "early_exit"))
+    fn = jax.jit(run, static_argnames="early_exit")
     _CACHE[key] = fn
     return fn
 
@@ -212,13 +156,6 @@ def _to_device(tree: Any, worlds: int) -> Any:
         return x
 
     return jax.device_put(jax.tree_util.tree_map(leaf, tree))
-
-
-def _chunk_size(worlds: int) -> int:
-    """Rows per chunk for a block of ``worlds`` on the default device: a divisor of ``worlds``."""
-    jax = _jax()
-    size = CHUNKS.get(jax.devices()[0].platform) or worlds
-    return size if worlds % size == 0 else worlds
 
 
 def run_steps(
@@ -251,8 +188,7 @@ def run_steps(
     state = jax.device_put(s._replace(t=np.float64(s.t)))
     out, surv, counts = _block_loop(model)(
         state, dev_p, dev_base, np.array(key, dtype=np.uint64), world, np.int64(n_valid),
-        dts, np.asarray(model.record_steps, dtype=np.int64), size=_chunk_size(W),
-        early_exit=EARLY_EXIT,
+        dts, np.asarray(model.record_steps, dtype=np.int64), early_exit=EARLY_EXIT,
     )  # fmt: skip
     survival_t[1:] = np.asarray(surv)[1:]
     hist[1:] += np.asarray(counts)[1:]
