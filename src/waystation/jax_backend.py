@@ -29,7 +29,9 @@ step. From the same states they are bit-identical to what numpy computes
 (tested on CPU). The loop stops early once every world of the block is done:
 the states then no longer change, so the remaining survival sums and
 histogram rows are copies of the last ones, and the numbers are those of a
-loop run to the horizon (tested).
+loop run to the horizon (tested). The design is for a GPU: on a CPU, where
+the numpy and fused engines drop finished worlds, stepping them masked
+costs several times the CPU time (docs/performance.md, "The JAX backend").
 
 One executable per strategy, actors, block shape and number of steps is
 compiled per process (jit's cache, under one traced function per strategy
