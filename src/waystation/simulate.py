@@ -13,9 +13,12 @@ Backends: ``"numpy"`` (default) steps the block in this module;
 ``"fused"`` steps it in the same loop with the compiled kernel of
 :mod:`waystation._fused` (the same equations in one C pass per step; numpy
 where it cannot be built); ``"jax"`` (optional, :mod:`waystation.jax_backend`)
-runs the same step functions compiled with ``jax.jit``, drawing the same
-random numbers on the device, and the tallies, histograms and records below
-are computed from its states by the same numpy code.
+runs the same step functions compiled with ``jax.jit``, a whole block in
+one compiled loop drawing the same random numbers on the device; it reduces
+the per-step survival sums and the histograms on the device with
+:func:`waystation.tally.fixed` and :func:`waystation.tally.hist_counts`
+(generic over the array namespace), and the final tallies and records are
+computed from its final state by the same numpy code.
 """
 
 from __future__ import annotations
