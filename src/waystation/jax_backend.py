@@ -1,35 +1,50 @@
-"""Optional JAX backend: the model's own step functions, compiled with XLA.
+"""Optional JAX backend: a whole block of worlds in one compiled loop, on any XLA device.
 
 Nothing here restates an equation. :func:`waystation.dynamics.step` and
 :func:`waystation.strategies.apply_strategy` (with its conditions) are generic
 over the array namespace, so ``jax.jit`` traces the very code the numpy engine
-runs, inside ``jax.lax.scan`` over the steps between two recorded years.
+runs. A block is one call of one compiled executable (:func:`_block_loop`):
+a ``lax.while_loop`` over the recorded years, each running a ``fori_loop``
+over its steps, with no host round trip in between. Only the block's inputs
+go to the device, and only the final state, the per-step survival sums
+``(T + 1,)`` and the histograms ``(R, A, bins)`` come back; no per-step state
+is stacked.
 
-Random numbers are drawn on the device, inside the compiled scan, by the
-same counter-based generator as the numpy engine (:mod:`waystation.rng`,
-traced with ``jax.numpy``): each world's shocks of step ``i`` are a function
-of the run's key, its global index and ``i``, so nothing is drawn on the host
-or shipped. The integer words and uniforms are bit-identical to numpy's, the
-normals agree within a few ulp (XLA's ``log``/``tan``), and results differ
-only by such rounding (outcome probabilities agree within about 1e-12
-relative); the engine's exact tallies, histograms and per-world rows are
-computed from the scanned states by the numpy code of :mod:`waystation.simulate`,
-so a JAX run is still bit-identical across block sizes and workers.
+Random numbers are drawn on the device, inside the loop, by the same
+counter-based generator as the numpy engine (:mod:`waystation.rng`, traced
+with ``jax.numpy``): each world's shocks of step ``i`` are a function of the
+run's key, its global index and ``i``. The integer words and uniforms are
+bit-identical to numpy's, the normals agree within a few ulp (XLA's
+``log``/``tan``), and results differ only by such rounding (outcome
+probabilities agree within about 1e-12 relative; tested within 1e-9).
 
-Active worlds are packed into chunks of :data:`CHUNK` worlds, and finished
-worlds are dropped between segments once a whole chunk can go (they are
-frozen, so nothing changes; tested). One compiled shape serves every block.
+Masks instead of compaction: the whole block stays resident and finished
+worlds are frozen by :func:`waystation.dynamics.freeze`, so they are stepped
+without changing. The tallies are reduced on the device in int64 by the
+numpy engine's own code, traced: the fixed-point survival sum
+(:func:`waystation.tally.fixed`) over the valid rows (``row < n_valid``,
+a mask, so one executable serves every ``n_valid``) after every step, and
+the histogram counts (:func:`waystation.tally.hist_counts`) at every recorded
+step. From the same states they are bit-identical to what numpy computes
+(tested on CPU). The loop stops early once every world of the block is done:
+the states then no longer change, so the remaining survival sums and
+histogram rows are copies of the last ones, and the numbers are those of a
+loop run to the horizon (tested). The design is for a GPU: on a CPU, where
+the numpy and fused engines drop finished worlds, stepping them masked
+costs several times the CPU time (docs/performance.md, "The JAX backend").
 
-JAX is imported on first use, in float64 mode (``jax_enable_x64``, a global
-JAX setting). Install it with ``pip install 'waystation[jax]'``. Each process
-compiles once per strategy and segment length (a few seconds).
+One executable per strategy, actors, block shape and number of steps is
+compiled per process (jit's cache, under one traced function per strategy
+and actors, :data:`_CACHE`). JAX is imported on first use, in float64 mode
+(``jax_enable_x64``, a global JAX setting). Install it with
+``pip install 'waystation[jax]'``.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -38,13 +53,15 @@ from waystation.model import Model
 from waystation.rng import Draws, step_shocks
 from waystation.state import Array, State, map_arrays
 from waystation.strategies import apply_strategy
-from waystation.tally import HIST_FIELDS, Dropped, fixed, hist_counts
+from waystation.tally import NBINS, fixed, hist_counts
 
 __all__ = ["MISSING_JAX", "jax_available", "run_steps"]
 
 MISSING_JAX = (
     "the jax backend needs JAX: pip install 'waystation[jax]' (or run with --backend numpy)"
 )
+#: Stop a block's loop once every world is done (changes no number; tests switch it off).
+EARLY_EXIT = True
 _CACHE: dict[tuple[str, tuple[str, ...]], Callable[..., Any]] = {}
 
 
@@ -67,87 +84,80 @@ def jax_available() -> bool:
     return True
 
 
-def _advance(model: Model) -> Callable[..., Any]:
-    """The jitted scan that advances a state over a segment of steps (cached per model rules)."""
+def _block_loop(model: Model) -> Callable[..., Any]:
+    """The jitted loop that runs a block to the horizon (one per strategy and actors).
+
+    Arguments: the initial state, parameters and levers, the run's key (two
+    uint64 words), the block's global world indices ``(W,)``, ``n_valid``,
+    step lengths ``dts`` (``dts[i]`` for step ``i``, ``(T + 1,)``), the
+    recorded steps ``(R,)`` and the static ``early_exit``. Returns the final
+    state, the survival sums ``(T + 1,)`` (entry 0 unused) and the histogram
+    counts ``(R, A, bins)`` (row 0 unused).
+    """
     key = (repr(model.strategy), model.actors)
     fn = _CACHE.get(key)
     if fn is not None:
         return fn
     jax = _jax()
+    jnp, lax = jax.numpy, jax.lax
     strategy, actors = model.strategy, model.actors
     A = len(actors)
 
-    def advance(
-        s: State, p: Params, base: Levers, key: Any, world: Any, steps: Any,
-        dts: Any,
-    ) -> tuple[State, Any]:  # fmt: skip
+    def run(
+        s: State, p: Any, base: Any, key: Any, world: Any, n_valid: Any, dts: Any, rec: Any,
+        early_exit: bool,
+    ) -> tuple[State, Any, Any]:  # fmt: skip
         k = (key[0], key[1])
+        valid = jnp.arange(world.shape[0]) < n_valid
+        T, R = dts.shape[0] - 1, rec.shape[0]
 
-        def body(s: State, xs: tuple[Any, Any]) -> tuple[State, Any]:
-            lv = apply_strategy(strategy, base, s, p, actors)
-            new = step(s, p, lv, step_shocks(k, world, xs[0], A), xs[1])
-            return new, new.survival
+        def one_step(i: Any, carry: tuple[State, Any]) -> tuple[State, Any]:
+            st, surv = carry
+            lv = apply_strategy(strategy, base, st, p, actors)
+            new = step(st, p, lv, step_shocks(k, world, i.astype(jnp.uint64), A), dts[i])
+            total = jnp.sum(jnp.where(valid, fixed(new.survival[:, 0]), 0))
+            return new, surv.at[i].set(total)
 
-        return jax.lax.scan(body, s, (steps, dts))
+        def segment(carry: tuple[Any, State, Any, Any]) -> tuple[Any, State, Any, Any]:
+            r, st, surv, hist = carry
+            st, surv = lax.fori_loop(rec[r - 1] + 1, rec[r] + 1, one_step, (st, surv))
+            return r + 1, st, surv, hist.at[r].set(hist_counts(st, valid, p))
 
-    fn = jax.jit(advance)
+        def more(carry: tuple[Any, State, Any, Any]) -> Any:
+            r, st = carry[0], carry[1]
+            if not early_exit:
+                return r < R
+            return (r < R) & ((r == 1) | ~jnp.all(st.done))
+
+        hist0 = jnp.zeros((R, A, NBINS), dtype=jnp.int64)
+        start = (jnp.int64(1), s, jnp.zeros(T + 1, dtype=jnp.int64), hist0)
+        r, s, surv, hist = lax.while_loop(more, segment, start)
+        # Stopped early: every world is done and frozen, so later tallies repeat the last ones.
+        last = rec[r - 1]
+        surv = jnp.where(jnp.arange(T + 1) > last, surv[last], surv)
+        hist = jnp.where((jnp.arange(R) >= r)[:, None, None], hist[r - 1], hist)
+        return s, surv, hist
+
+    fn = jax.jit(run, static_argnames="early_exit")
     _CACHE[key] = fn
     return fn
 
 
-#: Worlds per compiled chunk: active worlds are packed into chunks of this size.
-CHUNK = 8192
-#: State fields read back after every segment (histograms, and ``done`` to compact).
-_SEGMENT_FIELDS = (*HIST_FIELDS, "done")
+def _to_device(tree: Any, worlds: int) -> Any:
+    """Put a mapping (dict, NamedTuple, any pytree) of block arrays on the device.
 
-
-class _Chunk(NamedTuple):
-    """A chunk of active worlds on the device: block rows (padded), real count, arrays."""
-
-    rows: Array  #: (CHUNK,) block rows; padded with repeats of its first row
-    n: int  #: real worlds in the chunk
-    state: State
-    p: Params
-    base: Levers
-
-
-def _pack(rows: Array, full: State, t: float, p: Params, base: Levers) -> list[_Chunk]:
-    """Put the worlds ``rows`` of the block on the device, in chunks of :data:`CHUNK`."""
+    A per-world array whose rows are all equal travels as its first row:
+    ``(1, k)`` broadcasts against ``(W, k)`` to the same numbers.
+    """
     jax = _jax()
-    W = full.C.shape[0]
 
-    def per_world(x: Array) -> bool:
-        return np.ndim(x) == 2 and x.shape[0] == W and not (x == x[:1]).all()
+    def leaf(x: Any) -> Array:
+        x = np.asarray(x)
+        if x.ndim == 2 and x.shape[0] == worlds and x.shape[0] > 1 and (x == x[:1]).all():
+            return x[:1]
+        return x
 
-    def row(x: Array) -> Array:  # the same in every world: one (1, A) row broadcasts alike
-        return np.asarray(x)[:1] if np.ndim(x) == 2 and x.shape[0] == W else np.asarray(x)
-
-    # Inputs that are the same in every world go to the device once, for all chunks.
-    inputs = {**p._asdict(), **base._asdict()}
-    varying = {k for k, v in inputs.items() if per_world(v)}
-    shared = jax.device_put({k: row(v) for k, v in inputs.items() if k not in varying})
-    chunks = []
-    for k in range(0, len(rows), CHUNK):
-        real = rows[k : k + CHUNK]
-        idx = np.concatenate([real, np.full(CHUNK - len(real), real[0])])
-        state, cp, cb = jax.device_put(
-            (
-                map_arrays(lambda x, idx=idx: np.asarray(x)[idx], full)._replace(t=np.float64(t)),
-                {k: np.asarray(v)[idx] for k, v in p._asdict().items() if k in varying},
-                {k: np.asarray(v)[idx] for k, v in base._asdict().items() if k in varying},
-            )
-        )
-        cp.update({k: shared[k] for k in p._fields if k in shared})
-        cb.update({k: shared[k] for k in base._fields if k in shared})
-        chunks.append(_Chunk(idx, len(real), state, Params(**cp), Levers(**cb)))
-    return chunks
-
-
-def _pull(chunks: list[_Chunk], full: State, fields: tuple[str, ...]) -> None:
-    """Copy ``fields`` of the chunks' real worlds back into the block's state ``full``."""
-    for c in chunks:
-        for name in fields:
-            getattr(full, name)[c.rows[: c.n]] = np.asarray(getattr(c.state, name))[: c.n]
+    return jax.device_put(jax.tree_util.tree_map(leaf, tree))
 
 
 def run_steps(
@@ -162,48 +172,26 @@ def run_steps(
 ) -> State:
     """Step the block to the horizon with JAX; fill survival sums and histograms like numpy.
 
-    Same contract as :func:`waystation.simulate._run_steps`: returns the final
-    state (as numpy arrays) and adds into ``hist`` and ``survival_t``. The
-    steps between two recorded years run as one compiled scan per chunk of
-    :data:`CHUNK` active worlds (one compiled shape, whatever the block),
-    drawing each world's shocks on the device from the run's key ``draws[0]``
-    and its global index (``draws[1]`` per block row). When finished worlds
-    would free a whole chunk, they are dropped and the rest repacked: a won
-    world is frozen, so this changes no number.
+    Same contract as :func:`waystation.simulate._run_steps`: returns the
+    final state (as numpy arrays), writes ``survival_t[1:]`` and adds into
+    ``hist[1:]``. The whole block runs in one call of the compiled loop
+    (:func:`_block_loop`), drawing each world's shocks on the device from the
+    run's key ``draws[0]`` and its global index ``draws[1]``.
     """
-    A = len(model.actors)
-    advance = _advance(model)
     jax = _jax()
     key, world = draws
-    dev_key = jax.device_put(np.array(key, dtype=np.uint64))
     W = s.C.shape[0]
-    full = map_arrays(lambda x: np.array(x, order="K"), s)  # own copies, updated in place
     t = float(s.t)
-    rows = np.arange(W)
-    chunks = _pack(rows, full, t, p, base)
-    dropped = Dropped(A, n_valid)
-    record = [int(k) for k in model.record_steps]
-    for r in range(1, len(record)):
-        a, b = record[r - 1], record[r]
-        dts = np.array([model.step_dt(i) for i in range(a + 1, b + 1)])
-        steps = np.arange(a + 1, b + 1, dtype=np.uint64)
-        outs = [advance(c.state, c.p, c.base, dev_key, world[c.rows], steps, dts)
-                for c in chunks]  # fmt: skip
-        for i in range(a + 1, b + 1):
-            t = t + model.step_dt(i)  # as the numpy engine accumulates it
-        sums = np.full(b - a, dropped.survival, dtype=np.int64)
-        chunks = [c._replace(state=js) for c, (js, _) in zip(chunks, outs, strict=True)]
-        for c, (_, survival) in zip(chunks, outs, strict=True):
-            valid = c.rows[: c.n] < n_valid
-            sums += fixed(np.asarray(survival)[:, : c.n, 0][:, valid]).sum(axis=1)
-        survival_t[a + 1 : b + 1] = sums
-        _pull(chunks, full, _SEGMENT_FIELDS)
-        hist[r] += dropped.counts + hist_counts(full, rows[rows < n_valid], p)
-        done = full.done[rows, 0]
-        if -(-(len(rows) - int(done.sum())) // CHUNK) < len(chunks):  # a whole chunk can go
-            _pull(chunks, full, State._fields[1:])
-            dropped.add(full, rows[done], p)
-            rows = rows[~done]
-            chunks = _pack(rows, full, t, p, base) if len(rows) else []
-    _pull(chunks, full, State._fields[1:])
-    return full._replace(t=t)
+    dts = np.zeros(model.steps + 1)
+    for i in range(1, model.steps + 1):
+        dts[i] = model.step_dt(i)
+        t = t + dts[i]  # the final year, accumulated as the numpy engine does
+    dev_p, dev_base = _to_device(p, W), _to_device(base, W)
+    state = jax.device_put(s._replace(t=np.float64(s.t)))
+    out, surv, counts = _block_loop(model)(
+        state, dev_p, dev_base, np.array(key, dtype=np.uint64), world, np.int64(n_valid),
+        dts, np.asarray(model.record_steps, dtype=np.int64), early_exit=EARLY_EXIT,
+    )  # fmt: skip
+    survival_t[1:] = np.asarray(surv)[1:]
+    hist[1:] += np.asarray(counts)[1:]
+    return map_arrays(np.array, out)._replace(t=t)

@@ -17,7 +17,9 @@ loop of :func:`_run_steps` (a recorded year at a time, one compaction of
 finished worlds) with the compiled kernel of :mod:`waystation._fused` or
 :func:`waystation.dynamics.step`; ``"jax"`` (optional,
 :mod:`waystation.jax_backend`) runs the same step functions as one compiled
-loop per block on its device.
+loop per block on its device, reducing the survival sums and histograms
+there with :func:`waystation.tally.fixed` and
+:func:`waystation.tally.hist_counts` (generic over the array namespace).
 """
 
 from __future__ import annotations

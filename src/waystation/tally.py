@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from waystation._finite import check_tallyable
+from waystation._kernels import xp_of
 from waystation.dynamics import Params, safety_range
 from waystation.model import Model
 from waystation.state import MILESTONES, WAYSTATIONS, Array, State
@@ -55,10 +57,16 @@ class BlockOut:
 def fixed(x: Array) -> Array:
     """Fixed-point integers of ``x`` (in units of 2**-32), whose sums are exact and associative.
 
-    Raises NonFiniteError rather than casting NaN or overflowing values, which would wrap.
+    Raises NonFiniteError rather than casting NaN or overflowing values, which
+    would wrap. Generic over the array namespace: traced by the JAX backend,
+    which cannot raise inside its compiled loop, the guard is left to
+    :func:`waystation._finite.check_finite` on the block's final state (a
+    non-finite survival stays non-finite, frozen or not).
     """
-    check_tallyable(x)
-    return np.rint(x * FIX).astype(np.int64)
+    xp = xp_of(x)
+    if xp is np:
+        check_tallyable(x)
+    return xp.rint(x * FIX).astype(xp.int64)
 
 
 def cover_params(p: Params, rows: slice | Array) -> Params:
@@ -74,18 +82,30 @@ def hist_counts(s: State, rows: slice | Array, p: Params) -> Array:
     """Trajectory-histogram counts (A, bins) of the worlds ``rows`` of state ``s``.
 
     The safety range reported is the effective one: own plus the hardening
-    that still covers the current capability.
+    that still covers the current capability. Stated once for every backend:
+    with numpy, ``rows`` selects worlds (a slice, indices or a boolean mask);
+    under JAX it is a (W,) boolean mask that weights the counts instead, so
+    the compiled loop keeps static shapes. Either way the bin of every value
+    is computed by the same expressions, and the counts are int64.
     """
+    xp = xp_of(s.C)
+    weights: Any = None if xp is np else rows
+    if weights is not None:
+        rows = slice(None)
     C, S, O, E, B, pause = (getattr(s, f)[rows] for f in HIST_FIELDS)
     S_eff = safety_range(S, O, C, cover_params(p, rows))
-    n, A = C.shape
-    series = (C, S_eff, S_eff - C, pause, E, np.broadcast_to(B, C.shape))
-    idx = np.empty((len(HISTOGRAMS), n, A), dtype=np.int64)
-    for v, ((_, lo, hi, nb), x) in enumerate(zip(HISTOGRAMS, series, strict=True)):
-        b = ((np.clip(x, lo, hi) - lo) * (nb / (hi - lo))).astype(np.int64)  # edges: end bins
-        idx[v] = np.minimum(b, nb - 1) + OFFSETS[v]
-    idx += (np.arange(A) * NBINS)[None, None, :]
-    return np.bincount(idx.ravel(), minlength=A * NBINS).reshape(A, NBINS)
+    A = C.shape[1]
+    series = (C, S_eff, S_eff - C, pause, E, xp.broadcast_to(B, C.shape))
+    idx = xp.stack([
+        xp.minimum(((xp.clip(x, lo, hi) - lo) * (nb / (hi - lo))).astype(xp.int64), nb - 1)
+        + OFFSETS[v]  # edges: end bins
+        for v, ((_, lo, hi, nb), x) in enumerate(zip(HISTOGRAMS, series, strict=True))
+    ])  # fmt: skip
+    idx = idx + (np.arange(A) * NBINS)[None, None, :]
+    if weights is None:
+        return np.bincount(idx.ravel(), minlength=A * NBINS).reshape(A, NBINS)
+    w = xp.broadcast_to(weights[None, :, None], idx.shape).astype(xp.int64)
+    return xp.bincount(idx.ravel(), w.ravel(), length=A * NBINS).reshape(A, NBINS)
 
 
 class Dropped:
