@@ -114,7 +114,7 @@ class Results:
     #: curve ends at that waystation's ``p_reached``). ``None`` if not computed.
     reached_by: dict[str, Array] | None = field(default=None, repr=False)
     #: What stepped the worlds (:func:`waystation.simulate.backend_in_use`):
-    #: ``"fused-simd"``, ``"fused-exact"``, ``"numpy"`` or ``"jax"``.
+    #: ``"fused-simd8"``, ``"fused-simd"``, ``"fused-exact"``, ``"numpy"`` or ``"jax"``.
     backend: str = ""
 
     #: Years at which ``failure_by`` reports cumulative P(failure).

@@ -176,7 +176,7 @@ def block_runner(backend: str) -> BlockRunner:
 def backend_in_use(backend: str) -> str:
     """What steps the worlds when ``backend`` is asked for, as results report it.
 
-    ``"fused-simd"`` or ``"fused-exact"`` (the kernel's variant), ``"numpy"``
+    ``"fused-simd8"``, ``"fused-simd"`` or ``"fused-exact"`` (the kernel's variant), ``"numpy"``
     (also where the fused kernel cannot be built) or ``"jax"``.
     """
     check_backend(backend)
