@@ -110,7 +110,7 @@ def test_numpy_engine_draws_only_for_worlds_it_still_steps(
 
     monkeypatch.setattr(simulate, "step_shocks", spy)
     monkeypatch.setattr(simulate, "COMPACT_MIN", 64)
-    ws.run_model(model, 1024, seed=2, block_size=1024)
+    ws.run_model(model, 1024, seed=2, block_size=1024, backend="numpy")
     assert len(drawn) == model.steps
     assert drawn[0] == 1024 and drawn[-1] < 1024 and sum(drawn) < 1024 * model.steps
 

@@ -204,7 +204,7 @@ def _run_steps(
     hist: Array,
     survival_t: Array,
     stepper: StepFn = step,
-    shocks_of: ShockFn = step_shocks,
+    shocks_of: ShockFn | None = None,
     segment: SegmentFn | None = None,
 ) -> State:
     """Step the block to the horizon, filling survival sums and histograms: the engine loop.
@@ -212,7 +212,8 @@ def _run_steps(
     The loop runs from one recorded step to the next (yearly). Within such a
     segment it calls ``stepper`` once per step, with the levers the
     strategy sets for the current state and each world's shocks
-    (``shocks_of``, drawn by global world index); or, given a ``segment``
+    (``shocks_of``, default :func:`waystation.rng.step_shocks`, drawn by
+    global world index); or, given a ``segment``
     runner and a strategy whose levers never depend on the state
     (:func:`waystation.strategies.static_levers`), it hands the whole
     segment to it (the fused kernel carries each world through its steps
@@ -227,6 +228,7 @@ def _run_steps(
     """
     key, world = draws
     A = len(model.actors)
+    draw = shocks_of or step_shocks
     act = _Active(p, base, s, n_valid, world)
     record = [int(k) for k in model.record_steps]
     whole = segment is not None and static_levers(model.strategy)
@@ -244,7 +246,7 @@ def _run_steps(
         else:
             for i in range(first, last + 1):
                 lv = apply_strategy(model.strategy, act.base, act.state, act.p, model.actors)
-                shocks = shocks_of(key, act.world, i, A)
+                shocks = draw(key, act.world, i, A)
                 act.state = stepper(act.state, act.p, lv, shocks, model.step_dt(i))
                 survival_t[i] = act.survival_sum()
                 if i < last:
