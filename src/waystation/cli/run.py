@@ -129,7 +129,8 @@ def show_results(res: Results) -> None:
     horizon = res.times[-1]
     table = Table(
         title=f"{res.scenario} · strategy {res.strategy} · {res.n_worlds:,} worlds "
-        f"· seed {res.seed} · horizon {horizon:g}" + (f" · {res.backend}" if res.backend else "")
+        f"· seed {res.seed} · horizon {horizon:g}",
+        caption=f"stepped by the {res.backend} backend" if res.backend else None,
     )
     for col in ("outcome", "probability", "± s.e.", "95% interval"):
         table.add_column(col, justify="left" if col == "outcome" else "right")
