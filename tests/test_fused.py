@@ -191,6 +191,40 @@ def test_without_a_compiler_the_engine_says_so_once_and_uses_numpy(
     assert not (tmp_path / "cache").exists()
 
 
+def test_the_kernel_was_checked_against_these_equations() -> None:
+    """The C files restate the equations of ``waystation.dynamics`` as they are now.
+
+    If this fails, an equation changed: make the same change in ``step.c`` and
+    ``step_simd.c`` (docs/model.md, "Where each equation lives"), run
+    ``tests/test_fused.py`` and ``tests/test_fused_segment.py`` with
+    ``CHECKED_AGAINST`` set to the new hash, and commit the three together.
+    Until then the engine steps with numpy (next test).
+    """
+    got = _fused.equations_hash()
+    assert got == _fused.CHECKED_AGAINST, f"set waystation._fused.CHECKED_AGAINST = {got!r}"
+
+
+def test_changed_equations_step_with_numpy_and_say_why(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(_fused, "CHECKED_AGAINST", "0" * 16)
+    monkeypatch.setattr(_fused, "_cache", {})
+    assert _fused.fused_kernel() is None
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "equations in waystation.dynamics changed" in err[0]
+    assert sim.backend_in_use("fused") == "numpy"
+
+
+def test_the_equations_hash_ignores_prose_but_not_code() -> None:
+    base = 'def f(x):\n    """Doc."""\n    return x * 2.0  # twice\n'
+    h = _fused.equations_hash({"m": base})
+    assert _fused.equations_hash({"m": base.replace("Doc.", "Other doc.")}) == h
+    assert _fused.equations_hash({"m": base.replace("# twice", "# double")}) == h
+    assert _fused.equations_hash({"m": base.replace("    return", "\n    return")}) == h
+    assert _fused.equations_hash({"m": base.replace("2.0", "3.0")}) != h
+    assert _fused.equations_hash({"m": base.replace("x * 2", "x + 2")}) != h
+
+
 def test_build_is_cached_by_source_and_flags(
     kernel: _fused.StepFn, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import io
 import os
 import platform
 import shutil
@@ -43,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import tokenize
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -92,6 +94,55 @@ _OUT = tuple(f for f in State._fields if f not in ("t", "done", "g0"))
 
 _lock = threading.Lock()
 _cache: dict[str, object] = {}
+
+#: The modules of :mod:`waystation.dynamics` whose equations the C files restate.
+RESTATED = ("backdrop", "capability", "common", "hazard", "inputs", "integrate", "labour",
+            "restraint", "safety", "waystations")  # fmt: skip
+#: :func:`equations_hash` of those modules when ``step.c`` and ``step_simd.c`` were
+#: last brought in line with them (and ``tests/test_fused*.py`` passed). Where the
+#: equations differ, the engine steps with numpy rather than run stale C.
+CHECKED_AGAINST = "08e159adbdd49dc5"
+
+
+def _code_tokens(source: str) -> list[str]:
+    """The tokens of a module that can change what it computes: no comments, docstrings, layout.
+
+    f-strings are skipped whole (they tokenise differently from Python 3.12 on).
+    """
+    out: list[str] = []
+    prev = tokenize.NEWLINE
+    fstring = 0
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        name = tokenize.tok_name[tok.type]
+        if name == "FSTRING_START":
+            fstring += 1
+        elif name == "FSTRING_END":
+            fstring -= 1
+        elif fstring == 0 and tok.type in (tokenize.NAME, tokenize.NUMBER, tokenize.OP):
+            out.append(tok.string)
+        elif fstring == 0 and tok.type == tokenize.STRING:
+            standalone = prev in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
+            prefix = tok.string[: min(tok.string.find(q) for q in "'\"" if q in tok.string)]
+            if not standalone and "f" not in prefix.lower():  # docstrings and f-strings out
+                out.append(tok.string)
+        if tok.type not in (tokenize.COMMENT, tokenize.NL):
+            prev = tok.type
+    return out
+
+
+def equations_hash(sources: dict[str, str] | None = None) -> str:
+    """A hash of the code of the :data:`RESTATED` modules (or of given sources, by name).
+
+    Comments, docstrings and layout do not count, so editing prose does not
+    disable the kernel; any change to a name, number or operator does.
+    """
+    if sources is None:
+        folder = resources.files("waystation.dynamics")
+        sources = {m: folder.joinpath(f"{m}.py").read_text() for m in RESTATED}
+    h = hashlib.sha256()
+    for name in sorted(sources):
+        h.update(name.encode() + b"\0" + " ".join(_code_tokens(sources[name])).encode() + b"\0")
+    return h.hexdigest()[:16]
 
 
 def _source(variant: str = "exact") -> bytes:
@@ -338,6 +389,10 @@ def _load() -> _Kernel | str:
     """The kernel, or why it is unavailable."""
     if os.environ.get("WAYSTATION_FUSED", "1") == "0":
         return "disabled by WAYSTATION_FUSED=0"
+    if equations_hash() != CHECKED_AGAINST:
+        return ("the equations in waystation.dynamics changed since its C restatement was last "
+                "checked against them: update step.c and step_simd.c, then "
+                "waystation._fused.CHECKED_AGAINST (tests/test_fused.py says how)")  # fmt: skip
     problem = ""
     for variant in _candidates():
         try:
