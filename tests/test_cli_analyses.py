@@ -29,8 +29,8 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> str:
     return str(path)
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    res = CliRunner().invoke(app, list(args))
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    res = CliRunner().invoke(app, list(args), env=env)
     return res.exit_code, res.stdout, res.stderr
 
 

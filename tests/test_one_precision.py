@@ -19,10 +19,13 @@ import numpy as np
 import pytest
 import typer.main
 import yaml
-from typer.testing import CliRunner
 
 import waystation as ws
-from test_cli_analyses import ONE_LAB  # one actor, eight yearly steps: cheap at the default
+from test_cli_analyses import (
+    ONE_LAB,  # one actor, eight yearly steps: cheap at the default
+    invoke,
+)
+from test_cli_analyses import run_json as cli_json
 from waystation import analyses
 from waystation.analyses.sensitivity import default_base_samples
 from waystation.cli import app
@@ -39,19 +42,6 @@ def scenario(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = Path(tmp_path_factory.mktemp("sc")) / "one-lab.yaml"
     path.write_text(yaml.safe_dump(ONE_LAB), encoding="utf-8")
     return str(path)
-
-
-def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    res = CliRunner().invoke(app, list(args), env=env)
-    return res.exit_code, res.stdout, res.stderr
-
-
-def cli_json(*args: str) -> dict[str, Any]:
-    code, out, err = invoke(*args, "--json")
-    assert code == 0, err
-    data = json.loads(out)
-    assert isinstance(data, dict)
-    return data
 
 
 # --- one default precision ----------------------------------------------------------------
