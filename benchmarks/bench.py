@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -137,8 +138,6 @@ def machine() -> dict[str, Any]:
         if line.startswith("Flags:"):
             flags = set(line.split()[1:])
             out["avx2"], out["avx512f"] = "avx2" in flags, "avx512f" in flags
-    import os
-
     out["cores"] = os.cpu_count()
     from waystation._fused import kernel_problem, kernel_variant
 

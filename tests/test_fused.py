@@ -42,10 +42,10 @@ TOL = 1e-12
 
 @pytest.fixture(scope="module")
 def kernel() -> _fused.StepFn:
-    fs = _fused.fused_step()
-    if fs is None:
+    loaded = _fused.fused_kernel()
+    if loaded is None:
         pytest.skip(f"fused kernel unavailable: {_fused.kernel_problem()}")
-    return fs
+    return loaded.step
 
 
 def numpy_uses_libm() -> bool:

@@ -23,7 +23,7 @@ from waystation.io import shipped_scenarios
 from waystation.model import Model, assemble, draw_inputs
 from waystation.rng import key_of, normals, step_shocks
 from waystation.state import Array, State
-from waystation.strategies import apply_strategy
+from waystation.strategies import apply_strategy, static_levers
 
 TOL = 1e-12  #: world-by-world agreement with numpy (relative, or absolute below 1)
 
@@ -115,7 +115,7 @@ def test_shocks_match_rng_step_shocks(each_kernel: _fused._Kernel, actors: int) 
 @pytest.mark.parametrize("scenario", list(shipped_scenarios()))
 def test_segment_matches_numpy_world_by_world(kernel: _fused._Kernel, scenario: str) -> None:
     model, s, p, lv, key, world = block(scenario)
-    assert _fused.static_levers(model.strategy)
+    assert static_levers(model.strategy)
     last = model.steps
     n_valid = len(world) - 37  # a partial block: the tail is stepped, not summed
     a, sums_a = run_segment_numpy(s, p, lv, key, world, 1, dts_of(model, 1, last), n_valid)
@@ -175,8 +175,8 @@ def test_empty_segment_and_all_done(kernel: _fused._Kernel) -> None:
 
 
 def test_static_levers_only_without_conditions() -> None:
-    assert _fused.static_levers(compile_scenario("default", "race").strategy)
-    assert not _fused.static_levers(compile_scenario("default", "cautious-lab").strategy)
+    assert static_levers(compile_scenario("default", "race").strategy)
+    assert not static_levers(compile_scenario("default", "cautious-lab").strategy)
 
 
 def test_without_the_kernel_segments_step_with_numpy(

@@ -29,13 +29,13 @@ from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from waystation._finite import check_finite
 from waystation._pool import process_pool
-from waystation.dynamics import Levers, Params, initial_state, step
+from waystation.dynamics import Levers, Params, StepFn, initial_state, step
 from waystation.model import Model, assemble, draw_inputs, input_bounds
 from waystation.rng import MAX_WORLDS, Draws, key_of, normals, step_shocks
 from waystation.settings import BACKENDS as BACKENDS  # re-exported: older import sites
@@ -59,11 +59,6 @@ from waystation.tally import (
 #: Compute blocks are whole multiples of this many worlds (an alignment only:
 #: random numbers are drawn per world, see :mod:`waystation.rng`).
 STREAM_BLOCK = 1024
-
-#: A step function: :func:`waystation.dynamics.step` or the fused kernel's.
-StepFn = Callable[[State, Params, Levers, Shocks, float], State]
-#: How a block's steps are computed (see :func:`simulate_block`).
-Backend = Literal["numpy", "fused", "jax"]
 
 
 class BlockRunner(Protocol):

@@ -11,7 +11,7 @@ step world by world to rounding (the tests ask for 1e-12).
 The C source is compiled on first use with the system C compiler (``$CC``,
 else ``gcc``) into the user cache directory, keyed by a hash of the source,
 the flags and the compiler's version, and called through :mod:`ctypes`; no
-Python headers are needed. Where it cannot be built, :func:`fused_step`
+Python headers are needed. Where it cannot be built, :func:`fused_kernel`
 returns ``None`` after one line on stderr, and the engine steps with numpy.
 Set ``WAYSTATION_FUSED=0`` to skip it.
 
@@ -28,8 +28,8 @@ Both sources are compiled after ``rng.c``: Philox4x32-10 in C, the same
 integer words and uniforms as :mod:`waystation.rng`, so the kernel can draw a
 step's shocks itself. :func:`run_segment` (``ws_run``) uses that to carry
 each world through many steps in one call, for strategies whose levers do
-not depend on the state (:func:`static_levers`); ``fused_step``
-(``ws_step``) steps every world once, with shocks drawn by numpy.
+not depend on the state (:func:`waystation.strategies.static_levers`);
+``ws_step`` steps every world once, with shocks drawn by ``ws_shocks``.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ import sys
 import tempfile
 import threading
 import tokenize
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -53,10 +53,9 @@ from typing import Any
 import numpy as np
 
 from waystation._finite import check_tallyable
-from waystation.dynamics import Levers, Params, step
+from waystation.dynamics import Levers, Params, StepFn, step
 from waystation.rng import Draws, step_shocks
 from waystation.state import Array, Shocks, State
-from waystation.strategies import static_levers
 from waystation.tally import fixed
 
 __all__ = [
@@ -65,12 +64,10 @@ __all__ = [
     "StepFn",
     "build",
     "fused_kernel",
-    "fused_step",
     "kernel_problem",
     "kernel_variant",
     "library_path",
     "run_segment",
-    "static_levers",
 ]
 
 #: Compiler flags: optimised, position-independent, and no contraction of
@@ -87,7 +84,6 @@ VARIANTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], frozenset[str]]
     "exact": ("step.c", (), ("-lm",), frozenset()),
 }  # fmt: skip
 
-StepFn = Callable[[State, Params, Levers, Shocks, float], State]
 
 #: State fields the kernel writes (every field but ``t``, ``done`` and ``g0``).
 _OUT = tuple(f for f in State._fields if f not in ("t", "done", "g0"))
@@ -101,7 +97,7 @@ RESTATED = ("backdrop", "capability", "common", "hazard", "inputs", "integrate",
 #: :func:`equations_hash` of those modules when ``step.c`` and ``step_simd.c`` were
 #: last brought in line with them (and ``tests/test_fused*.py`` passed). Where the
 #: equations differ, the engine steps with numpy rather than run stale C.
-CHECKED_AGAINST = "08e159adbdd49dc5"
+CHECKED_AGAINST = "32a0641a5fc43050"
 
 
 def _code_tokens(source: str) -> list[str]:
@@ -424,12 +420,6 @@ def fused_kernel() -> _Kernel | None:
     return None if isinstance(got, str) else got
 
 
-def fused_step() -> StepFn | None:
-    """The fused step function, building it on first use; ``None`` (said once) if unavailable."""
-    got = _kernel()
-    return None if isinstance(got, str) else got.step
-
-
 def kernel_variant() -> str | None:
     """The variant in use (a key of :data:`VARIANTS`), or ``None`` if the kernel is unavailable."""
     got = _kernel()
@@ -463,7 +453,8 @@ def run_segment(
 
     ``key`` is the run's Philox key and ``world`` the block's global world
     indices (as for :func:`waystation.rng.step_shocks`); ``lv`` the levers,
-    which must hold for the whole segment (see :func:`static_levers`).
+    which must hold for the whole segment (see
+    :func:`waystation.strategies.static_levers`).
     Returns the state after the last step and, for each step, the exact
     fixed-point sum of survival over the first ``n_valid`` worlds
     (:func:`waystation.tally.fixed`). Finished worlds stay

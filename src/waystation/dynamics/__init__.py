@@ -62,6 +62,7 @@ from waystation.dynamics.hazard import SI_HAZARD, gompertz, hazard
 from waystation.dynamics.integrate import (
     EVOLVING_WHEN_DONE,
     Growth,
+    StepFn,
     freeze,
     growth,
     initial_state,
@@ -121,6 +122,7 @@ __all__ = [
     "Growth",
     "Levers",
     "Params",
+    "StepFn",
     "actor_all",
     "actor_any",
     "actor_max",

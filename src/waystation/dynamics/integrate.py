@@ -16,6 +16,7 @@ it. Every function is generic over the array namespace (numpy, or
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -104,6 +105,10 @@ def range_growth(g: Growth, C: Array, O: Array, p: Params) -> Array:
     cover = hardening_cover(xp.ones_like(O), C, p)
     fading = xp.where((cover > 0.0) & (cover < 1.0), O / p.si_gap, 0.0)
     return g.dS + cover * g.dO - fading * g.dC_free
+
+
+#: The signature of :func:`step`, which the fused kernel's ``ws_step`` shares.
+StepFn = Callable[[State, Params, Levers, Shocks, float], State]
 
 
 def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> State:
