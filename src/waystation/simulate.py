@@ -226,17 +226,16 @@ def _run_steps(
     draw = shocks_of or step_shocks
     act = _Active(p, base, s, n_valid, world)
     record = [int(k) for k in model.record_steps]
-    whole = segment is not None and static_levers(model.strategy)
-    if whole:  # the segment runner writes in place: one private copy of every state array
+    yearly = segment if static_levers(model.strategy) else None
+    if yearly is not None:  # it writes in place: one private copy of every state array
         act.state = act.full = map_arrays(lambda x: np.array(x, order="K"), act.state)
     for r in range(1, len(record)):
         first, last = record[r - 1] + 1, record[r]
-        if whole:
-            assert segment is not None
+        if yearly is not None:
             lv = apply_strategy(model.strategy, act.base, act.state, act.p, model.actors)
             dts = np.array([model.step_dt(i) for i in range(first, last + 1)])
-            act.state, sums = segment(act.state, act.p, lv, key, act.world, first, dts,
-                                      act.valid_rows(), overwrite=True)  # fmt: skip
+            act.state, sums = yearly(act.state, act.p, lv, key, act.world, first, dts,
+                                     act.valid_rows(), overwrite=True)  # fmt: skip
             survival_t[first : last + 1] = act.dropped.survival + sums
         else:
             for i in range(first, last + 1):
@@ -290,16 +289,12 @@ class _Active:
 
     def survival_sum(self) -> int:
         """Exact fixed-point sum of survival over the block's valid worlds."""
-        surv = self.state.survival
-        if self.rows is None:
-            return int(fixed(surv[: self.n_valid]).sum())
-        return self.dropped.survival + int(fixed(surv[self.rows < self.n_valid]).sum())
+        valid = self.state.survival[: self.valid_rows()]
+        return self.dropped.survival + int(fixed(valid).sum())
 
     def counts(self) -> Array:
         """Histogram counts of the block's valid worlds: running ones now, dropped ones frozen."""
-        if self.rows is None:
-            return hist_counts(self.state, slice(0, self.n_valid), self.p)
-        return self.dropped.counts + hist_counts(self.state, self.rows < self.n_valid, self.p)
+        return self.dropped.counts + hist_counts(self.state, slice(0, self.valid_rows()), self.p)
 
     def merged(self) -> State:
         """The whole block's state: active rows written over the frozen ones."""
