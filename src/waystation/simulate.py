@@ -48,7 +48,6 @@ from waystation.tally import (
     FIX,
     NBINS,
     BlockOut,
-    Dropped,
     block_tally,
     fixed,
     fold,
@@ -248,6 +247,26 @@ def _run_steps(
         hist[r] += act.counts()
         act.maybe_compact()
     return act.merged()
+
+
+class Dropped:
+    """Exact tallies of a block's dropped worlds: finished, so frozen for the rest of the run.
+
+    The engine loop (:class:`_Active`) adds the worlds it stops stepping here,
+    and adds these sums to the survival sums and histograms of the worlds
+    still running. (The JAX backend masks finished worlds instead.)
+    """
+
+    def __init__(self, actors: int, n_valid: int) -> None:
+        self.n_valid = n_valid
+        self.survival = 0  #: fixed-point survival sum of the dropped valid worlds
+        self.counts = np.zeros((actors, NBINS), dtype=np.int64)  #: their histogram counts
+
+    def add(self, full: State, rows: Array, p: Params) -> None:
+        """Drop the worlds ``rows`` of the block state ``full`` (block parameters ``p``)."""
+        rows = rows[rows < self.n_valid]
+        self.survival += int(fixed(full.survival[rows, 0]).sum())
+        self.counts += hist_counts(full, rows, p)
 
 
 #: Drop finished worlds once at most this share of the stepped worlds is still running.

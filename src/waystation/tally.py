@@ -108,25 +108,6 @@ def hist_counts(s: State, rows: slice | Array, p: Params) -> Array:
     return xp.bincount(idx.ravel(), w.ravel(), length=A * NBINS).reshape(A, NBINS)
 
 
-class Dropped:
-    """Exact tallies of a block's dropped worlds: finished, so frozen for the rest of the run.
-
-    Both backends add the worlds they stop stepping here, and add these sums
-    to the survival sums and histograms of the worlds still running.
-    """
-
-    def __init__(self, actors: int, n_valid: int) -> None:
-        self.n_valid = n_valid
-        self.survival = 0  #: fixed-point survival sum of the dropped valid worlds
-        self.counts = np.zeros((actors, NBINS), dtype=np.int64)  #: their histogram counts
-
-    def add(self, full: State, rows: Array, p: Params) -> None:
-        """Drop the worlds ``rows`` of the block state ``full`` (block parameters ``p``)."""
-        rows = rows[rows < self.n_valid]
-        self.survival += int(fixed(full.survival[rows, 0]).sum())
-        self.counts += hist_counts(full, rows, p)
-
-
 def outcomes(s: State, n: int) -> tuple[Array, Array, Array]:
     """Per-world P(victory), P(failure), P(costly non-failure) of the first ``n`` worlds."""
     v = s.p_victory[:n, 0]
