@@ -143,17 +143,108 @@ QUANTITY_DEFINITIONS: tuple[Definition, ...] = (
         "derivative",
         "quantity",
         "marginal value",
-        "change in the objective per unit of the lever, by a central difference on common "
-        "worlds around the strategy's setting",
+        "a derivative: change in the objective per unit of the lever, by a central "
+        "difference on common worlds around the strategy's setting; at a kink no real step "
+        "has this slope",
         "objective per lever unit",
     ),
     _D(
         "per_cost",
         "quantity",
         "value per budget unit",
-        "marginal value divided by the lever's cost per unit: how much of the objective one "
-        "budget unit buys at the margin",
+        "how much of the objective one budget unit buys at the margin: the next step's gain "
+        "per budget unit (forward method, the default) or the derivative divided by the "
+        "lever's cost per unit (central method)",
         "objective per budget unit",
+    ),
+    _D(
+        "forward_step",
+        "quantity",
+        "next step",
+        "paired change in the objective when the lever is raised by one budget unit's worth "
+        "from the strategy's setting (every actor at once for an actor lever), on common "
+        "worlds: a real step, unlike a derivative",
+        "objective",
+    ),
+    _D(
+        "sign_disagreement",
+        "quantity",
+        "sign disagreement",
+        "the next step and the central derivative point in opposite directions and at least "
+        "one is resolved: the response bends at the setting, so a slope misleads",
+    ),
+    _D(
+        "response_curve",
+        "quantity",
+        "response curve",
+        "the objective with the lever (or input) set to each of several values across its "
+        "range, on common worlds, with 95% intervals",
+        "objective",
+    ),
+    _D(
+        "response_shape",
+        "quantity",
+        "shape",
+        "the response curve in words, claiming only resolved features (beyond 1.96 paired "
+        "standard errors): flat, increasing, decreasing, hump at x (a peak), dip at x, step "
+        "near x (a threshold) or kink at x (the slope changes by a factor of 3 or more)",
+    ),
+    _D(
+        "switch_point",
+        "quantity",
+        "switch point",
+        "value of an uncertain input at which the better of two strategies changes: where "
+        "the smoothed paired difference E[A - B | input] crosses zero; its interval holds "
+        "the values at which the 95% band of that difference includes zero",
+    ),
+    _D(
+        "explained",
+        "quantity",
+        "share explained",
+        "share of the variance of the per-world paired difference between two strategies "
+        "explained by one input alone (from the smoothed difference): how much of the "
+        "disagreement that input carries",
+        "share of variance",
+        association=True,
+    ),
+    _D(
+        "mass_above",
+        "quantity",
+        "mass above",
+        "probability, under the scenario's prior, that the input lies above the switch point",
+        "probability",
+    ),
+    _D(
+        "acceptability",
+        "quantity",
+        "P(best)",
+        "share of worlds in which a strategy gives the highest objective among those "
+        "compared (an acceptability curve reads it against an input)",
+        "probability",
+    ),
+    _D(
+        "expected_loss",
+        "quantity",
+        "expected loss",
+        "mean over worlds of the objective forgone by choosing this strategy instead of the "
+        "best one for each world; the smallest expected loss equals EVPI",
+        "objective",
+    ),
+    _D(
+        "horizon",
+        "quantity",
+        "horizon",
+        "year at which the story is stopped: outcomes by that year on the same worlds (a "
+        "world neither won nor lost by then counts as costly non-failure)",
+        "year",
+    ),
+    _D(
+        "metamodel",
+        "quantity",
+        "metamodel",
+        "a smooth fit of the per-world objective (or paired difference) against an uncertain "
+        "input: local-linear kernel regression on the input's rank, so it follows humps and "
+        "thresholds without a formula and treats a lognormal input's decades evenly",
     ),
     _D(
         "cost",
