@@ -223,6 +223,12 @@ def beliefs(name: str, curve: Smooth, x: Array, a: str, b: str) -> dict[str, str
                 f"(its range {lo:.3g} to {hi:.3g}); it would take beliefs about other inputs."
             )
             continue
+        if share >= 1.0:
+            out[s] = (
+                f"{s} is the better choice whatever {name} is ({lo:.3g} to {hi:.3g}): "
+                f"{name} alone cannot change the choice."
+            )
+            continue
         out[s] = (
             f"For {s} to be the better choice you would have to believe "
             f"{_region_words(name, spans, lo, hi)}; the scenario puts {share:.0%} on that."
