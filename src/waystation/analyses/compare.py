@@ -32,6 +32,8 @@ from waystation.settings import Progress, RunSettings
 if TYPE_CHECKING:
     import pandas as pd
 
+    from waystation.analyses.decision import Decision, HorizonTable
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -47,6 +49,10 @@ class Comparison:
     strategies: tuple[str, ...]
     results: dict[str, Results]
     differences: dict[str, dict[str, Interval]]
+    #: P(each strategy best) and expected loss on P(victory) (two strategies or more).
+    decision: Decision | None = None
+    #: Outcomes by several years and when rankings change (``horizons=``).
+    horizons: HorizonTable | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """One row per strategy: probabilities, standard errors and differences from the first."""
@@ -85,6 +91,8 @@ class Comparison:
                 name: {o: d.to_dict() for o, d in diffs.items()}
                 for name, diffs in self.differences.items()
             },
+            "decision": None if self.decision is None else self.decision.to_dict(),
+            "horizons": None if self.horizons is None else self.horizons.to_dict(),
         }
 
 
@@ -115,30 +123,51 @@ def compare(
     workers: int = 1,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    horizons: Sequence[float] | None = None,
 ) -> Comparison:
     """Run a scenario under each strategy on the same worlds and compare them with the first.
 
     ``strategies`` are built-in names, YAML paths or specs; a name given
     twice is reported as ``name#2``. Differences are paired (common random
-    numbers) with normal 95% intervals over worlds.
+    numbers) with normal 95% intervals over worlds. With two strategies or
+    more, ``decision`` holds each one's P(best) and expected loss on
+    P(victory); ``horizons`` (years) adds outcomes by each year on the same
+    worlds and the ranking changes between them (:mod:`.decision`).
     """
+    from waystation.analyses.decision import check_horizons, decision_of
+    from waystation.analyses.decision import horizons as by_year
+
     if len(strategies) < 1:
         raise ValueError("compare needs at least one strategy")
     worlds = check_worlds(worlds)
     _, models = paired_models(scenario, list(strategies))
     names = _unique([m.strategy.name for m in models])
     results: dict[str, Results] = {}
+    years = check_horizons(horizons) if horizons is not None else ()
+    total = worlds * len(models) * (1 + len(years))
     with worker_pool(workers, executor) as pool:
-        runner = Runner(
-            seed,
-            worlds * len(models),
-            RunSettings(workers=workers, executor=pool, progress=progress),
-        )
+        settings = RunSettings(workers=workers, executor=pool, progress=progress)
+        runner = Runner(seed, total, settings)
         for name, model in zip(names, models, strict=True):
             results[name] = runner.run(model, worlds)
+        table = None
+        if years:
+            done = runner.done
+            table = by_year(
+                scenario, strategies, years, worlds, seed,
+                settings=settings.override(
+                    progress=(lambda d, _t: progress(done + d, total)) if progress else None
+                ),
+            )  # fmt: skip
         runner.finish()
     first = results[names[0]]
     differences = {
         name: {o: paired_difference(first, results[name], o) for o in OUTCOMES} for name in names
     }
-    return Comparison(models[0].name, seed, worlds, tuple(names), results, differences)
+    decision = None
+    if len(names) > 1:
+        F = np.stack([np.asarray(results[n].records["p_victory"], np.float64) for n in names])  # type: ignore[index]
+        decision = decision_of(F, names, "victory")
+    return Comparison(
+        models[0].name, seed, worlds, tuple(names), results, differences, decision, table
+    )

@@ -50,6 +50,7 @@ from waystation.cli._app import (
     progress_bar,
     scenario_source,
 )
+from waystation.cli.decisions import Horizons_, Plot_, parse_years, save_plot, show_decision
 from waystation.definitions import DEFAULT_WORLDS, define
 from waystation.results import OUTCOMES
 
@@ -137,9 +138,10 @@ def compare_cmd(
     workers: Workers_ = 1,
     engine: Engine_ = "local",
     address: Address_ = None,
+    horizons: Horizons_ = None,
     json: Json_ = False,
 ) -> None:
-    """Compare strategies on the same worlds: probabilities and paired differences."""
+    """Compare strategies on the same worlds: probabilities, paired differences, P(best)."""
     with friendly_errors():
         if not strategy:
             raise ValueError("give at least one strategy: -s race -s cautious-lab")
@@ -152,6 +154,7 @@ def compare_cmd(
                 workers=n,
                 executor=executor,
                 progress=bar,
+                horizons=parse_years(horizons),
             )
     if json:
         print_json(res.to_dict(), COMPARE_DEFINITIONS)
@@ -164,6 +167,9 @@ COMPARE_DEFINITIONS = (
     "standard_error",
     "difference",
     "difference_sign",
+    "acceptability",
+    "expected_loss",
+    "horizon",
     "interval_95",
     "common_worlds",
     "default_worlds",
@@ -187,6 +193,7 @@ def show_comparison(res: Comparison) -> None:
         cells = [f"{r.probabilities[o]:.4f} ± {r.standard_errors[o]:.4f}" for o in OUTCOMES]
         table.add_row(name, *cells, _ci(d["victory"]), _ci(d["failure"]))
     out.print(table)
+    show_decision(res)
     footnote(*COMPARE_DEFINITIONS)
 
 
@@ -277,15 +284,37 @@ def levers_cmd(
     objective: Objective = "victory",
     utility: Utility = None,
     lever: Levers_ = None,
-    step: Annotated[float, typer.Option("--step", help="Difference step, share of range.")] = 0.05,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            help="forward: the gain of the next budget unit (default); central: a derivative.",
+        ),
+    ] = "forward",
+    budget_step: Annotated[
+        float, typer.Option("--budget-step", help="Budget units of the forward step.")
+    ] = 1.0,
+    step: Annotated[
+        float, typer.Option("--step", help="Central difference step, share of range.")
+    ] = 0.05,
+    curve_points: Annotated[
+        int, typer.Option("--curve-points", help="Points of each response curve (0: none).")
+    ] = 6,
+    curve_worlds: Annotated[
+        int | None,
+        typer.Option(
+            "--curve-worlds", min=2, help="Worlds per curve point (default: a quarter, >= 2,000)."
+        ),
+    ] = None,
     worlds: WorldsOpt = DEFAULT_WORLDS,
     seed: Seed_ = 0,
     workers: Workers_ = 1,
     engine: Engine_ = "local",
     address: Address_ = None,
+    plot: Plot_ = None,
     json: Json_ = False,
 ) -> None:
-    """Rank levers by marginal value per unit cost (central differences on common worlds)."""
+    """Rank levers by the value of the next budget unit, with response curves and their shapes."""
     with (
         friendly_errors(),
         _runner("levers", engine, workers, address) as (bar, executor, n),
@@ -296,7 +325,11 @@ def levers_cmd(
             objective,
             worlds,
             seed,
+            method=method,
             step=step,
+            budget_step=budget_step,
+            curve_points=curve_points,
+            curve_worlds=curve_worlds,
             utility=_utility(utility),
             levers=lever,
             workers=n,
@@ -307,14 +340,23 @@ def levers_cmd(
         print_json(res.to_dict(), LEVER_DEFINITIONS + tuple(r.name for r in res.rows))
     else:
         show_levers(res)
+    if plot is not None and curve_points:
+        from waystation.plots.decisions import lever_curves
+
+        with friendly_errors():
+            save_plot(plot, lambda: lever_curves(res))
 
 
 LEVER_DEFINITIONS = (
     "objective",
     "cost",
     "budget_unit",
-    "derivative",
     "per_cost",
+    "forward_step",
+    "derivative",
+    "sign_disagreement",
+    "response_curve",
+    "response_shape",
     "interval_95",
     "common_worlds",
     "default_worlds",
@@ -322,24 +364,41 @@ LEVER_DEFINITIONS = (
 
 
 def show_levers(res: LeverTable) -> None:
-    """Table of levers ranked by value per budget unit."""
+    """Table of levers ranked by value per budget unit, with the derivative and the shape."""
+    how = (
+        f"next {res.budget_step:g} budget unit(s) from the setting"
+        if res.method == "forward"
+        else "central derivative"
+    )
     table = Table(
-        title=f"{res.scenario} · strategy {res.strategy} · d {res.objective} / d lever "
+        title=f"{res.scenario} · strategy {res.strategy} · {res.objective} · ranked by {how} "
         f"· {res.worlds:,} worlds (95% intervals)"
     )
     for col in (
         "rank",
         "lever",
-        "scope",
-        "cost per unit (budget units)",
-        "marginal value per unit of lever",
+        "cost per unit",
+        "step (lever units)",
         "value per budget unit",
+        "derivative (per lever unit)",
+        "shape over the range",
+        "",
     ):
-        table.add_column(col, justify="left" if col in ("lever", "scope") else "right")
+        table.add_column(
+            col, justify="left" if col in ("lever", "shape over the range") else "right"
+        )
     for k, r in enumerate(res.rows, 1):
-        table.add_row(str(k), r.name, r.scope, f"{r.cost:g}", _ci(r.derivative), _ci(r.per_cost, 6))
+        shape = r.curve.shape.words() if r.curve is not None else "–"
+        flag = "signs disagree" if r.sign_disagreement else ""
+        table.add_row(
+            str(k), r.name, f"{r.cost:g}", f"{r.step:.3g}", _ci(r.per_cost, 5),
+            _ci(r.derivative, 3), shape, flag,
+        )  # fmt: skip
     out.print(table)
-    out.print("  Levers that the strategy's rules set are held by the rules (value near 0).")
+    out.print(
+        "  Levers that the strategy's rules set are held by the rules (value near 0). "
+        "Step: the forward step, every actor at once; NaN at the upper bound."
+    )
     footnote(*LEVER_DEFINITIONS)
     footnote(*(r.name for r in res.rows), title="levers")
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from waystation.analyses._common import Interval
 from waystation.cli._app import (
     Address_,
     Engine_,
@@ -40,6 +41,7 @@ from waystation.settings import RunSettings
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from waystation.analyses import Comparison
     from waystation.analyses.cruxes import Cruxes
     from waystation.analyses.response import Response
 
@@ -272,3 +274,41 @@ def show_response(res: Response) -> None:
             table.add_row(f"{axes[0].values[i]:.3g}", *(str(res.best[i][j]) for j in cols))
         out.print(table)
     footnote(*RESPONSE_DEFINITIONS)
+
+
+def show_decision(res: Comparison) -> None:
+    """P(best) and expected loss of each strategy; outcomes by each horizon and ranking changes."""
+    dec = res.decision
+    if dec is not None:
+        table = Table(title=f"Which to choose on P(victory) · EVPI {_ci(dec.evpi)}")
+        for col in ("strategy", "P(best)", "expected loss"):
+            table.add_column(col, justify="left" if col == "strategy" else "right")
+        for s in dec.strategies:
+            a = dec.acceptability[s]
+            mark = " (least loss)" if s == dec.best else ""
+            table.add_row(
+                s + mark, f"{a.estimate:.3f} [{a.low:.3f}, {a.high:.3f}]", _ci(dec.expected_loss[s])
+            )
+        out.print(table)
+    h = res.horizons
+    if h is None:
+        return
+    table = Table(title=f"P(victory) by year on the same {res.worlds:,} worlds (95% intervals)")
+    table.add_column("strategy")
+    for y in h.years:
+        table.add_column(f"by {y:g}", justify="right")
+    for s in h.strategies:
+        cells = []
+        for y in h.years:
+            iv = h.probabilities[y][s]["victory"]
+            star = " *" if h.best(y) == s else ""
+            cells.append(f"{iv.estimate:.3f} ± {(iv.high - iv.low) / 2:.3f}{star}")
+        table.add_row(s, *cells)
+    out.print(table)
+    out.print("  * best by that year (highest P(victory))")
+    for sentence in h.changes or ("No resolved ranking changes between these years.",):
+        out.print(f"  {sentence}", highlight=False)
+
+
+def _ci(x: Interval, digits: int = 4) -> str:
+    return f"{x.estimate:+.{digits}f} [{x.low:+.{digits}f}, {x.high:+.{digits}f}]"
