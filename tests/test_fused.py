@@ -29,11 +29,12 @@ from waystation import simulate as sim
 from waystation.api import compile_scenario
 from waystation.cli import app
 from waystation.dynamics import Levers, Params, step
-from waystation.io import shipped_scenarios
+from waystation.io import load_scenario, shipped_scenarios
 from waystation.model import Model, assemble, draw_inputs
 from waystation.rng import key_of, normals, step_shocks
+from waystation.scenario import Scenario
 from waystation.state import State
-from waystation.strategies import BUILTIN_STRATEGIES, apply_strategy
+from waystation.strategies import BUILTIN_STRATEGIES, apply_strategy, static_levers
 
 #: Short horizon keeps the tests cheap: most default worlds win by the mid-2030s.
 HORIZON = 2034.0
@@ -194,13 +195,13 @@ def test_without_a_compiler_the_engine_says_so_once_and_uses_numpy(
 def test_the_kernel_was_checked_against_these_equations() -> None:
     """The C files restate the equations of ``waystation.dynamics`` as they are now.
 
-    If this fails, an equation changed: make the same change in ``step.c`` and
-    ``step_simd.c`` (docs/model.md, "Where each equation lives"), run
-    ``tests/test_fused.py`` and ``tests/test_fused_segment.py`` with
-    ``CHECKED_AGAINST`` set to the new hash, and commit the three together.
-    Until then the engine steps with numpy (next test).
+    If this fails, an equation changed (or ``step.c``): make the same change in
+    ``step.c`` (docs/model.md section 12), then run ``python -m waystation._fused pin``,
+    which runs ``tests/test_fused.py`` and ``tests/test_fused_segment.py`` and, if
+    they pass, sets ``CHECKED_AGAINST``; commit them together. Until then the engine
+    steps with numpy (next test).
     """
-    got = _fused.equations_hash()
+    got = _fused.pin()
     assert got == _fused.CHECKED_AGAINST, f"set waystation._fused.CHECKED_AGAINST = {got!r}"
 
 
@@ -297,3 +298,43 @@ def test_exact_variant_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
     flags = _fused._cpu_flags()
     want = next(v for v, spec in _fused.VARIANTS.items() if spec[3] <= flags)
     assert _fused.kernel_variant() == want  # the widest the CPU runs (all build here)
+
+
+def many_actors(n: int) -> Model:
+    """The default scenario with ``n`` actors, strategy ``cautious-lab``.
+
+    Actors differ in their frontier: with ties, who leads (the strategy's
+    condition) would turn on the last bit of a libmvec draw.
+    """
+    sc = load_scenario("default")
+    first = sc.actors[0]
+    actors = [first.model_copy(update={"name": f"lab{k}", "frontier": -0.03 * k})
+              for k in range(n)]  # fmt: skip
+    sc = sc.model_copy(update={"actors": actors})
+    return short(sc, "cautious-lab", horizon=2029.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("actors", [17, 20])
+def test_up_to_the_validated_most_actors_step_in_the_kernel(
+    kernel: _fused.StepFn, actors: int
+) -> None:
+    """17-20 actors with a conditional strategy (ws_shocks and ws_step): the kernel, as numpy.
+
+    The kernel's per-world arrays hold :data:`waystation._fused.MAX_ACTORS`, at
+    least the most actors a scenario may have.
+    """
+    limit = next(m.max_length for m in Scenario.model_fields["actors"].metadata
+                 if hasattr(m, "max_length"))  # fmt: skip
+    assert actors <= limit <= _fused.MAX_ACTORS
+    model = many_actors(actors)
+    assert len(model.actors) == actors and not static_levers(model.strategy)
+    a = sim.simulate_block(model, 5, 0, 256, 256, backend="numpy")
+    b = sim.simulate_block(model, 5, 0, 256, 256, backend="fused")
+    assert a.records is not None and b.records is not None
+    assert_records_agree(a.records, b.records, exact=exact_here())
+    loaded = _fused.fused_kernel()
+    assert loaded is not None and loaded.max_actors == _fused.MAX_ACTORS
+    key, world = key_of(5), np.arange(64, dtype=np.uint64)
+    got, want = loaded.shocks(key, world, 3, actors), step_shocks(key, world, 3, actors)
+    np.testing.assert_array_equal(got.warn_u, want.warn_u)
+    np.testing.assert_allclose(got.eval_z, want.eval_z, rtol=0, atol=1e-14)
