@@ -77,7 +77,15 @@ def test_levers_json(scenario: str) -> None:
     assert data["objective"] == "non_failure"
     rows = data["levers"]
     assert isinstance(rows, list) and {r["name"] for r in rows} == {"caution", "spillover"}
-    assert set(rows[0]) == {"name", "scope", "cost", "derivative", "per_cost"}
+    assert set(rows[0]) == {"name", "scope", "cost", "method", "per_cost", "forward", "step",
+                            "derivative", "sign_disagreement", "shape", "curve"}  # fmt: skip
+    assert data["method"] == "forward" and data["budget_step"] == 1.0
+    assert rows[0]["method"] == "forward"
+    assert set(rows[0]["curve"]) == {"x", "mean", "low", "high", "diff_se", "shape", "current",
+                                     "worlds"}  # fmt: skip
+    assert len(rows[0]["curve"]["x"]) == 6
+    assert set(rows[0]["shape"]) == {"kind", "at", "detail", "words"}
+    assert "forward_step" in data["definitions"] and "response_shape" in data["definitions"]
 
 
 def test_sensitivity_json(scenario: str) -> None:

@@ -1,4 +1,4 @@
-"""Compare strategies side by side on common random numbers (MODEL.md section 8).
+"""Compare strategies side by side on common random numbers (docs/model.md section 13).
 
 Every strategy runs on the same worlds with the same shocks, so the
 difference between two strategies is estimated world by world: its standard
@@ -9,7 +9,6 @@ independent runs when the strategies' outcomes are correlated across worlds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,17 +16,17 @@ import numpy as np
 
 from waystation.analyses._common import (
     Interval,
-    Runner,
     ScenarioLike,
     StrategyLike,
     check_worlds,
     frame_of,
     paired_models,
-    worker_pool,
+    per_world,
+    running,
 )
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.results import OUTCOMES, Results
-from waystation.settings import Progress, RunSettings
+from waystation.settings import RunSettings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -120,9 +119,7 @@ def compare(
     worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
     *,
-    workers: int = 1,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
+    settings: RunSettings | None = None,
     horizons: Sequence[float] | None = None,
 ) -> Comparison:
     """Run a scenario under each strategy on the same worlds and compare them with the first.
@@ -132,41 +129,31 @@ def compare(
     numbers) with normal 95% intervals over worlds. With two strategies or
     more, ``decision`` holds each one's P(best) and expected loss on
     P(victory); ``horizons`` (years) adds outcomes by each year on the same
-    worlds and the ranking changes between them (:mod:`.decision`).
+    worlds and the ranking changes between them (:mod:`.decision`). How it
+    runs is ``settings`` (:class:`~waystation.settings.RunSettings`).
     """
-    from waystation.analyses.decision import check_horizons, decision_of
-    from waystation.analyses.decision import horizons as by_year
+    from waystation.analyses.decision import by_year, check_horizons, decision_of
 
     if len(strategies) < 1:
         raise ValueError("compare needs at least one strategy")
     worlds = check_worlds(worlds)
     _, models = paired_models(scenario, list(strategies))
     names = _unique([m.strategy.name for m in models])
-    results: dict[str, Results] = {}
     years = check_horizons(horizons) if horizons is not None else ()
-    total = worlds * len(models) * (1 + len(years))
-    with worker_pool(workers, executor) as pool:
-        settings = RunSettings(workers=workers, executor=pool, progress=progress)
-        runner = Runner(seed, total, settings)
+    results: dict[str, Results] = {}
+    table = None
+    with running(seed, worlds * len(models) * (1 + len(years)), settings) as runner:
         for name, model in zip(names, models, strict=True):
             results[name] = runner.run(model, worlds)
-        table = None
         if years:
-            done = runner.done
-            table = by_year(
-                scenario, strategies, years, worlds, seed,
-                settings=settings.override(
-                    progress=(lambda d, _t: progress(done + d, total)) if progress else None
-                ),
-            )  # fmt: skip
-        runner.finish()
+            table = by_year(runner, models, names, years, worlds, "victory", {})
     first = results[names[0]]
     differences = {
         name: {o: paired_difference(first, results[name], o) for o in OUTCOMES} for name in names
     }
     decision = None
     if len(names) > 1:
-        F = np.stack([np.asarray(results[n].records["p_victory"], np.float64) for n in names])  # type: ignore[index]
+        F = np.stack([per_world(results[n], "victory") for n in names])
         decision = decision_of(F, names, "victory")
     return Comparison(
         models[0].name, seed, worlds, tuple(names), results, differences, decision, table

@@ -30,7 +30,7 @@ code that :func:`cruxes` feeds with simulated worlds.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -39,14 +39,13 @@ import numpy as np
 from waystation.analyses._common import (
     Z95,
     Interval,
-    Runner,
     ScenarioLike,
     StrategyLike,
     check_objective,
     check_worlds,
     paired_models,
     per_world,
-    worker_pool,
+    running,
 )
 from waystation.analyses.compare import _unique
 from waystation.analyses.decision import at_horizon, check_horizons
@@ -296,10 +295,8 @@ def cruxes(
     years = check_horizons(horizons) if horizons else (models[0].horizon,)
     for y in years:
         at_horizon(models[0], y)
-    base = settings or RunSettings()
     tables = []
-    with worker_pool(base.workers, base.executor) as pool:
-        runner = Runner(seed, worlds * len(models) * len(years), replace(base, executor=pool))
+    with running(seed, worlds * len(models) * len(years), settings) as runner:
         for y in years:
             values, draws = [], {}
             for model in models:

@@ -38,7 +38,7 @@ from waystation.analyses._common import (
     check_worlds,
     paired_models,
     per_world,
-    worker_pool,
+    running,
 )
 from waystation.analyses.compare import _unique
 from waystation.definitions import DEFAULT_WORLDS
@@ -204,6 +204,36 @@ def _pm(value: float, iv: Interval) -> str:
     return f"{value:+.3f} ± {(iv.high - iv.low) / 2:.3f}"
 
 
+def by_year(
+    runner: Runner,
+    models: Sequence[Model],
+    names: Sequence[str],
+    years: Sequence[float],
+    worlds: int,
+    objective: str,
+    weights: Mapping[str, float],
+) -> HorizonTable:
+    """Run every model stopped at each year with ``runner`` (common worlds); the table."""
+    probs: dict[float, dict[str, dict[str, Interval]]] = {}
+    values: dict[float, Array] = {}
+    for y in years:
+        rows, probs[y] = [], {}
+        for name, model in zip(names, models, strict=True):
+            res = runner.run(at_horizon(model, y), worlds)
+            assert res.records is not None
+            probs[y][name] = {
+                o: Interval.of_mean(np.asarray(res.records[f"p_{o}"], np.float64)) for o in OUTCOMES
+            }
+            rows.append(per_world(res, objective, weights))
+        values[y] = np.stack(rows)
+    decisions = {y: decision_of(values[y], names, objective) for y in years}
+    label = f"P({objective.replace('_', ' ')})" if objective != "utility" else "expected utility"
+    return HorizonTable(
+        tuple(years), tuple(names), objective, probs, decisions,
+        ranking_changes(years, names, values, label),
+    )  # fmt: skip
+
+
 def horizons(
     scenario: ScenarioLike,
     strategies: Sequence[StrategyLike],
@@ -225,25 +255,5 @@ def horizons(
     names = tuple(_unique([m.strategy.name for m in models]))
     for y in ys:
         at_horizon(models[0], y)  # a clear error before any run
-    base = settings or RunSettings()
-    probs: dict[float, dict[str, dict[str, Interval]]] = {}
-    values: dict[float, Array] = {}
-    with worker_pool(base.workers, base.executor) as pool:
-        runner = Runner(seed, worlds * len(models) * len(ys), replace(base, executor=pool))
-        for y in ys:
-            rows, probs[y] = [], {}
-            for name, model in zip(names, models, strict=True):
-                res = runner.run(at_horizon(model, y), worlds)
-                assert res.records is not None
-                probs[y][name] = {
-                    o: Interval.of_mean(np.asarray(res.records[f"p_{o}"], np.float64))
-                    for o in OUTCOMES
-                }
-                rows.append(per_world(res, objective, weights))
-            values[y] = np.stack(rows)
-        runner.finish()
-    decisions = {y: decision_of(values[y], names, objective) for y in ys}
-    label = f"P({objective.replace('_', ' ')})" if objective != "utility" else "expected utility"
-    return HorizonTable(
-        ys, names, objective, probs, decisions, ranking_changes(ys, names, values, label)
-    )
+    with running(seed, worlds * len(models) * len(ys), settings) as runner:
+        return by_year(runner, models, names, ys, worlds, objective, weights)

@@ -24,7 +24,6 @@ strategy is (near) zero and their curve flat.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -41,13 +40,13 @@ from waystation.analyses._common import (
     frame_of,
     paired_models,
     per_world,
-    worker_pool,
+    running,
 )
 from waystation.analyses.shapes import Shape, shape_of
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.levers import LEVER_REGISTRY, LEVERS, Lever
 from waystation.model import Model
-from waystation.settings import Progress, RunSettings
+from waystation.settings import RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -262,9 +261,6 @@ def lever_values(
     curve_worlds: int | None = None,
     utility: Mapping[str, float] | None = None,
     levers: Sequence[str] | None = None,
-    workers: int = 1,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
     settings: RunSettings | None = None,
 ) -> LeverTable:
     """Rank the levers by the value of the next budget unit (or a derivative), on common worlds.
@@ -277,8 +273,11 @@ def lever_values(
     range). ``curve_points`` (0 for none, else at least 3) values across each
     lever's range make its response curve, on ``curve_worlds`` worlds
     (default :func:`curve_worlds_for`). ``levers`` restricts the table to some
-    registry names (default: every lever). ``settings`` says how runs are
-    executed (``workers``/``executor``/``progress`` override its fields).
+    registry names (default: every lever). How it runs is ``settings``
+    (:class:`~waystation.settings.RunSettings`). The question has many
+    arguments of its own (method, steps, curves, objective and its weights,
+    levers); all but the scenario, strategy, objective, worlds and seed are
+    keywords.
     """
     weights = check_objective(objective, utility)
     worlds = check_worlds(worlds)
@@ -294,15 +293,12 @@ def lever_values(
     cw = min(cw, worlds)
     chosen = check_levers(levers)
     _, (model,) = paired_models(scenario, [strategy])
-    base = settings or RunSettings()
     runs_full, runs_cw = (1, 2) if method == "forward" else (2, 1)
     total = worlds * (1 + runs_full * len(chosen)) + cw * len(chosen) * (runs_cw + curve_points)
     plan = _Plan(model, objective, weights, worlds, cw)
-    with worker_pool(workers if settings is None else base.workers, executor) as pool:
-        run_settings = base.override(workers=workers, executor=pool, progress=progress)
-        plan.runner = Runner(seed, total, run_settings)
+    with running(seed, total, settings) as runner:
+        plan.runner = runner
         rows = [plan.row(lever, method, step, budget_step, curve_points) for lever in chosen]
-        plan.runner.finish()
     ranked = sorted(
         rows, key=lambda r: -r.per_cost.estimate if np.isfinite(r.per_cost.estimate) else np.inf
     )

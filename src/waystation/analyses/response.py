@@ -22,7 +22,7 @@ which strategy is best at each point, and by how much over the runner-up.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
@@ -30,14 +30,13 @@ import numpy as np
 
 from waystation.analyses._common import (
     Z95,
-    Runner,
     ScenarioLike,
     StrategyLike,
     check_objective,
     check_worlds,
     paired_models,
     per_world,
-    worker_pool,
+    running,
 )
 from waystation.analyses.compare import _unique
 from waystation.analyses.levers import lever_inputs
@@ -155,22 +154,23 @@ def response(
     kinds = [_kind(models[0], n, uncertain) for n in axes_names]
     levers = [n for n, k in zip(axes_names, kinds, strict=True) if k == "lever"]
     grids = [np.linspace(*LEVER_REGISTRY[n].bounds, points) for n in levers]
-    settings_list = list(np.array(np.meshgrid(*grids, indexing="ij")).reshape(len(levers), -1).T)
-    base = settings or RunSettings()
+    settings_list = (
+        list(np.array(np.meshgrid(*grids, indexing="ij")).reshape(len(levers), -1).T)
+        if levers
+        else [np.zeros(0)]
+    )
     values: dict[str, list[Array]] = {s: [] for s in names}
     draws: dict[str, Array] = {}
-    with worker_pool(base.workers, base.executor) as pool:
-        total = worlds * len(models) * max(1, len(settings_list))
-        runner = Runner(seed, total, replace(base, executor=pool))
+    total = worlds * len(models) * len(settings_list)
+    with running(seed, total, settings) as runner:
         for name, model in zip(names, models, strict=True):
-            for xs in settings_list or [np.zeros(0)]:
+            for xs in settings_list:
                 over = {k: float(x) for n, x in zip(levers, xs, strict=True)
                         for k in lever_inputs(model, LEVER_REGISTRY[n])}  # fmt: skip
                 res = runner.run(model.with_overrides(over) if over else model, worlds)
                 assert res.records is not None
                 values[name].append(per_world(res, objective, weights))
                 draws = {k: np.asarray(v) for k, v in res.records.items() if k in uncertain}
-        runner.finish()
     return _assemble(models[0], names, axes_names, kinds, grids, values, draws, (worlds, seed),
                      objective, points)  # fmt: skip
 

@@ -20,14 +20,10 @@ from rich.table import Table
 
 from waystation.analyses._common import Interval
 from waystation.cli._app import (
-    Address_,
-    Engine_,
     Json_,
     Scenario_,
     Seed_,
-    Workers_,
     app,
-    engine_executor,
     footnote,
     friendly_errors,
     out,
@@ -35,6 +31,7 @@ from waystation.cli._app import (
     progress_bar,
     scenario_source,
 )
+from waystation.cli._settings import run_options
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.settings import RunSettings
 
@@ -76,19 +73,10 @@ def parse_years(text: str | None) -> list[float] | None:
 
 
 @contextmanager
-def run_settings(
-    label: str, engine: str, workers: int, address: str | None
-) -> Iterator[RunSettings]:
-    """The run settings of one command: its executor and a progress bar in percent."""
-    with (
-        engine_executor(engine, workers, address) as (executor, n),
-        progress_bar(100, f"{label} (%)") as bar,
-    ):
-        yield RunSettings(
-            workers=n,
-            executor=executor,
-            progress=lambda done, total: bar(int(100 * done / max(1, total)), 100),
-        )
+def with_progress(label: str, how: RunSettings) -> Iterator[RunSettings]:
+    """``how`` with a progress bar in percent on stderr, and errors as one located line."""
+    with friendly_errors(), progress_bar(100, f"{label} (%)") as bar:
+        yield how.override(progress=lambda done, total: bar(int(100 * done / max(1, total)), 100))
 
 
 def save_plot(fig_path: Path | None, draw: Callable[[], Figure]) -> None:
@@ -115,6 +103,7 @@ CRUX_DEFINITIONS = (
 
 
 @app.command("cruxes")
+@run_options
 def cruxes_cmd(
     scenario: Scenario_,
     strategy: Strategies_ = None,
@@ -126,35 +115,34 @@ def cruxes_cmd(
     top: Annotated[int, typer.Option("--top", min=1, help="Inputs shown per table.")] = 6,
     worlds: Worlds_ = DEFAULT_WORLDS,
     seed: Seed_ = 0,
-    workers: Workers_ = 1,
-    engine: Engine_ = "local",
-    address: Address_ = None,
     plot: Plot_ = None,
     json: Json_ = False,
+    *,
+    how: RunSettings,
 ) -> None:
     """What you would have to believe for each strategy to be the better one: switch points."""
     from waystation.analyses.cruxes import cruxes
 
-    with friendly_errors():
+    with with_progress("cruxes", how) as settings:
         if not strategy or len(strategy) < 2:
             raise ValueError("give at least two strategies: -s default -s race")
-        with run_settings("cruxes", engine, workers, address) as settings:
-            res = cruxes(
-                scenario_source(scenario),
-                strategy,
-                worlds,
-                seed,
-                objective,
-                horizons=parse_years(horizons),
-                inputs=name,
-                settings=settings,
-            )
-        if json:
-            print_json(res.to_dict(), CRUX_DEFINITIONS)
-        else:
-            show_cruxes(res, top)
-        from waystation.plots.decisions import cruxes as draw
+        res = cruxes(
+            scenario_source(scenario),
+            strategy,
+            worlds,
+            seed,
+            objective,
+            horizons=parse_years(horizons),
+            inputs=name,
+            settings=settings,
+        )
+    if json:
+        print_json(res.to_dict(), CRUX_DEFINITIONS)
+    else:
+        show_cruxes(res, top)
+    from waystation.plots.decisions import cruxes as draw
 
+    with friendly_errors():
         save_plot(plot, lambda: draw(res.tables[-1]))
 
 
@@ -198,6 +186,7 @@ RESPONSE_DEFINITIONS = (
 
 
 @app.command("response")
+@run_options
 def response_cmd(
     scenario: Scenario_,
     param: Annotated[str, typer.Argument(help="A lever (registry name) or an uncertain input.")],
@@ -211,34 +200,33 @@ def response_cmd(
     ] = 6,
     worlds: Worlds_ = DEFAULT_WORLDS,
     seed: Seed_ = 0,
-    workers: Workers_ = 1,
-    engine: Engine_ = "local",
-    address: Address_ = None,
     plot: Plot_ = None,
     json: Json_ = False,
+    *,
+    how: RunSettings,
 ) -> None:
     """The objective against a lever or input (curve), or two of them (best-strategy map)."""
     from waystation.analyses.response import response
 
-    with friendly_errors():
-        with run_settings("response", engine, workers, address) as settings:
-            res = response(
-                scenario_source(scenario),
-                param,
-                against,
-                strategy,
-                worlds,
-                seed,
-                objective,
-                points=points,
-                settings=settings,
-            )
-        if json:
-            print_json(res.to_dict(), RESPONSE_DEFINITIONS)
-        else:
-            show_response(res)
-        from waystation.plots import decisions as figures
+    with with_progress("response", how) as settings:
+        res = response(
+            scenario_source(scenario),
+            param,
+            against,
+            strategy,
+            worlds,
+            seed,
+            objective,
+            points=points,
+            settings=settings,
+        )
+    if json:
+        print_json(res.to_dict(), RESPONSE_DEFINITIONS)
+    else:
+        show_response(res)
+    from waystation.plots import decisions as figures
 
+    with friendly_errors():
         save_plot(
             plot,
             lambda: figures.response_curves(res) if len(res.axes) == 1 else figures.best_map(res),

@@ -1,0 +1,78 @@
+"""``cruxes``, ``response``, ``compare --horizons``: stable --json keys, figures, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from test_cli_analyses import invoke, run_json
+from test_cli_analyses import scenario as scenario  # the one-lab fixture
+
+
+def test_compare_json_has_acceptability_expected_loss_and_horizons(scenario: str) -> None:
+    data = run_json("compare", scenario, "-s", "race", "-s", "cautious-lab", "-n", "300",
+                    "--horizons", "2030,2034")  # fmt: skip
+    dec = data["decision"]
+    assert set(dec) == {"objective", "best", "evpi", "means", "acceptability", "expected_loss"}
+    shares = [dec["acceptability"][s]["estimate"] for s in ("race", "cautious-lab")]
+    assert sum(shares) == pytest.approx(1.0)
+    assert dec["evpi"] == dec["expected_loss"][dec["best"]]
+    hz = data["horizons"]
+    assert hz["years"] == [2030.0, 2034.0] and set(hz["by_year"]) == {"2030", "2034"}
+    year = hz["by_year"]["2034"]
+    assert set(year) == {"probabilities", "best", "decision"}
+    # by the scenario's own horizon the outcomes are the main table's, world for world
+    main = data["strategies"]["race"]["probabilities"]["victory"]
+    assert year["probabilities"]["race"]["victory"]["estimate"] == pytest.approx(main)
+    assert isinstance(hz["changes"], list)
+    assert "acceptability" in data["definitions"] and "expected_loss" in data["definitions"]
+    plain = run_json("compare", scenario, "-s", "race", "-n", "300")
+    assert plain["decision"] is None and plain["horizons"] is None
+
+
+def test_cruxes_json_and_table(scenario: str, tmp_path: Path) -> None:
+    data = run_json("cruxes", scenario, "-s", "race", "-s", "cautious-lab", "-n", "400")
+    assert set(data) >= {"scenario", "seed", "worlds", "objective", "strategies", "tables"}
+    (table,) = data["tables"]
+    assert set(table) == {"a", "b", "horizon", "difference", "p_a_better", "cruxes"}
+    names = [c["input"] for c in table["cruxes"]]
+    assert {"hardness", "wbe_cost"} <= set(names)  # uncertain inputs of one-lab
+    crux = table["cruxes"][0]
+    assert set(crux) == {"input", "explained", "switch_points", "believe", "curve"}
+    assert set(crux["believe"]) == {"race", "cautious-lab"}
+    assert set(crux["curve"]) == {"x", "rank", "difference", "low", "high"}
+    assert "switch_point" in data["definitions"]
+    figure = tmp_path / "cruxes.png"
+    code, out, _ = invoke("cruxes", scenario, "-s", "race", "-s", "cautious-lab", "-n", "400",
+                          "--plot", str(figure))  # fmt: skip
+    assert (code == 0 and "would have to believe" in out) or "whatever" in out
+    assert figure.stat().st_size > 10_000
+
+
+def test_response_of_a_lever_and_of_an_input(scenario: str, tmp_path: Path) -> None:
+    lever = run_json("response", scenario, "caution", "-s", "race", "-s", "cautious-lab",
+                     "-n", "300", "--points", "4")  # fmt: skip
+    assert set(lever) >= {"axes", "curves", "best", "margin", "method", "strategies"}
+    assert lever["axes"][0]["kind"] == "lever" and len(lever["axes"][0]["values"]) == 4
+    assert "re-simulated" in lever["method"]
+    assert set(lever["curves"]["race"]) == {"mean", "low", "high", "shape"}
+    uncertain = run_json("response", scenario, "hardness", "-n", "300")
+    assert uncertain["axes"][0]["kind"] == "input" and "metamodel" in uncertain["method"]
+    figure = tmp_path / "map.png"
+    code, _, err = invoke("response", scenario, "caution", "--against", "hardness", "-s",
+                          "race", "-s", "cautious-lab", "-n", "300", "--points", "3",
+                          "--plot", str(figure))  # fmt: skip
+    assert code == 0, err
+    assert figure.stat().st_size > 10_000
+
+
+def test_bad_requests_are_one_line_errors(scenario: str) -> None:
+    code, _, err = invoke("cruxes", scenario, "-s", "race", "-n", "400")
+    assert code == 2 and "two strategies" in err
+    code, _, err = invoke("response", scenario, "glory", "-n", "300")
+    assert code == 2 and "neither a lever" in err
+    code, _, err = invoke("compare", scenario, "-s", "race", "--horizons", "20x0")
+    assert code == 2 and "--horizons" in err
+    code, _, err = invoke("compare", scenario, "-s", "race", "--horizons", "2000")
+    assert code == 2 and "after the start" in err
