@@ -56,3 +56,12 @@ def test_bad_curves_are_refused() -> None:
         shape_of([0, 0, 1], [1, 2, 3], [0.1, 0.1])
     with pytest.raises(ValueError, match="one error per step"):
         shape_of([0, 1, 2], [1, 2, 3], [0.1])
+
+
+def test_log_axis_judges_slopes_against_log_x_and_reports_x() -> None:
+    x = np.array([0.1, 0.32, 1.0, 3.2, 10.0])
+    y = 0.9 - 0.35 * np.log10(x / 0.1)  # straight in log(x)
+    assert shape_of(x, y, np.full(4, 0.004)).kind == "kink"  # bent in x
+    assert shape_of(x, y, np.full(4, 0.004), log=True) == Shape("decreasing")
+    hump = shape_of(x, [0.3, 0.36, 0.4, 0.36, 0.3], np.full(4, 0.004), log=True)
+    assert hump.kind == "hump" and hump.at == pytest.approx(1.0, rel=0.05)

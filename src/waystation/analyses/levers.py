@@ -247,6 +247,19 @@ def curve_worlds_for(worlds: int) -> int:
     return min(worlds, max(worlds // 4, 2000))
 
 
+def lever_worlds(
+    levers: int,
+    worlds: int,
+    method: str = "forward",
+    points: int = CURVE_POINTS,
+    curve_worlds: int | None = None,
+) -> int:
+    """Worlds a lever table simulates (for progress bars that span several analyses)."""
+    cw = min(worlds, curve_worlds_for(worlds) if curve_worlds is None else curve_worlds)
+    full, part = (1, 2) if method == "forward" else (2, 1)
+    return worlds * (1 + full * levers) + cw * levers * (part + points)
+
+
 def lever_values(
     scenario: ScenarioLike,
     strategy: StrategyLike | None = None,
@@ -293,8 +306,7 @@ def lever_values(
     cw = min(cw, worlds)
     chosen = check_levers(levers)
     _, (model,) = paired_models(scenario, [strategy])
-    runs_full, runs_cw = (1, 2) if method == "forward" else (2, 1)
-    total = worlds * (1 + runs_full * len(chosen)) + cw * len(chosen) * (runs_cw + curve_points)
+    total = lever_worlds(len(chosen), worlds, method, curve_points, cw)
     plan = _Plan(model, objective, weights, worlds, cw)
     with running(seed, total, settings) as runner:
         plan.runner = runner

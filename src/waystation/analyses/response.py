@@ -251,4 +251,5 @@ def _shape(
     xs, ms, ss = xs[keep], ms[keep], ss[keep]
     if len(xs) < 2:
         return Shape("flat")
-    return shape_of(xs, ms, np.hypot(ss[:-1], ss[1:]))
+    log = bool(xs[0] > 0 and xs[-1] / xs[0] > 50)
+    return shape_of(xs, ms, np.hypot(ss[:-1], ss[1:]), log=log)

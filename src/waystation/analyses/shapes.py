@@ -129,12 +129,21 @@ def shape_of(
     y: Sequence[float] | Array,
     diff_se: Sequence[float] | Array,
     z: float = 1.959963984540054,
+    log: bool = False,
 ) -> Shape:
     """Classify a curve by the resolved features of its points (see the module docstring).
 
     ``x`` increasing, ``y`` the curve, ``diff_se[i]`` the standard error of
-    ``y[i+1] - y[i]`` (one fewer than the points).
+    ``y[i+1] - y[i]`` (one fewer than the points). With ``log`` the slopes
+    are judged against log(x) (for an axis spanning decades, such as
+    hardness); the location is still reported in x.
     """
+    if log:
+        if np.any(np.asarray(x, dtype=np.float64) <= 0):
+            raise ValueError("shape_of with log=True needs positive x")
+        found = shape_of(np.log(np.asarray(x, dtype=np.float64)), y, diff_se, z)
+        at = None if found.at is None else float(np.exp(found.at))
+        return Shape(found.kind, at, found.detail)
     xa, ya, sa = (np.asarray(v, dtype=np.float64) for v in (x, y, diff_se))
     if len(xa) != len(ya) or len(sa) != len(ya) - 1 or len(ya) < 2:
         raise ValueError("shape_of needs x and y of one length (>= 2) and one error per step")

@@ -17,6 +17,9 @@ from typing import Any
 
 from waystation import definitions
 from waystation.analyses import CompetenceProfile, LeverTable, Sensitivity
+from waystation.analyses.cruxes import CruxTable
+from waystation.analyses.decision import DEFAULT_HORIZONS
+from waystation.analyses.levers import lever_worlds
 from waystation.api import compile_scenario, package_version
 from waystation.io import load_scenario
 from waystation.levers import LEVERS
@@ -39,6 +42,7 @@ SECTIONS: dict[str, str] = {
     "assumptions": "Assumptions",
     "outcomes": "Outcomes",
     "comparison": "Strategy comparison",
+    "decision": "Decision: how sure, and what would change it",
     "diagram": "Capability frontier and safety range",
     "waystations": "Waystations",
     "competence": "Competence profile",
@@ -103,6 +107,8 @@ class ReportData:
     version: str
     #: How the report's runs were executed (backend, engine, workers, block size).
     run: RunSettings = field(default_factory=RunSettings)
+    #: Cruxes of the first strategy against each other one, from the main runs' worlds.
+    cruxes: tuple[CruxTable, ...] = ()
 
     @property
     def worlds(self) -> int:
@@ -153,14 +159,23 @@ def fixed_levers(model: Model) -> dict[str, str]:
     }
 
 
-def total_worlds(n_strategies: int, free_levers: Sequence[int], s: Settings, inputs: int) -> int:
+def report_horizons(model: Model) -> tuple[float, ...]:
+    """The years a report reads outcomes at: the usual ones before the horizon, and the horizon."""
+    return (*(y for y in DEFAULT_HORIZONS if model.start < y < model.horizon), model.horizon)
+
+
+def total_worlds(
+    n_strategies: int, free_levers: Sequence[int], s: Settings, inputs: int, horizons: int = 0
+) -> int:
     """Worlds the whole report simulates, for the progress bar."""
     per = [
-        s.analysis_worlds * (len(COMPETENCE_GRID) + 2 * k + (1 if k else 0))
+        s.analysis_worlds * len(COMPETENCE_GRID)
+        + (lever_worlds(k, s.analysis_worlds) if k else 0)
         + s.trajectories * (inputs + 1)
         for k in free_levers
     ]
-    return s.worlds * n_strategies + 2 * s.calibration_worlds + sum(per)
+    main = s.worlds * n_strategies * (1 + horizons)
+    return main + 2 * s.calibration_worlds + sum(per)
 
 
 class _Counter:
@@ -213,11 +228,15 @@ def gather(
     fixed = [fixed_levers(m) for m in models]
     free = [[lv.name for lv in LEVERS if lv.name not in f] for f in fixed]
     inputs = models[0].uncertain()
+    years = report_horizons(models[0])
     count = _Counter(
-        how.progress, total_worlds(len(names), [len(f) for f in free], st, len(inputs))
+        how.progress,
+        total_worlds(len(names), [len(f) for f in free], st, len(inputs), len(years)),
     )
-    cmp = analyses.compare(scenario, list(names), worlds, seed, settings=count.part(how))
-    count.advance(worlds * len(names))
+    cmp = analyses.compare(
+        scenario, list(names), worlds, seed, settings=count.part(how), horizons=years
+    )
+    count.advance(worlds * len(names) * (1 + len(years)))
     per: dict[str, StrategyAnalyses] = {}
     small = st.analysis_worlds
     for label, name, model, fix, levers in zip(
@@ -232,7 +251,7 @@ def gather(
             table = analyses.lever_values(
                 scenario, name, "victory", small, seed, levers=levers, settings=count.part(how)
             )
-            count.advance(small * (2 * len(levers) + 1))
+            count.advance(lever_worlds(len(levers), small))
         sens = analyses.sensitivity(
             scenario,
             name,
@@ -256,4 +275,23 @@ def gather(
         command_line(scenario, strategies, worlds, seed, output, fmt),
         package_version(),
         replace(how, progress=None, executor=None),
+        report_cruxes(cmp, models[0]),
+    )
+
+
+def report_cruxes(cmp: Any, model: Model) -> tuple[CruxTable, ...]:
+    """Cruxes of the first strategy against each other one, read from the compared worlds."""
+    from waystation.analyses.compare import Comparison
+    from waystation.analyses.cruxes import cruxes_of
+
+    assert isinstance(cmp, Comparison)
+    first = cmp.strategies[0]
+    records = cmp.results[first].records
+    if records is None or len(cmp.strategies) < 2 or cmp.worlds < 200:
+        return ()
+    draws = {k: v for k, v in records.items() if k in model.uncertain()}
+    values = {s: cmp.results[s].records["p_victory"] for s in cmp.strategies}  # type: ignore[index]
+    return tuple(
+        cruxes_of(draws, (first, values[first]), (s, values[s]), model.horizon)
+        for s in cmp.strategies[1:]
     )

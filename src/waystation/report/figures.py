@@ -57,6 +57,8 @@ def _cap(text: str) -> str:
 def figure_items(data: ReportData) -> list[FigureItem]:
     """Every figure of the report, in reading order, each sized by :func:`fit`."""
     from waystation import plots
+    from waystation.plots.decisions import cruxes as crux_figure
+    from waystation.plots.decisions import lever_curves
 
     levels = plots.thresholds_of(data.model)
     assoc = _cap(define("p_victory_given_reached").text())
@@ -150,6 +152,18 @@ def figure_items(data: ReportData) -> list[FigureItem]:
                     name,
                 )
             )
+            if any(r.curve is not None for r in per.levers.rows):
+                items.append(
+                    FigureItem(
+                        f"fig-lever-curves-{s}",
+                        "levers",
+                        f"P(victory) across each free lever's range: {name}",
+                        _cap(define("response_curve").text()) + "; the dashed line is the "
+                        "scenario's setting. " + _cap(define("response_shape").text()) + ".",
+                        lever_curves(per.levers),
+                        name,
+                    )
+                )
         items.append(
             FigureItem(
                 f"fig-sensitivity-{s}",
@@ -158,6 +172,17 @@ def figure_items(data: ReportData) -> list[FigureItem]:
                 _cap(define("mu_star").text()) + ". Whiskers are 95% bootstrap intervals.",
                 plots.sobol(per.sensitivity),
                 name,
+            )
+        )
+    for table in data.cruxes:
+        items.append(
+            FigureItem(
+                f"fig-cruxes-{slug(table.b)}",
+                "decision",
+                f"Cruxes: {table.a} against {table.b}",
+                "The paired difference in P(victory) given each of the inputs that explain "
+                "most of it (" + define("metamodel").text() + "), with switch points marked.",
+                crux_figure(table),
             )
         )
     order = {sid: k for k, sid in enumerate(SECTIONS)}

@@ -9,11 +9,19 @@ or an input is headlined only when its interval excludes zero.
 
 from __future__ import annotations
 
-from itertools import combinations
+from itertools import combinations, pairwise
+
+import numpy as np
 
 from waystation.analyses import Interval
 from waystation.analyses.compare import paired_difference
 from waystation.report.data import ReportData
+from waystation.report.decision import (
+    crux_findings,
+    curve_sentence,
+    decision_finding,
+    horizon_findings,
+)
 from waystation.results import Results
 
 #: The two outcomes a strategy is judged on, with their labels.
@@ -48,6 +56,11 @@ def fmt(iv: Interval, sign: bool = False) -> str:
         places += 1
     f = ("+" if sign else "") + f".{places}f"
     return f"{iv.estimate:{f}} (95% interval {iv.low:{f}} to {iv.high:{f}})"
+
+
+def sentence(text: str) -> str:
+    """``text`` with its first letter capitalised, to open a sentence."""
+    return text[:1].upper() + text[1:]
 
 
 def best_on(data: ReportData, outcome: str) -> str:
@@ -109,15 +122,10 @@ def one_strategy(data: ReportData) -> str:
 
 
 def competence_findings(data: ReportData) -> list[str]:
-    """Per strategy: where P(non-failure) falls to one half as the problem gets harder."""
+    """Per strategy: where P(non-failure) falls to one half, and the shape of P(victory)."""
     out = []
     for name, per in data.analyses.items():
         prof, grid = per.competence, per.competence.grid
-        v = prof.curves["victory"]
-        span = (
-            f"P(victory) goes from {v[0]:.2f} at hardness {grid[0]:g} "
-            f"to {v[-1]:.2f} at {grid[-1]:g}"
-        )
         nf = prof.curves["non_failure"]
         if prof.frontier is not None:
             f = prof.frontier
@@ -131,29 +139,69 @@ def competence_findings(data: ReportData) -> list[str]:
             where = f"is below one half at every hardness from {grid[0]:g} to {grid[-1]:g}"
         else:
             where = "rises through one half as hardness grows"
+        # Points share worlds (paired), so the root sum of squares over-states a step's error.
+        se = prof.standard_errors["victory"]
+        steps = [float(np.hypot(a, b)) for a, b in pairwise(se)]
+        shape = curve_sentence(
+            f"under {name}, P(victory)",
+            "hardness",
+            list(grid),
+            list(prof.curves["victory"]),
+            steps,
+            log=bool(min(grid) > 0 and max(grid) / min(grid) > 20),
+        )
         out.append(
             f"Under {name}, P(non-failure) {where} "
-            f"({nf[0]:.2f} at {grid[0]:g}, {nf[-1]:.2f} at {grid[-1]:g}); {span}."
+            f"({nf[0]:.2f} at {grid[0]:g}, {nf[-1]:.2f} at {grid[-1]:g}). {sentence(shape)}"
         )
     return out
 
 
 def lever_findings(data: ReportData) -> list[str]:
-    """Per strategy: the free lever that buys the most victory per budget unit, if any is clear."""
+    """Per strategy: the free lever whose next budget unit buys the most, and its curve's shape."""
     out = []
     for name, per in data.analyses.items():
         rows = [] if per.levers is None else [r for r in per.levers.rows if r.per_cost.low > 0]
         if rows:
             top = rows[0]
-            out.append(
-                f"Under {name}, the cheapest P(victory) at the margin comes from {top.name}: "
-                f"{fmt(top.per_cost, sign=True)} per budget unit."
+            text = (
+                f"Under {name}, the next budget unit buys the most P(victory) through "
+                f"{top.name}: {fmt(top.per_cost, sign=True)}."
             )
+            if top.curve is not None:
+                c = top.curve
+                text += " " + sentence(
+                    curve_sentence(
+                        f"P(victory) against {top.name}", top.name, c.x, c.mean, c.diff_se
+                    )
+                )
+            out.append(text)
         else:
             out.append(
-                f"Under {name}, no free lever's marginal value on P(victory) is distinguishable "
-                f"from zero at {data.settings.analysis_worlds:,} worlds per evaluation."
+                f"Under {name}, no free lever's next budget unit changes P(victory) "
+                f"distinguishably from zero at {data.settings.analysis_worlds:,} worlds."
             )
+        flagged = [] if per.levers is None else [r.name for r in per.levers.rows
+                                                 if r.sign_disagreement]  # fmt: skip
+        if flagged:
+            out.append(
+                f"Under {name}, a derivative would mislead for {', '.join(flagged)}: the next "
+                "step and the central derivative point in opposite directions (the response "
+                "bends at the setting)."
+            )
+    return out
+
+
+def decision_findings(data: ReportData) -> list[str]:
+    """P(best) and expected loss, changes of ranking with the horizon, and the cruxes."""
+    cmp = data.comparison
+    out = []
+    if getattr(cmp, "decision", None) is not None:
+        out.append(decision_finding(cmp.decision))
+    if getattr(cmp, "horizons", None) is not None and len(cmp.horizons.years) > 1:
+        out += horizon_findings(cmp.horizons)
+    for table in data.cruxes:
+        out += crux_findings(table, top=1)
     return out
 
 
@@ -196,6 +244,7 @@ def key_findings(data: ReportData) -> list[str]:
         ]
     return [
         *head,
+        *decision_findings(data),
         *competence_findings(data),
         *lever_findings(data),
         *sensitivity_findings(data),

@@ -12,6 +12,7 @@ from waystation.levers import LEVERS, Lever
 from waystation.model import Model
 from waystation.params import PARAMS, Param
 from waystation.report.data import Z95, ReportData, StrategyAnalyses, slug
+from waystation.report.decision import crux_table, decision_table, horizon_table
 from waystation.report.findings import difference, probability
 from waystation.report.text import scenario_levers, strategy_settings
 from waystation.results import OUTCOMES, Results
@@ -84,6 +85,7 @@ def section_tables(data: ReportData) -> dict[str, list[tuple[str, str]]]:
     }
     if len(data.results) > 1:
         out["comparison"] = [("comparison-table", "")]
+    out["decision"] = decision_table_ids(data)
     return out
 
 
@@ -139,14 +141,18 @@ def _competence_table(per: StrategyAnalyses) -> Table:
 
 
 def _lever_table(per: StrategyAnalyses) -> Table:
-    """Free levers ranked by value per cost, then levers the strategy fixes, marked as such."""
+    """Free levers ranked by the next budget unit, then levers the strategy fixes, marked."""
     sets = strategy_settings(per.model)
     rows = []
     for r in per.levers.rows if per.levers is not None else ():
         note = f"also set by the strategy: {sets[r.name]}" if r.name in sets else "free"
+        if r.sign_disagreement:
+            note += "; next step and derivative disagree in sign"
+        shape = r.curve.shape.words() if r.curve is not None else "–"
         rows.append(
-            [r.name, r.scope, f"{r.cost:g}", _interval(r.derivative), _interval(r.per_cost), note]
-        )
+            [r.name, r.scope, f"{r.cost:g}", _interval(r.per_cost), _interval(r.derivative),
+             shape, note]
+        )  # fmt: skip
     for lv in LEVERS:
         if lv.name in per.fixed:
             rows.append(
@@ -156,10 +162,19 @@ def _lever_table(per: StrategyAnalyses) -> Table:
                     f"{lever_cost(per.model, lv):g}",
                     "fixed",
                     "fixed",
+                    "–",
                     f"fixed by the strategy: {sets[lv.name]}",
                 ]
             )
-    head = ["lever", "scope", "cost", "dP(victory)/d(lever)", "per budget unit", "status"]
+    head = [
+        "lever",
+        "scope",
+        "cost",
+        "next budget unit: Δ P(victory)",
+        "derivative dP(victory)/d(lever)",
+        "shape over the range",
+        "status",
+    ]
     return head, rows
 
 
@@ -198,6 +213,7 @@ def _tables(data: ReportData) -> dict[str, Table]:
         "assumption-table": _assumption_table(data),
         "parameter-table": _parameter_table(data.model),
     }
+    out.update(decision_tables(data))
     for name, per in data.analyses.items():
         s = slug(name)
         out[f"waystation-table-{s}"] = _waystation_table(data.results[name])
@@ -271,8 +287,18 @@ def _notes(data: ReportData) -> dict[str, str]:
         "competence": "Per strategy: outcomes with the problem's hardness fixed at each grid "
         "value and every other draw of each world unchanged (paired along the grid); "
         "± is a 95% interval. " + sentence(define("competence_frontier").text()) + ".",
-        "levers": "Per strategy: "
+        "decision": "Which strategy to choose on P(victory) and how sure that is: "
+        + define("acceptability").text()
+        + "; "
+        + define("expected_loss").text()
+        + ". Then P(victory) by several years on the same worlds, and the cruxes between "
+        "the first strategy and each other one: " + define("switch_point").text() + ".",
+        "levers": "Per strategy, ranked by the next step: "
+        + define("forward_step").text()
+        + "; "
         + define("derivative").text()
+        + "; "
+        + define("response_shape").text()
         + "; "
         + define("per_cost").text()
         + ". Levers that a strategy's rules fix in every world "
@@ -286,3 +312,28 @@ def _notes(data: ReportData) -> dict[str, str]:
         "parameters": "Every model parameter and lever, its value in this scenario (median "
         "and 90% interval when uncertain), unit, bounds, meaning and source.",
     }
+
+
+def decision_table_ids(data: ReportData) -> list[tuple[str, str]]:
+    """The decision section's tables, in reading order (crux tables headed by their pair)."""
+    cmp = data.comparison
+    out = []
+    if getattr(cmp, "decision", None) is not None:
+        out.append(("decision-table", ""))
+    if getattr(cmp, "horizons", None) is not None:
+        out.append(("horizon-table", ""))
+    out += [(f"crux-table-{slug(t.b)}", f"Cruxes: {t.a} against {t.b}") for t in data.cruxes]
+    return out
+
+
+def decision_tables(data: ReportData) -> dict[str, Table]:
+    """The decision section's tables by id."""
+    cmp = data.comparison
+    out: dict[str, Table] = {}
+    if getattr(cmp, "decision", None) is not None:
+        out["decision-table"] = decision_table(cmp.decision)
+    if getattr(cmp, "horizons", None) is not None:
+        out["horizon-table"] = horizon_table(cmp.horizons)
+    for t in data.cruxes:
+        out[f"crux-table-{slug(t.b)}"] = crux_table(t)
+    return out
