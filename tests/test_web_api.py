@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 import waystation as ws
+from waystation.definitions import DEFAULT_WORLDS
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 
@@ -573,3 +574,31 @@ def test_edited_locates_problems_in_the_baseline(client: TestClient, fast: dict[
     with TestClient(app) as small:
         error = only_error(small.post("/api/edited", json=huge), 422)
     assert error["path"] == "worlds" and "× 2 runs" in error["message"]
+
+
+def test_lever_plan_fits_the_default_world_count_into_the_work_budget() -> None:
+    """At the default 20,000 worlds the default scenario's lever request is within budget."""
+    from waystation.levers import LEVERS
+    from waystation.web.jobs import lever_plan
+
+    model = ws.compile_scenario("default")
+    limit = ServerLimits().max_work
+    plan = lever_plan(DEFAULT_WORLDS, len(model.actors), int(model.steps), len(LEVERS), limit)
+    assert plan.worlds * len(model.actors) * model.steps <= limit
+    assert 2_000 <= plan.forward_worlds <= DEFAULT_WORLDS and plan.curve_worlds >= 200
+    assert plan.curve_worlds <= plan.forward_worlds and plan.points >= 4
+    small = lever_plan(300, len(model.actors), int(model.steps), len(LEVERS), limit)
+    assert small.forward_worlds == 300 and small.curve_worlds == 200  # the smallest curves
+
+
+@pytest.mark.slow
+def test_levers_endpoint_answers_at_the_default_world_count(fast: dict[str, Any]) -> None:
+    # a generous time limit: the test machine is shared; the budget is what is under test
+    body = {"scenario": fast, "worlds": DEFAULT_WORLDS, "seed": 1}
+    with TestClient(create_app(ServerLimits(time_limit=900))) as patient:
+        response = patient.post("/api/levers", json=body)
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert out["plan"]["requested_worlds"] == DEFAULT_WORLDS
+    assert out["worlds"] == out["plan"]["forward_worlds"]
+    assert out["method"] == "forward" and {"shape", "sign_disagreement"} <= set(out["levers"][0])

@@ -50,7 +50,7 @@ from waystation.params import PARAMS
 from waystation.strategies import BUILTIN_STRATEGIES
 from waystation.web.body import BodyLimit
 from waystation.web.instrument import profile_presets, strategy_levers
-from waystation.web.jobs import baseline_model
+from waystation.web.jobs import LeverPlan, baseline_model, lever_plan
 from waystation.web.payloads import (
     MAX_SEED,
     MAX_WORLDS,
@@ -349,8 +349,10 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
         if not hasattr(_analyses(), "lever_values"):
             return _missing("lever_values")
         model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
-        runs = 2 * len(LEVERS) + 1  # central differences around one shared base run
-        return await _simulate(pool, request, "levers", body, _work(model, body.worlds, runs))
+        plan = lever_plan(body.worlds, len(model.actors), int(model.steps), len(LEVERS),
+                          pool.limits.max_work)  # fmt: skip
+        job = LeversJob(**body.model_dump(), plan=plan)
+        return await _simulate(pool, request, "levers", job, _work(model, plan.worlds))
 
     @app.post("/api/validate-yaml", response_model=None)
     async def validate_yaml(body: YamlRequest, request: Request) -> Response:
@@ -362,6 +364,12 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
     def to_yaml(body: ScenarioRequest) -> dict[str, Any]:
         data = scenario_json(scenario_of(body.scenario))
         return {"yaml": yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)}
+
+
+class LeversJob(LeversRequest):
+    """A lever request with the plan that fits the server's work budget (built here, not sent)."""
+
+    plan: LeverPlan
 
 
 def _compiled(scenario: dict[str, Any], strategy: str | None) -> Any:

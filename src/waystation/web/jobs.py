@@ -11,10 +11,12 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from waystation.api import compile_scenario, run_model
 from waystation.io import Problem, ScenarioError, scenario_from_text
+from waystation.levers import LEVERS
 from waystation.web.instrument import edited_comparison
 from waystation.web.payloads import (
     CompareRequest,
@@ -35,6 +37,8 @@ __all__ = ["JOBS", "run_job"]
 
 #: Longest message of an unexpected error sent back to the client.
 MAX_MESSAGE = 300
+#: The work budget a lever plan fits when the request does not carry one (ServerLimits').
+MAX_WORK = 200_000_000
 
 
 def analyses() -> Any:
@@ -92,12 +96,68 @@ def competence(body: CompetenceRequest) -> dict[str, Any]:
     return clean(found.to_dict())
 
 
+@dataclass(frozen=True)
+class LeverPlan:
+    """How the explorer spends its work budget on valuing the levers at a requested world count.
+
+    One shared baseline and every lever's next step run on the first
+    ``forward_worlds`` worlds (the requested count when the budget allows);
+    the central-derivative check and the response curves (``points`` values
+    per lever) on the first ``curve_worlds`` (at most a quarter of those, as
+    in the CLI). Fewer worlds are a prefix of the same worlds, so every
+    difference stays paired. 60% of the budget goes to the ranking, 40% to
+    the checks and curves.
+    """
+
+    requested: int
+    forward_worlds: int
+    curve_worlds: int
+    points: int
+    levers: int
+
+    @property
+    def worlds(self) -> int:
+        """Worlds simulated in all."""
+        return self.forward_worlds * (self.levers + 1) + self.curve_worlds * self.levers * (
+            2 + self.points
+        )
+
+    def to_dict(self) -> dict[str, int]:
+        """JSON-ready plan (the answer's ``plan``)."""
+        return {
+            "requested_worlds": self.requested,
+            "forward_worlds": self.forward_worlds,
+            "curve_worlds": self.curve_worlds,
+            "curve_points": self.points,
+            "simulated_worlds": self.worlds,
+        }
+
+
+#: Points of each lever's response curve in the explorer (the CLI draws six).
+EXPLORER_POINTS = 4
+
+
+def lever_plan(worlds: int, actors: int, steps: int, levers: int, max_work: int) -> LeverPlan:
+    """The plan that fits ``max_work`` world-actor-steps (see :class:`LeverPlan`)."""
+    budget = max(0, max_work // max(1, actors * steps))
+    forward = min(worlds, max(200, int(0.6 * budget) // (levers + 1)))
+    share = int(0.4 * budget) // (levers * (2 + EXPLORER_POINTS))
+    curve = min(forward, max(200, min(share, forward // 4)))
+    return LeverPlan(worlds, forward, curve, EXPLORER_POINTS, levers)
+
+
 def levers(body: LeversRequest) -> dict[str, Any]:
-    """``POST /api/levers``: the marginal value of each lever."""
-    found = analyses().lever_values(scenario_of(body.scenario), strategy=body.strategy,
-                                    objective=body.objective, worlds=body.worlds,
-                                    seed=body.seed)  # fmt: skip
-    return clean(found.to_dict())
+    """``POST /api/levers``: the value of each lever's next budget unit, with its curve."""
+    sc = scenario_of(body.scenario)
+    model = compile_scenario(sc, body.strategy)
+    plan = getattr(body, "plan", None) or lever_plan(
+        body.worlds, len(model.actors), int(model.steps), len(LEVERS), MAX_WORK
+    )
+    found = analyses().lever_values(sc, strategy=body.strategy, objective=body.objective,
+                                    worlds=plan.forward_worlds, seed=body.seed,
+                                    curve_points=plan.points,
+                                    curve_worlds=plan.curve_worlds)  # fmt: skip
+    return clean({**found.to_dict(), "plan": plan.to_dict()})
 
 
 def validate_yaml(body: YamlRequest) -> dict[str, Any]:

@@ -831,11 +831,18 @@ async function valueLevers() {
   const interval = (d) => (d ? `${fmt(d.estimate, 4)} [${fmt(d.low, 4)}, ${fmt(d.high, 4)}]` : "—");
   for (const lever of r.data.levers) {
     const row = rows.insertRow();
-    for (const text of [lever.name, lever.scope, fmt(lever.cost, 1), interval(lever.derivative), interval(lever.per_cost)]) {
+    const shape = lever.shape ? lever.shape.words : "—";
+    const flag = lever.sign_disagreement ? "⚠ next step and derivative disagree in sign" : "";
+    for (const text of [lever.name, lever.scope, fmt(lever.cost, 1), interval(lever.per_cost), interval(lever.derivative), shape, flag]) {
       row.insertCell().textContent = text;
     }
   }
-  setStatus("idle", `valued ${r.data.levers.length} levers on ${body.worlds.toLocaleString()} worlds`);
+  const plan = r.data.plan || {};
+  const used = plan.forward_worlds ?? body.worlds;
+  const note = used < body.worlds
+    ? ` (within the work budget: steps on the first ${used.toLocaleString()} of the ${body.worlds.toLocaleString()} worlds, curves and derivative checks on ${plan.curve_worlds.toLocaleString()}; all paired)`
+    : "";
+  setStatus("idle", `valued ${r.data.levers.length} levers on ${used.toLocaleString()} worlds${note}`);
 }
 
 // ---------- downloads -------------------------------------------------------
