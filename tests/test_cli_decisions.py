@@ -76,3 +76,19 @@ def test_bad_requests_are_one_line_errors(scenario: str) -> None:
     assert code == 2 and "--horizons" in err
     code, _, err = invoke("compare", scenario, "-s", "race", "--horizons", "2000")
     assert code == 2 and "after the start" in err
+
+
+def test_stopping_at_a_year_reads_the_same_worlds_as_the_full_run(scenario: str) -> None:
+    """P(failure by 2030) of the run stopped at 2030 is the full run's cumulative (to rounding)."""
+    import numpy as np
+
+    from waystation.analyses import compare
+    from waystation.analyses.decision import horizons
+
+    full = compare(scenario, ["race"], 400, 3).results["race"]
+    table = horizons(scenario, ["race"], [2030, 2034], 400, 3)
+    k = int(np.argmin(np.abs(full.times - 2030)))
+    stopped = table.probabilities[2030.0]["race"]["failure"].estimate
+    assert stopped == pytest.approx(full.cumulative["failure"][k], abs=1e-9)
+    whole = table.probabilities[2034.0]["race"]["victory"].estimate
+    assert whole == pytest.approx(full.probabilities["victory"], abs=1e-9)

@@ -142,11 +142,12 @@ def compare(
     years = check_horizons(horizons) if horizons is not None else ()
     results: dict[str, Results] = {}
     table = None
-    with running(seed, worlds * len(models) * (1 + len(years)), settings) as runner:
+    again = [y for y in years if y != models[0].horizon]  # the horizon's own runs are reused
+    with running(seed, worlds * len(models) * (1 + len(again)), settings) as runner:
         for name, model in zip(names, models, strict=True):
             results[name] = runner.run(model, worlds)
         if years:
-            table = by_year(runner, models, names, years, worlds, "victory", {})
+            table = by_year(runner, models, names, years, worlds, "victory", {}, results)
     first = results[names[0]]
     differences = {
         name: {o: paired_difference(first, results[name], o) for o in OUTCOMES} for name in names

@@ -43,7 +43,7 @@ from waystation.analyses._common import (
 from waystation.analyses.compare import _unique
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.model import Model
-from waystation.results import OUTCOMES
+from waystation.results import OUTCOMES, Results
 from waystation.settings import RunSettings
 from waystation.state import Array
 
@@ -212,14 +212,22 @@ def by_year(
     worlds: int,
     objective: str,
     weights: Mapping[str, float],
+    known: Mapping[str, Results] | None = None,
 ) -> HorizonTable:
-    """Run every model stopped at each year with ``runner`` (common worlds); the table."""
+    """Run every model stopped at each year with ``runner`` (common worlds); the table.
+
+    ``known`` are runs of the same worlds to the models' own horizon, used for
+    that year instead of running it again.
+    """
     probs: dict[float, dict[str, dict[str, Interval]]] = {}
     values: dict[float, Array] = {}
     for y in years:
         rows, probs[y] = [], {}
         for name, model in zip(names, models, strict=True):
-            res = runner.run(at_horizon(model, y), worlds)
+            if known is not None and y == model.horizon and name in known:
+                res = known[name]
+            else:
+                res = runner.run(at_horizon(model, y), worlds)
             assert res.records is not None
             probs[y][name] = {
                 o: Interval.of_mean(np.asarray(res.records[f"p_{o}"], np.float64)) for o in OUTCOMES

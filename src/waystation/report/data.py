@@ -174,7 +174,7 @@ def total_worlds(
         + s.trajectories * (inputs + 1)
         for k in free_levers
     ]
-    main = s.worlds * n_strategies * (1 + horizons)
+    main = s.worlds * n_strategies * max(1, horizons)  # the horizon's runs serve both
     return main + 2 * s.calibration_worlds + sum(per)
 
 
@@ -236,7 +236,7 @@ def gather(
     cmp = analyses.compare(
         scenario, list(names), worlds, seed, settings=count.part(how), horizons=years
     )
-    count.advance(worlds * len(names) * (1 + len(years)))
+    count.advance(worlds * len(names) * max(1, len(years)))
     per: dict[str, StrategyAnalyses] = {}
     small = st.analysis_worlds
     for label, name, model, fix, levers in zip(
