@@ -65,3 +65,10 @@ def test_log_axis_judges_slopes_against_log_x_and_reports_x() -> None:
     assert shape_of(x, y, np.full(4, 0.004), log=True) == Shape("decreasing")
     hump = shape_of(x, [0.3, 0.36, 0.4, 0.36, 0.3], np.full(4, 0.004), log=True)
     assert hump.kind == "hump" and hump.at == pytest.approx(1.0, rel=0.05)
+
+
+def test_a_smooth_bend_is_not_a_kink() -> None:
+    z = 0.75 + 0.3 * X - 0.15 * X**2  # gently concave: neighbouring slopes within 3x
+    assert shape_of(X, z, SE / 10) == Shape("increasing")
+    corner = np.minimum(0.75 + 0.3 * X, 0.87)  # the same rise, then a corner at 0.4
+    assert shape_of(X, corner, SE / 10) == Shape("kink", 0.4, "flattens after")

@@ -14,10 +14,12 @@ independent). In order of precedence:
 - **step near x**: a resolved net change of which one segment holds at least
   70% and the other segments resolve no change at all -- a threshold, ``x``
   the segment's midpoint;
-- **kink at x**: a resolved net change whose mean slope before and after
-  ``x`` differs resolvedly, by a factor of at least three (a saturation,
-  "flattens after", or an onset, "steepens after"); of several such points,
-  the one with the largest change of slope;
+- **kink at x**: a resolved net change, and at ``x`` the slopes of the
+  segments on either side differ resolvedly, by a factor of at least three
+  (a saturation, "flattens after", or an onset, "steepens after"); of
+  several such points, the one with the largest change of slope. A smooth
+  bend, whose neighbouring slopes differ less, is just increasing or
+  decreasing;
 - **increasing** / **decreasing**: a resolved net change, none of the above;
 - **flat**: no resolved change anywhere on the curve.
 
@@ -109,14 +111,14 @@ def _step(x: Array, y: Array, se: Array, z: float) -> float | None:
 
 
 def _kink(x: Array, y: Array, se: Array, z: float) -> tuple[float, str] | None:
-    """Where the slope changes most (resolved, by a factor >= 3), and how; else None."""
+    """Where the slope changes most between neighbouring segments (resolved, by 3x or more)."""
     best: tuple[float, str] | None = None
     size = 0.0
-    n = len(y)
-    for k in range(1, n - 1):
-        left = (y[k] - y[0]) / (x[k] - x[0])
-        right = (y[-1] - y[k]) / (x[-1] - x[k])
-        err = math.hypot(_se(se, 0, k) / (x[k] - x[0]), _se(se, k, n - 1) / (x[-1] - x[k]))
+    slopes = np.diff(y) / np.diff(x)
+    errors = se / np.diff(x)
+    for k in range(1, len(y) - 1):
+        left, right = slopes[k - 1], slopes[k]
+        err = math.hypot(errors[k - 1], errors[k])
         small, large = sorted((abs(left), abs(right)))
         if abs(left - right) > max(z * err, size) and small * KINK_RATIO <= large:
             size = abs(left - right)
