@@ -47,4 +47,7 @@ def test_notebook_runs_top_to_bottom() -> None:
         for o in c.outputs
         if "image/svg+xml" in o.get("data", {})
     ]
-    assert len(images) == 4  # outcomes, competence curves and two diagrams
+    assert len(images) == 5  # outcomes, competence curves, two diagrams and the cruxes
+    # the decision section: P(best), expected loss, the leader by year and the switch points
+    assert "of worlds; expected loss" in text and "the better plan on P(victory) is" in text
+    assert "explains" in text and "switch point" in text
