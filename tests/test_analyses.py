@@ -206,7 +206,11 @@ def test_optimise_spends_the_budget_on_the_lever_that_helps() -> None:
     assert res.levers["lab.tool_ai_only"] == pytest.approx(0.4, abs=0.06)
     assert res.gain.low > 0.0
     assert res.baseline["lab.tool_ai_only"] == 0.0
-    assert set(res.to_dict()) >= {"levers", "baseline", "value", "baseline_value", "cost", "budget"}
+    assert set(res.to_dict()) >= {"levers", "baseline", "value", "baseline_value", "cost", "budget",
+                                  "next_step"}  # fmt: skip
+    # beyond the optimum, more tool_ai_only still cuts the hazard; spillover does nothing
+    assert res.next_step["tool_ai_only"].low > 0.0
+    assert res.next_step["spillover"].contains(0.0)
 
 
 def test_bad_arguments_are_refused() -> None:

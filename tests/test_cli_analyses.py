@@ -111,6 +111,8 @@ def test_optimise_json_and_table(scenario: str) -> None:
     data = run_json(*args)
     assert set(data) >= {"levers", "baseline", "value", "baseline_value", "cost", "budget"}
     assert data["budget"] == 5.0 and data["cost"] <= 5.0  # type: ignore[operator]
+    assert set(data["next_step"]) == {"caution"}  # type: ignore[arg-type]
+    assert set(data["next_step"]["caution"]) == {"estimate", "low", "high"}  # type: ignore[index]
     code, out, _ = invoke(*args)
     assert code == 0 and "lab.caution" in out
 

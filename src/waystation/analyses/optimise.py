@@ -9,15 +9,17 @@ the shifts, maximised by SLSQP with the budget as an inequality constraint
 and forward differences (5% of each range) for the gradient. The best
 affordable mix evaluated is returned; its value and the baseline's are then
 re-estimated on fresh worlds (seed + 1), so the reported gain is not inflated
-by having been selected on the same worlds. Levers that the strategy's rules
-set are held by the rules.
+by having been selected on the same worlds; on those worlds each lever's next
+step beyond the optimum (one more budget unit, paired, as in
+:mod:`.levers`) says where an extra unit would go and whether the budget
+binds. Levers that the strategy's rules set are held by the rules.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,7 +35,7 @@ from waystation.analyses._common import (
     per_world,
     running,
 )
-from waystation.analyses.levers import check_levers, lever_inputs, shifted
+from waystation.analyses.levers import check_levers, lever_cost, lever_inputs, shifted
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.levers import LEVER_REGISTRY, Lever
 from waystation.model import Model
@@ -68,6 +70,9 @@ class Optimum:
     budget: float
     evaluations: int
     holdout_seed: int
+    #: Per lever: the paired gain per budget unit of one more budget unit beyond the
+    #: optimum, on the held-out worlds (``levers`` value of the next step there).
+    next_step: dict[str, Interval] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per optimised input: baseline and optimal value."""
@@ -92,6 +97,7 @@ class Optimum:
             "budget": self.budget,
             "evaluations": self.evaluations,
             "holdout_seed": self.holdout_seed,
+            "next_step": {k: v.to_dict() for k, v in self.next_step.items()},
         }
 
 
@@ -172,13 +178,21 @@ def optimise(
         raise ValueError(f"max_evaluations must be at least 1, got {cap!r}")
     _, (model,) = paired_models(scenario, [None])
     space = _Space.of(model, chosen)
-    with running(seed, worlds * (cap + 2), settings) as runner:
+    with running(seed, worlds * (cap + 2 + len(chosen)), settings) as runner:
         search = _Search(space, runner, worlds, lambda r: per_world(r, objective, weights), cap)
         best = search.solve(float(budget))
         holdout = seed + 1
         base_y = per_world(runner.run(model, worlds, seed=holdout), objective, weights)
         best_model = model.with_overrides(space.overrides(best))
         best_y = per_world(runner.run(best_model, worlds, seed=holdout), objective, weights)
+
+        def values(over: Mapping[str, float]) -> Array:
+            return per_world(runner.run(model.with_overrides(over), worlds, seed=holdout),
+                             objective, weights)  # fmt: skip
+
+        following = {
+            lv.name: next_unit(model, lv, space.overrides(best), best_y, values) for lv in chosen
+        }
     u0 = space.start()
     return Optimum(
         model.name,
@@ -194,7 +208,28 @@ def optimise(
         float(budget),
         len(search.seen),
         holdout,
+        following,
     )
+
+
+def next_unit(
+    model: Model,
+    lever: Lever,
+    at: Mapping[str, float],
+    here: Array,
+    values: Callable[[Mapping[str, float]], Array],
+) -> Interval:
+    """Paired gain per budget unit of one more budget unit of ``lever`` beyond the mix ``at``.
+
+    NaN where the lever is at its upper bound for every actor.
+    """
+    keys = lever_inputs(model, lever)
+    cost = lever_cost(model, lever)
+    up = min(1.0 / cost, lever.bounds[1] - max(at[k] for k in keys))
+    if up <= 0:
+        return Interval(float("nan"), float("nan"), float("nan"))
+    gain = values({**at, **{k: at[k] + up for k in keys}}) - here
+    return Interval.of_mean(gain).scaled(1.0 / (up * cost))
 
 
 class _Search:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -558,6 +559,7 @@ OPTIMISE_DEFINITIONS = (
     "budget_unit",
     "cost",
     "gain",
+    "forward_step",
     "interval_95",
     "common_worlds",
     "default_worlds",
@@ -585,5 +587,10 @@ def show_optimum(res: Optimum) -> None:
         f"{res.objective} {_ci(res.value)} vs scenario {_ci(res.baseline_value)}, "
         f"gain {_ci(res.gain)}"
     )
+    if res.next_step:
+        steps = sorted(res.next_step.items(), key=lambda kv: -np.nan_to_num(kv[1].estimate, nan=-1))
+        out.print("  next budget unit beyond the optimum, per lever (same fresh worlds):")
+        for name, iv in steps:
+            out.print(f"    {name}: {_ci(iv, 5)}")
     footnote(*OPTIMISE_DEFINITIONS)
     footnote(*_lever_keys(res.levers), title="levers")
