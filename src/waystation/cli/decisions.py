@@ -258,9 +258,11 @@ def show_response(res: Response) -> None:
         for j in cols:
             table.add_column(f"{axes[1].values[j]:.3g}", justify="right")
         rows = range(0, len(axes[0].values), max(1, len(axes[0].values) // 10))
+        code = {s: chr(ord("A") + k) for k, s in enumerate(res.strategies)}
         for i in rows:
-            table.add_row(f"{axes[0].values[i]:.3g}", *(str(res.best[i][j]) for j in cols))
+            table.add_row(f"{axes[0].values[i]:.3g}", *(code[res.best[i][j]] for j in cols))
         out.print(table)
+        out.print("  best strategy: " + ", ".join(f"{c} = {s}" for s, c in code.items()))
     footnote(*RESPONSE_DEFINITIONS)
 
 
