@@ -54,7 +54,12 @@ Objective_ = Annotated[
     str, typer.Option("--objective", help="victory, non_failure or utility (expected utility).")
 ]
 Plot_ = Annotated[
-    Path | None, typer.Option("--plot", help="Also draw the figure to this .png/.svg/.pdf file.")
+    Path | None,
+    typer.Option(
+        "--plot",
+        help="Also draw the figure to this .png/.svg/.pdf file (cruxes: the first table with "
+        "a switch point, else the first).",
+    ),
 ]
 Horizons_ = Annotated[
     str | None,
@@ -142,8 +147,9 @@ def cruxes_cmd(
         show_cruxes(res, top)
     from waystation.plots.decisions import cruxes as draw
 
+    switching = [t for t in res.tables if any(c.switch_points for c in t.cruxes)]
     with friendly_errors():
-        save_plot(plot, lambda: draw(res.tables[-1]))
+        save_plot(plot, lambda: draw((switching or list(res.tables))[0]))
 
 
 def show_cruxes(res: Cruxes, top: int) -> None:
