@@ -49,9 +49,10 @@ def one_lab(noisy: bool = False, hardness: str = "0.25 to 4", **world: Any) -> S
 
 def test_public_surface_is_exact() -> None:
     assert sorted(an.__all__) == sorted(
-        ["DEFAULT_UTILITY", "OBJECTIVES", "Comparison", "CompetenceProfile", "Interval",
-         "LeverTable", "LeverValue", "Optimum", "Sensitivity", "ValueOfInformation", "compare",
-         "competence", "lever_values", "optimise", "sensitivity", "voi"]
+        ["DEFAULT_UTILITY", "OBJECTIVES", "Comparison", "CompetenceProfile", "Cruxes", "Decision",
+         "HorizonTable", "Interval", "LeverTable", "LeverValue", "Optimum", "Response",
+         "Sensitivity", "ValueOfInformation", "compare", "competence", "cruxes", "horizons",
+         "lever_values", "optimise", "response", "sensitivity", "voi"]
     )  # fmt: skip
     for name in an.__all__:
         assert hasattr(an, name)

@@ -1,4 +1,4 @@
-"""Analyses on common random numbers: compare, competence, levers, sensitivity, VOI, optimise.
+"""Analyses on common random numbers: comparisons, levers, sensitivity, VOI, cruxes, responses.
 
 Each analysis is a function of a scenario (a :class:`~waystation.Scenario`,
 a shipped name or a YAML path) returning a frozen result with ``to_dict()``
@@ -14,8 +14,11 @@ shocks, so differences between them carry small Monte Carlo errors::
 from waystation.analyses._common import DEFAULT_UTILITY, OBJECTIVES, Interval
 from waystation.analyses.compare import Comparison, compare
 from waystation.analyses.competence import CompetenceProfile, competence
+from waystation.analyses.cruxes import Cruxes, cruxes
+from waystation.analyses.decision import Decision, HorizonTable, horizons
 from waystation.analyses.levers import LeverTable, LeverValue, lever_values
 from waystation.analyses.optimise import Optimum, optimise
+from waystation.analyses.response import Response, response
 from waystation.analyses.sensitivity import Sensitivity, sensitivity
 from waystation.analyses.voi import ValueOfInformation, voi
 
@@ -24,16 +27,23 @@ __all__ = [
     "OBJECTIVES",
     "Comparison",
     "CompetenceProfile",
+    "Cruxes",
+    "Decision",
+    "HorizonTable",
     "Interval",
     "LeverTable",
     "LeverValue",
     "Optimum",
+    "Response",
     "Sensitivity",
     "ValueOfInformation",
     "compare",
     "competence",
+    "cruxes",
+    "horizons",
     "lever_values",
     "optimise",
+    "response",
     "sensitivity",
     "voi",
 ]
