@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,11 @@ def test_cruxes_json_and_table(scenario: str, tmp_path: Path) -> None:
                           "--plot", str(figure))  # fmt: skip
     assert (code == 0 and "would have to believe" in out) or "whatever" in out
     assert figure.stat().st_size > 10_000
+    # with --json and --plot, stdout is still one JSON document
+    both = tmp_path / "both.svg"
+    code, out, _ = invoke("cruxes", scenario, "-s", "race", "-s", "cautious-lab", "-n", "400",
+                          "--json", "--plot", str(both))  # fmt: skip
+    assert code == 0 and json.loads(out)["tables"] and both.exists()
 
 
 def test_response_of_a_lever_and_of_an_input(scenario: str, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from waystation.cli._app import (
     Scenario_,
     Seed_,
     app,
+    err,
     footnote,
     friendly_errors,
     out,
@@ -91,7 +92,7 @@ def save_plot(fig_path: Path | None, draw: Callable[[], Figure]) -> None:
     from waystation.plots import save
 
     save(draw(), fig_path)
-    out.print(f"  figure: {fig_path}")
+    err.print(f"figure: {fig_path}")  # stderr: stdout may be a --json document
 
 
 CRUX_DEFINITIONS = (
