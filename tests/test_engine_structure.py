@@ -168,3 +168,17 @@ def test_the_core_imports_numpy_and_scipy_only() -> None:
         module, inside = _third_party(path)
         assert module <= {"numpy", "scipy"}, (path.name, module)
         assert inside <= ON_USE, (path.name, inside)
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared test code lives in conftest.py (fixtures) and helpers.py, imported by name."""
+    tests = Path(__file__).resolve().parent
+    for path in tests.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.startswith(("test_", "tests.", "conftest")), (path.name, name)
