@@ -95,6 +95,14 @@ QUANTITY_DEFINITIONS: tuple[Definition, ...] = (
         "as 1/sqrt(worlds); it is not uncertainty about the model itself",
     ),
     _D(
+        "plus_minus",
+        "quantity",
+        "±",
+        "estimate ± the half-width of its 95% interval, which is 1.96 standard errors (in "
+        "every table, the report and the explorer alike); a standard error alone is "
+        "written s.e.",
+    ),
+    _D(
         "interval_95",
         "quantity",
         "95% interval",
