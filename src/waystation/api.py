@@ -119,7 +119,7 @@ def run_model(
         times=model.times,
         record_times=model.times[model.record_steps],
         version=package_version(),
-        backend=backend_in_use(how.backend),
+        backend=backend_in_use(how.backend, len(model.actors)),
     )
 
 

@@ -158,26 +158,61 @@ def block_runner(backend: str) -> BlockRunner:
 
         return jax_backend.run_steps
     if backend == "fused":
-        from waystation._fused import fused_kernel, run_segment  # builds it on first use
+        from waystation._fused import fused_kernel  # builds it on first use
 
         kernel = fused_kernel()
         if kernel is not None:
-            return partial(_run_steps, stepper=kernel.step, shocks_of=kernel.shocks,
-                           segment=run_segment)  # fmt: skip
+            return partial(_run_fused, kernel=kernel)
     return _run_steps
 
 
-def backend_in_use(backend: str) -> str:
+#: Actors the fused kernel holds where it does not say (its scratch arrays' length).
+_KERNEL_ACTORS = 16
+
+
+def kernel_holds(kernel: Any, actors: int) -> bool:
+    """Whether the loaded fused kernel steps a model of ``actors`` actors.
+
+    Its per-world scratch arrays hold ``kernel.max_actors`` actors (16 in the
+    C files' ``WS_MAXA``); every entry point -- a step, a year's segment, a
+    step's shocks -- refuses more with an error code, so the engine asks this
+    once per block and steps a larger model with numpy instead (the same
+    numbers; results then report the ``numpy`` backend).
+    """
+    return 1 <= actors <= int(getattr(kernel, "max_actors", _KERNEL_ACTORS))
+
+
+def _run_fused(
+    model: Model, draws: Draws, p: Params, base: Levers, s: State, n_valid: int,
+    hist: Array, survival_t: Array, *, kernel: Any,
+) -> State:  # fmt: skip
+    """:func:`_run_steps` with the compiled kernel's step, shocks and segments, within its limits.
+
+    A model beyond them (:func:`kernel_holds`) is stepped with numpy: no path
+    into the C code is taken that it would refuse.
+    """
+    if not kernel_holds(kernel, len(model.actors)):
+        return _run_steps(model, draws, p, base, s, n_valid, hist, survival_t)
+    from waystation._fused import run_segment
+
+    return _run_steps(model, draws, p, base, s, n_valid, hist, survival_t, stepper=kernel.step,
+                      shocks_of=kernel.shocks, segment=run_segment)  # fmt: skip
+
+
+def backend_in_use(backend: str, actors: int | None = None) -> str:
     """What steps the worlds when ``backend`` is asked for, as results report it.
 
     ``"fused-simd8"``, ``"fused-simd"`` or ``"fused-exact"`` (the kernel's variant), ``"numpy"``
-    (also where the fused kernel cannot be built) or ``"jax"``.
+    (also where the fused kernel cannot be built, or, given the model's number of
+    ``actors``, where it holds fewer: see :func:`kernel_holds`) or ``"jax"``.
     """
     check_backend(backend)
     if backend == "fused":
-        from waystation._fused import kernel_variant
+        from waystation._fused import fused_kernel, kernel_variant
 
         variant = kernel_variant()
+        if variant and actors is not None and not kernel_holds(fused_kernel(), actors):
+            return "numpy"
         return f"fused-{variant}" if variant else "numpy"
     return backend
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from waystation._text import shown
 from waystation.analyses.levers import lever_cost
 from waystation.definitions import define
 from waystation.distributions import Dist
@@ -26,7 +27,8 @@ WAYSTATION_COLUMNS = (
 
 
 def _e(x: object) -> str:
-    return html.escape(str(x))
+    """HTML-escaped text, control characters from user files shown as escapes."""
+    return html.escape(shown(x, newlines=True))
 
 
 def _p(x: float | None, digits: int = 3) -> str:
