@@ -146,6 +146,6 @@ def bug_message(ident: str, what: str) -> str:
     """The answer to a request that met a bug: what broke, its id, where to report it."""
     from waystation._version import bug_tracker
 
-    return (f"internal error {ident} ({what}): a bug in waystation, not in the request, which "
-            f"was not run; please report it at {bug_tracker()}, quoting the id {ident} (the "
-            "server's log holds its details)")  # fmt: skip
+    return (f"internal error {ident} ({what}): this is a waystation bug, not a fault in the "
+            f"request, which was not run; please report it at {bug_tracker()}, quoting the id "
+            f"{ident} (the server's log holds its details)")  # fmt: skip
