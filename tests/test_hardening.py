@@ -127,6 +127,25 @@ def test_every_path_into_the_kernel_respects_its_actor_limit(
     assert sim.backend_in_use("fused", 2).startswith("fused")
 
 
+def test_the_kernels_out_of_memory_code_is_a_memory_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one error code left reachable (-3: no working memory) is no RuntimeError either."""
+    from waystation import _fused
+
+    kernel = _fused.fused_kernel()
+    if kernel is None:
+        pytest.skip(f"no fused kernel here: {_fused.kernel_problem()}")
+
+    def no_memory(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("fused kernel failed (-3)")
+
+    monkeypatch.setattr(kernel, "step", no_memory)
+    default = ws.load_scenario("default")
+    short = default.time.model_copy(update={"horizon": 2028.0, "dt": 0.5})
+    model = compile_model(default.model_copy(update={"time": short, "strategy": "cautious-lab"}))
+    with pytest.raises(MemoryError, match="could not allocate"):
+        sim.simulate_block(model, 5, 0, 1024, 64, backend="fused")
+
+
 # --- 2. malformed YAML tags are located errors, never tracebacks ------------------------------
 
 

@@ -195,8 +195,15 @@ def _run_fused(
         return _run_steps(model, draws, p, base, s, n_valid, hist, survival_t)
     from waystation._fused import run_segment
 
-    return _run_steps(model, draws, p, base, s, n_valid, hist, survival_t, stepper=kernel.step,
-                      shocks_of=kernel.shocks, segment=run_segment)  # fmt: skip
+    try:
+        return _run_steps(model, draws, p, base, s, n_valid, hist, survival_t,
+                          stepper=kernel.step, shocks_of=kernel.shocks,
+                          segment=run_segment)  # fmt: skip
+    except RuntimeError as err:  # the kernel's error codes: -3 is its memory running out
+        if "(-3)" not in str(err):
+            raise
+        raise MemoryError(f"the fused kernel could not allocate its working memory ({err}): "
+                          "use a smaller --block-size or --backend numpy") from None  # fmt: skip
 
 
 def backend_in_use(backend: str, actors: int | None = None) -> str:

@@ -334,7 +334,13 @@ def main() -> None:
             code = e.code
         except KeyboardInterrupt:
             code = INTERRUPTED
-        except Exception as e:
+        except MemoryError as e:  # not a bug: the run does not fit this machine
+            if not interrupt.seen:
+                said = f": {e}" if str(e) else ""
+                err.print(f"[bold red]error:[/] out of memory{escape(said)}; use fewer worlds, "
+                          "--block-size or --workers", highlight=False)  # fmt: skip
+                code = 1
+        except Exception as e:  # the last resort: a bug, said in one line
             if not interrupt.seen:
                 extra = isinstance(e, ModuleNotFoundError) and _is_missing_extra(e)
                 code = (
