@@ -62,7 +62,7 @@ from waystation.conditions import ConditionError
 from waystation.io import ScenarioError, scenario_from_text
 
 
-def classify_document(text: str, timeout: int, backend: str = "numpy") -> str:
+def classify_document(text: str, timeout: int, backend: str | None = None) -> str:
     """The outcome of one document (see the module docstring)."""
     try:
         with time_limit(timeout):

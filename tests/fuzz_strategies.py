@@ -414,7 +414,7 @@ UNSHOWABLE = re.compile(
 )
 
 
-def check_document(text: str, years: float = 10.0, backend: str = "numpy") -> str:
+def check_document(text: str, years: float = 10.0, backend: str | None = None) -> str:
     """Read, validate and (if accepted) run a document; return "accepted" or "rejected".
 
     Raises AssertionError when a property fails, and one of MODEL_FAILURES when
