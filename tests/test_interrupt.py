@@ -291,3 +291,24 @@ def test_ctrl_c_stops_the_explorer_and_its_running_simulation(tmp_path: Path) ->
         # the simulation needs half a minute or more here: Ctrl-C must not wait for it
         family, err = interrupt(proc, timeout=15)
     assert_clean_exit(proc, family, err)
+
+
+@pytest.mark.slow
+def test_sighup_stops_the_explorer_as_ctrl_c_does(tmp_path: Path) -> None:
+    """uvicorn handles SIGINT and SIGTERM itself; SIGHUP (a closed terminal) takes its way out too,
+    with the CLI's one line and exit 129, and no worker or helper left."""
+    pytest.importorskip("fastapi", reason="the web extra is not installed")
+    import httpx
+
+    port = free_port()
+    proc = start(["serve", "--no-browser", "--port", str(port)], tmp_path)
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/api/scenarios", timeout=2).is_success
+        except httpx.TransportError:
+            return False
+
+    wait_for(answers, proc)
+    family, err = interrupt(proc, timeout=30, signum=signal.SIGHUP)
+    assert_clean_exit(proc, family, err, signal.SIGHUP)
