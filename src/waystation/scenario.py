@@ -97,11 +97,24 @@ def check_bounds(name: str, value: Any, bounds: tuple[float, float]) -> None:
             raise ValueError(f"{name} = {x:g} is outside its bounds [{lo:g}, {hi:g}]")
         return
     q05, q95 = (float(v) for v in dist.ppf([0.05, 0.95]))
-    if q05 < lo or q95 > hi:
+    scale = max(abs(lo), abs(hi), abs(q05), abs(q95))
+    if _below(q05, lo, scale) or _below(hi, q95, scale):
+        side = f"below {lo:.6g}" if _below(q05, lo, scale) else f"above {hi:.6g}"
         raise ValueError(
-            f"{name}: the 90% range [{q05:.3g}, {q95:.3g}] of {dist.describe()} "
-            f"leaves the bounds [{lo:g}, {hi:g}]"
+            f"{name}: the 90% range [{q05:.6g}, {q95:.6g}] ({dist.kind}) reaches {side}; "
+            f"expected a range within the bounds [{lo:g}, {hi:g}]"
         )
+
+
+def _below(x: float, bound: float, scale: float) -> bool:
+    """``x < bound`` beyond rounding: a 90% range given at the bounds exactly is inside them.
+
+    Fitting ``0.01 to 100`` (or ``0 to 1e6``) and reading its quantiles back
+    loses a few ulps of the numbers involved (0.010000000000000002,
+    -1.75e-10), which must not refuse the range the user wrote; ``scale`` is
+    the size of those numbers.
+    """
+    return x < bound - 1e-9 * scale
 
 
 def _bounds_validator(registry_bounds: dict[str, tuple[float, float]]) -> Any:
@@ -154,9 +167,10 @@ class TimeSpec(BaseModel):
     """The simulated calendar: start year, horizon and time step (years)."""
 
     model_config = _FORBID
-    start: Number = 2026.0
-    horizon: Number = 2050.0
-    dt: Number = 0.25
+    #: Defaults are the registry's (``waystation params``, docs/model.md): dt 0.125 years.
+    start: Number = float(REGISTRY["start"].default)
+    horizon: Number = float(REGISTRY["horizon"].default)
+    dt: Number = float(REGISTRY["dt"].default)
 
     @model_validator(mode="after")
     def _consistent(self) -> TimeSpec:

@@ -6,6 +6,7 @@ import html
 from typing import Any
 
 from waystation import present
+from waystation._text import shown
 from waystation.analyses.levers import lever_cost
 from waystation.definitions import define
 from waystation.distributions import Dist
@@ -27,7 +28,8 @@ WAYSTATION_COLUMNS = (
 
 
 def _e(x: object) -> str:
-    return html.escape(str(x))
+    """HTML-escaped text, control characters from user files shown as escapes."""
+    return html.escape(shown(x, newlines=True))
 
 
 def sentence(text: str) -> str:

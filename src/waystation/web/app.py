@@ -26,6 +26,7 @@ worlds, with the paired difference edited - baseline).
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ from waystation.present import jsonable
 from waystation.strategies import BUILTIN_STRATEGIES
 from waystation.web.body import BodyLimit
 from waystation.web.instrument import profile_presets, strategy_levers
-from waystation.web.jobs import baseline_model
+from waystation.web.jobs import baseline_model, bug_id, bug_message
 from waystation.web.payloads import (
     MAX_SEED,
     MAX_WORLDS,
@@ -81,6 +82,8 @@ from waystation.web.workers import (
 __all__ = ["MAX_BODY", "MAX_PROBLEMS", "ServerLimits", "create_app"]
 
 MAX_BODY = 1_000_000
+#: The server's log: internal errors are logged here with their id and traceback.
+LOG = logging.getLogger("waystation.web")
 #: Problems listed in one error response (the rest are counted) and the length of each field.
 MAX_PROBLEMS = 20
 MAX_FIELD = 500
@@ -213,8 +216,11 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        """Last resort: a bug is still answered with JSON, naming no internals."""
-        return _one(500, "", f"internal error ({type(exc).__name__}); the request was not run")
+        """Last resort: a bug gets JSON with a short id; its traceback goes to the log."""
+        ident = bug_id()
+        LOG.error("internal error %s on %s %s", ident, request.method, request.url.path,
+                  exc_info=exc)  # fmt: skip
+        return _one(500, "", bug_message(ident, type(exc).__name__))
 
 
 def _add_static_routes(app: FastAPI) -> None:
@@ -425,7 +431,9 @@ async def _dispatch(
     except GoneError:
         return _one(499, "", "the client closed the connection; its simulation was stopped")
     except WorkerFailedError as exc:
-        return _one(500, "", str(exc))
+        ident = bug_id()
+        LOG.error("internal error %s in %s: %s", ident, kind, exc)
+        return _one(500, "", bug_message(ident, str(exc)))
     if status == "ok":
         return JSONResponse(value)
     if status == "problems":

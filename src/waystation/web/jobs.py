@@ -8,7 +8,10 @@ the request, or ``("error", message)`` for anything unexpected.
 
 from __future__ import annotations
 
+import secrets
+import sys
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -113,5 +116,22 @@ def run_job(kind: str, body: Any) -> tuple[str, Any]:
         return "problems", [{"path": "", "line": None, "message": str(err)[:MAX_MESSAGE]}]
     except RecursionError:
         return "problems", [{"path": "", "line": None, "message": "input nested too deeply"}]
-    except Exception as err:  # a bug, not the request: reported without internals
-        return "error", f"{type(err).__name__} in the simulation"
+    except Exception as err:  # a bug, not the request: the id answered, the traceback logged
+        ident = bug_id()
+        print(f"waystation: internal error {ident} in a {kind} job:", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)  # the worker's stderr is the server's log
+        return "error", bug_message(ident, f"{type(err).__name__} in the simulation")
+
+
+def bug_id() -> str:
+    """A short random id that ties an internal error's answer to its traceback in the log."""
+    return secrets.token_hex(4)
+
+
+def bug_message(ident: str, what: str) -> str:
+    """The answer to a request that met a bug: what broke, its id, where to report it."""
+    from waystation._version import bug_tracker
+
+    return (f"internal error {ident} ({what}): this is a waystation bug, not a fault in the "
+            f"request, which was not run; please report it at {bug_tracker()}, quoting the id "
+            f"{ident} (the server's log holds its details)")  # fmt: skip
