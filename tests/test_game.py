@@ -13,7 +13,7 @@ import pytest
 from waystation.game import SolverSettings, solve
 from waystation.game.examples import SafetyRace, StagHunt
 
-FINE = SolverSettings(tol=1e-3, starts=3)
+FINE = SolverSettings(tol=1e-3, epsilon=1e-7, starts=3)
 
 
 @pytest.mark.parametrize("enmity", [0.7, 0.8, 0.9, 1.0])

@@ -52,9 +52,9 @@ from waystation.scenario import Scenario
 from waystation.settings import RunSettings
 
 #: Levers an actor chooses unless told otherwise.
-DEFAULT_CHOOSE: tuple[str, ...] = ("caution", "ai_safety_share")
+DEFAULT_CHOOSE: tuple[str, ...] = ("caution",)
 #: Worlds per candidate profile during the search (the report re-runs at ``worlds``).
-DEFAULT_SEARCH_WORLDS = 2_000
+DEFAULT_SEARCH_WORLDS = 1_000
 
 
 @dataclass(frozen=True)
@@ -254,6 +254,7 @@ class EquilibriumResult:
                     "converged": t.converged,
                     "rounds": len(t.moves),
                     "moves": list(t.moves),
+                    "gains": list(t.gains),
                     "profiles": [self._choices_of(p) for p in t.profiles],
                 }
                 for t in s.traces

@@ -110,7 +110,7 @@ class SolverSettings:
     grid: int = 5
     damping: float = 1.0
     tol: float = 0.01
-    max_rounds: int = 30
+    max_rounds: int = 12
     starts: int = 3
     epsilon: float = 1e-3
     perturb: float = 0.1
@@ -181,11 +181,13 @@ class Equilibrium:
 
 @dataclass(frozen=True)
 class Trace:
-    """One start's iteration: the profile after each round and the largest move."""
+    """One start's iteration: the profile after each round, the largest best-response
+    move (share of a range) and the largest best-response gain (payoff) of each round."""
 
     start: int
     profiles: tuple[Array, ...]
     moves: tuple[float, ...]
+    gains: tuple[float, ...]
     converged: bool
 
 
@@ -301,29 +303,41 @@ def iterate(
 ) -> Trace:
     """Damped Gauss-Seidel iterated best response from ``x0``.
 
-    A round in which no best response moves a choice by more than ``tol`` of
-    its range ends the iteration at those best responses (undamped).
+    Each actor in turn answers the latest choices. It moves (a ``damping``
+    share of the way) only if its best response gains more than ``epsilon``
+    (paired estimate on the common worlds) and lies more than ``tol`` of a
+    range away; a best response within ``tol`` is taken as it is. A round in which
+    no actor moves ends the iteration: no actor then gains beyond
+    ``epsilon`` by a deviation it found. Damping halves when the largest
+    move grows (an oscillation).
     """
     span = bounds[1] - bounds[0]
     x, damping = x0.copy(), s.damping
-    profiles, moves = [x.copy()], []
+    profiles, moves, gains = [x.copy()], [], []
     previous = np.inf
     for _ in range(s.max_rounds):
-        move, snapped = 0.0, x.copy()
+        move, gain, moved = 0.0, 0.0, False
         for a in range(x.shape[0]):
             br = best_response(ev, x, a, s.grid, bounds)
-            move = max(move, float(np.max(np.abs(br - x[a]) / span)))
-            snapped[a] = br
-            x[a] = x[a] + damping * (br - x[a])
-        moves.append(move)
-        if move <= s.tol:
-            profiles.append(snapped)
-            return Trace(start, tuple(profiles), tuple(moves), True)
+            y = x.copy()
+            y[a] = br
+            g = Estimate.of(ev(y).payoffs[:, a] - ev(x).payoffs[:, a])
+            step = float(np.max(np.abs(br - x[a]) / span))
+            move, gain = max(move, step), max(gain, g.estimate)
+            if step <= s.tol:
+                x[a] = br
+            elif g.estimate > s.epsilon:
+                x[a] = x[a] + damping * (br - x[a])
+                moved = True
         profiles.append(x.copy())
+        moves.append(move)
+        gains.append(gain)
+        if not moved:
+            return Trace(start, tuple(profiles), tuple(moves), tuple(gains), True)
         if move > previous:
             damping = max(damping / 2.0, 0.05)
         previous = move
-    return Trace(start, tuple(profiles), tuple(moves), False)
+    return Trace(start, tuple(profiles), tuple(moves), tuple(gains), False)
 
 
 def _starts(game: Game, s: SolverSettings, bounds: tuple[Array, Array]) -> list[Array]:
