@@ -181,8 +181,11 @@ class Equilibrium:
 
 @dataclass(frozen=True)
 class Trace:
-    """One start's iteration: the profile after each round, the largest best-response
-    move (share of a range) and the largest best-response gain (payoff) of each round."""
+    """One start's iteration: profiles after each round, its largest moves and gains.
+
+    ``moves``: the largest best-response move of each round (share of a
+    range); ``gains``: the largest best-response gain (payoff units).
+    """
 
     start: int
     profiles: tuple[Array, ...]
