@@ -99,7 +99,7 @@ def test_victory_is_shared_out_between_actors_and_search_worlds_are_common(scena
 
 
 def test_shared_payoffs_make_every_actor_equal_and_the_optimum_no_worse(scenario: str) -> None:
-    """Enmity 0, no own advantage: one payoff for all; the optimum's welfare >= any equilibrium's."""
+    """Enmity 0, no own advantage: one payoff for all; optimum's welfare >= any equilibrium's."""
     q = Question(("caution",), 150, 150, 1, QUICK, {"enmity": 0.0, "own_advantage": 0.0})
     res = equilibrium(scenario, q)
     for e in (*res.equilibria, res.optimum):
