@@ -164,3 +164,20 @@ def test_a_lever_held_by_the_strategy_cannot_be_chosen(scenario: str) -> None:
     model = compile_scenario(sc, "race")
     with pytest.raises(ValueError, match="sets caution by rule"):
         equilibrium(model, Question(("caution",), 20, 20))
+
+
+def test_equilibrium_takes_the_shared_run_options_and_the_one_world_count() -> None:
+    import typer.main
+
+    from waystation.analyses.equilibrium import equilibrium as fn
+    from waystation.definitions import DEFAULT_WORLDS
+
+    command = typer.main.get_command(app).commands["equilibrium"]  # type: ignore[attr-defined]
+    flags = {f for p in command.params for f in p.opts}
+    assert {"--workers", "--engine", "--address", "--backend", "--block-size", "--seed"} <= flags
+    assert {"--choose", "--sweep", "--json", "--worlds", "--plot"} <= flags
+    (worlds,) = [p for p in command.params if p.name == "worlds"]
+    assert worlds.default == DEFAULT_WORLDS
+    import inspect
+
+    assert list(inspect.signature(fn).parameters) == ["scenario", "question", "settings"]

@@ -17,8 +17,7 @@ from those runs with 95% intervals.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -29,11 +28,10 @@ from waystation.analyses._common import (
     ScenarioLike,
     as_scenario,
     check_worlds,
-    worker_pool,
+    running,
 )
 from waystation.api import compile_scenario
 from waystation.definitions import DEFAULT_WORLDS
-from waystation.engines import opened
 from waystation.game.payoffs import WEIGHTS, Weights, actor_payoffs, victory_shares
 from waystation.game.solver import (
     Array,
@@ -292,13 +290,6 @@ def scenario_weights(
     return w
 
 
-@contextmanager
-def _settings(settings: RunSettings) -> Iterator[RunSettings]:
-    """The run settings with the engine opened and one process pool shared by every run."""
-    with opened(settings) as s, worker_pool(s.workers, s.executor) as pool:
-        yield replace(s, executor=pool, progress=None)
-
-
 def equilibrium(
     scenario: ScenarioLike | Model,
     question: Question | None = None,
@@ -326,8 +317,7 @@ def equilibrium(
     actors = model.actors
     report = run.progress
     estimate = _estimated_evaluations(len(actors), len(q.choose), q.solver)
-    with _settings(run) as quiet:
-        runner = Runner(q.seed, 0, quiet)
+    with running(q.seed, 0, replace(run, progress=None)) as runner:
         game = ModelGame(model, q.choose, weights, runner, q.search_worlds)
         tick: Callable[[int], None] | None = None
         if report is not None:

@@ -32,12 +32,9 @@ from waystation.analyses.equilibrium_sweep import (
     sweep_findings,
 )
 from waystation.cli._app import (
-    Address_,
-    Engine_,
     Json_,
     Scenario_,
     Seed_,
-    Workers_,
     app,
     footnote,
     friendly_errors,
@@ -46,6 +43,7 @@ from waystation.cli._app import (
     progress_bar,
     scenario_source,
 )
+from waystation.cli._settings import run_options
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.game import SolverSettings
 from waystation.settings import RunSettings
@@ -73,6 +71,7 @@ def _choose(text: str) -> tuple[str, ...]:
 
 
 @app.command("equilibrium")
+@run_options
 def equilibrium_cmd(
     scenario: Scenario_,
     choose: Annotated[
@@ -103,13 +102,12 @@ def equilibrium_cmd(
     grid: Annotated[int, typer.Option("--grid", min=3, max=21, help="Grid points per lever.")] = 5,
     starts: Annotated[int, typer.Option("--starts", min=1, max=20, help="Starting profiles.")] = 3,
     seed: Seed_ = 0,
-    workers: Workers_ = 1,
-    engine: Engine_ = "local",
-    address: Address_ = None,
     plot: Annotated[
         Path | None, typer.Option("--plot", help="With --sweep: save the figure (png, svg, pdf).")
     ] = None,
     json: Json_ = False,
+    *,
+    how: RunSettings,
 ) -> None:
     """Equilibria of the actors' own choices, the cooperative optimum and the price of anarchy."""
     with friendly_errors():
@@ -122,7 +120,7 @@ def equilibrium_cmd(
         )  # fmt: skip
         label = "equilibrium" if named is None else f"equilibrium sweep over {named[0]}"
         with progress_bar(1, label) as bar:
-            settings = RunSettings(workers=workers, engine=engine, address=address, progress=bar)
+            settings = how.override(progress=bar)
             if named is None:
                 res = equilibrium(scenario_source(scenario), q, settings)
             else:
