@@ -118,7 +118,11 @@ def equilibrium_cmd(
             _choose(choose), worlds, min(search_worlds, worlds), seed,
             SolverSettings(grid=grid, starts=starts),
         )  # fmt: skip
-        label = "equilibrium" if named is None else f"equilibrium sweep over {named[0]}"
+        label = (
+            "equilibrium (candidate runs)"
+            if named is None
+            else f"equilibrium sweep over {named[0]} (per mille)"
+        )
         with progress_bar(1, label) as bar:
             settings = how.override(progress=bar)
             if named is None:
@@ -160,13 +164,19 @@ def show_equilibrium(res: EquilibriumResult) -> None:
         table.add_column(c, justify="right")
     table.add_column("payoff", justify="right")
     table.add_column("P(failure)", justify="right")
+    table.add_column("stable", justify="center")
     rows = [(f"equilibrium {i + 1}", e) for i, e in enumerate(res.equilibria)]
     rows.append(("cooperative optimum", res.optimum))
     for label, f in rows:
         for i, a in enumerate(res.actors):
             cells = [f"{f.choices[a][c]:.2f}" for c in res.choose]
             failure = _ci(f.point.failure) if i == 0 else ""
-            table.add_row(label if i == 0 else "", a, *cells, _ci(f.point.payoffs[i]), failure)
+            stable = "" if i or f.stable is None else ("yes" if f.stable else "no")
+            if i == 0 and f.is_equilibrium is False:
+                stable = "not an equilibrium"
+            table.add_row(
+                label if i == 0 else "", a, *cells, _ci(f.point.payoffs[i]), failure, stable
+            )
         table.add_section()
     out.print(table)
     for line in findings(res):
