@@ -96,6 +96,8 @@ class Sweep:
         rows = []
         for v, r in zip(self.values, self.results, strict=True):
             worst = r.worst
+            eqs = [e for e in r.equilibria if e.is_equilibrium]
+            best = min(eqs, key=lambda e: e.point.failure.estimate) if eqs else None
             row: dict[str, Any] = {
                 "value": v,
                 "found": r.found,
@@ -108,6 +110,10 @@ class Sweep:
                 if worst is None
                 else _mean_choices(worst.choices, r.choose),
                 "equilibrium_by_actor": None if worst is None else worst.choices,
+                "best_equilibrium_failure": None if best is None else best.point.failure.to_dict(),
+                "best_equilibrium_choices": (
+                    None if best is None else _mean_choices(best.choices, r.choose)
+                ),
             }
             rows.append(row)
         return rows
@@ -230,6 +236,18 @@ def sweep_findings(sw: Sweep) -> list[str]:
             f"{last['equilibrium_failure']['estimate']:.3f}; at the cooperative optimum from "
             f"{first['optimum_failure']['estimate']:.3f} to "
             f"{last['optimum_failure']['estimate']:.3f}."
+        )
+    counts = [f"{r['equilibria']} at {r['value']:g}" for r in rows]
+    lines.append(f"Pure equilibria found: {', '.join(counts)}.")
+    several = [r for r in rows if r["equilibria"] > 1]
+    if several:
+        lines.append(
+            "Where there are several, the safest has P(failure) "
+            + ", ".join(
+                f"{r['best_equilibrium_failure']['estimate']:.3f} at {r['value']:g}"
+                for r in several
+            )
+            + ": which equilibrium the actors reach matters as much as the swept value."
         )
     poa = [r["price_of_anarchy"] for r in rows if r["found"]]
     if poa:

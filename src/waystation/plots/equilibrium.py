@@ -2,7 +2,8 @@
 
 One panel per chosen lever (the actors' mean choice at the worst equilibrium,
 solid, with each actor's choice as points; at the cooperative optimum,
-dashed) and one panel of P(failure) at both, with 95% intervals.
+dashed) and one panel of P(failure) at both (and at the safest equilibrium,
+dotted, where there are several), with 95% intervals.
 """
 
 from __future__ import annotations
@@ -39,8 +40,12 @@ def equilibrium_sweep(sweep: Any) -> Figure:
             ys = [v[c] for v in by_actor.values()]
             ax.scatter([xv] * len(ys), ys, s=12, color=EQ, alpha=0.45, linewidths=0,
                        gid=f"equilibrium:{c}:actors")  # fmt: skip
-        eq_label = "worst equilibrium (mean over actors; dots: each actor)"
-        opt_label = "cooperative optimum (mean over actors)"
+        eq_label = "worst equilibrium (mean of actors; dots: each)"
+        opt_label = "cooperative optimum (mean of actors)"
+        safe = np.array([np.nan if r.get("best_equilibrium_choices") is None
+                         else r["best_equilibrium_choices"][c] for r in rows])  # fmt: skip
+        ax.plot(x, safe, color=OKABE_ITO["orange"], linestyle=":", marker="o", markersize=4,
+                gid=f"equilibrium:{c}:best")  # fmt: skip
         (h1,) = ax.plot(x, eq, color=EQ, marker="o", markersize=4, label=eq_label,
                         gid=f"equilibrium:{c}")  # fmt: skip
         (h2,) = ax.plot(x, opt, color=OPT, linestyle="--", marker="s", markersize=4,
@@ -51,13 +56,17 @@ def equilibrium_sweep(sweep: Any) -> Figure:
     ax = axes[-1]
     for key, colour, gid, style in (
         ("equilibrium_failure", EQ, "equilibrium:failure", "-"),
+        ("best_equilibrium_failure", OKABE_ITO["orange"], "equilibrium:failure:best", ":"),
         ("optimum_failure", OPT, "optimum:failure", "--"),
     ):
         est = np.array([np.nan if r[key] is None else r[key]["estimate"] for r in rows])
         lo = np.array([np.nan if r[key] is None else r[key]["low"] for r in rows])
         hi = np.array([np.nan if r[key] is None else r[key]["high"] for r in rows])
         ax.fill_between(x, lo, hi, color=colour, alpha=0.2, linewidth=0)
-        ax.plot(x, est, color=colour, linestyle=style, marker="o", markersize=4, gid=gid)
+        line = ax.plot(x, est, color=colour, linestyle=style, marker="o", markersize=4, gid=gid)
+        if key == "best_equilibrium_failure":
+            handles.append(line[0])
+            line[0].set_label("safest equilibrium (where several)")
     ax.set_ylim(bottom=0)
     _style(ax, _label(sweep.name), "P(failure)")
     scenario = sweep.results[0].scenario
@@ -68,10 +77,11 @@ def equilibrium_sweep(sweep: Any) -> Figure:
         f"Each actor chooses its own {', '.join(_label(c) for c in choose)} to maximise its "
         "payoff, knowing the others' choices (pure Nash equilibrium, iterated best response "
         "on common worlds); the cooperative optimum maximises the sum of payoffs. Where "
-        "several equilibria exist the one with the highest P(failure) is drawn. Bands: 95% "
+        "several equilibria exist, the one with the highest P(failure) is drawn solid and "
+        "the safest dotted. Bands: 95% "
         f"Monte Carlo intervals over {worlds:,} worlds. Payoff weights are illustrative.",
         legend=(handles, [str(h.get_label()) for h in handles]),
-        ncols=2,
+        ncols=3,
     )
     for a in axes:
         a.tick_params(labelsize=SMALL)
