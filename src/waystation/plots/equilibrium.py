@@ -28,6 +28,7 @@ def equilibrium_sweep(sweep: Any) -> Figure:
     rows = sweep.rows()
     choose = sweep.results[0].choose
     x = np.array([r["value"] for r in rows], dtype=float)
+    swept = "number of actors" if sweep.name == "actors" else _label(sweep.name)
     fig = _figure(4.0)
     axes = fig.subplots(1, len(choose) + 1, squeeze=False)[0]
     handles: list[Any] = []
@@ -52,7 +53,7 @@ def equilibrium_sweep(sweep: Any) -> Figure:
                         label=opt_label, gid=f"optimum:{c}")  # fmt: skip
         handles = [h1, h2]
         ax.set_ylim(-0.03, 1.03)
-        _style(ax, _label(sweep.name), f"{_label(c)} chosen")
+        _style(ax, swept, f"{_label(c)} chosen")
     ax = axes[-1]
     for key, colour, gid, style in (
         ("equilibrium_failure", EQ, "equilibrium:failure", "-"),
@@ -68,12 +69,15 @@ def equilibrium_sweep(sweep: Any) -> Figure:
             handles.append(line[0])
             line[0].set_label("safest equilibrium (where several)")
     ax.set_ylim(bottom=0)
-    _style(ax, _label(sweep.name), "P(failure)")
+    _style(ax, swept, "P(failure)")
+    if sweep.name == "actors":
+        for a in axes:
+            a.set_xticks(x)
     scenario = sweep.results[0].scenario
     worlds = sweep.results[0].worlds
     _title(
         fig,
-        f"{scenario}: what the actors choose as {_label(sweep.name)} changes",
+        f"{scenario}: what the actors choose as the {swept} changes",
         f"Each actor chooses its own {', '.join(_label(c) for c in choose)} to maximise its "
         "payoff, knowing the others' choices (pure Nash equilibrium, iterated best response "
         "on common worlds); the cooperative optimum maximises the sum of payoffs. Where "
