@@ -181,3 +181,24 @@ def test_equilibrium_takes_the_shared_run_options_and_the_one_world_count() -> N
     import inspect
 
     assert list(inspect.signature(fn).parameters) == ["scenario", "question", "settings"]
+
+
+def test_lead_information_with_equal_choices_is_the_constant_choice(scenario: str) -> None:
+    """Under 'lead' an actor picks a value while ahead and one while behind; equal values
+    are the 'none' regime's single value, world by world (common worlds, same numbers)."""
+    sc = scenario_from_text(Path(scenario).read_text(encoding="utf-8"))
+    model = compile_scenario(sc)
+    runner = Runner(5, 0, RunSettings())
+    w = scenario_weights(sc, model.actors, {})
+    none = ModelGame(model, ("caution",), w, runner, 100)
+    lead = ModelGame(model, ("caution",), w, runner, 100, "lead")
+    assert [c.name for c in lead.choices] == ["caution@ahead", "caution@behind"]
+    assert np.allclose(lead.start(), [[0.4, 0.4], [0.2, 0.2]])
+    same = lead.evaluate(np.array([[0.9, 0.9], [0.1, 0.1]]))
+    base = none.evaluate(np.array([[0.9], [0.1]]))
+    np.testing.assert_allclose(same.payoffs, base.payoffs, atol=1e-9)
+    # a different value when behind changes something only if the actor ever trails
+    split = lead.evaluate(np.array([[0.9, 0.9], [0.1, 1.0]]))
+    assert not np.allclose(split.failure, base.failure)
+    with pytest.raises(ValueError, match="information must be one of"):
+        Question(information="gossip")

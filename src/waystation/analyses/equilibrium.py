@@ -31,6 +31,7 @@ from waystation.analyses._common import (
     running,
 )
 from waystation.api import compile_scenario
+from waystation.conditions import parse_condition
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.game.payoffs import WEIGHTS, Weights, actor_payoffs, victory_shares
 from waystation.game.solver import (
@@ -48,11 +49,16 @@ from waystation.levers import LEVER_REGISTRY
 from waystation.model import Model
 from waystation.scenario import Scenario
 from waystation.settings import RunSettings
+from waystation.strategies import CONDITION_NAMES, Rule
 
 #: Levers an actor chooses unless told otherwise.
 DEFAULT_CHOOSE: tuple[str, ...] = ("caution",)
 #: Worlds per candidate profile during the search (the report re-runs at ``worlds``).
 DEFAULT_SEARCH_WORLDS = 1_000
+#: What an actor knows when it chooses: ``none`` (one value per lever for the
+#: whole path) or ``lead`` (every actor's capability, exactly: one value while
+#: it leads its rivals, ``<lever>@ahead``, one while it trails, ``<lever>@behind``).
+INFORMATION: tuple[str, ...] = ("none", "lead")
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,7 @@ class Question:
     set for every actor, over the scenario's ``payoffs:`` block (registry
     names, :data:`waystation.params.PAYOFF_PARAMS`). ``overrides``: model
     inputs set for the whole question (e.g. ``{"spillover": 0.6}``).
+    ``information``: one of :data:`INFORMATION`.
     """
 
     choose: tuple[str, ...] = DEFAULT_CHOOSE
@@ -72,8 +79,13 @@ class Question:
     solver: SolverSettings = field(default_factory=SolverSettings)
     payoffs: Mapping[str, float] = field(default_factory=dict)
     overrides: Mapping[str, float] = field(default_factory=dict)
+    information: str = "none"
 
     def __post_init__(self) -> None:
+        if self.information not in INFORMATION:
+            raise ValueError(
+                f"information must be one of {', '.join(INFORMATION)}, got {self.information!r}"
+            )
         object.__setattr__(self, "choose", tuple(self.choose))
         check_choose(self.choose)
         check_worlds(self.worlds)
@@ -104,11 +116,21 @@ class ModelGame:
     """The simulation model as a game: each evaluation is one run on common worlds."""
 
     def __init__(
-        self, model: Model, choose: tuple[str, ...], weights: Weights, runner: Runner, worlds: int
+        self,
+        model: Model,
+        choose: tuple[str, ...],
+        weights: Weights,
+        runner: Runner,
+        worlds: int,
+        information: str = "none",
     ) -> None:
         self.model, self.weights, self.runner, self.worlds = model, weights, runner, worlds
+        self.choose, self.information = choose, information
         self._seen: dict[bytes, Evaluation] = {}
-        self._choices = tuple(Choice(c, *LEVER_REGISTRY[c].bounds) for c in choose)
+        self._choices = tuple(
+            Choice(name, *LEVER_REGISTRY[name.split("@")[0]].bounds)
+            for name in choice_names(choose, information)
+        )
         for rule in model.strategy.rules:
             held = sorted(set(rule.levers) & set(choose))
             if held:
@@ -128,11 +150,24 @@ class ModelGame:
         return self._choices
 
     def start(self) -> Array:
-        """The scenario's own lever values (medians, where uncertain)."""
+        """The scenario's own lever values (medians, where uncertain), ahead and behind alike."""
         return np.array(
-            [[self.model.inputs[f"{a}.{c.name}"].median() for c in self.choices]
+            [[self.model.inputs[f"{a}.{c.name.split('@')[0]}"].median() for c in self.choices]
              for a in self.actors]
         )  # fmt: skip
+
+    def _model_of(self, profile: Array) -> Model:
+        """The model with a profile's choices: input overrides, or rules on the lead."""
+        if self.information == "none":
+            return self.model.with_overrides(self.overrides(profile))
+        rules = list(self.model.strategy.rules)
+        for i, a in enumerate(self.actors):
+            for k, c in enumerate(self.choose):
+                for j, when in enumerate((_AHEAD, _BEHIND)):
+                    value = float(profile[i, 2 * k + j])
+                    rules.append(Rule({c: value}, when, (a,)))
+        strategy = replace(self.model.strategy, rules=tuple(rules))
+        return self.model.with_strategy(strategy)
 
     def overrides(self, profile: Array) -> dict[str, float]:
         """Flat model inputs of a profile: ``{"<actor>.<lever>": value}``."""
@@ -150,7 +185,7 @@ class ModelGame:
         return self._seen[key]
 
     def _run(self, profile: Array) -> Evaluation:
-        res = self.runner.run(self.model.with_overrides(self.overrides(profile)), self.worlds)
+        res = self.runner.run(self._model_of(profile), self.worlds)
         assert res.records is not None
         rec = res.records
         wins = victory_shares(rec, self.model)
@@ -195,7 +230,11 @@ class Found:
 
 @dataclass(frozen=True)
 class EquilibriumResult:
-    """Equilibria, cooperative optimum and price of anarchy of one scenario (``--json``)."""
+    """Equilibria, cooperative optimum and price of anarchy of one scenario (``--json``).
+
+    ``choose`` names what each actor chose (:func:`choice_names`: the levers,
+    or ``<lever>@ahead``/``<lever>@behind`` under ``information="lead"``).
+    """
 
     scenario: str
     actors: tuple[str, ...]
@@ -208,6 +247,7 @@ class EquilibriumResult:
     optimum: Found
     failure_gap: Estimate | None
     solution: Solution
+    information: str = "none"
 
     @property
     def found(self) -> bool:
@@ -236,6 +276,7 @@ class EquilibriumResult:
             "scenario": self.scenario,
             "actors": list(self.actors),
             "choose": list(self.choose),
+            "information": self.information,
             "seed": self.seed,
             "worlds": self.worlds,
             "search_worlds": self.search_worlds,
@@ -261,6 +302,17 @@ class EquilibriumResult:
 
     def _choices_of(self, profile: Array) -> dict[str, dict[str, float]]:
         return choices_of(self.actors, self.choose, profile)
+
+
+_AHEAD = parse_condition("lead >= 0", CONDITION_NAMES)
+_BEHIND = parse_condition("lead < 0", CONDITION_NAMES)
+
+
+def choice_names(choose: Sequence[str], information: str = "none") -> tuple[str, ...]:
+    """What each actor chooses: the levers, or each lever while ahead and while behind."""
+    if information == "none":
+        return tuple(choose)
+    return tuple(f"{c}@{side}" for c in choose for side in ("ahead", "behind"))
 
 
 def choices_of(
@@ -316,24 +368,25 @@ def equilibrium(
         model = model.with_overrides(dict(q.overrides))
     actors = model.actors
     report = run.progress
-    estimate = _estimated_evaluations(len(actors), len(q.choose), q.solver)
+    names = choice_names(q.choose, q.information)
+    estimate = _estimated_evaluations(len(actors), len(names), q.solver)
     with running(q.seed, 0, replace(run, progress=None)) as runner:
-        game = ModelGame(model, q.choose, weights, runner, q.search_worlds)
+        game = ModelGame(model, q.choose, weights, runner, q.search_worlds, q.information)
         tick: Callable[[int], None] | None = None
         if report is not None:
             tick = lambda n: report(n, max(estimate, n + 1))  # noqa: E731
         sol = solve(game, q.solver, tick)
-        full = ModelGame(model, q.choose, weights, runner, q.worlds)
+        full = ModelGame(model, q.choose, weights, runner, q.worlds, q.information)
         welfare = np.ones(len(actors)) if q.solver.welfare is None else np.array(q.solver.welfare)
         found = tuple(
             Found(
-                choices_of(actors, q.choose, e.point.profile),
+                choices_of(actors, names, e.point.profile),
                 measure(full, e.point.profile, welfare),
                 e.stable, e.is_equilibrium, e.gains, e.starts,
             )
             for e in sol.equilibria
         )  # fmt: skip
-        best = Found(choices_of(actors, q.choose, sol.optimum.profile),
+        best = Found(choices_of(actors, names, sol.optimum.profile),
                      measure(full, sol.optimum.profile, welfare))  # fmt: skip
         gap = None
         eqs = [e for e in found if e.is_equilibrium]
@@ -346,8 +399,8 @@ def equilibrium(
     if report is not None:
         report(sol.evaluations, sol.evaluations)
     return EquilibriumResult(
-        model.name, actors, q.choose, q.seed, q.worlds, q.search_worlds,
-        weights.to_dict(actors), found, best, gap, sol,
+        model.name, actors, names, q.seed, q.worlds, q.search_worlds,
+        weights.to_dict(actors), found, best, gap, sol, q.information,
     )  # fmt: skip
 
 

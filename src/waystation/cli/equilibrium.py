@@ -99,6 +99,14 @@ def equilibrium_cmd(
             help="Worlds per candidate during the search (the first of the reported worlds).",
         ),
     ] = DEFAULT_SEARCH_WORLDS,
+    information: Annotated[
+        str,
+        typer.Option(
+            "--information",
+            help="What an actor knows: 'none' (one value per lever) or 'lead' (every actor's "
+            "capability: one value while it leads, one while it trails).",
+        ),
+    ] = "none",
     grid: Annotated[int, typer.Option("--grid", min=3, max=21, help="Grid points per lever.")] = 5,
     starts: Annotated[int, typer.Option("--starts", min=1, max=20, help="Starting profiles.")] = 3,
     seed: Seed_ = 0,
@@ -116,7 +124,7 @@ def equilibrium_cmd(
             raise ValueError("--plot draws a sweep: give --sweep too")
         q = Question(
             _choose(choose), worlds, min(search_worlds, worlds), seed,
-            SolverSettings(grid=grid, starts=starts),
+            SolverSettings(grid=grid, starts=starts), information=information,
         )  # fmt: skip
         label = (
             "equilibrium (candidate runs)"
@@ -155,7 +163,8 @@ def _ci(x: object, digits: int = 3) -> str:
 def show_equilibrium(res: EquilibriumResult) -> None:
     """Tables of each equilibrium and the optimum, then findings and meanings."""
     table = Table(
-        title=f"{res.scenario} · actors choose {', '.join(res.choose)} · search on "
+        title=f"{res.scenario} · actors choose {', '.join(res.choose)} "
+        f"(information: {res.information}) · search on "
         f"{res.search_worlds:,} worlds, reported on {res.worlds:,} · seed {res.seed}"
     )
     table.add_column("profile")
