@@ -175,7 +175,7 @@ def test_equilibrium_takes_the_shared_run_options_and_the_one_world_count() -> N
     command = typer.main.get_command(app).commands["equilibrium"]  # type: ignore[attr-defined]
     flags = {f for p in command.params for f in p.opts}
     assert {"--workers", "--engine", "--address", "--backend", "--block-size", "--seed"} <= flags
-    assert {"--choose", "--sweep", "--json", "--worlds", "--plot"} <= flags
+    assert {"--choose", "--sweep", "--json", "--worlds", "--plot", "--information"} <= flags
     (worlds,) = [p for p in command.params if p.name == "worlds"]
     assert worlds.default == DEFAULT_WORLDS
     import inspect
