@@ -15,9 +15,12 @@ that test it (:mod:`waystation.game.examples`):
   vertex of the parabola through the best grid point and its neighbours,
   kept if it does better (exact for payoffs quadratic in the choice);
 - **iterated best response** (Gauss-Seidel: each actor answers the latest
-  choices) with damping ``x <- x + damping * (BR(x) - x)``; converged when no
-  actor's best response moves any choice by more than ``tol`` of its range;
-  the damping halves when the largest move grows (oscillation);
+  choices) with damping ``x <- x + damping * (BR(x) - x)``; an actor moves
+  only if its best response gains more than ``epsilon`` and lies more than
+  ``tol`` of a range away (a nearer one is taken as it is); converged after
+  a round in which no actor moves; the damping halves when the largest
+  move grows (oscillation); no convergence within ``max_rounds`` is
+  reported, never hidden;
 - **multi-start**: the game's own profile, everyone at the lower bounds,
   everyone at the upper bounds, then random profiles; limits within ``2 tol``
   of each other are one equilibrium;
@@ -25,7 +28,8 @@ that test it (:mod:`waystation.game.examples`):
   best response) gains at most ``epsilon``, or its paired 95% interval
   reaches down to ``epsilon`` (the gain is not distinguishable from it);
   **stability**: from the equilibrium moved by ``perturb`` of each range, up
-  and down, undamped best responses return closer than they started;
+  and down, undamped best responses return closer than they started (or
+  within ``tol``);
 - the **cooperative optimum**: coordinate ascent of the welfare (the sum of
   payoffs, or weighted) over every actor's choices (everyone's together,
   then one at a time), from each equilibrium found, keeping the best;
