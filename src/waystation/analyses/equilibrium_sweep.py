@@ -183,10 +183,17 @@ def findings(res: EquilibriumResult) -> list[str]:
         )
         return lines
     unstable = sum(e.is_equilibrium is True and not e.stable for e in res.equilibria)
+    rejected = sum(e.is_equilibrium is False for e in res.equilibria)
     lines.append(
         f"{n_eq} pure equilibri{'um' if n_eq == 1 else 'a'} found from {len(rounds)} start(s)"
         + (f", {unstable} of them unstable under best responses" if unstable else "")
         + f" ({res.solution.evaluations} candidate runs)."
+        + (
+            f" {rejected} other limit(s) of the search failed the deviation check "
+            "(an actor gains by deviating on the grid) and are shown as such."
+            if rejected
+            else ""
+        )
     )
     worst = res.worst
     assert worst is not None
