@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from waystation import present
 from waystation.analyses._common import Interval
 from waystation.cli._app import (
     Json_,
@@ -307,5 +308,5 @@ def show_decision(res: Comparison) -> None:
         out.print(f"  {sentence}", highlight=False)
 
 
-def _ci(x: Interval, digits: int = 4) -> str:
-    return f"{x.estimate:+.{digits}f} [{x.low:+.{digits}f}, {x.high:+.{digits}f}]"
+def _ci(x: Interval) -> str:
+    return present.interval(x)
