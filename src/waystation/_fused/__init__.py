@@ -609,7 +609,9 @@ def run_segment(
     ``key`` is the run's Philox key and ``world`` the block's global world
     indices (as for :func:`waystation.rng.step_shocks`); ``lv`` the levers,
     which must hold for the whole segment (see
-    :func:`waystation.strategies.static_levers`).
+    :func:`waystation.strategies.static_levers`). Nine parameters: the
+    block's arrays and position are passed as the kernel takes them, since
+    this is called once per recorded year of every block.
     Returns the state after the last step and, for each step, the exact
     fixed-point sum of survival over the first ``n_valid`` worlds
     (:func:`waystation.tally.fixed`). Finished worlds stay
