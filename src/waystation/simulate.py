@@ -251,7 +251,9 @@ def _run_steps(
     (:func:`waystation.strategies.static_levers`), it hands the whole
     segment to it (the fused kernel carries each world through its steps
     and draws the same shocks itself). At each recorded step it adds the
-    histogram counts.
+    histogram counts. Eleven parameters: the block's arrays and the three
+    backend hooks are passed as they are, inside this hot loop, rather than
+    packed per call.
 
     Finished worlds are frozen (:func:`waystation.dynamics.freeze`), so once
     enough of them have accumulated they are dropped from the arrays being

@@ -21,6 +21,7 @@ from waystation._text import shown
 from waystation.definitions import define, definitions_block
 from waystation.engines import MISSING_DASK
 from waystation.io import ScenarioError
+from waystation.present import jsonable
 
 app = typer.Typer(
     name="waystation",
@@ -100,7 +101,7 @@ def print_json(data: Any, definitions: Sequence[str] = ()) -> None:
     """
     if definitions and isinstance(data, dict):
         data = {**data, "definitions": definitions_block(*definitions)}
-    sys.stdout.write(json.dumps(_clean(data), indent=2) + "\n")
+    sys.stdout.write(json.dumps(jsonable(data), indent=2) + "\n")
 
 
 def footnote(*keys: str, title: str = "where") -> None:
@@ -121,17 +122,6 @@ def footnote(*keys: str, title: str = "where") -> None:
         grid.add_row("  -", escape(define(k).text()))
     out.print(f"  [bold]{escape(title)}:[/]", highlight=False)
     out.print(grid, highlight=False)
-
-
-def _clean(x: Any) -> Any:
-    """Replace non-finite floats by None, recursively, so the JSON is standard."""
-    if isinstance(x, float):
-        return x if x == x and abs(x) != float("inf") else None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x
 
 
 #: Environment variable that forces progress bars on ("1") or off ("0") whatever

@@ -42,12 +42,14 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from waystation import present
 from waystation.api import compile_scenario, package_version
 from waystation.definitions import DEFAULT_WORLDS, define, definitions_block
 from waystation.io import Problem, ScenarioError, load_scenario
 from waystation.io import shipped_scenarios as _shipped
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
+from waystation.present import jsonable
 from waystation.strategies import BUILTIN_STRATEGIES
 from waystation.web.body import BodyLimit
 from waystation.web.instrument import profile_presets, strategy_levers
@@ -63,7 +65,6 @@ from waystation.web.payloads import (
     ScenarioRequest,
     StrategyLeversRequest,
     YamlRequest,
-    clean,
     problems_json,
     scenario_json,
     scenario_of,
@@ -276,7 +277,7 @@ def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
 
     @app.get("/api/strategies")
     def strategies() -> list[dict[str, Any]]:
-        return [{"name": k, **clean(dict(v))} for k, v in BUILTIN_STRATEGIES.items()]
+        return [{"name": k, **jsonable(dict(v))} for k, v in BUILTIN_STRATEGIES.items()]
 
     @app.get("/api/registry")
     def registry() -> dict[str, Any]:
@@ -293,11 +294,15 @@ def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
 
     @app.get("/api/definitions")
     def definitions() -> dict[str, Any]:
-        """The registry of meanings (:mod:`waystation.definitions`): the page's hover text."""
+        """The registry of meanings (the page's hover text) and how numbers are written.
+
+        ``format`` is :func:`waystation.present.spec`: the page writes its own
+        numbers by the same rules as the CLI and the report.
+        """
         block = definitions_block()
         for key, entry in block.items():
             entry["text"] = define(key).text()  # the one-line form CLI footnotes use
-        return {"definitions": block, "version": package_version()}
+        return {"definitions": block, "format": present.spec(), "version": package_version()}
 
     @app.post("/api/strategy-levers")
     def levers_set(body: StrategyLeversRequest) -> dict[str, Any]:
