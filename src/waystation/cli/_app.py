@@ -293,11 +293,12 @@ def main() -> None:
                           "--block-size or --workers", highlight=False)  # fmt: skip
                 code = 1
         except Exception as e:  # the last resort: a bug, said in one line
-            if not interrupt.seen:
-                extra = isinstance(e, ModuleNotFoundError) and _is_missing_extra(e)
-                code = (
-                    _missing_extra(e) if isinstance(e, ModuleNotFoundError) and extra else _bug(e)
-                )
+            if interrupt.seen:
+                pass
+            elif isinstance(e, ModuleNotFoundError) and _is_missing_extra(e):
+                code = _missing_extra(e)
+            else:
+                code = _bug(e)
         except BaseException:
             if not interrupt.seen:
                 raise

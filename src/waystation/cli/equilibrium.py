@@ -6,6 +6,11 @@ prints the equilibria, the cooperative optimum and the price of anarchy with
 findings in words and the meanings of the terms underneath (or ``--json``:
 the result's ``to_dict()`` plus a ``definitions`` block), and draws a progress
 bar on stderr. ``--plot FILE`` saves the sweep's figure.
+
+The command's parameters are its command-line options (typer reads them from
+the signature; its docstring is its ``--help``), hence more than eight; how
+to run arrives as one :class:`~waystation.settings.RunSettings`, ``how``
+(:func:`waystation.cli._settings.run_options`).
 """
 
 from __future__ import annotations
