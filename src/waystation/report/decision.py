@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from waystation import present
 from waystation.analyses._common import Interval
 from waystation.analyses.cruxes import CruxTable
 from waystation.analyses.decision import Decision, HorizonTable
@@ -174,8 +175,8 @@ def _objective(objective: str) -> str:
 
 
 def _iv(iv: Interval) -> str:
-    return f"{iv.estimate:.3f} (95% interval {iv.low:.3f} to {iv.high:.3f})"
+    return present.interval_words(iv)
 
 
 def _num_iv(iv: Any) -> str:
-    return f"{iv.estimate:.3f} [{iv.low:.3f}, {iv.high:.3f}]"
+    return present.interval(iv, sign=False)
