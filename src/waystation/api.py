@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import Executor
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from waystation.checks import check_run_size
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.engines import opened
 from waystation.io import Problem, ScenarioError, load_scenario, load_strategy
+from waystation.keeping import current_keeper
 from waystation.model import Model
 from waystation.results import Results, summarise
 from waystation.scenario import Scenario, StrategySpec, compile_model
@@ -24,6 +26,7 @@ from waystation.settings import Progress, RunSettings
 from waystation.simulate import STREAM_BLOCK, backend_in_use, run_blocks
 from waystation.state import WAYSTATIONS, Array
 from waystation.strategies import BUILTIN_STRATEGIES
+from waystation.tally import BlockOut
 
 __all__ = ["RunSettings", "compile_scenario", "package_version", "run", "run_model"]
 
@@ -106,10 +109,27 @@ def run_model(
         block_size=block_size, workers=workers, executor=executor, progress=progress,
         keep_worlds=keep_worlds, backend=backend, engine=engine, address=address,
     )  # fmt: skip
+    keeper = current_keeper() if fixed_inputs is None else None
+    rows = how.keep_worlds or keeper is not None  # a keeper writes the per-world rows
     block = -(-min(how.block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # as run_blocks rounds
-    check_run_size(worlds, record_columns(model), how.keep_worlds, block, len(model.actors))
-    with opened(how) as started:
-        blocks = run_blocks(model, worlds, seed, started, fixed_inputs=fixed_inputs)
+    check_run_size(worlds, record_columns(model), rows, block, len(model.actors))
+
+    def compute(first: int, n: int) -> list[BlockOut]:
+        """Blocks of the worlds ``first .. first + n - 1``, progress counted over the run."""
+        report = how.progress
+        shifted = None if report is None else lambda d, _t: report(first + d, worlds)
+        with opened(how.override(keep_worlds=rows, progress=shifted)) as started:
+            return run_blocks(model, n, seed, started, fixed_inputs=fixed_inputs, first=first)
+
+    if keeper is None:
+        blocks = compute(0, worlds)
+    else:
+        blocks = keeper(model, worlds, seed, backend_in_use(how.backend), compute,
+                        how.keep_worlds)  # fmt: skip
+        if how.progress is not None:
+            how.progress(worlds, worlds)
+        if not how.keep_worlds:
+            blocks = [replace(b, records=None) for b in blocks]
     return summarise(
         blocks,
         scenario=model.name,
