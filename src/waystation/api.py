@@ -18,7 +18,7 @@ from waystation.checks import check_run_size
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.engines import opened
 from waystation.io import Problem, ScenarioError, load_scenario, load_strategy
-from waystation.keeping import current_keeper
+from waystation.keeping import current_keeper, current_observer
 from waystation.model import Model
 from waystation.results import Results, summarise
 from waystation.scenario import Scenario, StrategySpec, compile_model
@@ -130,6 +130,10 @@ def run_model(
             how.progress(worlds, worlds)
         if not how.keep_worlds:
             blocks = [replace(b, records=None) for b in blocks]
+    used = backend_in_use(how.backend)
+    observer = current_observer()
+    if observer is not None:
+        observer(model, worlds, seed, used, fixed_inputs is not None)
     return summarise(
         blocks,
         scenario=model.name,
@@ -139,7 +143,7 @@ def run_model(
         times=model.times,
         record_times=model.times[model.record_steps],
         version=package_version(),
-        backend=backend_in_use(how.backend),
+        backend=used,
     )
 
 

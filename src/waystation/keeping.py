@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from waystation.model import Model
     from waystation.tally import BlockOut
 
-__all__ = ["Compute", "Keeper", "current_keeper", "keeping"]
+__all__ = ["Compute", "Keeper", "Observer", "current_keeper", "current_observer", "keeping",
+           "observing"]  # fmt: skip
 
 #: ``compute(first, worlds)``: the blocks (with per-world rows) of worlds ``first ..``.
 Compute = Callable[[int, int], "list[BlockOut]"]
@@ -44,7 +45,12 @@ class Keeper(Protocol):
         """
 
 
+#: ``observer(model, worlds, seed, backend, fixed)``: told of every run once it is done
+#: (``fixed``: whether some inputs were given per world), e.g. to cite what ran.
+Observer = Callable[["Model", int, int, str, bool], None]
+
 _KEEPER: ContextVar[Keeper | None] = ContextVar("waystation_keeper", default=None)
+_OBSERVER: ContextVar[Observer | None] = ContextVar("waystation_observer", default=None)
 
 
 def current_keeper() -> Keeper | None:
@@ -60,3 +66,18 @@ def keeping(keeper: Keeper | None) -> Iterator[None]:
         yield
     finally:
         _KEEPER.reset(token)
+
+
+def current_observer() -> Observer | None:
+    """The observer in force in this context, or None."""
+    return _OBSERVER.get()
+
+
+@contextmanager
+def observing(observer: Observer | None) -> Iterator[None]:
+    """Tell ``observer`` of every run of this context as it finishes."""
+    token = _OBSERVER.set(observer)
+    try:
+        yield
+    finally:
+        _OBSERVER.reset(token)

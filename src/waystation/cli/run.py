@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -27,7 +28,9 @@ from waystation.cli._app import (
     progress_bar,
     scenario_source,
 )
+from waystation.cli.runs import export_worlds
 from waystation.definitions import DEFAULT_WORLDS, define
+from waystation.export import export_format
 from waystation.io import load_scenario, load_strategy, shipped_scenarios
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
@@ -59,6 +62,16 @@ Backend_ = Annotated[
 KeepWorlds = Annotated[
     bool, typer.Option("--keep-worlds/--no-keep-worlds", help="Keep per-world records in memory.")
 ]
+Export_ = Annotated[
+    Path | None,
+    typer.Option(
+        "--export",
+        help="Write the per-world rows (inputs drawn, outcome probabilities, years of events, "
+        "waystations reached) to a .parquet or .csv file, with a data dictionary beside it "
+        "(<name>.dictionary.csv).",
+        dir_okay=False,
+    ),
+]
 
 
 @app.command()
@@ -74,8 +87,12 @@ def run(
     engine: Engine_ = "local",
     address: Address_ = None,
     backend: Backend_ = DEFAULT_BACKEND,
+    export: Export_ = None,
 ) -> None:
     """Run possible worlds of a scenario and report outcome probabilities."""
+    if export is not None:
+        with friendly_errors():
+            export_format(export)
     if backend not in BACKENDS:
         fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
     if backend == "jax":
@@ -97,9 +114,11 @@ def run(
                 workers=n_workers,
                 executor=executor,
                 progress=progress,
-                keep_worlds=keep_worlds,
+                keep_worlds=keep_worlds or export is not None,
                 backend=backend,
             )
+        if export is not None and res.records is not None:
+            export_worlds(res.records, export)
     if json:
         print_json(res.to_dict(), RUN_DEFINITIONS + tuple(res.waystations))
     else:
