@@ -102,9 +102,7 @@ def test_key_is_what_fixes_the_numbers(model: Model) -> None:
     assert run_key(renamed, 1, 1000, "numpy") == (key, family)
 
 
-def test_least_recently_used_runs_are_evicted_with_a_message(
-    tmp_path: Path, model: Model
-) -> None:
+def test_least_recently_used_runs_are_evicted_with_a_message(tmp_path: Path, model: Model) -> None:
     store = RunStore.open(tmp_path)
     with keeping(store):
         ws.run_model(model, 1024, 1)
@@ -149,7 +147,7 @@ def test_cli_keep_list_sql_export_rm(tmp_path: Path) -> None:
     code, out, err = invoke("runs", "sql", "select count(*) as n, avg(p_victory) as v from worlds",
                             "--json", env=env)  # fmt: skip
     assert code == 0, err
-    (n, mean), = json.loads(out)["rows"]
+    ((n, mean),) = json.loads(out)["rows"]
     assert n == 600 and mean == pytest.approx(doc["probabilities"]["victory"], abs=1e-9)
     target = tmp_path / "w.parquet"
     code, _, err = invoke("runs", "export", key[:6], str(target), env=env)
