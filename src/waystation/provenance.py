@@ -89,17 +89,25 @@ def digest(data: Any, length: int = 16) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+def _content(model: Model) -> dict[str, Any]:
+    """A model's canonical data less its prose (name, description), random layout explicit."""
+    data: dict[str, Any] = canonical(model)
+    data.update(name=None, description=None, layout=list(model.stream_layout()))
+    return data
+
+
 def model_hash(model: Model) -> str:
     """Hash of everything the model computes from: scenario, strategy, overrides.
 
-    The name and description are prose and do not count.
+    The name and description are prose and do not count; a model whose random
+    layout is implicit hashes like one that states the same layout.
     """
-    return digest({**canonical(model), "name": None, "description": None})
+    return digest(_content(model))
 
 
 def scenario_hash(model: Model) -> str:
     """Hash of the scenario part of a model (inputs, actors, times): the strategy left out."""
-    return digest({**canonical(model), "name": None, "description": None, "strategy": None})
+    return digest({**_content(model), "strategy": None})
 
 
 def model_version() -> str:

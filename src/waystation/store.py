@@ -37,6 +37,7 @@ import datetime as _dt
 import os
 import re
 import shutil
+import threading
 import time
 import tomllib
 from collections.abc import Iterator, Sequence
@@ -84,6 +85,9 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS chunks (family VARCHAR, lo BIGINT, hi BIGINT, bytes BIGINT, "
     "PRIMARY KEY (family, lo))",
 )
+
+
+_LOCK = threading.RLock()
 
 
 class StoreError(ValueError):
@@ -186,7 +190,15 @@ class RunStore:
 
     @contextmanager
     def _db(self, read_only: bool = False) -> Iterator[Any]:
-        """A connection to the catalogue, retried while another process holds it (10 s)."""
+        """A connection to the catalogue, retried while another process holds it (10 s).
+
+        One thread of this process at a time (the report runs analyses on threads).
+        """
+        with _LOCK, self._connect(read_only) as db:
+            yield db
+
+    @contextmanager
+    def _connect(self, read_only: bool) -> Iterator[Any]:
         import duckdb
 
         path = str(self.root / "catalogue.duckdb")

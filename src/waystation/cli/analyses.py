@@ -50,6 +50,7 @@ from waystation.cli._app import (
     progress_bar,
     scenario_source,
 )
+from waystation.cli.runs import print_wide
 from waystation.definitions import DEFAULT_WORLDS, define
 from waystation.results import OUTCOMES
 
@@ -177,7 +178,7 @@ def show_comparison(res: Comparison) -> None:
         title=f"{res.scenario} · {res.worlds:,} common worlds · seed {res.seed} · "
         f"Δ = strategy minus {first} (95% interval)"
     )
-    table.add_column("strategy")
+    table.add_column("strategy", min_width=max(len(n) for n in res.strategies), no_wrap=True)
     for o in OUTCOMES:
         table.add_column(f"P({o.replace('_', ' ')})", justify="right")
     table.add_column("Δ victory", justify="right")
@@ -185,8 +186,9 @@ def show_comparison(res: Comparison) -> None:
     for name in res.strategies:
         r, d = res.results[name], res.differences[name]
         cells = [f"{r.probabilities[o]:.4f} ± {r.standard_errors[o]:.4f}" for o in OUTCOMES]
-        table.add_row(name, *cells, _ci(d["victory"]), _ci(d["failure"]))
-    out.print(table)
+        deltas = ("baseline", "") if name == first else (_ci(d["victory"]), _ci(d["failure"]))
+        table.add_row(name, *cells, *deltas)
+    print_wide(table)
     footnote(*COMPARE_DEFINITIONS)
 
 
@@ -331,7 +333,7 @@ def show_levers(res: LeverTable) -> None:
         "rank",
         "lever",
         "scope",
-        "cost per unit (budget units)",
+        "cost per unit, all actors (budget units)",
         "marginal value per unit of lever",
         "value per budget unit",
     ):
@@ -341,7 +343,7 @@ def show_levers(res: LeverTable) -> None:
     out.print(table)
     out.print("  Levers that the strategy's rules set are held by the rules (value near 0).")
     footnote(*LEVER_DEFINITIONS)
-    footnote(*(r.name for r in res.rows), title="levers")
+    footnote(*(f"lever.{r.name}" for r in res.rows), title="levers (costs per unit per actor)")
 
 
 @app.command("sensitivity")

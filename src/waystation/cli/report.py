@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -180,9 +181,15 @@ FiguresDir = Annotated[
     ),
 ]
 ReportWorkers = Annotated[
-    int,
+    int | None,
     typer.Option(
-        "--workers", "-w", min=1, max=256, help="Worker processes (results do not depend on it)."
+        "--workers",
+        "-w",
+        min=1,
+        max=256,
+        help="Strategies analysed at once, and worker processes of the comparison (default: "
+        "one per CPU core; results do not depend on it).",
+        show_default=False,
     ),
 ]
 #: Steps of the report's progress bar (per cent of its simulated worlds).
@@ -198,7 +205,7 @@ def report(
     seed: Seed_ = 0,
     format: Format = "html",
     figures: FiguresDir = None,
-    workers: ReportWorkers = 1,
+    workers: ReportWorkers = None,
 ) -> None:
     """Run every analysis for each strategy and write one self-contained report.
 
@@ -224,7 +231,7 @@ def report(
                 output=output.name,
                 fmt=format,
                 progress=lambda done, total: bar(done * BAR_STEPS // max(1, total), BAR_STEPS),
-                workers=workers,
+                workers=workers or os.cpu_count() or 1,
             )
         items = figure_items(data)
         with atomic_outputs() as files:  # all files appear together, or none

@@ -11,8 +11,13 @@ from __future__ import annotations
 
 import re
 import shlex
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import copy_context
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from waystation import definitions
@@ -23,6 +28,8 @@ from waystation.levers import LEVERS
 from waystation.model import Model
 from waystation.results import Results
 from waystation.scenario import Scenario
+from waystation.settings import DEFAULT_BACKEND
+from waystation.simulate import backend_in_use
 
 #: The essay's question when no strategy is named: the scenario's default against two paths.
 DEFAULT_STRATEGIES: tuple[str, ...] = (
@@ -70,9 +77,13 @@ class Settings:
 
     @classmethod
     def of(cls, worlds: int, seed: int) -> Settings:
-        """The report's sizes for ``worlds`` worlds per strategy: analyses use a quarter."""
+        """The report's sizes for ``worlds`` worlds per strategy: analyses use a quarter.
+
+        Calibration runs as many worlds as the main runs, as ``waystation
+        calibration`` does at the same ``--worlds``: the same call, the same table.
+        """
         small = max(200, worlds // 4)
-        return cls(worlds, seed, small, small, max(MIN_TRAJECTORIES, worlds // 200))
+        return cls(worlds, seed, small, worlds, max(MIN_TRAJECTORIES, worlds // 200))
 
 
 @dataclass(frozen=True)
@@ -100,6 +111,10 @@ class ReportData:
     settings: Settings
     command: str
     version: str
+    #: The "cite this run" block (:func:`waystation.provenance.provenance`).
+    provenance: dict[str, Any] | None = None
+    #: The scenario's YAML and each strategy's rules as YAML, embedded as run.
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def worlds(self) -> int:
@@ -157,26 +172,101 @@ def total_worlds(n_strategies: int, free_levers: Sequence[int], s: Settings, inp
         + s.trajectories * (inputs + 1)
         for k in free_levers
     ]
-    return s.worlds * n_strategies + 2 * s.calibration_worlds + sum(per)
+    return s.worlds * n_strategies + 3 * s.calibration_worlds + sum(per)
+
+
+@contextmanager
+def shared_runs() -> Iterator[None]:
+    """Serve every repeated run of the block from one store: shared baselines.
+
+    The run store in force (``--keep``) if there is one, else a temporary
+    one: a lever analysis's baseline grows into the comparison's run of the
+    same strategy, the calibration's main run is the comparison's run of the
+    scenario's own strategy, and so on (:mod:`waystation.store`).
+    """
+    import tempfile
+
+    from waystation.keeping import current_keeper, keeping
+    from waystation.store import RunStore
+
+    if current_keeper() is not None:
+        yield
+        return
+    with (
+        tempfile.TemporaryDirectory(prefix="waystation-report-") as tmp,
+        keeping(RunStore.open(tmp, limit=2**62)),
+    ):
+        yield
+
+
+def sources_of(scenario: str, names: Sequence[str]) -> dict[str, str]:
+    """The scenario's YAML text and each strategy's rules as YAML, keyed ``scenario``/name."""
+    from importlib import resources
+
+    import yaml
+
+    from waystation.io import shipped_scenarios
+    from waystation.strategies import BUILTIN_STRATEGIES
+
+    if scenario in shipped_scenarios():
+        text = (resources.files("waystation.scenarios") / f"{scenario}.yaml").read_text("utf-8")
+    else:
+        text = Path(scenario).read_text(encoding="utf-8")
+    out = {"scenario": text}
+    for name in names:
+        if name in BUILTIN_STRATEGIES:
+            spec = {"name": name, **BUILTIN_STRATEGIES[name]}
+            out[name] = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+        elif Path(name).is_file():
+            out[name] = Path(name).read_text(encoding="utf-8")
+    return out
+
+
+def report_provenance(
+    scenario: str, model: Model, names: Sequence[str], results: Results, command: str
+) -> dict[str, Any]:
+    """The report's "cite this run" block: its first strategy's run, the report's command."""
+    from waystation.io import shipped_scenarios
+    from waystation.provenance import permalink, provenance
+
+    link = None
+    if scenario in shipped_scenarios():
+        link = permalink(scenario, results.strategy, results.n_worlds, results.seed)
+    block = provenance(model, results.n_worlds, results.seed, results.backend, command, link)
+    block["strategies"] = list(names)
+    return block
 
 
 class _Counter:
-    """Maps each analysis's own ``progress(done, total)`` onto worlds over the whole report."""
+    """Maps each analysis's own ``progress(done, total)`` onto worlds over the whole report.
+
+    Analyses may run at once (one thread per strategy): each is a
+    :meth:`stage` of known size, and the report's count is their sum.
+    """
 
     def __init__(self, progress: Progress | None, total: int) -> None:
-        self.progress, self.total, self.base = progress, total, 0
+        self.progress, self.total = progress, total
+        self.done: list[int] = []
+        self.lock = threading.Lock()
+        self.cancelled = False  #: set when the report stops: analyses still running stop too
 
-    def part(self) -> Progress:
-        base = self.base
-        return lambda done, _t: self.tick(base + done)
+    @contextmanager
+    def stage(self, size: int) -> Iterator[Progress]:
+        """The ``progress`` of one analysis of ``size`` worlds; complete when the block ends."""
+        with self.lock:
+            k = len(self.done)
+            self.done.append(0)
+        yield lambda done, _t: self._set(k, min(done, size))
+        self._set(k, size)
 
-    def tick(self, done: int) -> None:
+    def _set(self, k: int, done: int) -> None:
+        if self.cancelled:
+            raise RuntimeError("the report was stopped")
+        with self.lock:
+            self.done[k] = done
+            total = sum(self.done)
         if self.progress is not None:
-            self.progress(min(done, self.total), self.total)
-
-    def advance(self, worlds: int) -> None:
-        self.base += worlds
-        self.tick(self.base)
+            self.progress(min(total, self.total), self.total)
 
 
 def gather(
@@ -195,7 +285,10 @@ def gather(
     ``worlds`` defaults to :data:`waystation.definitions.DEFAULT_WORLDS`, as
     for ``run`` and ``compare``, so the report's probabilities are theirs.
     Analyses evaluate a quarter of ``worlds`` (at least 200) per point.
-    ``workers`` processes share every run; results do not depend on it.
+    The strategies' analyses run on ``workers`` threads at once (numpy and the
+    fused kernel release the GIL) and the comparison on ``workers``
+    processes; repeated runs are served from one run store
+    (:func:`shared_runs`). Results depend on neither.
     """
     from waystation import analyses
     from waystation.calibration import check
@@ -209,53 +302,66 @@ def gather(
     free = [[lv.name for lv in LEVERS if lv.name not in f] for f in fixed]
     inputs = models[0].uncertain()
     count = _Counter(progress, total_worlds(len(names), [len(f) for f in free], st, len(inputs)))
-    cmp = analyses.compare(
-        scenario, list(names), worlds, seed, progress=count.part(), workers=workers
-    )
-    count.advance(worlds * len(names))
-    per: dict[str, StrategyAnalyses] = {}
-    small = st.analysis_worlds
-    for label, name, model, fix, levers in zip(
-        cmp.strategies, names, models, fixed, free, strict=True
-    ):
-        prof = analyses.competence(
-            scenario, name, COMPETENCE_GRID, small, seed, progress=count.part(), workers=workers
-        )
-        count.advance(small * len(COMPETENCE_GRID))
-        table = None
-        if levers:
-            table = analyses.lever_values(
-                scenario,
-                name,
-                "victory",
-                small,
-                seed,
-                levers=levers,
-                progress=count.part(),
-                workers=workers,
+    backend_in_use(DEFAULT_BACKEND)  # the fused kernel is built once, before any thread needs it
+    with shared_runs(), ThreadPoolExecutor(max(1, workers)) as pool:
+        jobs = {
+            name: pool.submit(
+                copy_context().run, _analyses, scenario, name, model, fix, levers, st, count
             )
-            count.advance(small * (2 * len(levers) + 1))
-        sens = analyses.sensitivity(
-            scenario,
-            name,
-            method="morris",
-            base_samples=st.trajectories,
-            seed=seed,
-            progress=count.part(),
-            workers=workers,
-        )
-        count.advance(st.trajectories * (len(inputs) + 1))
-        per[label] = StrategyAnalyses(label, model, prof, table, fix, sens)
-    calibration = check(scenario, st.calibration_worlds, seed)
-    count.advance(2 * st.calibration_worlds)
+            for name, model, fix, levers in zip(names, models, fixed, free, strict=True)
+        }
+        try:
+            per = {name: job.result() for name, job in jobs.items()}
+        except BaseException:  # Ctrl-C or a failed analysis: stop the others at their next block
+            count.cancelled = True
+            raise
+        with count.stage(worlds * len(names)) as bar:
+            cmp = analyses.compare(scenario, list(names), worlds, seed, progress=bar,
+                                   workers=workers)  # fmt: skip
+        with count.stage(3 * st.calibration_worlds) as bar:
+            calibration = check(scenario, st.calibration_worlds, seed, progress=bar)
+    labelled = {
+        label: replace(per[name], name=label)
+        for label, name in zip(cmp.strategies, names, strict=True)
+    }
+    command = command_line(scenario, strategies, worlds, seed, output, fmt)
+    first = cmp.results[cmp.strategies[0]]
     return ReportData(
         sc,
         models[0],
         dict(cmp.results),
         cmp,
-        per,
+        labelled,
         calibration,
         st,
-        command_line(scenario, strategies, worlds, seed, output, fmt),
+        command,
         package_version(),
+        report_provenance(scenario, models[0], names, first, command),
+        sources_of(scenario, names),
     )
+
+
+def _analyses(
+    scenario: str,
+    name: str,
+    model: Model,
+    fix: dict[str, str],
+    levers: list[str],
+    st: Settings,
+    count: _Counter,
+) -> StrategyAnalyses:
+    """Competence profile, lever values and Morris screening of one strategy (one thread)."""
+    from waystation import analyses
+
+    small, seed = st.analysis_worlds, st.seed
+    with count.stage(small * len(COMPETENCE_GRID)) as bar:
+        prof = analyses.competence(scenario, name, COMPETENCE_GRID, small, seed, progress=bar)
+    table = None
+    if levers:
+        with count.stage(small * (2 * len(levers) + 1)) as bar:
+            table = analyses.lever_values(scenario, name, "victory", small, seed, levers=levers,
+                                          progress=bar)  # fmt: skip
+    with count.stage(st.trajectories * (len(model.uncertain()) + 1)) as bar:
+        sens = analyses.sensitivity(scenario, name, method="morris", base_samples=st.trajectories,
+                                    seed=seed, progress=bar)  # fmt: skip
+    return StrategyAnalyses(name, model, prof, table, fix, sens)
