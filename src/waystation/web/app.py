@@ -61,6 +61,7 @@ from waystation.web.payloads import (
     RunRequest,
     ScenarioRequest,
     StrategyLeversRequest,
+    WorldsRequest,
     YamlRequest,
     clean,
     problems_json,
@@ -351,6 +352,12 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
         model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
         runs = 2 * len(LEVERS) + 1  # central differences around one shared base run
         return await _simulate(pool, request, "levers", body, _work(model, body.worlds, runs))
+
+    @app.post("/api/worlds", response_model=None)
+    async def worlds(body: WorldsRequest, request: Request) -> Response:
+        """The run's per-world rows (CSV or Parquet, base64) or their data dictionary."""
+        model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
+        return await _simulate(pool, request, "worlds", body, _work(model, body.worlds))
 
     @app.post("/api/validate-yaml", response_model=None)
     async def validate_yaml(body: YamlRequest, request: Request) -> Response:

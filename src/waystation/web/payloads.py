@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -89,6 +89,12 @@ class LeversRequest(BaseModel):
     objective: str = Field(default="victory", max_length=40)
     worlds: int = Worlds
     seed: int = Seed
+
+
+class WorldsRequest(RunRequest):
+    """``POST /api/worlds``: a run's per-world rows as a file, or their data dictionary."""
+
+    format: Literal["csv", "parquet", "dictionary"] = "csv"
 
 
 class EditedRequest(RunRequest):
