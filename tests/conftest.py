@@ -76,3 +76,14 @@ def make(base: dict[str, Any], **changes: Any) -> ws.Scenario:
 @pytest.fixture
 def constant_world() -> dict[str, Any]:
     return copy.deepcopy(CONSTANT_WORLD)
+
+
+@pytest.fixture(autouse=True)
+def _private_run_store(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Tests never read the user's config or write to the user's run store."""
+    root = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("WAYSTATION_CONFIG", str(root / "no-config.toml"))
+    monkeypatch.setenv("WAYSTATION_STORE", str(root / "run-store"))
+    monkeypatch.delenv("WAYSTATION_KEEP", raising=False)

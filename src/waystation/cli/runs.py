@@ -74,11 +74,24 @@ class Session:
             return None
         from waystation.provenance import provenance
 
-        model, worlds, seed, backend = self.runs[0]
+        model, worlds, seed, backend = max(self.runs, key=lambda r: r[1])  # the main run
+        if self.scenario is not None:  # an analysis's first run may have overridden inputs
+            model = self._named(model)
         link = self._link(model, worlds, seed)
         block = provenance(model, worlds, seed, backend, self.command, link)
         block["runs"] = len(self.runs)
         return block
+
+    def _named(self, observed: Model) -> Model:
+        """The model of the command's scenario and (first) strategy, as named on the command."""
+        from waystation.api import compile_scenario
+        from waystation.cli._app import scenario_source
+        from waystation.io import ScenarioError
+
+        try:
+            return compile_scenario(scenario_source(str(self.scenario)), self.strategy)
+        except (ScenarioError, ValueError, OSError):  # keep what ran
+            return observed
 
     def _link(self, model: Model, worlds: int, seed: int) -> str | None:
         """A permalink into the explorer, where the page can show the run."""
