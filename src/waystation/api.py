@@ -7,9 +7,9 @@ functions; there is one implementation of the model.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import Executor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from waystation.keeping import current_keeper, current_observer
 from waystation.model import Model
 from waystation.results import Results, summarise
 from waystation.scenario import Scenario, StrategySpec, compile_model
-from waystation.settings import Progress, RunSettings
+from waystation.settings import RunSettings, resolve
 from waystation.simulate import STREAM_BLOCK, backend_in_use, run_blocks
 from waystation.state import WAYSTATIONS, Array
 from waystation.strategies import BUILTIN_STRATEGIES
@@ -78,22 +78,17 @@ def run_model(
     seed: int = 0,
     *,
     settings: RunSettings | None = None,
-    block_size: int | None = None,
-    workers: int | None = None,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-    keep_worlds: bool | None = None,
     fixed_inputs: Mapping[str, Array] | None = None,
-    backend: str | None = None,
-    engine: str | None = None,
-    address: str | None = None,
+    **how: Any,
 ) -> Results:
     """Simulate a compiled model; see :func:`run`.
 
     How the run is executed is a :class:`~waystation.settings.RunSettings`
-    (``settings``, default ``RunSettings()``); the keyword arguments
-    ``block_size`` ... ``address`` override its fields (``None`` leaves one
-    as it is). ``fixed_inputs`` maps uncertain inputs to per-world values
+    (``settings``, default ``RunSettings()``); keyword arguments named after
+    its fields (``workers=2``, ``backend="numpy"``, ``block_size=...``,
+    ``keep_worlds=False``, ``progress=...``) change those fields, for
+    notebooks (:func:`waystation.settings.resolve`; ``None`` leaves one as
+    it is). ``fixed_inputs`` maps uncertain inputs to per-world values
     (arrays of length ``worlds``) that replace their draws, shocks unchanged:
     the hook behind :func:`waystation.analyses.sensitivity`.
 
@@ -103,34 +98,28 @@ def run_model(
     """
     worlds = whole_number("worlds", worlds, 1)
     seed = whole_number("seed", seed, 0)
-    if settings is not None and not isinstance(settings, RunSettings):
-        raise TypeError(f"settings: expected RunSettings, got {type(settings).__name__}")
-    how = (settings or RunSettings()).override(
-        block_size=block_size, workers=workers, executor=executor, progress=progress,
-        keep_worlds=keep_worlds, backend=backend, engine=engine, address=address,
-    )  # fmt: skip
+    run = resolve(settings, **how)
     keeper = current_keeper() if fixed_inputs is None else None
-    rows = how.keep_worlds or keeper is not None  # a keeper writes the per-world rows
-    block = -(-min(how.block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # as run_blocks rounds
+    rows = run.keep_worlds or keeper is not None  # a keeper writes the per-world rows
+    block = -(-min(run.block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # as run_blocks rounds
     check_run_size(worlds, record_columns(model), rows, block, len(model.actors))
 
     def compute(first: int, n: int) -> list[BlockOut]:
         """Blocks of the worlds ``first .. first + n - 1``, progress counted over the run."""
-        report = how.progress
+        report = run.progress
         shifted = None if report is None else lambda d, _t: report(first + d, worlds)
-        with opened(how.override(keep_worlds=rows, progress=shifted)) as started:
+        with opened(run.override(keep_worlds=rows, progress=shifted)) as started:
             return run_blocks(model, n, seed, started, fixed_inputs=fixed_inputs, first=first)
 
+    used = backend_in_use(run.backend)
     if keeper is None:
         blocks = compute(0, worlds)
     else:
-        blocks = keeper(model, worlds, seed, backend_in_use(how.backend), compute,
-                        how.keep_worlds)  # fmt: skip
-        if how.progress is not None:
-            how.progress(worlds, worlds)
-        if not how.keep_worlds:
+        blocks = keeper(model, worlds, seed, used, compute, run.keep_worlds)
+        if run.progress is not None:
+            run.progress(worlds, worlds)
+        if not run.keep_worlds:
             blocks = [replace(b, records=None) for b in blocks]
-    used = backend_in_use(how.backend)
     observer = current_observer()
     if observer is not None:
         observer(model, worlds, seed, used, fixed_inputs is not None)
@@ -154,14 +143,7 @@ def run(
     *,
     strategy: str | Path | StrategySpec | None = None,
     settings: RunSettings | None = None,
-    block_size: int | None = None,
-    workers: int | None = None,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-    keep_worlds: bool | None = None,
-    backend: str | None = None,
-    engine: str | None = None,
-    address: str | None = None,
+    **how: Any,
 ) -> Results:
     """Run ``worlds`` possible worlds of a scenario under a strategy.
 
@@ -181,17 +163,4 @@ def run(
     All draw the same numbers; per-world results agree within 1e-12.
     """
     model = compile_scenario(scenario, strategy)
-    return run_model(
-        model,
-        worlds,
-        seed,
-        settings=settings,
-        block_size=block_size,
-        workers=workers,
-        executor=executor,
-        progress=progress,
-        keep_worlds=keep_worlds,
-        backend=backend,
-        engine=engine,
-        address=address,
-    )
+    return run_model(model, worlds, seed, settings=resolve(settings, **how))

@@ -121,6 +121,10 @@ def current_provenance() -> dict[str, Any] | None:
     return None if session is None else session.provenance()
 
 
+#: Options left out of a reproducing command: they change how, never what, a run computes.
+QUIET = frozenset({"keep", "json", "workers", "engine", "address", "block_size"})
+
+
 def reproducing_command(ctx: typer.Context) -> str:
     """The command line that repeats this one: every parameter that differs from its default."""
     import shlex
@@ -131,7 +135,7 @@ def reproducing_command(ctx: typer.Context) -> str:
         if param.param_type_name == "argument" and value is not None:
             parts.append(str(value))  # always: the command reads without its defaults
             continue
-        if param.name in ("keep", "json") or value is None or value == param.default:
+        if param.name in QUIET or value is None or value == param.default:
             continue
         if param.param_type_name == "argument":
             parts.append(str(value))

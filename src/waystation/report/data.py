@@ -9,6 +9,7 @@ counts simulated worlds over the whole report.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import threading
@@ -28,7 +29,7 @@ from waystation.levers import LEVERS
 from waystation.model import Model
 from waystation.results import Results
 from waystation.scenario import Scenario
-from waystation.settings import DEFAULT_BACKEND
+from waystation.settings import RunSettings, resolve
 from waystation.simulate import backend_in_use
 
 #: The essay's question when no strategy is named: the scenario's default against two paths.
@@ -111,6 +112,8 @@ class ReportData:
     settings: Settings
     command: str
     version: str
+    #: How the report's runs were executed (backend, engine, workers, block size).
+    run: RunSettings = field(default_factory=RunSettings)
     #: The "cite this run" block (:func:`waystation.provenance.provenance`).
     provenance: dict[str, Any] | None = None
     #: The scenario's YAML and each strategy's rules as YAML, embedded as run.
@@ -277,22 +280,23 @@ def gather(
     *,
     output: str = "report.html",
     fmt: str = "html",
-    progress: Progress | None = None,
-    workers: int = 1,
+    settings: RunSettings | None = None,
 ) -> ReportData:
     """Run the strategies on common worlds and every analysis for each of them.
 
     ``worlds`` defaults to :data:`waystation.definitions.DEFAULT_WORLDS`, as
     for ``run`` and ``compare``, so the report's probabilities are theirs.
     Analyses evaluate a quarter of ``worlds`` (at least 200) per point.
-    The strategies' analyses run on ``workers`` threads at once (numpy and the
-    fused kernel release the GIL) and the comparison on ``workers``
-    processes; repeated runs are served from one run store
-    (:func:`shared_runs`). Results depend on neither.
+    ``settings`` says how every run is executed (results do not depend on
+    it); its ``progress(done, total)`` counts worlds over the whole report.
+    With the local engine the strategies' analyses run side by side, one
+    thread per core (numpy and the fused kernel release the GIL), and
+    repeated runs are served from one run store (:func:`shared_runs`).
     """
     from waystation import analyses
     from waystation.calibration import check
 
+    how = resolve(settings)
     worlds = definitions.DEFAULT_WORLDS if worlds is None else worlds
     st = Settings.of(worlds, seed)
     names = tuple(strategies) or DEFAULT_STRATEGIES
@@ -301,25 +305,32 @@ def gather(
     fixed = [fixed_levers(m) for m in models]
     free = [[lv.name for lv in LEVERS if lv.name not in f] for f in fixed]
     inputs = models[0].uncertain()
-    count = _Counter(progress, total_worlds(len(names), [len(f) for f in free], st, len(inputs)))
-    backend_in_use(DEFAULT_BACKEND)  # the fused kernel is built once, before any thread needs it
-    with shared_runs(), ThreadPoolExecutor(max(1, workers)) as pool:
+    count = _Counter(
+        how.progress, total_worlds(len(names), [len(f) for f in free], st, len(inputs))
+    )
+    backend_in_use(how.backend)  # the fused kernel is built once, before any thread needs it
+    side_by_side = how.engine == "local" and how.executor is None
+    threads = min(len(names), max(how.workers, os.cpu_count() or 1)) if side_by_side else 1
+    each = how.override(workers=1) if threads > 1 else how
+    with shared_runs(), ThreadPoolExecutor(threads) as pool:
         jobs = {
             name: pool.submit(
-                copy_context().run, _analyses, scenario, name, model, fix, levers, st, count
+                copy_context().run, _analyses, scenario, name, model, fix, levers, st, count,
+                each,
             )
             for name, model, fix, levers in zip(names, models, fixed, free, strict=True)
-        }
+        }  # fmt: skip
         try:
             per = {name: job.result() for name, job in jobs.items()}
         except BaseException:  # Ctrl-C or a failed analysis: stop the others at their next block
             count.cancelled = True
             raise
         with count.stage(worlds * len(names)) as bar:
-            cmp = analyses.compare(scenario, list(names), worlds, seed, progress=bar,
-                                   workers=workers)  # fmt: skip
+            cmp = analyses.compare(scenario, list(names), worlds, seed,
+                                   settings=how.override(progress=bar))  # fmt: skip
         with count.stage(3 * st.calibration_worlds) as bar:
-            calibration = check(scenario, st.calibration_worlds, seed, progress=bar)
+            calibration = check(scenario, st.calibration_worlds, seed,
+                                how.override(progress=bar))  # fmt: skip
     labelled = {
         label: replace(per[name], name=label)
         for label, name in zip(cmp.strategies, names, strict=True)
@@ -336,6 +347,7 @@ def gather(
         st,
         command,
         package_version(),
+        replace(how, progress=None, executor=None),
         report_provenance(scenario, models[0], names, first, command),
         sources_of(scenario, names),
     )
@@ -349,19 +361,21 @@ def _analyses(
     levers: list[str],
     st: Settings,
     count: _Counter,
+    how: RunSettings,
 ) -> StrategyAnalyses:
     """Competence profile, lever values and Morris screening of one strategy (one thread)."""
     from waystation import analyses
 
     small, seed = st.analysis_worlds, st.seed
     with count.stage(small * len(COMPETENCE_GRID)) as bar:
-        prof = analyses.competence(scenario, name, COMPETENCE_GRID, small, seed, progress=bar)
+        prof = analyses.competence(scenario, name, COMPETENCE_GRID, small, seed,
+                                   settings=how.override(progress=bar))  # fmt: skip
     table = None
     if levers:
         with count.stage(small * (2 * len(levers) + 1)) as bar:
             table = analyses.lever_values(scenario, name, "victory", small, seed, levers=levers,
-                                          progress=bar)  # fmt: skip
+                                          settings=how.override(progress=bar))  # fmt: skip
     with count.stage(st.trajectories * (len(model.uncertain()) + 1)) as bar:
         sens = analyses.sensitivity(scenario, name, method="morris", base_samples=st.trajectories,
-                                    seed=seed, progress=bar)  # fmt: skip
+                                    seed=seed, settings=how.override(progress=bar))  # fmt: skip
     return StrategyAnalyses(name, model, prof, table, fix, sens)
