@@ -111,10 +111,14 @@ def methods(data: ReportData) -> list[str]:
     st, m = data.settings, data.model
     n = len(data.results)
     inputs = len(m.uncertain())
+    backend = next((r.backend for r in data.results.values() if r.backend), "numpy")
+    where = (f"{data.run.engine} engine, {data.run.workers} worker"
+             f"{'s' if data.run.workers > 1 else ''}")  # fmt: skip
     return [
         f"Every strategy was simulated on the same {st.worlds:,} possible worlds (seed "
-        f"{st.seed}), from {m.start:g} to {m.horizon:g} in steps of {m.dt:g} years, with the "
-        f"numpy engine in one process (waystation {data.version}). Each world draws its "
+        f"{st.seed}), from {m.start:g} to {m.horizon:g} in steps of {m.dt:g} years, stepped "
+        f"by the {backend} backend ({where}; the numbers do not depend on the engine or the "
+        f"workers) with waystation {data.version}. Each world draws its "
         f"problem profile and calibration ({inputs} uncertain inputs) from the scenario's "
         "priors; with common worlds, world i has the same draws and shocks under each of the "
         f"{n} strategies, so differences between strategies are paired world by world.",
@@ -124,8 +128,9 @@ def methods(data: ReportData) -> list[str]:
         f"lever's range on {st.analysis_worlds:,} worlds, for every lever the strategy's "
         "rules leave free. Sensitivity: Morris screening of every uncertain input with "
         f"{st.trajectories} trajectories, levels spanning each input's 2.5% to 97.5% "
-        "quantiles. Calibration: the scenario without strategy rules, "
-        f"{st.calibration_worlds:,} worlds.",
+        "quantiles. Calibration: the same call as `waystation calibration` at "
+        f"{st.calibration_worlds:,} worlds (the scenario to 2100, its first two years, and "
+        "an unrestrained race).",
         "Intervals are 95% Monte Carlo intervals (1.96 standard errors over worlds; "
         "bootstrap for the competence frontier and Morris μ*). They measure simulation "
         "noise only, not uncertainty about the model's structure or its priors.",
@@ -134,7 +139,8 @@ def methods(data: ReportData) -> list[str]:
 
 LIMITATIONS: tuple[str, ...] = (
     "Parameters are illustrative. A few inputs are calibrated to published forecasts "
-    "(see the calibration table and docs/model.md section 10); most priors and every "
+    "(see the calibration table, and section 10 of the model's documentation, docs/model.md, "
+    "shipped with the package as waystation/docs/model.md); most priors and every "
     "lever cost are judgement calls meant to make the essay's argument computable, not "
     "estimates of the world.",
     "The model is a deliberately small abstraction: a handful of actors, one capability "
