@@ -310,27 +310,33 @@ def gather(
     )
     backend_in_use(how.backend)  # the fused kernel is built once, before any thread needs it
     side_by_side = how.engine == "local" and how.executor is None
-    threads = min(len(names), max(how.workers, os.cpu_count() or 1)) if side_by_side else 1
+    threads = max(how.workers, os.cpu_count() or 1) if side_by_side else 1
     each = how.override(workers=1) if threads > 1 else how
+    tasks = [
+        task
+        for name, model, fix, levers in zip(names, models, fixed, free, strict=True)
+        for task in _tasks(scenario, name, model, levers, st)
+    ]
+    tasks.sort(key=lambda t: -t.size)  # largest first: the threads end together
     with shared_runs(), ThreadPoolExecutor(threads) as pool:
-        jobs = {
-            name: pool.submit(
-                copy_context().run, _analyses, scenario, name, model, fix, levers, st, count,
-                each,
-            )
-            for name, model, fix, levers in zip(names, models, fixed, free, strict=True)
-        }  # fmt: skip
+        jobs = [pool.submit(copy_context().run, t.run, count, each) for t in tasks]
         try:
-            per = {name: job.result() for name, job in jobs.items()}
+            done = [job.result() for job in jobs]
         except BaseException:  # Ctrl-C or a failed analysis: stop the others at their next block
             count.cancelled = True
             raise
+        found = {(t.strategy, t.kind): value for t, value in zip(tasks, done, strict=True)}
         with count.stage(worlds * len(names)) as bar:
             cmp = analyses.compare(scenario, list(names), worlds, seed,
-                                   settings=how.override(progress=bar))  # fmt: skip
+                                   settings=_spread(how, worlds, threads, bar))  # fmt: skip
         with count.stage(3 * st.calibration_worlds) as bar:
             calibration = check(scenario, st.calibration_worlds, seed,
-                                how.override(progress=bar))  # fmt: skip
+                                _spread(how, st.calibration_worlds, threads, bar))  # fmt: skip
+    per = {
+        name: StrategyAnalyses(name, model, found[name, "competence"], found.get((name, "levers")),
+                               fix, found[name, "sensitivity"])
+        for name, model, fix in zip(names, models, fixed, strict=True)
+    }  # fmt: skip
     labelled = {
         label: replace(per[name], name=label)
         for label, name in zip(cmp.strategies, names, strict=True)
@@ -353,29 +359,52 @@ def gather(
     )
 
 
-def _analyses(
-    scenario: str,
-    name: str,
-    model: Model,
-    fix: dict[str, str],
-    levers: list[str],
-    st: Settings,
-    count: _Counter,
-    how: RunSettings,
-) -> StrategyAnalyses:
-    """Competence profile, lever values and Morris screening of one strategy (one thread)."""
+@dataclass(frozen=True)
+class _Task:
+    """One analysis of one strategy, run on a thread of the report's pool."""
+
+    strategy: str
+    kind: str
+    size: int  #: worlds it simulates
+    call: Callable[[RunSettings], Any]
+
+    def run(self, count: _Counter, how: RunSettings) -> Any:
+        """Run it, its progress counted within the whole report."""
+        with count.stage(self.size) as bar:
+            return self.call(how.override(progress=bar))
+
+
+def _tasks(scenario: str, name: str, model: Model, levers: list[str], st: Settings) -> list[_Task]:
+    """Competence profile, lever values and Morris screening of one strategy, as tasks."""
     from waystation import analyses
 
     small, seed = st.analysis_worlds, st.seed
-    with count.stage(small * len(COMPETENCE_GRID)) as bar:
-        prof = analyses.competence(scenario, name, COMPETENCE_GRID, small, seed,
-                                   settings=how.override(progress=bar))  # fmt: skip
-    table = None
+    out = [
+        _Task(name, "competence", small * len(COMPETENCE_GRID),
+              lambda how: analyses.competence(scenario, name, COMPETENCE_GRID, small, seed,
+                                              settings=how)),
+        _Task(name, "sensitivity", st.trajectories * (len(model.uncertain()) + 1),
+              lambda how: analyses.sensitivity(scenario, name, method="morris",
+                                               base_samples=st.trajectories, seed=seed,
+                                               settings=how)),
+    ]  # fmt: skip
     if levers:
-        with count.stage(small * (2 * len(levers) + 1)) as bar:
-            table = analyses.lever_values(scenario, name, "victory", small, seed, levers=levers,
-                                          settings=how.override(progress=bar))  # fmt: skip
-    with count.stage(st.trajectories * (len(model.uncertain()) + 1)) as bar:
-        sens = analyses.sensitivity(scenario, name, method="morris", base_samples=st.trajectories,
-                                    seed=seed, settings=how.override(progress=bar))  # fmt: skip
-    return StrategyAnalyses(name, model, prof, table, fix, sens)
+
+        def values(how: RunSettings) -> Any:
+            return analyses.lever_values(scenario, name, "victory", small, seed, levers=levers,
+                                         settings=how)  # fmt: skip
+
+        out.append(_Task(name, "levers", small * (2 * len(levers) + 1), values))
+    return out
+
+
+def _spread(how: RunSettings, worlds: int, threads: int, progress: Progress) -> RunSettings:
+    """``how`` with each run cut into one block per thread, run on threads (local engine only).
+
+    Results do not depend on the block size or the engine; without this a
+    20,000-world run is one block on one core.
+    """
+    if threads <= 1 or how.engine != "local" or how.executor is not None:
+        return how.override(progress=progress)
+    block = max(1024, -(-worlds // threads))
+    return how.override(engine="threads", workers=threads, block_size=block, progress=progress)
