@@ -474,7 +474,9 @@ def check_provenance(text: str, scenario: Path, tmp_path: Path) -> None:
     rebuilt = runner.invoke(app, argv[1:])
     assert rebuilt.exit_code == 0, rebuilt.output
     again = (tmp_path / "again.html").read_text()
-    for table in ("outcome-table", "comparison-table", "calibration-table", "lever-table-race"):
+    tables = ("outcome-table", "comparison-table", "calibration-table", "lever-table-race",
+              "sensitivity-table-race", "competence-table-default")  # fmt: skip
+    for table in tables:
         assert table_rows(again, table) == table_rows(text, table)
 
 
