@@ -111,7 +111,7 @@ def run_model(
         with opened(run.override(keep_worlds=rows, progress=shifted)) as started:
             return run_blocks(model, n, seed, started, fixed_inputs=fixed_inputs, first=first)
 
-    used = backend_in_use(run.backend)
+    used = backend_in_use(run.backend, len(model.actors))
     if keeper is None:
         blocks = compute(0, worlds)
     else:
