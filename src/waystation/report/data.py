@@ -180,26 +180,17 @@ def total_worlds(n_strategies: int, free_levers: Sequence[int], s: Settings, inp
 
 @contextmanager
 def shared_runs() -> Iterator[None]:
-    """Serve every repeated run of the block from one store: shared baselines.
+    """Nothing to set up: repeated runs are shared through the run store in force.
 
-    The run store in force (``--keep``) if there is one, else a temporary
-    one: a lever analysis's baseline grows into the comparison's run of the
-    same strategy, the calibration's main run is the comparison's run of the
-    scenario's own strategy, and so on (:mod:`waystation.store`).
+    With ``--keep`` (a keeper, :mod:`waystation.keeping`) every repeated run
+    of the report is served from the store: the calibration's main run is the
+    comparison's run of the scenario's strategy, a lever analysis's baseline
+    grows into the comparison's run of the same strategy, and a second report
+    at the same settings is served whole. Without it nothing is kept: a
+    temporary store cost more (writing every analysis run's rows and
+    histograms) than the few runs it shared saved (measured; issue 23 note).
     """
-    import tempfile
-
-    from waystation.keeping import current_keeper, keeping
-    from waystation.store import RunStore
-
-    if current_keeper() is not None:
-        yield
-        return
-    with (
-        tempfile.TemporaryDirectory(prefix="waystation-report-") as tmp,
-        keeping(RunStore.open(tmp, limit=2**62)),
-    ):
-        yield
+    yield
 
 
 def sources_of(scenario: str, names: Sequence[str]) -> dict[str, str]:
