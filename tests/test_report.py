@@ -447,6 +447,39 @@ def test_report_at_default_worlds_matches_run_and_has_everything(
     argv = shlex.split(html.unescape(found.group(1)))
     assert argv[argv.index("--worlds") + 1] == "200" and argv[argv.index("--seed") + 1] == "11"
     assert "race" in section(text, "levers") and "fixed by the strategy" in text
+    check_provenance(text, short, tmp_path)
+
+
+def provenance_of(text: str) -> dict[str, str]:
+    block = re.search(r'<dl id="provenance">(.*?)</dl>', text, re.S)
+    assert block is not None
+    found = re.findall(r'<dd data-key="([a-z_]+)">(.*?)</dd>', block.group(1), re.S)
+    return {k: html.unescape(v) for k, v in found}
+
+
+def check_provenance(text: str, scenario: Path, tmp_path: Path) -> None:
+    """The report says what made it, embeds its inputs, and its command rebuilds its numbers."""
+    from waystation.provenance import model_version
+
+    prov = provenance_of(text)
+    assert prov["worlds"] == "200" and prov["seed"] == "11"
+    assert prov["model_version"] == model_version() and prov["waystation_version"] == ws.__version__
+    assert prov["backend"] in {"numpy", "fused-simd8", "fused-simd", "fused-exact"}
+    embedded = re.search(r'<code id="scenario-yaml">(.*?)</code>', text, re.S)
+    assert embedded is not None and html.unescape(embedded.group(1)) == scenario.read_text()
+    rules = re.findall(r'<code class="strategy-yaml">(.*?)</code>', text, re.S)
+    assert len(rules) == len(NAMES) and "name: race" in html.unescape(rules[1])
+    assert "@software{waystation" in html.unescape(text)
+    argv = shlex.split(prov["command"])
+    assert argv[:2] == ["waystation", "report"]
+    argv[argv.index("-o") + 1] = str(tmp_path / "again.html")
+    rebuilt = runner.invoke(app, argv[1:])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    again = (tmp_path / "again.html").read_text()
+    tables = ("outcome-table", "comparison-table", "calibration-table", "lever-table-race",
+              "sensitivity-table-race", "competence-table-default")  # fmt: skip
+    for table in tables:
+        assert table_rows(again, table) == table_rows(text, table)
 
 
 @pytest.mark.parametrize(

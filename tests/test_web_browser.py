@@ -326,6 +326,56 @@ def test_results_download_as_csv_and_json(ui: Page, tmp_path: Path) -> None:
     assert data["request"]["worlds"] == WORLDS
 
 
+def save(ui: Page, button: str, tmp_path: Path) -> Path:
+    with ui.page.expect_download() as info:
+        ui.page.click(button)
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    return path
+
+
+def test_downloaded_worlds_reproduce_the_pages_probabilities(fast_ui: Page, tmp_path: Path) -> None:
+    """The per-world rows of the run shown: their means are the page's probabilities."""
+    import csv
+
+    import pyarrow.parquet as pq
+
+    outcomes = ("victory", "costly_non_failure", "failure")
+    shown = {o: float(fast_ui.page.get_attribute(f"#p-{o}", "data-value")) for o in outcomes}
+    with save(fast_ui, "#download-worlds-csv", tmp_path).open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    table = pq.read_table(save(fast_ui, "#download-worlds-parquet", tmp_path))
+    assert len(rows) == table.num_rows == WORLDS
+    for o in outcomes:  # fixed-point sums: within n * 2**-33 of the rows' mean
+        from_csv = sum(float(r[f"p_{o}"]) for r in rows) / WORLDS
+        from_parquet = float(table.column(f"p_{o}").to_numpy().mean())
+        assert from_csv == pytest.approx(shown[o], abs=1e-9)
+        assert from_parquet == pytest.approx(shown[o], abs=1e-9)
+    with save(fast_ui, "#download-dictionary", tmp_path).open(newline="") as f:
+        described = [d["column"] for d in csv.DictReader(f)]
+    assert described == list(rows[0]) == table.column_names
+
+
+def test_cite_box_states_what_ran(fast_ui: Page) -> None:
+    from waystation.provenance import model_version
+
+    page = fast_ui.page
+    page.click("#cite summary")
+
+    def value(key: str) -> str:
+        return str(page.text_content(f'#provenance dd[data-key="{key}"]'))
+
+    assert value("model_version") == model_version()
+    assert value("worlds") == str(WORLDS) and value("seed") == "7"
+    assert value("permalink") == page.url and "#v1." in value("permalink")
+    assert (
+        value("command")
+        == f"waystation run fast.yaml --worlds {WORLDS} --seed 7 --strategy default"
+    )
+    assert value("backend") in {"numpy", "fused-simd8", "fused-simd", "fused-exact"}
+    assert "@software{waystation" in str(page.text_content("#cite-bibtex"))
+
+
 # --- a shareable instrument ------------------------------------------------------
 
 

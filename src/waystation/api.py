@@ -7,6 +7,7 @@ functions; there is one implementation of the model.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from waystation.checks import check_run_size
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.engines import opened
 from waystation.io import Problem, ScenarioError, load_scenario, load_strategy
+from waystation.keeping import current_keeper, current_observer
 from waystation.model import Model
 from waystation.results import Results, summarise
 from waystation.scenario import Scenario, StrategySpec, compile_model
@@ -24,6 +26,7 @@ from waystation.settings import RunSettings, resolve
 from waystation.simulate import STREAM_BLOCK, backend_in_use, run_blocks
 from waystation.state import WAYSTATIONS, Array
 from waystation.strategies import BUILTIN_STRATEGIES
+from waystation.tally import BlockOut
 
 __all__ = ["RunSettings", "compile_scenario", "package_version", "run", "run_model"]
 
@@ -96,10 +99,30 @@ def run_model(
     worlds = whole_number("worlds", worlds, 1)
     seed = whole_number("seed", seed, 0)
     run = resolve(settings, **how)
+    keeper = current_keeper() if fixed_inputs is None else None
+    rows = run.keep_worlds or keeper is not None  # a keeper writes the per-world rows
     block = -(-min(run.block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # as run_blocks rounds
-    check_run_size(worlds, record_columns(model), run.keep_worlds, block, len(model.actors))
-    with opened(run) as started:
-        blocks = run_blocks(model, worlds, seed, started, fixed_inputs=fixed_inputs)
+    check_run_size(worlds, record_columns(model), rows, block, len(model.actors))
+
+    def compute(first: int, n: int) -> list[BlockOut]:
+        """Blocks of the worlds ``first .. first + n - 1``, progress counted over the run."""
+        report = run.progress
+        shifted = None if report is None else lambda d, _t: report(first + d, worlds)
+        with opened(run.override(keep_worlds=rows, progress=shifted)) as started:
+            return run_blocks(model, n, seed, started, fixed_inputs=fixed_inputs, first=first)
+
+    used = backend_in_use(run.backend, len(model.actors))
+    if keeper is None:
+        blocks = compute(0, worlds)
+    else:
+        blocks = keeper(model, worlds, seed, used, compute, run.keep_worlds)
+        if run.progress is not None:
+            run.progress(worlds, worlds)
+        if not run.keep_worlds:
+            blocks = [replace(b, records=None) for b in blocks]
+    observer = current_observer()
+    if observer is not None:
+        observer(model, worlds, seed, used, fixed_inputs is not None)
     return summarise(
         blocks,
         scenario=model.name,
@@ -109,7 +132,7 @@ def run_model(
         times=model.times,
         record_times=model.times[model.record_steps],
         version=package_version(),
-        backend=backend_in_use(run.backend, len(model.actors)),
+        backend=used,
     )
 
 

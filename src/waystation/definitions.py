@@ -505,8 +505,12 @@ def _registry() -> dict[str, Definition]:
     for p in (*PARAMS, *PAYOFF_PARAMS):
         out.setdefault(p.name, _D(p.name, "parameter", p.name, p.meaning, p.unit))
     for lv in LEVERS:
+        each = " for each actor (a table's cost moves it for every actor at once)"
         cost = f"; costs {lv.cost:g} budget units per {lv.unit}" if lv.cost else ""
-        out.setdefault(lv.name, _D(lv.name, "lever", lv.name, lv.meaning + cost, lv.unit))
+        cost += each if lv.cost and lv.scope == "actor" else ""
+        lever = _D(lv.name, "lever", lv.name, lv.meaning + cost, lv.unit)
+        out.setdefault(lv.name, lever)
+        out[f"lever.{lv.name}"] = lever  # the lever, where a waystation shares its name
     return out
 
 

@@ -35,7 +35,7 @@ class Model:
     actors: tuple[str, ...]
     inputs: Mapping[str, Dist]
     start: float = 2026.0
-    horizon: float = 2050.0
+    horizon: float = 2100.0
     dt: float = 0.25
     correlations: Mapping[tuple[str, str], float] = field(default_factory=dict)
     strategy: Strategy = field(default_factory=lambda: Strategy("default"))

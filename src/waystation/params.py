@@ -69,11 +69,12 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "horizon",
         "time",
-        2050.0,
+        2100.0,
         "year",
         (2027.0, 2100.0),
         "last simulated year; survivors without victory count as costly non-failure",
-        'user\'s choice (docs/model.md section 6, "Hazard and outcomes")',
+        "convention: the end of the century, as in the default scenario and the calibration's "
+        "P(failure by 2100) (user's choice)",
     ),
     _P(
         "dt",

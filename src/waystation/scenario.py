@@ -254,16 +254,26 @@ class RuleSpec(BaseModel):
                 raise ValueError(str(err)) from None
         return text
 
-    @model_validator(mode="after")
-    def _levers(self) -> RuleSpec:
-        for name, value in self.set_.items():
+    @field_validator("set_")
+    @classmethod
+    def _levers(cls, values: dict[str, Number], info: ValidationInfo) -> dict[str, Number]:
+        """Every lever the rule sets, checked; all problems are reported, not the first."""
+        actors = info.data.get("actors")
+        problems = []
+        for name, value in values.items():
             if name not in LEVER_REGISTRY:
-                raise ValueError(f"unknown lever {name!r}{_suggest(name, LEVER_REGISTRY)}")
+                problems.append(f"unknown lever {name!r}{_suggest(name, LEVER_REGISTRY)}")
+                continue
             lever = LEVER_REGISTRY[name]
-            if lever.scope == "global" and self.actors is not None:
-                raise ValueError(f"{name} is a global lever and cannot be set for some actors")
-            check_bounds(name, value, lever.bounds)
-        return self
+            if lever.scope == "global" and actors is not None:
+                problems.append(f"{name} is a global lever and cannot be set for some actors")
+            try:
+                check_bounds(name, value, lever.bounds)
+            except ValueError as err:
+                problems.append(str(err))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return values
 
 
 class StrategySpec(BaseModel):

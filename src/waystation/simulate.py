@@ -91,11 +91,12 @@ class BlockTask:
     given: dict[str, Array] | None = None  #: per-world input values replacing draws
     keep: bool = True  #: return per-world rows
     backend: str = DEFAULT_BACKEND
+    first: int = 0  #: global index of the run's first world (a grown run's new part)
 
     def __call__(self) -> BlockOut:
         """Simulate the block (in whichever process received the task)."""
         return simulate_block(self.model, self.seed, self.index, self.block, self.n_valid,
-                              self.given, self.keep, self.backend)  # fmt: skip
+                              self.given, self.keep, self.backend, self.first)  # fmt: skip
 
 
 def simulate_block(
@@ -107,11 +108,13 @@ def simulate_block(
     given: Mapping[str, Array] | None = None,
     keep: bool = True,
     backend: str = DEFAULT_BACKEND,
+    first: int = 0,
 ) -> BlockOut:
     """Simulate compute block ``index`` of ``block`` worlds; tally its first ``n_valid``.
 
-    The block holds the worlds ``index * block`` to ``(index + 1) * block - 1``
-    of the run; each draws its own random numbers by its global index.
+    The block holds the worlds ``first + index * block`` to
+    ``first + (index + 1) * block - 1``; each draws its own random numbers by
+    its global index (``first`` is 0 but for the new worlds of a grown run).
     ``given`` (analyses' hook, see :func:`run_blocks`) gives the block's
     per-world values of some uncertain inputs, replacing their draws.
     Per-world rows are returned only if ``keep``. ``backend`` names the
@@ -121,7 +124,8 @@ def simulate_block(
     """
     runner = block_runner(backend)
     key = key_of(seed)
-    world = np.arange(index * block, (index + 1) * block, dtype=np.uint64)
+    lo = first + index * block
+    world = np.arange(lo, lo + block, dtype=np.uint64)
     x = draw_inputs(model, world, key)
     if given:
         x = _fix_inputs(x, given)
@@ -134,7 +138,7 @@ def simulate_block(
     survival_t[0] = n_valid * int(FIX)
     hist[0] += hist_counts(s, slice(0, n_valid), p)
     s = runner(model, (key, world), p, base, s, n_valid, hist, survival_t)
-    check_finite(s, x, model, n_valid, index * block)  # before fixed(): NaN would wrap the sums
+    check_finite(s, x, model, n_valid, lo)  # before fixed(): NaN would wrap the sums
     tally = block_tally(s, model, n_valid)
     tally["survival_t"] = survival_t
     records = world_records(s, x, p, model, n_valid) if keep else None
@@ -435,6 +439,7 @@ def run_blocks(
     settings: RunSettings | None = None,
     *,
     fixed_inputs: Mapping[str, Array] | None = None,
+    first: int = 0,
     **changes: Any,
 ) -> list[BlockOut]:
     """Run every block (in this process, a process pool or a given executor), in block order.
@@ -450,6 +455,11 @@ def run_blocks(
     of its draw, while every other input and every shock is drawn as usual.
     Without it the run is bit-identical to before the hook existed.
 
+    ``first`` shifts the run to the worlds ``first .. first + worlds - 1``:
+    a world's numbers depend only on its global index, so these blocks are
+    exactly the new part of a run grown from ``first`` worlds (the run store's
+    appends, :mod:`waystation.store`).
+
     At most a few blocks per worker are in flight. Without ``keep_worlds``,
     finished blocks are folded into one running total as they arrive (exact
     integer sums), so memory stays flat however many worlds are run.
@@ -460,12 +470,14 @@ def run_blocks(
     backend, keep_worlds, progress = run.backend, run.keep_worlds, run.progress
     executor, workers = run.executor, run.workers
     block = -(-min(run.block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # small runs: no waste
+    if first < 0 or first + worlds > MAX_WORLDS // 2:
+        raise ValueError(f"worlds {first}..{first + worlds - 1} outside 0..{MAX_WORLDS // 2}")
     plan = plan_blocks(worlds, block)
     fixed = check_fixed(model, worlds, fixed_inputs) if fixed_inputs else {}
 
     def task(i: int, n: int) -> BlockTask:
         part = {k: v[i * block : i * block + n] for k, v in fixed.items()} or None
-        return BlockTask(model, seed, i, block, n, part, keep_worlds, backend)
+        return BlockTask(model, seed, i, block, n, part, keep_worlds, backend, first)
 
     done = 0
     outs: dict[int, BlockOut] = {}

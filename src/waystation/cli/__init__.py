@@ -13,5 +13,9 @@ from waystation.cli import report as _report  # noqa: F401
 from waystation.cli import run as _run  # noqa: F401  (registers commands)
 from waystation.cli import serve as _serve  # noqa: F401
 from waystation.cli._app import app, main
+from waystation.cli.runs import add_keep_options, runs_app
+
+app.add_typer(runs_app)
+add_keep_options(app)  # after every command is registered
 
 __all__ = ["app", "main"]

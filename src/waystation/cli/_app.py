@@ -101,6 +101,11 @@ def print_json(data: Any, definitions: Sequence[str] = ()) -> None:
     """
     if definitions and isinstance(data, dict):
         data = {**data, "definitions": definitions_block(*definitions)}
+    from waystation.cli.runs import current_provenance  # set while a command simulates
+
+    cite = current_provenance()
+    if cite is not None and isinstance(data, dict):
+        data = {**data, "provenance": cite}
     sys.stdout.write(json.dumps(jsonable(data), indent=2) + "\n")
 
 

@@ -48,7 +48,7 @@ Backend_ = Annotated[
         help="How worlds are stepped: 'fused' (default: the model's step as one compiled C "
         "loop, built with gcc on first use; numpy, said once, where it cannot be built), "
         "'numpy' (the readable reference) or 'jax' (compiled with XLA; needs pip install "
-        "'waystation[jax]'). All draw the same numbers and agree within 1e-9.",
+        "'waystation\\[jax]'). All draw the same numbers and agree within 1e-9.",
     ),
 ]
 Block_ = Annotated[int, typer.Option("--block-size", min=1, help="Worlds per compute block.")]

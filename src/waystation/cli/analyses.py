@@ -54,6 +54,7 @@ from waystation.cli._app import (
 )
 from waystation.cli._settings import run_options
 from waystation.cli.decisions import Horizons_, Plot_, parse_years, save_plot, show_decision
+from waystation.cli.runs import print_wide
 from waystation.definitions import DEFAULT_WORLDS, define
 from waystation.results import OUTCOMES
 from waystation.settings import RunSettings
@@ -194,7 +195,7 @@ def show_comparison(res: Comparison) -> None:
         title=f"{res.scenario} · {res.worlds:,} common worlds · seed {res.seed} · "
         f"Δ = strategy minus {first} (95% interval)"
     )
-    table.add_column("strategy")
+    table.add_column("strategy", min_width=max(len(n) for n in res.strategies), no_wrap=True)
     for o in OUTCOMES:
         table.add_column(f"P({o.replace('_', ' ')})", justify="right")
     table.add_column("Δ victory", justify="right")
@@ -202,8 +203,13 @@ def show_comparison(res: Comparison) -> None:
     for name in res.strategies:
         r, d = res.results[name], res.differences[name]
         cells = [present.probability(r.probabilities[o], r.standard_errors[o]) for o in OUTCOMES]
-        table.add_row(name, *cells, present.interval(d["victory"]), present.interval(d["failure"]))
-    out.print(table)
+        deltas = (
+            ("baseline", "")
+            if name == first
+            else (present.interval(d["victory"]), present.interval(d["failure"]))
+        )
+        table.add_row(name, *cells, *deltas)
+    print_wide(table)
     show_decision(res)
     footnote(*COMPARE_DEFINITIONS)
 
@@ -368,7 +374,8 @@ def show_levers(res: LeverTable) -> None:
     for col in (
         "rank",
         "lever",
-        "cost per unit",
+        "scope",
+        "cost per unit, all actors (budget units)",
         "step (lever units)",
         "value per budget unit",
         "derivative (per lever unit)",
@@ -376,22 +383,22 @@ def show_levers(res: LeverTable) -> None:
         "",
     ):
         table.add_column(
-            col, justify="left" if col in ("lever", "shape over the range") else "right"
+            col, justify="left" if col in ("lever", "scope", "shape over the range") else "right"
         )
     for k, r in enumerate(res.rows, 1):
         shape = r.curve.shape.words() if r.curve is not None else "–"
         flag = "signs disagree" if r.sign_disagreement else ""
         table.add_row(
-            str(k), r.name, f"{r.cost:g}", f"{r.step:.3g}", present.interval(r.per_cost),
+            str(k), r.name, r.scope, f"{r.cost:g}", f"{r.step:.3g}", present.interval(r.per_cost),
             present.interval(r.derivative), shape, flag,
         )  # fmt: skip
-    out.print(table)
+    print_wide(table)
     out.print(
         "  Levers that the strategy's rules set are held by the rules (value near 0). "
         "Step: the forward step, every actor at once; NaN at the upper bound."
     )
     footnote(*LEVER_DEFINITIONS)
-    footnote(*(r.name for r in res.rows), title="levers")
+    footnote(*(f"lever.{r.name}" for r in res.rows), title="levers (costs per unit per actor)")
 
 
 @app.command("sensitivity")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -24,8 +25,10 @@ from waystation.cli._app import (
     scenario_source,
 )
 from waystation.cli._settings import run_options
+from waystation.cli.runs import export_worlds, print_wide
 from waystation.definitions import DEFAULT_WORLDS, define
-from waystation.io import load_scenario, load_strategy, shipped_scenarios
+from waystation.export import export_format
+from waystation.io import Problem, ScenarioError, load_scenario, load_strategy, shipped_scenarios
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
 from waystation.results import OUTCOMES, Results
@@ -45,6 +48,16 @@ Worlds = Annotated[
 KeepWorlds = Annotated[
     bool, typer.Option("--keep-worlds/--no-keep-worlds", help="Keep per-world records in memory.")
 ]
+Export_ = Annotated[
+    Path | None,
+    typer.Option(
+        "--export",
+        help="Write the per-world rows (inputs drawn, outcome probabilities, years of events, "
+        "waystations reached) to a .parquet or .csv file, with a data dictionary beside it "
+        "(<name>.dictionary.csv).",
+        dir_okay=False,
+    ),
+]
 
 
 @app.command()
@@ -56,10 +69,14 @@ def run(
     strategy: Strategy_ = None,
     json: Json_ = False,
     keep_worlds: KeepWorlds = False,
+    export: Export_ = None,
     *,
     how: RunSettings,
 ) -> None:
     """Run possible worlds of a scenario and report outcome probabilities."""
+    if export is not None:
+        with friendly_errors():
+            export_format(export)
     with friendly_errors():
         model = compile_scenario(scenario_source(scenario), strategy)
         with progress_bar(worlds, "worlds") as progress:
@@ -67,8 +84,12 @@ def run(
                 model,
                 worlds,
                 seed,
-                settings=how.override(progress=progress, keep_worlds=keep_worlds),
+                settings=how.override(
+                    progress=progress, keep_worlds=keep_worlds or export is not None
+                ),
             )
+        if export is not None and res.records is not None:
+            export_worlds(res.records, export)
     if json:
         print_json(res.to_dict(), RUN_DEFINITIONS + tuple(res.waystations))
     else:
@@ -240,40 +261,92 @@ def params(json: Json_ = False) -> None:
         }
         for v in LEVERS
     ]
+    for r in rows:
+        r["status"] = source_status(str(r["source"]))
     if json:
         print_json(rows)
         return
+    illustrative = sum(r["status"] == "illustrative" for r in rows)
     table = Table(
         title="Parameters and levers",
-        caption=f"budget unit (the cost column): {define('budget_unit').meaning}",
+        caption=f"{illustrative} of {len(rows)} entries are illustrative (judgement calls that "
+        "make the essay computable, not estimates); 'calibrated' entries cite their source. "
+        f"Budget unit (the cost column): {define('budget_unit').meaning}",
     )
-    for col in ("name", "group", "unit", "default", "cost per unit (budget units)", "meaning"):
-        table.add_column(col)
+    for col in ("name", "group", "unit", "default", "bounds", "cost per unit (budget units)",
+                "status", "source", "meaning"):  # fmt: skip
+        table.add_column(col, overflow="fold")
     for r in rows:
+        lo, hi = (float(b) for b in r["bounds"])  # type: ignore[union-attr]
         cost = f"{r['cost']:g}" if "cost" in r else ""
+        status = str(r["status"])
         table.add_row(
             str(r["name"]),
             str(r["group"]),
             str(r["unit"]),
-            str(r["default"]),
+            f"{r['default']:g}" if isinstance(r["default"], float) else str(r["default"]),
+            f"{lo:g} to {hi:g}",
             cost,
-            str(r["meaning"]),
+            f"[dim]{status}[/]" if status == "illustrative" else status,
+            escape(str(r["source"])),
+            escape(str(r["meaning"])),
         )
-    out.print(table)
+    print_wide(table)
+
+
+def source_status(source: str) -> str:
+    """``illustrative``, ``convention`` or ``calibrated`` (a cited figure), from a source text."""
+    text = source.strip().lower()
+    if text.startswith("illustrative"):
+        return "illustrative"
+    return "convention" if text.startswith("convention") else "calibrated"
 
 
 @app.command()
 def validate(
     scenario: Scenario_,
     strategy: Strategy_ = None,
+    json: Json_ = False,
 ) -> None:
     """Check a scenario (and strategy) file and report every problem with its line."""
+    if json:
+        doc = validation(scenario, strategy)
+        print_json(doc)
+        raise typer.Exit(0 if doc["valid"] else 2)
     with friendly_errors():
         sc = load_scenario(scenario_source(scenario))
         if strategy is not None:
             load_strategy(strategy, sc)
         compile_scenario(sc, strategy)
     out.print(f"[green]ok[/]: {scenario} is a valid scenario with {len(sc.actors)} actors")
+
+
+def problems_of(scenario: str, strategy: str | None) -> list[Problem]:
+    """Every located problem of a scenario (and strategy); empty if it is valid."""
+    try:
+        sc = load_scenario(scenario_source(scenario))
+        if strategy is not None:
+            load_strategy(strategy, sc)
+        compile_scenario(sc, strategy)
+    except ScenarioError as e:
+        return list(e.problems)
+    except (ValueError, OSError) as e:
+        return [Problem(scenario, None, "", str(e))]
+    return []
+
+
+def validation(scenario: str, strategy: str | None) -> dict[str, object]:
+    """The ``validate --json`` document: ``valid`` and every problem with its file and line."""
+    found = problems_of(scenario, strategy)
+    return {
+        "scenario": scenario,
+        "strategy": strategy,
+        "valid": not found,
+        "problems": [
+            {"source": p.source, "line": p.line, "path": p.path, "message": p.message}
+            for p in found
+        ],
+    }
 
 
 @app.command()

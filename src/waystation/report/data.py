@@ -9,10 +9,16 @@ counts simulated worlds over the whole report.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from contextvars import copy_context
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from waystation import definitions
@@ -27,6 +33,7 @@ from waystation.model import Model
 from waystation.results import Results
 from waystation.scenario import Scenario
 from waystation.settings import RunSettings, resolve
+from waystation.simulate import backend_in_use
 
 #: The essay's question when no strategy is named: the scenario's default against two paths.
 DEFAULT_STRATEGIES: tuple[str, ...] = (
@@ -74,9 +81,13 @@ class Settings:
 
     @classmethod
     def of(cls, worlds: int, seed: int) -> Settings:
-        """The report's sizes for ``worlds`` worlds per strategy: analyses use a quarter."""
+        """The report's sizes for ``worlds`` worlds per strategy: analyses use a quarter.
+
+        Calibration runs as many worlds as the main runs, as ``waystation
+        calibration`` does at the same ``--worlds``: the same call, the same table.
+        """
         small = max(200, worlds // 4)
-        return cls(worlds, seed, small, small, max(MIN_TRAJECTORIES, worlds // 200))
+        return cls(worlds, seed, small, worlds, max(MIN_TRAJECTORIES, worlds // 200))
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,10 @@ class ReportData:
     run: RunSettings = field(default_factory=RunSettings)
     #: Cruxes of the first strategy against each other one, from the main runs' worlds.
     cruxes: tuple[CruxTable, ...] = ()
+    #: The "cite this run" block (:func:`waystation.provenance.provenance`).
+    provenance: dict[str, Any] | None = None
+    #: The scenario's YAML and each strategy's rules as YAML, embedded as run.
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def worlds(self) -> int:
@@ -175,27 +190,92 @@ def total_worlds(
         for k in free_levers
     ]
     main = s.worlds * n_strategies * max(1, horizons)  # the horizon's runs serve both
-    return main + 2 * s.calibration_worlds + sum(per)
+    return main + 3 * s.calibration_worlds + sum(per)
+
+
+@contextmanager
+def shared_runs() -> Iterator[None]:
+    """Nothing to set up: repeated runs are shared through the run store in force.
+
+    With ``--keep`` (a keeper, :mod:`waystation.keeping`) every repeated run
+    of the report is served from the store: the calibration's main run is the
+    comparison's run of the scenario's strategy, a lever analysis's baseline
+    grows into the comparison's run of the same strategy, and a second report
+    at the same settings is served whole. Without it nothing is kept: a
+    temporary store cost more (writing every analysis run's rows and
+    histograms) than the few runs it shared saved (measured; issue 23 note).
+    """
+    yield
+
+
+def sources_of(scenario: str, names: Sequence[str]) -> dict[str, str]:
+    """The scenario's YAML text and each strategy's rules as YAML, keyed ``scenario``/name."""
+    from importlib import resources
+
+    import yaml
+
+    from waystation.io import shipped_scenarios
+    from waystation.strategies import BUILTIN_STRATEGIES
+
+    if scenario in shipped_scenarios():
+        text = (resources.files("waystation.scenarios") / f"{scenario}.yaml").read_text("utf-8")
+    else:
+        text = Path(scenario).read_text(encoding="utf-8")
+    out = {"scenario": text}
+    for name in names:
+        if name in BUILTIN_STRATEGIES:
+            spec = {"name": name, **BUILTIN_STRATEGIES[name]}
+            out[name] = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+        elif Path(name).is_file():
+            out[name] = Path(name).read_text(encoding="utf-8")
+    return out
+
+
+def report_provenance(
+    scenario: str, model: Model, names: Sequence[str], results: Results, command: str
+) -> dict[str, Any]:
+    """The report's "cite this run" block: its first strategy's run, the report's command."""
+    from waystation.io import shipped_scenarios
+    from waystation.provenance import permalink, provenance
+
+    link = None
+    if scenario in shipped_scenarios():
+        link = permalink(scenario, results.strategy, results.n_worlds, results.seed)
+    block = provenance(model, results.n_worlds, results.seed, results.backend, command, link)
+    block["strategies"] = list(names)
+    return block
 
 
 class _Counter:
-    """Maps each analysis's own ``progress(done, total)`` onto worlds over the whole report."""
+    """Maps each analysis's own ``progress(done, total)`` onto worlds over the whole report.
+
+    Analyses may run at once (one thread per strategy): each is a
+    :meth:`stage` of known size, and the report's count is their sum.
+    """
 
     def __init__(self, progress: Progress | None, total: int) -> None:
-        self.progress, self.total, self.base = progress, total, 0
+        self.progress, self.total = progress, total
+        self.done: list[int] = []
+        self.lock = threading.Lock()
+        self.cancelled = False  #: set when the report stops: analyses still running stop too
 
-    def part(self, how: RunSettings) -> RunSettings:
-        """``how`` reporting the next analysis's progress within the whole report."""
-        base = self.base
-        return how.override(progress=lambda done, _t: self.tick(base + done))
+    @contextmanager
+    def stage(self, size: int) -> Iterator[Progress]:
+        """The ``progress`` of one analysis of ``size`` worlds; complete when the block ends."""
+        with self.lock:
+            k = len(self.done)
+            self.done.append(0)
+        yield lambda done, _t: self._set(k, min(done, size))
+        self._set(k, size)
 
-    def tick(self, done: int) -> None:
+    def _set(self, k: int, done: int) -> None:
+        if self.cancelled:
+            raise RuntimeError("the report was stopped")
+        with self.lock:
+            self.done[k] = done
+            total = sum(self.done)
         if self.progress is not None:
-            self.progress(min(done, self.total), self.total)
-
-    def advance(self, worlds: int) -> None:
-        self.base += worlds
-        self.tick(self.base)
+            self.progress(min(total, self.total), self.total)
 
 
 def gather(
@@ -215,6 +295,9 @@ def gather(
     Analyses evaluate a quarter of ``worlds`` (at least 200) per point.
     ``settings`` says how every run is executed (results do not depend on
     it); its ``progress(done, total)`` counts worlds over the whole report.
+    With the local engine the strategies' analyses run side by side, one
+    thread per core (numpy and the fused kernel release the GIL), and
+    repeated runs are served from one run store (:func:`shared_runs`).
     """
     from waystation import analyses
     from waystation.calibration import check
@@ -233,49 +316,55 @@ def gather(
         how.progress,
         total_worlds(len(names), [len(f) for f in free], st, len(inputs), len(years)),
     )
-    cmp = analyses.compare(
-        scenario, list(names), worlds, seed, settings=count.part(how), horizons=years
-    )
-    count.advance(worlds * len(names) * max(1, len(years)))
-    per: dict[str, StrategyAnalyses] = {}
-    small = st.analysis_worlds
-    for label, name, model, fix, levers in zip(
-        cmp.strategies, names, models, fixed, free, strict=True
-    ):
-        prof = analyses.competence(
-            scenario, name, COMPETENCE_GRID, small, seed, settings=count.part(how)
-        )
-        count.advance(small * len(COMPETENCE_GRID))
-        table = None
-        if levers:
-            table = analyses.lever_values(
-                scenario, name, "victory", small, seed, levers=levers, settings=count.part(how)
-            )
-            count.advance(lever_worlds(len(levers), small))
-        sens = analyses.sensitivity(
-            scenario,
-            name,
-            method="morris",
-            base_samples=st.trajectories,
-            seed=seed,
-            settings=count.part(how),
-        )
-        count.advance(st.trajectories * (len(inputs) + 1))
-        per[label] = StrategyAnalyses(label, model, prof, table, fix, sens)
-    calibration = check(scenario, st.calibration_worlds, seed, replace(how, progress=None))
-    count.advance(2 * st.calibration_worlds)
+    backend_in_use(how.backend)  # the fused kernel is built once, before any thread needs it
+    side_by_side = how.engine == "local" and how.executor is None
+    threads = max(how.workers, os.cpu_count() or 1) if side_by_side else 1
+    each = how.override(workers=1) if threads > 1 else how
+    tasks = [
+        task
+        for name, model, fix, levers in zip(names, models, fixed, free, strict=True)
+        for task in _tasks(scenario, name, model, levers, st)
+    ]
+    tasks.sort(key=lambda t: -t.size)  # largest first: the threads end together
+    with shared_runs(), ThreadPoolExecutor(threads) as pool:
+        jobs = [pool.submit(copy_context().run, t.run, count, each) for t in tasks]
+        try:
+            done = [job.result() for job in jobs]
+        except BaseException:  # Ctrl-C or a failed analysis: stop the others at their next block
+            count.cancelled = True
+            raise
+        found = {(t.strategy, t.kind): value for t, value in zip(tasks, done, strict=True)}
+        with count.stage(worlds * len(names) * max(1, len(years))) as bar:
+            cmp = analyses.compare(scenario, list(names), worlds, seed, horizons=years,
+                                   settings=_spread(how, worlds, threads, bar))  # fmt: skip
+        with count.stage(3 * st.calibration_worlds) as bar:
+            calibration = check(scenario, st.calibration_worlds, seed,
+                                _spread(how, st.calibration_worlds, threads, bar))  # fmt: skip
+    per = {
+        name: StrategyAnalyses(name, model, found[name, "competence"], found.get((name, "levers")),
+                               fix, found[name, "sensitivity"])
+        for name, model, fix in zip(names, models, fixed, strict=True)
+    }  # fmt: skip
+    labelled = {
+        label: replace(per[name], name=label)
+        for label, name in zip(cmp.strategies, names, strict=True)
+    }
+    command = command_line(scenario, strategies, worlds, seed, output, fmt)
+    first = cmp.results[cmp.strategies[0]]
     return ReportData(
         sc,
         models[0],
         dict(cmp.results),
         cmp,
-        per,
+        labelled,
         calibration,
         st,
-        command_line(scenario, strategies, worlds, seed, output, fmt),
+        command,
         package_version(),
         replace(how, progress=None),
-        report_cruxes(cmp, models[0]),
+        cruxes=report_cruxes(cmp, models[0]),
+        provenance=report_provenance(scenario, models[0], names, first, command),
+        sources=sources_of(scenario, names),
     )
 
 
@@ -295,3 +384,54 @@ def report_cruxes(cmp: Any, model: Model) -> tuple[CruxTable, ...]:
         cruxes_of(draws, (first, values[first]), (s, values[s]), model.horizon)
         for s in cmp.strategies[1:]
     )
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One analysis of one strategy, run on a thread of the report's pool."""
+
+    strategy: str
+    kind: str
+    size: int  #: worlds it simulates
+    call: Callable[[RunSettings], Any]
+
+    def run(self, count: _Counter, how: RunSettings) -> Any:
+        """Run it, its progress counted within the whole report."""
+        with count.stage(self.size) as bar:
+            return self.call(how.override(progress=bar))
+
+
+def _tasks(scenario: str, name: str, model: Model, levers: list[str], st: Settings) -> list[_Task]:
+    """Competence profile, lever values and Morris screening of one strategy, as tasks."""
+    from waystation import analyses
+
+    small, seed = st.analysis_worlds, st.seed
+    out = [
+        _Task(name, "competence", small * len(COMPETENCE_GRID),
+              lambda how: analyses.competence(scenario, name, COMPETENCE_GRID, small, seed,
+                                              settings=how)),
+        _Task(name, "sensitivity", st.trajectories * (len(model.uncertain()) + 1),
+              lambda how: analyses.sensitivity(scenario, name, method="morris",
+                                               base_samples=st.trajectories, seed=seed,
+                                               settings=how)),
+    ]  # fmt: skip
+    if levers:
+
+        def values(how: RunSettings) -> Any:
+            return analyses.lever_values(scenario, name, "victory", small, seed, levers=levers,
+                                         settings=how)  # fmt: skip
+
+        out.append(_Task(name, "levers", lever_worlds(len(levers), small), values))
+    return out
+
+
+def _spread(how: RunSettings, worlds: int, threads: int, progress: Progress) -> RunSettings:
+    """``how`` with each run cut into one block per thread, run on threads (local engine only).
+
+    Results do not depend on the block size or the engine; without this a
+    20,000-world run is one block on one core.
+    """
+    if threads <= 1 or how.engine != "local" or how.executor is not None:
+        return how.override(progress=progress)
+    block = max(1024, -(-worlds // threads))
+    return how.override(engine="threads", workers=threads, block_size=block, progress=progress)

@@ -206,8 +206,69 @@ def _reproduce_html(data: ReportData) -> str:
         f"{data.worlds:,} worlds per strategy) with:</p>"
         f'<pre><code id="command">{_e(data.command)}</code></pre>'
         f'<dl><dt>version</dt><dd id="version">{_e(data.version)}</dd>'
-        f'<dt>seed</dt><dd id="seed">{data.seed}</dd></dl>'
+        f'<dt>seed</dt><dd id="seed">{data.seed}</dd></dl>' + _provenance_html(data)
     )
+
+
+#: Provenance fields shown, in order, with their labels.
+PROVENANCE_FIELDS: dict[str, str] = {
+    "date": "date (UTC)",
+    "waystation_version": "waystation version",
+    "model_version": "model version (hash of the equations' code)",
+    "backend": "backend",
+    "worlds": "worlds per strategy",
+    "seed": "seed",
+    "scenario_hash": "scenario hash",
+    "run_hash": "run hash (scenario and first strategy)",
+    "command": "command",
+    "permalink": "permalink (opens in waystation serve)",
+}
+
+
+def _provenance_html(data: ReportData) -> str:
+    """The "cite this run" block, the embedded scenario and strategy YAML, and the Cite box."""
+    from waystation.provenance import cite
+
+    prov = data.provenance or {}
+    rows = "".join(
+        f'<dt>{_e(label)}</dt><dd data-key="{k}">{_e(str(prov[k]))}</dd>'
+        for k, label in PROVENANCE_FIELDS.items()
+        if prov.get(k) is not None
+    )
+    out = f'<h3>Provenance</h3><dl id="provenance">{rows}</dl>' if rows else ""
+    if "scenario" in data.sources:
+        out += (
+            "<h3>Scenario, as run</h3>"
+            f'<pre><code id="scenario-yaml">{_e(data.sources["scenario"])}</code></pre>'
+        )
+    for name, text in data.sources.items():
+        if name != "scenario":
+            out += (
+                f"<h3>Strategy {_e(name)}: its rules, as run</h3>"
+                f'<pre><code class="strategy-yaml">{_e(text)}</code></pre>'
+            )
+    entries = cite(prov or None)
+    return out + (
+        '<h3>Cite</h3><div id="cite">'
+        f'<p>BibTeX:</p><pre><code id="cite-bibtex">{_e(entries["bibtex"])}</code></pre>'
+        f'<p>CFF:</p><pre><code id="cite-cff">{_e(entries["cff"])}</code></pre></div>'
+    )
+
+
+def _provenance_markdown(data: ReportData) -> str:
+    from waystation.provenance import cite
+
+    prov = data.provenance or {}
+    lines = [f"- {label}: `{prov[k]}`" for k, label in PROVENANCE_FIELDS.items()
+             if prov.get(k) is not None]  # fmt: skip
+    out = ["### Provenance\n\n" + "\n".join(lines)] if lines else []
+    if "scenario" in data.sources:
+        out.append(f"### Scenario, as run\n\n```yaml\n{data.sources['scenario'].rstrip()}\n```")
+    out += [f"### Strategy {name}: its rules, as run\n\n```yaml\n{text.rstrip()}\n```"
+            for name, text in data.sources.items() if name != "scenario"]  # fmt: skip
+    entries = cite(prov or None)
+    out.append(f"### Cite\n\n```bibtex\n{entries['bibtex']}\n```\n\n```yaml\n{entries['cff']}```")
+    return "\n\n".join(out)
 
 
 # -- Markdown --------------------------------------------------------------------------------
@@ -260,6 +321,7 @@ def render_markdown(
                 f"waystation {data.version}, seed {data.seed}, {data.worlds:,} worlds "
                 f"per strategy:\n\n```\n{data.command}\n```"
             )
+            out.append(_provenance_markdown(data))
         else:
             out.append(notes.get(sid, ""))
             for group, figs, tabs in _groups(sid, data, items, sec_tables):

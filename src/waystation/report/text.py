@@ -149,8 +149,9 @@ def methods(data: ReportData) -> list[str]:
         f"lever's range on {st.analysis_worlds:,} worlds, for every lever the strategy's "
         "rules leave free. Sensitivity: Morris screening of every uncertain input with "
         f"{st.trajectories} trajectories, levels spanning each input's 2.5% to 97.5% "
-        "quantiles. Calibration: the scenario without strategy rules, "
-        f"{st.calibration_worlds:,} worlds.",
+        "quantiles. Calibration: the same call as `waystation calibration` at "
+        f"{st.calibration_worlds:,} worlds (the scenario to 2100, its first two years, and "
+        "an unrestrained race).",
         "Intervals are 95% Monte Carlo intervals (1.96 standard errors over worlds; "
         "bootstrap for the competence frontier and Morris μ*), and ± is always the "
         "half-width of one. They measure simulation noise only, not uncertainty about the "
@@ -160,7 +161,8 @@ def methods(data: ReportData) -> list[str]:
 
 LIMITATIONS: tuple[str, ...] = (
     "Parameters are illustrative. A few inputs are calibrated to published forecasts "
-    "(see the calibration table and docs/model.md section 10); most priors and every "
+    "(see the calibration table, and section 10 of the model's documentation, docs/model.md, "
+    "shipped with the package as waystation/docs/model.md); most priors and every "
     "lever cost are judgement calls meant to make the essay's argument computable, not "
     "estimates of the world.",
     "The model is a deliberately small abstraction: a handful of actors, one capability "

@@ -64,6 +64,7 @@ from waystation.web.payloads import (
     RunRequest,
     ScenarioRequest,
     StrategyLeversRequest,
+    WorldsRequest,
     YamlRequest,
     problems_json,
     scenario_json,
@@ -364,6 +365,12 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
                           pool.limits.max_work)  # fmt: skip
         job = LeversJob(**body.model_dump(), plan=plan)
         return await _simulate(pool, request, "levers", job, _work(model, plan.worlds))
+
+    @app.post("/api/worlds", response_model=None)
+    async def worlds(body: WorldsRequest, request: Request) -> Response:
+        """The run's per-world rows (CSV or Parquet, base64) or their data dictionary."""
+        model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
+        return await _simulate(pool, request, "worlds", body, _work(model, body.worlds))
 
     @app.post("/api/validate-yaml", response_model=None)
     async def validate_yaml(body: YamlRequest, request: Request) -> Response:

@@ -8,6 +8,7 @@ the request, or ``("error", message)`` for anything unexpected.
 
 from __future__ import annotations
 
+import base64
 import secrets
 import sys
 import time
@@ -18,8 +19,10 @@ from typing import Any
 
 from waystation import analyses, present
 from waystation.api import compile_scenario, run_model
+from waystation.export import dictionary_csv, table_bytes
 from waystation.io import Problem, ScenarioError, scenario_from_text
 from waystation.levers import LEVERS
+from waystation.provenance import cite, provenance
 from waystation.web.instrument import edited_comparison
 from waystation.web.payloads import (
     CompareRequest,
@@ -27,6 +30,7 @@ from waystation.web.payloads import (
     EditedRequest,
     LeversRequest,
     RunRequest,
+    WorldsRequest,
     YamlRequest,
     problems_json,
     results_json,
@@ -43,12 +47,48 @@ MAX_WORK = 200_000_000
 
 
 def run(body: RunRequest) -> dict[str, Any]:
-    """``POST /api/run``: one run's summary and trajectory bands."""
+    """``POST /api/run``: one run's summary and trajectory bands, with its provenance."""
     model = compile_scenario(scenario_of(body.scenario), body.strategy)
     start = time.perf_counter()
     res = run_model(model, body.worlds, body.seed, keep_worlds=False)
     elapsed = time.perf_counter() - start
-    return {**results_json(res), "elapsed_seconds": elapsed}
+    return {**results_json(res), "elapsed_seconds": elapsed, "provenance": cited(model, res)}
+
+
+def cited(model: Any, res: Any) -> dict[str, Any]:
+    """The "cite this run" block of a page run, with BibTeX and CFF entries.
+
+    The page fills in the command (it knows whether the scenario was edited)
+    and the permalink (its share link).
+    """
+    block = provenance(model, res.n_worlds, res.seed, res.backend, "", None)
+    return {**block, "cite": cite(block)}
+
+
+def worlds(body: WorldsRequest) -> dict[str, Any]:
+    """``POST /api/worlds``: the run's per-world rows as CSV or Parquet, or their dictionary.
+
+    The run is the page's run again (same scenario, strategy, worlds and
+    seed): the rows are exactly the worlds behind the page's probabilities.
+    The file travels as base64 in the JSON answer.
+    """
+    model = compile_scenario(scenario_of(body.scenario), body.strategy)
+    name = f"{model.name}-{model.strategy.name}-{body.worlds}-worlds-seed{body.seed}"
+    if body.format == "dictionary":
+        res = run_model(model, 1, body.seed, keep_worlds=True)  # the columns only
+        columns = ["world", *(res.records or {})]
+        data, media, filename = (
+            dictionary_csv(columns).encode(),
+            "text/csv",
+            f"{name}.dictionary.csv",
+        )
+    else:
+        res = run_model(model, body.worlds, body.seed, keep_worlds=True)
+        data = table_bytes(res.records or {}, body.format)
+        media = "text/csv" if body.format == "csv" else "application/vnd.apache.parquet"
+        filename = f"{name}.{body.format}"
+    return {"filename": filename, "media_type": media,
+            "base64": base64.b64encode(data).decode("ascii")}  # fmt: skip
 
 
 def compare(body: CompareRequest) -> dict[str, Any]:
@@ -63,9 +103,10 @@ def edited(body: EditedRequest) -> dict[str, Any]:
     model = compile_scenario(scenario_of(body.scenario), body.strategy)
     base = baseline_model(body.baseline, body.strategy)
     start = time.perf_counter()
-    found = edited_comparison(run_model(base, body.worlds, body.seed),
-                              run_model(model, body.worlds, body.seed))  # fmt: skip
-    return {**found, "elapsed_seconds": time.perf_counter() - start}
+    res = run_model(model, body.worlds, body.seed)
+    found = edited_comparison(run_model(base, body.worlds, body.seed), res)
+    return {**found, "elapsed_seconds": time.perf_counter() - start,
+            "provenance": cited(model, res)}  # fmt: skip
 
 
 def baseline_model(scenario: dict[str, Any], strategy: str | None) -> Any:
@@ -163,6 +204,7 @@ JOBS: dict[str, Callable[[Any], dict[str, Any]]] = {
     "competence": competence,
     "levers": levers,
     "validate-yaml": validate_yaml,
+    "worlds": worlds,
 }
 
 

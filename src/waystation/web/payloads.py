@@ -12,7 +12,7 @@ Problems come back as ``{"path", "line", "message"}`` records whose ``path``
 from __future__ import annotations
 
 import difflib
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -88,6 +88,12 @@ class LeversRequest(BaseModel):
     objective: str = Field(default="victory", max_length=40)
     worlds: int = Worlds
     seed: int = Seed
+
+
+class WorldsRequest(RunRequest):
+    """``POST /api/worlds``: a run's per-world rows as a file, or their data dictionary."""
+
+    format: Literal["csv", "parquet", "dictionary"] = "csv"
 
 
 class EditedRequest(RunRequest):

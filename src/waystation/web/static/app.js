@@ -619,6 +619,7 @@ async function runNow() {
   window.lastResult = res;
   window.lastBaseline = edited ? r.data : null;
   render(res, edited ? r.data : null);
+  showProvenance(r.data.provenance, body, edited);
   window.runCount += 1;
   setStatus("idle", `${res.worlds.toLocaleString()} worlds in ${r.data.elapsed_seconds.toFixed(2)} s`);
 }
@@ -899,6 +900,51 @@ function downloadJson() {
     JSON.stringify({ request: window.lastRequest, results: res }, null, 2), "application/json");
 }
 
+// Per-world rows of the run shown (the same request again: the same worlds), as a file.
+async function downloadWorlds(format) {
+  const body = window.lastRequest;
+  if (!body) return;
+  const r = await api("/api/worlds", { ...body, format });
+  if (!r.ok) { showErrors(r.data.errors, null, "Cannot export the worlds"); return; }
+  const bytes = Uint8Array.from(atob(r.data.base64), (c) => c.charCodeAt(0));
+  download(r.data.filename, bytes, r.data.media_type);
+}
+
+// ---------- cite this run ---------------------------------------------------
+
+const PROVENANCE_LABELS = {
+  date: "date (UTC)", waystation_version: "waystation version",
+  model_version: "model version (hash of the equations' code)", backend: "backend",
+  worlds: "worlds", seed: "seed", scenario_hash: "scenario hash", command: "command",
+  permalink: "permalink",
+};
+
+function shellWord(s) { return /^[A-Za-z0-9_.\/-]+$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`; }
+
+// The run's provenance: the server's block, with the command that repeats it
+// (the shipped scenario by name, or the file the Scenario YAML button saves)
+// and this view's share link as the permalink.
+function showProvenance(prov, body, edited) {
+  if (!prov) return;
+  const scenario = !edited && state.baseName ? state.baseName : `${body.scenario.name || "scenario"}.yaml`;
+  const words = ["waystation", "run", scenario, "--worlds", String(body.worlds), "--seed", String(body.seed)];
+  if (body.strategy) words.push("--strategy", body.strategy);
+  const block = { ...prov, command: words.map(shellWord).join(" "), permalink: location.href };
+  window.lastProvenance = block;
+  const dl = $("provenance");
+  dl.replaceChildren();
+  for (const [key, label] of Object.entries(PROVENANCE_LABELS)) {
+    const dt = document.createElement("dt");
+    dt.textContent = label;
+    const dd = document.createElement("dd");
+    dd.dataset.key = key;
+    dd.textContent = String(block[key]);
+    dl.append(dt, dd);
+  }
+  $("cite-bibtex").textContent = prov.cite.bibtex;
+  $("cite-cff").textContent = prov.cite.cff;
+}
+
 // ---------- start -----------------------------------------------------------
 
 async function start() {
@@ -938,6 +984,9 @@ async function start() {
   $("download-yaml").addEventListener("click", downloadYaml);
   $("download-csv").addEventListener("click", downloadCsv);
   $("download-json").addEventListener("click", downloadJson);
+  $("download-worlds-csv").addEventListener("click", () => downloadWorlds("csv"));
+  $("download-worlds-parquet").addEventListener("click", () => downloadWorlds("parquet"));
+  $("download-dictionary").addEventListener("click", () => downloadWorlds("dictionary"));
   window.waystationLink = { encode: encodeLink, decode: decodeLink };  // for tests and the curious
   // A link pasted into this tab changes only the hash: open it as a fresh page.
   window.addEventListener("hashchange", () => { if (location.hash !== state.hash) location.reload(); });
