@@ -390,6 +390,12 @@ WS_INLINE V estimated_margin(CTX, int a, V S_eff, V C, V E, V noise) {
 WS_INLINE V race_relief(CTX, int a, V C, V rival) {
     return logistic(P(race_pressure, a), rival, C, P(race_scale, a));
 }
+
+/* restraint.political_will (will_f = exp(-will_decay dt), once per step length) */
+WS_INLINE V political_will(CTX, V will, M warned, V will_f) {
+    return will * will_f + bool_(warned) * P(will_per_warning, 0);
+}
+
 /* restraint.coordination */
 WS_INLINE V coordination(CTX, V will, V B) {
     return clip((P(lv_global_pause, 0) + P(will_to_pause, 0) * will) * B, 0.0, 1.0);
@@ -619,7 +625,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     V survival = surv0 * vexp(-0.5 * (lethal0 + lethal) * h_dt);
     V warn_p = -vexpm1(-0.5 * (IN(survivable, 0) + survivable) * h_dt);
     M warned = warn_u < warn_p;
-    V will = will0 * will_f + bool_(warned) * P(will_per_warning, 0);
+    V will = political_will(ctx, will0, warned, will_f);
     /* race relief and the backdrop at the new capabilities */
     V relief[WS_MAXA];
     rival_max(C, A, rival);

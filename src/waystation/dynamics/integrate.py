@@ -47,6 +47,7 @@ from waystation.dynamics.restraint import (
     coordination,
     estimated_margin,
     evaluation_error,
+    political_will,
     race_relief,
     restraint,
 )
@@ -172,7 +173,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     survival = state.survival * xp.exp(-0.5 * (state.lethal + lethal) * h_dt)
     warn_p = -xp.expm1(-0.5 * (state.survivable + survivable) * h_dt)
     warned = shocks.warn_u < warn_p
-    will = state.will * xp.exp(-p.will_decay * dt) + warned * p.will_per_warning
+    will = political_will(state.will, warned, p, dt)
 
     relief = race_relief(C, rival_max(C), p)
     B_t = backdrop_target(C, S_eff, relief, p)

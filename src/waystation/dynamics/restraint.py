@@ -37,6 +37,18 @@ def estimated_margin(S_eff: Array, C: Array, E: Array, noise: Array, p: Params) 
     return (S_eff - C) + bias + p.sigma_eval / (1.0 + E) * noise
 
 
+def political_will(will: Array, warned: Array, p: Params, dt: float) -> Array:
+    """Political will after a step of ``dt`` years (section 4, collective restraint; section 6).
+
+    Will fades at ``will_decay`` per year, and each survivable incident of the
+    step (``warned``, 0 or 1 per world) adds ``will_per_warning``: warning shots
+    are what moves publics and governments towards a coordinated pause
+    (:func:`coordination`).
+    """
+    xp = xp_of(will)
+    return will * xp.exp(-p.will_decay * dt) + warned * p.will_per_warning
+
+
 def race_relief(C: Array, rival: Array, p: Params) -> Array:
     """How much race pressure erodes voluntary restraint (0..race_pressure, section 4).
 
