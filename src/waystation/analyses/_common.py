@@ -214,3 +214,13 @@ def frame_of(rows: list[dict[str, object]], index: str) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(rows).set_index(index)
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Strategy names made unique by numbering repeats: race, race#2, ..."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return out

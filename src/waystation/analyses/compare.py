@@ -23,6 +23,7 @@ from waystation.analyses._common import (
     paired_models,
     per_world,
     running,
+    unique_names,
 )
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.results import OUTCOMES, Results
@@ -103,16 +104,6 @@ def paired_difference(a: Results, b: Results, outcome: str) -> Interval:
     return Interval.of_mean(d)
 
 
-def _unique(names: list[str]) -> list[str]:
-    """Strategy names made unique by numbering repeats: race, race#2, ..."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
-    return out
-
-
 def compare(
     scenario: ScenarioLike,
     strategies: Sequence[StrategyLike],
@@ -138,7 +129,7 @@ def compare(
         raise ValueError("compare needs at least one strategy")
     worlds = check_worlds(worlds)
     _, models = paired_models(scenario, list(strategies))
-    names = _unique([m.strategy.name for m in models])
+    names = unique_names([m.strategy.name for m in models])
     years = check_horizons(horizons) if horizons is not None else ()
     results: dict[str, Results] = {}
     table = None

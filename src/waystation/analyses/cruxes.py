@@ -46,8 +46,8 @@ from waystation.analyses._common import (
     paired_models,
     per_world,
     running,
+    unique_names,
 )
-from waystation.analyses.compare import _unique
 from waystation.analyses.decision import at_horizon, check_horizons
 from waystation.analyses.metamodel import BANDWIDTH, Smooth, smooth
 from waystation.definitions import DEFAULT_WORLDS
@@ -291,7 +291,7 @@ def cruxes(
     if worlds < 200:
         raise ValueError(f"cruxes need at least 200 worlds to smooth over, got {worlds}")
     _, models = paired_models(scenario, list(strategies))
-    names = tuple(_unique([m.strategy.name for m in models]))
+    names = tuple(unique_names([m.strategy.name for m in models]))
     years = check_horizons(horizons) if horizons else (models[0].horizon,)
     for y in years:
         at_horizon(models[0], y)

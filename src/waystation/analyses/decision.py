@@ -39,8 +39,8 @@ from waystation.analyses._common import (
     paired_models,
     per_world,
     running,
+    unique_names,
 )
-from waystation.analyses.compare import _unique
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.model import Model
 from waystation.results import OUTCOMES, Results
@@ -260,7 +260,7 @@ def horizons(
     if not strategies:
         raise ValueError("give at least one strategy")
     _, models = paired_models(scenario, list(strategies))
-    names = tuple(_unique([m.strategy.name for m in models]))
+    names = tuple(unique_names([m.strategy.name for m in models]))
     for y in ys:
         at_horizon(models[0], y)  # a clear error before any run
     with running(seed, worlds * len(models) * len(ys), settings) as runner:

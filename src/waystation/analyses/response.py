@@ -37,8 +37,8 @@ from waystation.analyses._common import (
     paired_models,
     per_world,
     running,
+    unique_names,
 )
-from waystation.analyses.compare import _unique
 from waystation.analyses.levers import lever_inputs
 from waystation.analyses.metamodel import smooth, smooth2
 from waystation.analyses.shapes import Shape, shape_of
@@ -148,7 +148,7 @@ def response(
         raise ValueError("--against must name a different lever or input")
     chosen: list[StrategyLike | None] = list(strategies) if strategies else [None]
     _, models = paired_models(scenario, chosen)
-    names = tuple(_unique([m.strategy.name for m in models]))
+    names = tuple(unique_names([m.strategy.name for m in models]))
     uncertain = models[0].uncertain()
     axes_names = [param] if against is None else [param, against]
     kinds = [_kind(models[0], n, uncertain) for n in axes_names]

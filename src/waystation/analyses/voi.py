@@ -35,8 +35,8 @@ from waystation.analyses._common import (
     paired_models,
     per_world,
     running,
+    unique_names,
 )
-from waystation.analyses.compare import _unique
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.settings import RunSettings
 from waystation.state import Array
@@ -143,7 +143,7 @@ def voi(
     unknown = [p for p in parts if p not in models[0].inputs]
     if unknown:
         raise ValueError(f"unknown inputs: {', '.join(unknown)}")
-    names = _unique([m.strategy.name for m in models])
+    names = unique_names([m.strategy.name for m in models])
     rows, records = [], None
     with running(seed, worlds * len(models), settings) as runner:
         for model in models:
