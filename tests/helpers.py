@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 import waystation as ws
 from waystation.cli import app
+from waystation.scenario import Scenario
 
 #: A single actor whose capability grows at exactly 0.5 OOM/yr, far outside a
 #: fixed safety range, so the lethal hazard is exactly ``hazard_rate``.
@@ -104,3 +105,29 @@ def run_json(*args: str) -> dict[str, object]:
     data = json.loads(out)
     assert isinstance(data, dict)
     return data
+
+
+def one_lab(noisy: bool = False, hardness: str = "0.25 to 4", **world: Any) -> Scenario:
+    """One actor; only ``hardness``, ``wbe_cost`` and ``em_growth`` are uncertain.
+
+    ``wbe_cost`` and ``em_growth`` provably do nothing: with no background
+    WBE research and no WBE investment, WBE progress stays 0 < wbe_cost, so
+    emulated labour never appears and its growth rate is never used. Without
+    ``noisy`` the evaluation noise, verification jumps and warning-driven will
+    are switched off, so a world's outcome is a function of hardness alone.
+    """
+    quiet = {} if noisy else {"sigma_eval": 0.0, "verify_rate": 0.0, "will_per_warning": 0.0}
+    return Scenario.model_validate(
+        {
+            "name": "one-lab",
+            "time": {"start": 2026, "horizon": 2040, "dt": 1.0},
+            "nature": {"hardness": hardness, "edge_width": 0.4, "hazard_rate": 0.3,
+                       "warning_share": 0.5, "scheming": 0.2, "eval_ease": 0.4,
+                       "wbe_cost": "1e4 to 3e5", "ai_safety_edge": 1.0},
+            "world": {"g_compute": 0.6, "scaling_years": 8, "g_algo": 0.45, "ideas_harder": 0.3,
+                      "C_aar": 4, "si_gap": 2, "safety_growth": 0.2, "em_growth": "0.5 to 2",
+                      "wbe_background": 0.0, "safety_harder": 0.15, "C_lethal": 5.0,
+                      **quiet, **world},
+            "actors": [{"name": "lab"}],
+        }
+    )  # fmt: skip

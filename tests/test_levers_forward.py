@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import waystation as ws
-from test_analyses import one_lab
+from helpers import one_lab
 from waystation.analyses import Interval, lever_values
 from waystation.analyses.levers import _disagree
 

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from test_report import make_data, section, table_rows
-from test_report import runs as runs  # the module's 300-world runs of default and race
+import waystation as ws
+from report_helpers import make_data, section, table_rows
 from waystation import report
 from waystation.analyses import Interval
 from waystation.analyses.cruxes import cruxes_of
@@ -25,6 +25,15 @@ from waystation.results import Results
 
 X = [0.1, 0.32, 1.0, 3.2, 10.0]
 SE = [0.004] * 4
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, Results]:
+    """300-world runs of default and race (as in test_report)."""
+    return {
+        s: ws.run("default", worlds=300, seed=2, strategy=s, block_size=300)
+        for s in ("default", "race")
+    }
 
 
 def test_a_monotone_curve_is_described_as_rising_or_falling() -> None:

@@ -8,9 +8,10 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Protocol, TypeVar
 
 import typer
 from rich.console import Console
@@ -92,6 +93,20 @@ def scenario_source(name: str) -> str | Path:
     return Path(name) if Path(name).is_file() else name
 
 
+class _Cited(Protocol):
+    def provenance(self) -> dict[str, Any] | None: ...
+
+
+#: The simulating command running now (``cli.runs`` sets it; ``--json`` documents cite it).
+SESSION: ContextVar[_Cited | None] = ContextVar("waystation_cli_session", default=None)
+
+
+def current_provenance() -> dict[str, Any] | None:
+    """The provenance of the command running now (for ``--json`` documents)."""
+    session = SESSION.get()
+    return None if session is None else session.provenance()
+
+
 def print_json(data: Any, definitions: Sequence[str] = ()) -> None:
     """Write one JSON object on stdout (NaN becomes null).
 
@@ -101,8 +116,6 @@ def print_json(data: Any, definitions: Sequence[str] = ()) -> None:
     """
     if definitions and isinstance(data, dict):
         data = {**data, "definitions": definitions_block(*definitions)}
-    from waystation.cli.runs import current_provenance  # set while a command simulates
-
     cite = current_provenance()
     if cite is not None and isinstance(data, dict):
         data = {**data, "provenance": cite}

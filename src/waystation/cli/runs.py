@@ -17,7 +17,6 @@ import json as _json
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -26,7 +25,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from waystation.cli._app import Json_, err, friendly_errors, out, print_json
+from waystation.cli._app import (
+    SESSION,
+    Json_,
+    err,
+    friendly_errors,
+    out,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from waystation.model import Model
@@ -112,13 +118,7 @@ class Session:
         return permalink(scenario_json(load_scenario(Path(name))), strategy, worlds, seed)
 
 
-_SESSION: ContextVar[Session | None] = ContextVar("waystation_cli_session", default=None)
-
-
-def current_provenance() -> dict[str, Any] | None:
-    """The provenance of the command running now (for ``--json`` documents)."""
-    session = _SESSION.get()
-    return None if session is None else session.provenance()
+_SESSION = SESSION  # the command running now (its ContextVar lives in _app, which prints)
 
 
 #: Options left out of a reproducing command: they change how, never what, a run computes.
