@@ -15,6 +15,15 @@ Usage::
 The hashes depend on the random streams: a change that draws numbers
 differently on purpose must re-pin (``--pin`` rewrites
 ``tests/data/block_hashes.json``, which ``tests/test_block_hashes.py`` asserts).
+
+They also depend on the machine's numerics: numpy picks its ``exp``/``log``
+implementation by CPU features (AVX-512 and AVX2 round the last bit
+differently), and a last-bit difference reaches the hashes. So the file holds
+one set of digests per *numerics platform*, named by :func:`numerics` (a hash of
+numpy's transcendentals on fixed inputs); the test asks the run to match the set
+of its own platform. ``--pin`` replaces every set (numbers changed on purpose);
+``--pin-platform`` adds or replaces this platform's set only, and must be run on
+the code the other sets were pinned on (same numbers, another machine).
 """
 
 from __future__ import annotations
@@ -61,6 +70,38 @@ def block_digest(out: BlockOut) -> str:
     _update(h, "hist", {"hist": out.hist})
     _update(h, "records", out.records or {})
     return h.hexdigest()
+
+
+def numerics() -> str:
+    """A short hash of numpy's transcendentals on fixed inputs: names the numerics platform."""
+    x = np.linspace(-30.0, 30.0, 20_011)
+    pos = np.abs(x) + 1e-3
+    h = hashlib.sha256()
+    for y in (np.exp(x), np.log(pos), np.expm1(x / 30), np.log1p(pos), np.tan(x / 20)):
+        h.update(y.tobytes())
+    h.update(np.power(pos, 0.6).tobytes())
+    return h.hexdigest()[:16]
+
+
+def platform_label() -> str:
+    """Human-readable name of this machine's numpy SIMD level (for the pin file)."""
+    from numpy._core._multiarray_umath import __cpu_features__ as feats
+
+    return "AVX512F" if feats.get("AVX512F") else ("AVX2" if feats.get("AVX2") else "baseline")
+
+
+def pinned_sets() -> list[dict[str, object]]:
+    """The pin file's sets: ``{"numerics", "label", "digests"}`` each."""
+    return list(json.loads(PINNED.read_text())["sets"])
+
+
+def write_pins(digests: dict[str, list[str]], keep_others: bool) -> None:
+    """Write this platform's digests, replacing the other platforms' unless ``keep_others``."""
+    mine = numerics()
+    sets = [s for s in pinned_sets() if s["numerics"] != mine] if keep_others else []
+    sets.append({"numerics": mine, "label": platform_label(), "digests": digests})
+    PINNED.parent.mkdir(parents=True, exist_ok=True)
+    PINNED.write_text(json.dumps({"sets": sets}, indent=1) + "\n")
 
 
 def run_digests(
@@ -110,12 +151,14 @@ def main() -> int:
     ap.add_argument("--only", help="comma-separated scenario/strategy pairs to run")
     ap.add_argument("--write", type=Path, help="write the digests of every run to this file")
     ap.add_argument("--check", type=Path, help="compare with digests written before")
-    ap.add_argument("--pin", action="store_true", help=f"rewrite {PINNED}")
+    ap.add_argument("--pin", action="store_true", help=f"rewrite {PINNED} (every platform)")
+    ap.add_argument(
+        "--pin-platform", action="store_true", help="add or replace this platform's set only"
+    )
     args = ap.parse_args()
-    if args.pin:
-        PINNED.parent.mkdir(parents=True, exist_ok=True)
-        PINNED.write_text(json.dumps(pinned_digests(), indent=1) + "\n")
-        print(f"pinned {PINNED}")
+    if args.pin or args.pin_platform:
+        write_pins(pinned_digests(), keep_others=args.pin_platform)
+        print(f"pinned {PINNED} for numerics {numerics()} ({platform_label()})")
         return 0
     only = set(args.only.split(",")) if args.only else None
     digests = all_digests(args.worlds, args.block, args.backend, only)

@@ -11,14 +11,17 @@ feedback loops amplify to at most ~1e-12 over a run.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import math
 import os
+import re
 import subprocess
 import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -29,11 +32,15 @@ from waystation import simulate as sim
 from waystation.api import compile_scenario
 from waystation.cli import app
 from waystation.dynamics import Levers, Params, step
-from waystation.io import shipped_scenarios
+from waystation.dynamics.inputs import DERIVED
+from waystation.io import load_scenario, shipped_scenarios
+from waystation.levers import LEVERS
 from waystation.model import Model, assemble, draw_inputs
+from waystation.params import REGISTRY
 from waystation.rng import key_of, normals, step_shocks
-from waystation.state import State
-from waystation.strategies import BUILTIN_STRATEGIES, apply_strategy
+from waystation.scenario import Scenario
+from waystation.state import WAYSTATIONS, Array, Shocks, State
+from waystation.strategies import BUILTIN_STRATEGIES, apply_strategy, static_levers
 
 #: Short horizon keeps the tests cheap: most default worlds win by the mid-2030s.
 HORIZON = 2034.0
@@ -194,13 +201,13 @@ def test_without_a_compiler_the_engine_says_so_once_and_uses_numpy(
 def test_the_kernel_was_checked_against_these_equations() -> None:
     """The C files restate the equations of ``waystation.dynamics`` as they are now.
 
-    If this fails, an equation changed: make the same change in ``step.c`` and
-    ``step_simd.c`` (docs/model.md, "Where each equation lives"), run
-    ``tests/test_fused.py`` and ``tests/test_fused_segment.py`` with
-    ``CHECKED_AGAINST`` set to the new hash, and commit the three together.
-    Until then the engine steps with numpy (next test).
+    If this fails, an equation changed (or ``step.c``): make the same change in
+    ``step.c`` (docs/model.md section 12), then run ``python -m waystation._fused pin``,
+    which runs ``tests/test_fused.py`` and ``tests/test_fused_segment.py`` and, if
+    they pass, sets ``CHECKED_AGAINST``; commit them together. Until then the engine
+    steps with numpy (next test).
     """
-    got = _fused.equations_hash()
+    got = _fused.pin()
     assert got == _fused.CHECKED_AGAINST, f"set waystation._fused.CHECKED_AGAINST = {got!r}"
 
 
@@ -297,3 +304,92 @@ def test_exact_variant_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
     flags = _fused._cpu_flags()
     want = next(v for v, spec in _fused.VARIANTS.items() if spec[3] <= flags)
     assert _fused.kernel_variant() == want  # the widest the CPU runs (all build here)
+
+
+def many_actors(n: int) -> Model:
+    """The default scenario with ``n`` actors, strategy ``cautious-lab``.
+
+    Actors differ in their frontier: with ties, who leads (the strategy's
+    condition) would turn on the last bit of a libmvec draw.
+    """
+    sc = load_scenario("default")
+    first = sc.actors[0]
+    actors = [first.model_copy(update={"name": f"lab{k}", "frontier": -0.03 * k})
+              for k in range(n)]  # fmt: skip
+    sc = sc.model_copy(update={"actors": actors})
+    return short(sc, "cautious-lab", horizon=2029.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("actors", [17, 20])
+def test_up_to_the_validated_most_actors_step_in_the_kernel(
+    kernel: _fused.StepFn, actors: int
+) -> None:
+    """17-20 actors with a conditional strategy (ws_shocks and ws_step): the kernel, as numpy.
+
+    The kernel's per-world arrays hold :data:`waystation._fused.MAX_ACTORS`, at
+    least the most actors a scenario may have.
+    """
+    limit = next(m.max_length for m in Scenario.model_fields["actors"].metadata
+                 if hasattr(m, "max_length"))  # fmt: skip
+    assert actors <= limit <= _fused.MAX_ACTORS
+    model = many_actors(actors)
+    assert len(model.actors) == actors and not static_levers(model.strategy)
+    a = sim.simulate_block(model, 5, 0, 256, 256, backend="numpy")
+    b = sim.simulate_block(model, 5, 0, 256, 256, backend="fused")
+    assert a.records is not None and b.records is not None
+    assert_records_agree(a.records, b.records, exact=exact_here())
+    loaded = _fused.fused_kernel()
+    assert loaded is not None and loaded.max_actors == _fused.MAX_ACTORS
+    key, world = key_of(5), np.arange(64, dtype=np.uint64)
+    got, want = loaded.shocks(key, world, 3, actors), step_shocks(key, world, 3, actors)
+    np.testing.assert_array_equal(got.warn_u, want.warn_u)
+    np.testing.assert_allclose(got.eval_z, want.eval_z, rtol=0, atol=1e-14)
+
+
+def test_the_generated_header_covers_every_registry_field(kernel: _fused.StepFn) -> None:
+    """Slots for every parameter, lever, state field and shock; every dynamics constant."""
+    slots = set(_fused.slots())
+    drawn = set(REGISTRY) - {"horizon", "dt"}  # the time grid is not an input of the step
+    assert drawn | set(DERIVED) <= slots
+    assert {f"lv_{v.name}" for v in LEVERS} <= slots
+    written = {f for f in State._fields if f not in ("t", "done", "g0")}
+    assert written <= slots and {f"in_{f}" for f in State._fields[1:] if f != "done"} <= slots
+    assert set(Shocks._fields) <= slots
+    header = _fused.header()
+    for module in _fused.RESTATED:
+        for name, value in vars(importlib.import_module(f"waystation.dynamics.{module}")).items():
+            if re.fullmatch(r"_?[A-Z][A-Z0-9_]*", name) and isinstance(value, float):
+                assert f"double {name.lstrip('_')} = {value!r};" in header, name
+    for k, name in enumerate(WAYSTATIONS):
+        assert f"WAYSTATION_{name.upper()} = {k}" in header
+    loaded = _fused.fused_kernel()
+    assert loaded is not None and loaded.slots == _fused.slots()  # the library's own list
+
+
+def test_a_new_parameter_needs_only_its_equation_line_in_c(
+    kernel: _fused.StepFn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A kernel built with an extra registry field reads it where one line of step.c says.
+
+    The slot list comes from ``Params``: adding ``dummy_cut`` there and writing
+    ``P(dummy_cut, a)`` into the hazard's line is the whole change in C.
+    """
+    Extra = NamedTuple("Extra", [(f, Array) for f in (*Params._fields, "dummy_cut")])  # type: ignore[misc]
+    line = "h = h * (1.0 - P(lv_tool_ai_only, a) * P(tool_hazard_cut, a));"
+    code = (Path(_fused.__file__).parent / "step.c").read_text()
+    assert code.count(line) == 1
+    code = code.replace(line, line + " h = h * (1.0 - P(dummy_cut, a));")
+    monkeypatch.setattr(_fused, "Params", Extra)
+    monkeypatch.setattr(_fused, "_source", lambda variant="exact": (
+        _fused.header() + "\n" + code).encode())  # fmt: skip
+    assert "dummy_cut" in _fused.slots()
+    extra = _fused._Kernel(_fused.build(tmp_path, "exact"), "exact")
+    assert "dummy_cut" in extra.slots
+    model = compile_scenario("default", "race")
+    s, p, base = _mid_run(model, 8)
+    shocks = step_shocks(key_of(2), np.arange(sim.STREAM_BLOCK, dtype=np.uint64), 9, 3)
+    want = step(s, p, base, shocks, model.dt)
+    same = extra.step(s, Extra(*p, np.float64(0.0)), base, shocks, model.dt)  # type: ignore[arg-type]
+    halved = extra.step(s, Extra(*p, np.float64(0.5)), base, shocks, model.dt)  # type: ignore[arg-type]
+    np.testing.assert_allclose(same.lethal, want.lethal, rtol=1e-13)
+    np.testing.assert_allclose(halved.lethal, 0.5 * want.lethal, rtol=1e-12)

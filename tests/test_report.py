@@ -495,7 +495,9 @@ def test_report_cli_passes_default_worlds_and_workers(
     out = tmp_path / "r.html"
     result = runner.invoke(app, ["report", "default", "-o", str(out), "--workers", "2"])
     assert result.exit_code == 0, result.output
-    assert seen["worlds"] == definitions.DEFAULT_WORLDS and seen["workers"] == 2
+    how = seen["settings"]
+    assert seen["worlds"] == definitions.DEFAULT_WORLDS
+    assert isinstance(how, ws.RunSettings) and how.workers == 2 and how.progress is not None
     assert out.read_text().count("<svg") == 1
 
 

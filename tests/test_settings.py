@@ -134,3 +134,34 @@ def test_package_root_loads_names_on_first_use() -> None:
     assert out.stdout.split() == ["False", "True", "True", "True", "True"]
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         ws.nope  # noqa: B018
+
+
+SHARED_OPTIONS = ("--workers", "--engine", "--address", "--backend", "--block-size")
+SIMULATING = ("run", "compare", "competence", "levers", "sensitivity", "voi", "optimise",
+              "calibration", "plot", "report")  # fmt: skip
+
+
+def test_every_simulating_command_has_the_one_set_of_run_options() -> None:
+    """The run options are declared once and every command that simulates accepts them all."""
+    import typer.main
+
+    from waystation.cli import app
+
+    group = typer.main.get_command(app)
+    for name in SIMULATING:
+        command = group.commands[name]  # type: ignore[attr-defined]
+        flags = {f for p in command.params for f in p.opts}
+        assert set(SHARED_OPTIONS) <= flags, name
+        assert "how" not in {p.name for p in command.params}, name
+
+
+def test_every_analysis_takes_one_run_settings_and_no_loose_run_keywords() -> None:
+    import inspect
+
+    from waystation import analyses, calibration
+
+    loose = {"workers", "executor", "progress", "engine", "backend", "block_size", "address"}
+    for fn in (analyses.compare, analyses.competence, analyses.lever_values, analyses.optimise,
+               analyses.sensitivity, analyses.voi, calibration.check):  # fmt: skip
+        params = inspect.signature(fn).parameters
+        assert "settings" in params and not loose & set(params), fn.__name__

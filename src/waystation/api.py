@@ -7,8 +7,8 @@ functions; there is one implementation of the model.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from concurrent.futures import Executor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from waystation.io import Problem, ScenarioError, load_scenario, load_strategy
 from waystation.model import Model
 from waystation.results import Results, summarise
 from waystation.scenario import Scenario, StrategySpec, compile_model
-from waystation.settings import Progress, RunSettings
+from waystation.settings import RunSettings, resolve
 from waystation.simulate import STREAM_BLOCK, backend_in_use, run_blocks
 from waystation.state import WAYSTATIONS, Array
 from waystation.strategies import BUILTIN_STRATEGIES
@@ -75,22 +75,17 @@ def run_model(
     seed: int = 0,
     *,
     settings: RunSettings | None = None,
-    block_size: int | None = None,
-    workers: int | None = None,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-    keep_worlds: bool | None = None,
     fixed_inputs: Mapping[str, Array] | None = None,
-    backend: str | None = None,
-    engine: str | None = None,
-    address: str | None = None,
+    **how: Any,
 ) -> Results:
     """Simulate a compiled model; see :func:`run`.
 
     How the run is executed is a :class:`~waystation.settings.RunSettings`
-    (``settings``, default ``RunSettings()``); the keyword arguments
-    ``block_size`` ... ``address`` override its fields (``None`` leaves one
-    as it is). ``fixed_inputs`` maps uncertain inputs to per-world values
+    (``settings``, default ``RunSettings()``); keyword arguments named after
+    its fields (``workers=2``, ``backend="numpy"``, ``block_size=...``,
+    ``keep_worlds=False``, ``progress=...``) change those fields, for
+    notebooks (:func:`waystation.settings.resolve`; ``None`` leaves one as
+    it is). ``fixed_inputs`` maps uncertain inputs to per-world values
     (arrays of length ``worlds``) that replace their draws, shocks unchanged:
     the hook behind :func:`waystation.analyses.sensitivity`.
 
@@ -100,15 +95,10 @@ def run_model(
     """
     worlds = whole_number("worlds", worlds, 1)
     seed = whole_number("seed", seed, 0)
-    if settings is not None and not isinstance(settings, RunSettings):
-        raise TypeError(f"settings: expected RunSettings, got {type(settings).__name__}")
-    how = (settings or RunSettings()).override(
-        block_size=block_size, workers=workers, executor=executor, progress=progress,
-        keep_worlds=keep_worlds, backend=backend, engine=engine, address=address,
-    )  # fmt: skip
-    block = -(-min(how.block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # as run_blocks rounds
-    check_run_size(worlds, record_columns(model), how.keep_worlds, block, len(model.actors))
-    with opened(how) as started:
+    run = resolve(settings, **how)
+    block = -(-min(run.block_size, worlds) // STREAM_BLOCK) * STREAM_BLOCK  # as run_blocks rounds
+    check_run_size(worlds, record_columns(model), run.keep_worlds, block, len(model.actors))
+    with opened(run) as started:
         blocks = run_blocks(model, worlds, seed, started, fixed_inputs=fixed_inputs)
     return summarise(
         blocks,
@@ -119,7 +109,7 @@ def run_model(
         times=model.times,
         record_times=model.times[model.record_steps],
         version=package_version(),
-        backend=backend_in_use(how.backend),
+        backend=backend_in_use(run.backend),
     )
 
 
@@ -130,14 +120,7 @@ def run(
     *,
     strategy: str | Path | StrategySpec | None = None,
     settings: RunSettings | None = None,
-    block_size: int | None = None,
-    workers: int | None = None,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
-    keep_worlds: bool | None = None,
-    backend: str | None = None,
-    engine: str | None = None,
-    address: str | None = None,
+    **how: Any,
 ) -> Results:
     """Run ``worlds`` possible worlds of a scenario under a strategy.
 
@@ -157,17 +140,4 @@ def run(
     All draw the same numbers; per-world results agree within 1e-12.
     """
     model = compile_scenario(scenario, strategy)
-    return run_model(
-        model,
-        worlds,
-        seed,
-        settings=settings,
-        block_size=block_size,
-        workers=workers,
-        executor=executor,
-        progress=progress,
-        keep_worlds=keep_worlds,
-        backend=backend,
-        engine=engine,
-        address=address,
-    )
+    return run_model(model, worlds, seed, settings=resolve(settings, **how))

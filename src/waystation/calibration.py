@@ -22,7 +22,7 @@ from waystation.dynamics import rd_multiplier
 from waystation.dynamics.inputs import params_of
 from waystation.model import WORLD_PARAMS, Model
 from waystation.results import Results
-from waystation.simulate import Progress
+from waystation.settings import RunSettings, resolve
 from waystation.state import Array
 
 __all__ = ["TARGETS", "Target", "check"]
@@ -172,27 +172,29 @@ def make_runs(
     scenario: Any = "default",
     worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
-    progress: Progress | None = None,
+    settings: RunSettings | None = None,
 ) -> Runs:
     """Run what the metrics need: the scenario to 2100, its first two years, and unrestrained.
 
-    ``progress(done, total)`` counts worlds over the three runs.
+    How they run is ``settings``; its ``progress(done, total)`` counts worlds
+    over the three runs.
     """
+    how = resolve(settings)
 
-    def at(k: int) -> Progress | None:  # run k of 3 reports within the whole
-        if progress is None:
-            return None
-        report = progress
-        return lambda done, _total: report(k * worlds + done, 3 * worlds)
+    def at(k: int) -> RunSettings:  # run k of 3 reports within the whole
+        if how.progress is None:
+            return how
+        report = how.progress
+        return how.override(progress=lambda done, _total: report(k * worlds + done, 3 * worlds))
 
     model = compile_scenario(scenario)
     main = run_model(
-        replace(model, horizon=max(model.horizon, 2100.0)), worlds, seed, progress=at(0)
+        replace(model, horizon=max(model.horizon, 2100.0)), worlds, seed, settings=at(0)
     )
-    early = run_model(replace(model, horizon=model.start + 2.0), worlds, seed, progress=at(1))
+    early = run_model(replace(model, horizon=model.start + 2.0), worlds, seed, settings=at(1))
     free = compile_scenario(scenario, "race")
     free = free.with_overrides({"will_per_warning": 0.0})
-    unrestrained = run_model(free, worlds, seed, progress=at(2))
+    unrestrained = run_model(free, worlds, seed, settings=at(2))
     constants = {k: d.median() for k, d in model.inputs.items() if d.is_constant}
     return Runs(model, main, early, unrestrained, constants)
 
@@ -201,10 +203,13 @@ def check(
     scenario: Any = "default",
     worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
-    progress: Progress | None = None,
+    settings: RunSettings | None = None,
 ) -> list[dict[str, Any]]:
-    """Every target with the model's value, its standard error and whether it is inside the band."""
-    runs = make_runs(scenario, worlds, seed, progress)
+    """Every target with the model's value, its standard error and whether it is inside the band.
+
+    How the runs are executed is ``settings`` (see :func:`make_runs`).
+    """
+    runs = make_runs(scenario, worlds, seed, settings)
     rows = []
     for t in TARGETS:
         value, se = METRICS[t.metric](runs)

@@ -70,7 +70,7 @@ PARAMS: tuple[Param, ...] = (
         "year",
         (2027.0, 2100.0),
         "last simulated year; survivors without victory count as costly non-failure",
-        "MODEL.md section 5 (user's choice)",
+        'user\'s choice (docs/model.md section 6, "Hazard and outcomes")',
     ),
     _P(
         "dt",

@@ -270,7 +270,7 @@ def _outside(hist: Array, n: int) -> Array:
 
 
 def _waystations(t: dict[str, Array], n: int, times: Array) -> dict[str, WaystationStats]:
-    """Per-waystation statistics from the tallies (MODEL.md section 7)."""
+    """Per-waystation statistics from the tallies (docs/model.md section 8, "Waystations")."""
     out = {}
     for k, name in enumerate(WAYSTATIONS):
         b1 = float(t["ws_b1"][k])

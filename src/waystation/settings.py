@@ -4,14 +4,16 @@
 steps them, where blocks run (engine, workers, executor, address), how large
 a block is, whether per-world records are kept and whom to tell about
 progress. None of it changes a number: the same model, worlds and seed give
-bit-identical results under any settings of one backend (MODEL.md section
-2; ``tests/test_reproducibility.py``). What a run computes is the
+bit-identical results under any settings of one backend (docs/model.md
+section 12, "Engine"; ``tests/test_reproducibility.py``). What a run computes is the
 :class:`~waystation.model.Model`, the number of worlds and the seed.
 
-:func:`waystation.run`, :func:`waystation.run_model`, the analyses'
-runner and :func:`waystation.simulate.run_blocks` take it; the keyword
-arguments of ``run``/``run_model`` build one. This module imports numpy
-only, so the engine can use it without the scenario loader.
+:func:`waystation.run`, :func:`waystation.run_model`, every analysis of
+:mod:`waystation.analyses` and :func:`waystation.simulate.run_blocks` take it;
+the CLI builds one from its shared run options. ``run``/``run_model`` (and
+``run_blocks``) also accept its fields as keywords, for notebooks: they are
+applied in one place, :func:`resolve`. This module imports numpy only, so the
+engine can use it without the scenario loader.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ __all__ = [
     "Progress",
     "RunSettings",
     "check_backend",
+    "resolve",
 ]
 
 #: ``progress(done, total)``: worlds finished so far, out of the run's total.
@@ -108,3 +111,16 @@ class RunSettings:
         if unknown:
             raise TypeError(f"unknown run setting(s): {', '.join(sorted(unknown))}")
         return replace(self, **given) if given else self
+
+
+def resolve(settings: RunSettings | None = None, **changes: Any) -> RunSettings:
+    """``settings`` (default ``RunSettings()``) with some fields changed by keyword.
+
+    The one place where the convenience keywords of :func:`waystation.run`,
+    :func:`waystation.run_model` and :func:`waystation.simulate.run_blocks`
+    become settings (``None`` leaves a field as it is; an unknown name raises
+    TypeError, a bad value the field's own error).
+    """
+    if settings is not None and not isinstance(settings, RunSettings):
+        raise TypeError(f"settings: expected RunSettings, got {type(settings).__name__}")
+    return (settings or RunSettings()).override(**changes)

@@ -1,6 +1,6 @@
 """The engine: runs worlds in blocks and streams them into exact running tallies.
 
-Reproducibility (MODEL.md section 2): every random number is a pure function
+Reproducibility (docs/model.md section 12, "Engine"): every random number is a pure function
 of the root seed, the world's global index, the step and the variable
 (:mod:`waystation.rng`, a counter-based Philox generator), so a world's
 numbers never depend on the block size, the number of workers, the engine or
@@ -39,7 +39,7 @@ from waystation.dynamics import Levers, Params, StepFn, initial_state, step
 from waystation.model import Model, assemble, draw_inputs, input_bounds
 from waystation.rng import MAX_WORLDS, Draws, key_of, normals, step_shocks
 from waystation.settings import BACKENDS as BACKENDS  # re-exported: older import sites
-from waystation.settings import DEFAULT_BACKEND, RunSettings, check_backend
+from waystation.settings import DEFAULT_BACKEND, RunSettings, check_backend, resolve
 from waystation.settings import DEFAULT_BLOCK as DEFAULT_BLOCK
 from waystation.settings import Progress as Progress
 from waystation.state import Array, Shocks, State, map_arrays
@@ -413,9 +413,7 @@ def run_blocks(
     finished blocks are folded into one running total as they arrive (exact
     integer sums), so memory stays flat however many worlds are run.
     """
-    if settings is not None and not isinstance(settings, RunSettings):
-        raise TypeError(f"settings: expected RunSettings, got {type(settings).__name__}")
-    run = (settings or RunSettings()).override(**changes)
+    run = resolve(settings, **changes)
     if run.engine != "local" and run.executor is None:
         raise ValueError(f"engine {run.engine!r} is not open: use waystation.engines.opened")
     backend, keep_worlds, progress = run.backend, run.keep_worlds, run.progress

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 Array = NDArray[Any]
 BoolArray = NDArray[np.bool_]
 
-#: Waystations whose first arrival is recorded per world (MODEL.md section 7).
+#: Waystations whose first arrival is recorded per world (docs/model.md section 8, "Waystations").
 WAYSTATIONS: tuple[str, ...] = (
     "global_pause",
     "automated_alignment_researcher",

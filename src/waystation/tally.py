@@ -8,7 +8,7 @@ stated once, so every backend's figures mean the same thing.
 
 Probabilities are summed as integers of 2**-32 (:func:`fixed`), which add up
 exactly in any order: a run's figures are bit-identical however its worlds
-were split into blocks, workers or engines (MODEL.md section 2). This module
+were split into blocks, workers or engines (docs/model.md section 12, "Engine"). This module
 imports numpy only and nothing of the engine, so every backend can use it
 without an import cycle.
 """

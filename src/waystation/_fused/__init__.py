@@ -34,17 +34,20 @@ not depend on the state (:func:`waystation.strategies.static_levers`);
 
 from __future__ import annotations
 
+import ast
+import copy
 import ctypes
 import hashlib
-import io
+import importlib
+import math
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
-import tokenize
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -54,9 +57,9 @@ import numpy as np
 
 from waystation._finite import check_tallyable
 from waystation.dynamics import Levers, Params, StepFn, step
-from waystation.rng import Draws, step_shocks
-from waystation.state import Array, Shocks, State
-from waystation.tally import fixed
+from waystation.rng import PHILOX_M, PHILOX_W, ROUNDS, VARIABLES, Draws, step_shocks
+from waystation.state import MILESTONES, WAYSTATIONS, Array, Shocks, State
+from waystation.tally import FIX, fixed
 
 __all__ = [
     "FLAGS",
@@ -75,75 +78,182 @@ __all__ = [
 #: No ``-ffast-math``: reassociation would break agreement with numpy.
 FLAGS: tuple[str, ...] = ("-O2", "-fPIC", "-shared", "-ffp-contract=off", "-fno-math-errno")
 
-#: Kernel variants: source file, extra compiler flags, libraries, CPU flags needed. Each
-#: source is compiled after ``rng.c`` (counter-based draws, shared by all variants).
+#: Kernel variants: source file (the one ``step.c`` for every lane width), extra compiler
+#: flags (its lane width ``WS_LANES``), libraries, CPU flags needed.
 VARIANTS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], frozenset[str]]] = {
-    "simd8": ("step_simd.c", ("-mavx2", "-mfma", "-mavx512f", "-mavx512dq", "-DWS_LANES=8"),
+    "simd8": ("step.c", ("-mavx2", "-mfma", "-mavx512f", "-mavx512dq", "-DWS_LANES=8"),
               ("-lmvec", "-lm"), frozenset({"avx2", "fma", "avx512f", "avx512dq"})),
-    "simd": ("step_simd.c", ("-mavx2", "-mfma"), ("-lmvec", "-lm"), frozenset({"avx2", "fma"})),
-    "exact": ("step.c", (), ("-lm",), frozenset()),
+    "simd": ("step.c", ("-mavx2", "-mfma", "-DWS_LANES=4"), ("-lmvec", "-lm"),
+             frozenset({"avx2", "fma"})),
+    "exact": ("step.c", ("-DWS_LANES=1",), ("-lm",), frozenset()),
 }  # fmt: skip
 
+#: Most actors a world may have in the kernel (the length of its per-world scratch
+#: arrays, ``WS_MAXA``); scenarios allow 20. Blocks with more step with numpy.
+MAX_ACTORS = 32
 
 #: State fields the kernel writes (every field but ``t``, ``done`` and ``g0``).
 _OUT = tuple(f for f in State._fields if f not in ("t", "done", "g0"))
+#: State fields the kernel reads (``in_X`` slots): every field but ``t`` and ``done``.
+_IN = tuple(f for f in State._fields if f not in ("t", "done"))
 
 _lock = threading.Lock()
 _cache: dict[str, object] = {}
 
-#: The modules of :mod:`waystation.dynamics` whose equations the C files restate.
+#: The modules of :mod:`waystation.dynamics` whose equations ``step.c`` restates.
 RESTATED = ("backdrop", "capability", "common", "hazard", "inputs", "integrate", "labour",
             "restraint", "safety", "waystations")  # fmt: skip
-#: :func:`equations_hash` of those modules when ``step.c`` and ``step_simd.c`` were
-#: last brought in line with them (and ``tests/test_fused*.py`` passed). Where the
-#: equations differ, the engine steps with numpy rather than run stale C.
-CHECKED_AGAINST = "32a0641a5fc43050"
+#: :func:`pin` when ``step.c`` was last checked against the equations of the
+#: :data:`RESTATED` modules (``tests/test_fused*.py`` passed): their
+#: :func:`equations_hash`, then :func:`kernel_hash`. Where either differs, the engine
+#: steps with numpy rather than run unchecked C. ``python -m waystation._fused pin``
+#: runs the agreement tests and, if they pass, rewrites this line.
+CHECKED_AGAINST = "2468c5b3a8971c8e-fe85f5191ecad1d8"
+
+_CONSTANT = re.compile(r"_?[A-Z][A-Z0-9_]*$")
 
 
-def _code_tokens(source: str) -> list[str]:
-    """The tokens of a module that can change what it computes: no comments, docstrings, layout.
+def slots() -> tuple[str, ...]:
+    """The kernel's slot names, in order: parameters, levers, state in, shocks, state out.
 
-    f-strings are skipped whole (they tokenise differently from Python 3.12 on).
+    Generated from the registries (:class:`Params`, :class:`Levers`,
+    :class:`State`, :class:`Shocks`), so the C source never lists them.
     """
-    out: list[str] = []
-    prev = tokenize.NEWLINE
-    fstring = 0
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        name = tokenize.tok_name[tok.type]
-        if name == "FSTRING_START":
-            fstring += 1
-        elif name == "FSTRING_END":
-            fstring -= 1
-        elif fstring == 0 and tok.type in (tokenize.NAME, tokenize.NUMBER, tokenize.OP):
-            out.append(tok.string)
-        elif fstring == 0 and tok.type == tokenize.STRING:
-            standalone = prev in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
-            prefix = tok.string[: min(tok.string.find(q) for q in "'\"" if q in tok.string)]
-            if not standalone and "f" not in prefix.lower():  # docstrings and f-strings out
-                out.append(tok.string)
-        if tok.type not in (tokenize.COMMENT, tokenize.NL):
-            prev = tok.type
+    return (*Params._fields, *(f"lv_{f}" for f in Levers._fields),
+            *(f"in_{f}" for f in _IN), *Shocks._fields, *_OUT)  # fmt: skip
+
+
+def constants() -> dict[str, float]:
+    """Every numeric module constant of the :data:`RESTATED` modules, by its C name.
+
+    ``SI_HAZARD``, ``CAUTION_EPS``, ...; a leading underscore is dropped
+    (``common._EXP_CLIP`` is ``EXP_CLIP`` in C). A name bound to two values is an error.
+    """
+    out: dict[str, float] = {}
+    for m in RESTATED:
+        module = importlib.import_module(f"waystation.dynamics.{m}")
+        for name, value in vars(module).items():
+            if not _CONSTANT.match(name) or isinstance(value, bool):
+                continue
+            if isinstance(value, int | float | np.floating | np.integer):
+                c, v = name.lstrip("_"), float(value)
+                if not math.isfinite(v) or out.get(c, v) != v:
+                    raise RuntimeError(f"dynamics constant {name} = {v!r} cannot be stated in C")
+                out[c] = v
     return out
 
 
-def equations_hash(sources: dict[str, str] | None = None) -> str:
-    """A hash of the code of the :data:`RESTATED` modules (or of given sources, by name).
+def _c_float(x: float) -> str:
+    return repr(float(x))  # shortest repr: C reads back the same double
 
-    Comments, docstrings and layout do not count, so editing prose does not
-    disable the kernel; any change to a name, number or operator does.
+
+def _header_constants() -> str:
+    """The generated header's constants: the equations' numbers and the index enums."""
+    lines = [f"static const double {k} = {_c_float(v)};" for k, v in constants().items()]
+    for prefix, names in (("WAYSTATION", WAYSTATIONS), ("MILESTONE", MILESTONES)):
+        items = ", ".join(f"{prefix}_{n.upper()} = {k}" for k, n in enumerate(names))
+        lines.append(f"enum {{ {items} }};")
+    lines += [
+        f"#define WS_K {len(WAYSTATIONS)} /* waystations */",
+        f"#define WS_M {len(MILESTONES)} /* frontier milestones */",
+        f"#define WS_MAXA {MAX_ACTORS}",
+        f"#define PHILOX_M0 {PHILOX_M[0]:#x}u",
+        f"#define PHILOX_M1 {PHILOX_M[1]:#x}u",
+        f"#define PHILOX_W0 {PHILOX_W[0]:#x}u",
+        f"#define PHILOX_W1 {PHILOX_W[1]:#x}u",
+        f"#define PHILOX_ROUNDS {ROUNDS}",
+        f"enum {{ RNG_VAR_EVAL_Z = {VARIABLES['eval_z'].id}, "
+        f"RNG_VAR_EVENTS = {VARIABLES['events'].id} }};",
+        f"static const double RNG_PI = {_c_float(math.pi)};",
+        f"static const double TALLY_FIX = {_c_float(FIX)};",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def header() -> str:
+    """The C header generated from the Python registries, prepended to ``step.c``.
+
+    The slot enum ``SL_<name>`` and the names' string ``ws_slots`` (:func:`slots`),
+    ``WS_FOR_STATE`` (the state fields the kernel writes) and :func:`constants`.
+    """
+    names = slots()
+    return "\n".join([
+        "/* Generated by waystation._fused.header() from the Python registries: do not edit. */",
+        "enum { " + ", ".join(f"SL_{n}" for n in names) + ", WS_NSLOTS };",
+        'const char ws_slots[] = "' + ",".join(names) + '";',
+        "#define WS_FOR_STATE(X) " + " ".join(f"X({f})" for f in _OUT),
+        f"#define WS_OUT_FIRST SL_{_OUT[0]}",
+        _header_constants(),
+    ])  # fmt: skip
+
+
+def _function_dump(node: ast.AST) -> str:
+    """A function's code without docstrings or type annotations."""
+    node = copy.deepcopy(node)
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.FunctionDef | ast.AsyncFunctionDef):
+            sub.returns = None
+            body = sub.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                sub.body = body[1:] or [ast.Pass()]
+        elif isinstance(sub, ast.arg):
+            sub.annotation = None
+        elif isinstance(sub, ast.AnnAssign):
+            sub.annotation = ast.Constant(None)
+    return ast.dump(node, annotate_fields=False, include_attributes=False)
+
+
+def equations_hash(sources: dict[str, str] | None = None) -> str:
+    """A hash of the functions of the :data:`RESTATED` modules (or of given sources, by name).
+
+    Only ``def`` statements count, without docstrings, comments, layout or type
+    annotations: editing prose, adding a type alias or a registry field does not
+    disable the kernel; any change to a name, number or operator in a function does.
+    (The modules' numeric constants reach the C through :func:`header`, which
+    :func:`kernel_hash` covers.)
     """
     if sources is None:
         folder = resources.files("waystation.dynamics")
         sources = {m: folder.joinpath(f"{m}.py").read_text() for m in RESTATED}
     h = hashlib.sha256()
     for name in sorted(sources):
-        h.update(name.encode() + b"\0" + " ".join(_code_tokens(sources[name])).encode() + b"\0")
+        tree = ast.parse(sources[name])
+        defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        h.update(name.encode() + b"\0")
+        for d in defs:
+            if not any(d in ast.walk(o) for o in defs if o is not d):  # top-level defs only
+                h.update(_function_dump(d).encode() + b"\0")
     return h.hexdigest()[:16]
 
 
+def _c_code(source: str) -> str:
+    """C source without comments and layout (string literals are not used in step.c)."""
+    source = re.sub(r"/\*.*?\*/", " ", source, flags=re.S)
+    source = re.sub(r"//[^\n]*", " ", source)
+    return " ".join(source.split())
+
+
+def kernel_hash(source: str | None = None) -> str:
+    """A hash of what the kernel computes: ``step.c``'s code and the generated constants.
+
+    Comments and layout do not count. The slot list is left out: the kernel
+    finds its inputs by name, and an equation that reads a renamed field fails to build.
+    """
+    if source is None:
+        source = resources.files("waystation._fused").joinpath("step.c").read_text()
+    code = _c_code(source) + "\0" + _c_code(_header_constants())
+    return hashlib.sha256(code.encode()).hexdigest()[:16]
+
+
+def pin() -> str:
+    """The code as it is: ``equations_hash()-kernel_hash()`` (see :data:`CHECKED_AGAINST`)."""
+    return f"{equations_hash()}-{kernel_hash()}"
+
+
 def _source(variant: str = "exact") -> bytes:
+    """The C compiled for ``variant``: :func:`header`, then ``step.c``."""
     here = resources.files("waystation._fused")
-    return here.joinpath("rng.c").read_bytes() + here.joinpath(VARIANTS[variant][0]).read_bytes()
+    return header().encode() + b"\n" + here.joinpath(VARIANTS[variant][0]).read_bytes()
 
 
 def _cache_dir() -> Path:
@@ -304,7 +414,7 @@ class _Kernel:
         """Advance every world by ``dt``: the fused twin of :func:`waystation.dynamics.step`.
 
         Blocks with more actors than the kernel's scratch arrays hold
-        (``ws_maxa``, 16) are stepped by numpy.
+        (``ws_maxa``: :data:`MAX_ACTORS`) are stepped by numpy.
         """
         n, A = state.C.shape
         if self.max_actors < A:  # the kernel's per-world scratch arrays are this long
@@ -360,7 +470,13 @@ class _Kernel:
         return moved._replace(t=t_end, done=done.astype(np.bool_)[:, None]), sums
 
     def shocks(self, key: tuple[int, int], world: Array, step: int, actors: int) -> Shocks:
-        """``ws_shocks``: :func:`waystation.rng.step_shocks` drawn by the kernel."""
+        """``ws_shocks``: :func:`waystation.rng.step_shocks` drawn by the kernel.
+
+        Blocks with more actors than the kernel holds draw them with numpy (the
+        same numbers, within a few units in the last place of the normals).
+        """
+        if not 1 <= actors <= self.max_actors:
+            return step_shocks(key, world, step, actors)
         world = np.ascontiguousarray(world, dtype=np.uint64)
         n = len(world)
         z, warn, verify = np.empty((n, actors)), np.empty((n, 1)), np.empty((n, 1))
@@ -385,10 +501,16 @@ def _load() -> _Kernel | str:
     """The kernel, or why it is unavailable."""
     if os.environ.get("WAYSTATION_FUSED", "1") == "0":
         return "disabled by WAYSTATION_FUSED=0"
-    if equations_hash() != CHECKED_AGAINST:
-        return ("the equations in waystation.dynamics changed since its C restatement was last "
-                "checked against them: update step.c and step_simd.c, then "
-                "waystation._fused.CHECKED_AGAINST (tests/test_fused.py says how)")  # fmt: skip
+    want_eq, _, want_c = CHECKED_AGAINST.partition("-")
+    if equations_hash() != want_eq:
+        return ("the equations in waystation.dynamics changed since step.c was last checked "
+                "against them: restate the change in step.c, then run "
+                "`python -m waystation._fused pin` (docs/model.md section 12)")  # fmt: skip
+    if kernel_hash() != want_c:
+        return (
+            "step.c or the dynamics constants changed since the kernel was last checked "
+            "against numpy: run `python -m waystation._fused pin` (docs/model.md section 12)"
+        )
     problem = ""
     for variant in _candidates():
         try:

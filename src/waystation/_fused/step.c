@@ -1,59 +1,119 @@
-/* waystation fused step kernel: one time step of every live world in one pass.
+/* waystation fused kernel: the equations of waystation.dynamics.step, restated once in C.
  *
- * A second statement of the equations of waystation.dynamics.step (growth,
- * range_growth, restraint, hazard, backdrop_target, track_waystations and
- * freeze; docs/model.md states them). Every expression evaluates the same
- * float64 operations in the same order as the numpy code, so the two agree
- * to rounding (the per-world test asks for 1e-12). No fast-math: gcc must not
- * reassociate, and -ffp-contract=off keeps it from fusing multiply-adds.
+ * One source for every lane width. Worlds are stepped WS_LANES at a time:
+ *   WS_LANES=1  variant "exact": one world at a time, V is a double and every
+ *               transcendental is glibc's scalar function, so the results are numpy's
+ *               bit for bit wherever numpy's exp/log/expm1/pow are glibc's;
+ *   WS_LANES=4  variant "simd" (AVX2 + FMA), WS_LANES=8 variant "simd8" (AVX-512): V is a
+ *               gcc vector of doubles and the transcendentals are glibc's vector math
+ *               library (libmvec), accurate to a few ulp (~1e-13 after a run).
+ * Every statement below is written once, on V, and is lane-wise: a world's numbers do not
+ * depend on its lane or on the worlds beside it.
  *
- * Arrays are passed as a table of slots: a base pointer and two strides in
- * elements (world, actor); a stride of 0 broadcasts, so world-level (W, 1)
- * arrays, per-actor (W, A) arrays and scalars are read alike. The slot order
- * is the order of WS_SLOTS below, which the Python side checks at load.
+ * Every expression evaluates the same float64 operations in the same order as the numpy
+ * code (no fast-math: gcc must not reassociate; -ffp-contract=off keeps it from fusing
+ * multiply-adds), so the kernel agrees with numpy world by world (tests/test_fused*.py).
+ * Branches of numpy's xp.where are both computed and selected (SEL), as numpy does.
+ *
+ * What the Python side generates (waystation._fused.header(), prepended to this file at
+ * build time): the slot list (every field of Params, Levers, State and Shocks, by name),
+ * WS_MAXA, and every numeric constant of the dynamics modules (SI_HAZARD, CAUTION_EPS, ...,
+ * EXP_CLIP for common._EXP_CLIP), the waystation columns (WAYSTATION_<NAME>) and the
+ * random-number constants. So a new parameter needs no edit here unless an equation
+ * reads it: then write it as P(name, a) in the equation's line below.
+ *
+ * The sections follow the modules of waystation.dynamics; each function names the Python
+ * function it restates. To change an equation: change the Python, make the same change
+ * in its section here, run tests/test_fused.py and tests/test_fused_segment.py, then
+ * `python -m waystation._fused pin` (docs/model.md section 12).
  */
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#if WS_LANES > 1
+#include <immintrin.h>
+#endif
 
-#define WS_MAXA 16
-#define WS_K 6 /* waystations */
-#define WS_M 3 /* frontier milestones */
+#define WS_INLINE static inline __attribute__((always_inline))
 
-/* Slot names, in order: parameters, levers, state in, shocks, state out. */
-#define WS_SLOT_LIST(X) \
-    X(hardness) X(edge_width) X(hazard_rate) X(warning_share) X(scheming) X(eval_ease) \
-    X(wbe_cost) X(ai_safety_edge) X(g_compute) X(g_hardware) X(scaling_years) X(g_algo) \
-    X(lam_c) X(ideas_harder) X(ai_labor_ratio) X(k_approach) X(k_ai) X(aar_labor) X(C_aar) \
-    X(si_gap) X(max_rate) X(max_safety_rate) X(C_max) X(s_base) X(lam_s) X(safety_harder) \
-    X(beyond_frontier) X(oversight) X(harden_harder) X(safety_ref) X(o_base) X(e_base) \
-    X(sigma_eval) X(eval_memory) X(pause_width) X(race_pressure) X(race_scale) \
-    X(will_per_warning) X(will_decay) X(will_to_pause) X(C_lethal) X(lethal_width) X(b_gain) \
-    X(b_erosion) X(b_tau) X(wbe_background) X(wbe_lag) X(em_initial) X(em_growth) X(em_max) \
-    X(verify_rate) X(verify_jump) X(tool_labor_cut) X(tool_hazard_cut) \
-    X(deterrence_threshold) X(frontier) X(safety_range) X(safety_researchers) \
-    X(capability_researchers) X(compute_scale) X(C_si) X(log1p_safety_growth) \
-    X(log1p_capability_growth) X(log1p_wbe_background_growth) X(start) \
-    X(lv_spillover) X(lv_global_pause) X(lv_enforcement) X(lv_deterrence) \
-    X(lv_ai_safety_share) X(lv_caution) X(lv_margin_target) X(lv_lookahead) \
-    X(lv_eval_investment) X(lv_wbe_investment) X(lv_hardening_investment) X(lv_tool_ai_only) \
-    X(in_C) X(in_S) X(in_O) X(in_E) X(in_B) X(in_will) X(in_noise) X(in_margin_est) \
-    X(in_trust) X(in_pause) X(in_relief) X(in_dC_rate) X(in_dS_rate) X(in_usable_ai) \
-    X(in_wbe_progress) X(in_em_time) X(in_lethal) X(in_survivable) X(in_survival) \
-    X(in_p_victory) X(in_victory_year) X(in_warnings) X(in_pause_run) X(in_sweet_years) \
-    X(in_reached) X(in_reach_survival) X(in_g0) X(in_milestones) \
-    X(eval_z) X(warn_u) X(verify_u) \
-    X(C) X(S) X(O) X(E) X(B) X(will) X(noise) X(margin_est) X(trust) X(pause) X(relief) \
-    X(dC_rate) X(dS_rate) X(usable_ai) X(wbe_progress) X(em_time) X(lethal) X(survivable) \
-    X(survival) X(p_victory) X(victory_year) X(warnings) X(pause_run) X(sweet_years) \
-    X(reached) X(reach_survival) X(milestones)
+/* ======================================================================================
+ * 1. Lanes: the value types and the operations every statement uses
+ * ====================================================================================== */
+#ifndef WS_LANES
+#define WS_LANES 1
+#endif
+#define L WS_LANES
 
-#define WS_ENUM(name) SL_##name,
-enum { WS_SLOT_LIST(WS_ENUM) WS_NSLOTS };
-#define WS_STR(name) #name ","
-const char ws_slots[] = WS_SLOT_LIST(WS_STR);
-const int ws_maxa = WS_MAXA;
+#if WS_LANES == 1
+typedef double V;   /* one world's value */
+typedef int64_t M;  /* a condition: nonzero true */
+typedef uint64_t U; /* Philox words, 32 bits in 64 */
+#define SEL(m, a, b) ((m) ? (a) : (b))
+#define LANE(v, l) (v)
+#define TRUE_M ((M)1)
+WS_INLINE V splat(double x) { return x; }
+WS_INLINE U usplat(uint64_t x) { return x; }
+WS_INLINE V vexp(V x) { return exp(x); }
+WS_INLINE V vlog(V x) { return log(x); }
+WS_INLINE V vexpm1(V x) { return expm1(x); }
+WS_INLINE V vtan(V x) { return tan(x); }
+WS_INLINE V vpow(V x, V y) { return pow(x, y); }
+WS_INLINE V vsqrt(V x) { return sqrt(x); }
+WS_INLINE int any_(M m) { return m != 0; }
+WS_INLINE U mul32(U a, U b) { return (a & 0xFFFFFFFFu) * (b & 0xFFFFFFFFu); }
+WS_INLINE V u64_to_v(U bits) { return (double)(int64_t)bits; }
+#else
+typedef double V __attribute__((vector_size(8 * WS_LANES)));
+typedef int64_t M __attribute__((vector_size(8 * WS_LANES))); /* masks: -1 true, 0 false */
+typedef uint64_t U __attribute__((vector_size(8 * WS_LANES)));
+#define SEL(m, a, b) ((V)(((M)(a) & (m)) | ((M)(b) & ~(m))))
+#define LANE(v, l) ((v)[l])
+#define TRUE_M ((M){} - 1)
+WS_INLINE V splat(double x) { return (V){} + x; }
+WS_INLINE U usplat(uint64_t x) { return (U){} + x; }
+/* libmvec's names: _ZGV, d (AVX2) or e (AVX-512), N and the lane count, v per argument */
+#if WS_LANES == 8
+#define MVEC(name) _ZGVeN8v_##name
+#define MVEC2(name) _ZGVeN8vv_##name
+WS_INLINE V vsqrt(V x) { return (V)_mm512_sqrt_pd((__m512d)x); }
+WS_INLINE U mul32(U a, U b) { return (U)_mm512_mul_epu32((__m512i)a, (__m512i)b); }
+#elif WS_LANES == 4
+#define MVEC(name) _ZGVdN4v_##name
+#define MVEC2(name) _ZGVdN4vv_##name
+WS_INLINE V vsqrt(V x) { return (V)_mm256_sqrt_pd((__m256d)x); } /* correctly rounded */
+WS_INLINE U mul32(U a, U b) { return (U)_mm256_mul_epu32((__m256i)a, (__m256i)b); }
+#else
+#error "WS_LANES must be 1, 4 or 8"
+#endif
+V MVEC(exp)(V);
+V MVEC(log)(V);
+V MVEC(expm1)(V);
+V MVEC(tan)(V);
+V MVEC2(pow)(V, V);
+WS_INLINE V vexp(V x) { return MVEC(exp)(x); }
+WS_INLINE V vlog(V x) { return MVEC(log)(x); }
+WS_INLINE V vexpm1(V x) { return MVEC(expm1)(x); }
+WS_INLINE V vtan(V x) { return MVEC(tan)(x); }
+WS_INLINE V vpow(V x, V y) { return MVEC2(pow)(x, y); }
+WS_INLINE int any_(M m) {
+    for (int l = 0; l < L; l++)
+        if (m[l]) return 1;
+    return 0;
+}
+WS_INLINE V u64_to_v(U bits) { return __builtin_convertvector((M)bits, V); }
+#endif
+#define NOT(m) ((m) == 0) /* true where m is false, in either convention */
+WS_INLINE M isnan_(V x) { return x != x; }
+WS_INLINE M isinf_(V x) { return (x == splat(INFINITY)) | (x == splat(-INFINITY)); }
+WS_INLINE V bool_(M m) { return SEL(m, splat(1.0), splat(0.0)); }
 
+/* ======================================================================================
+ * 2. Slots: where each world's numbers live
+ * ====================================================================================== */
+/* The Python side passes a table of slots (the generated enum SL_*): a base pointer and
+ * two strides in elements (world, actor); a stride of 0 broadcasts, so world-level (W, 1)
+ * arrays, per-actor (W, A) arrays and scalars are read alike. */
 typedef struct {
     double *ptr[WS_NSLOTS];
     int64_t rs[WS_NSLOTS];
@@ -61,74 +121,127 @@ typedef struct {
     int64_t nc[WS_NSLOTS]; /* columns (1 for world-level arrays and scalars) */
 } Slots;
 
-/* Element (world i, actor/column a) of slot k. */
-#define X(k, i, a) (sl->ptr[SL_##k][(int64_t)(i) * sl->rs[SL_##k] + (int64_t)(a) * sl->cs[SL_##k]])
-#define P(k, a) X(k, i, a)
+/* Slots packed by lane (ws_run): slot k's column a of the lanes' worlds is one V,
+ * b[k][a * ps[k]] (ps 0: one column serves every actor). In-place slots in_X and X share
+ * a buffer. A lane's world is copied in when the lane takes it, out when it lets go. */
+typedef struct {
+    V *b[WS_NSLOTS];
+    int64_t ps[WS_NSLOTS];
+} Packed;
 
-static const double LN10 = 2.302585092994046;  /* float(np.log(10.0)) */
-static const double LOG_FLOOR = -1e300;
-static const double EXP_CLIP = 40.0;
-static const double LOG_RATE_MAX = 300.0;
-static const double EVAL_REF_SHARE = 0.1;
-static const double HARDEN_REF_SHARE = 0.05;
-static const double SI_HAZARD = 10.0;
-static const double CAUTION_EPS = 1e-6;
-static const double PAUSE_LEVEL = 0.9, PAUSE_YEARS = 1.0;
-static const double AAR_LABOUR = 700.0;
-static const double HARDENED_OOM = 2.0;
-static const double TAKEOFF_YEARS = 3.0;
-enum { K_GLOBAL_PAUSE, K_AAR, K_ENHANCED, K_SWEET, K_HARDENED, K_VERIFIED };
+/* growth's terms that depend only on the year t and the world's parameters (labour.py's
+ * human_labour, capability.py's compute-scaling sigmoid, wbe_effort's background). */
+typedef struct {
+    V hs[WS_MAXA], hc[WS_MAXA], scaling[WS_MAXA], background;
+} Clock;
 
-/* numpy's maximum/minimum, branch-free (maxsd/minsd return the second operand when either
- * is NaN; a NaN first operand is kept by the select): NaN propagates from either side. */
-static inline double mx(double a, double b) {
-    double r = a > b ? a : b; /* maxsd: b if unordered */
-    return a != a ? a : r;
+/* Per-lane values that carry from one step to the next while a lane keeps its world
+ * (ws_run): those depending only on its parameters and the step length dt, and the Clock
+ * at the end of the last step, which is the next step's start (the same year t:
+ * ts[k + 1] = ts[k] + dts[k]). clock[cur] is that Clock. Valid only where valid. */
+typedef struct {
+    M valid;
+    V dt, mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA]; /* at step length dt */
+    V t;                                                /* year of clock[cur] */
+    int cur;
+    Clock clock[2];
+} Carry;
+
+/* The lanes' world indices (rows of the block) and which lanes are stepped (on[l]: the
+ * others are computed alike and never stored). Without pk, slots are read from the arrays
+ * (a gather per V; idle lanes repeat a stepped lane's world); with pk, from it, and carry
+ * holds what the lanes' last step left (NULL: compute everything). */
+typedef struct {
+    int64_t w[WS_LANES];
+    uint8_t on[WS_LANES];
+    Packed *pk;
+    Carry *carry;
+} Lanes;
+
+WS_INLINE V ld(const Slots *sl, int k, const Lanes *ln, int a) {
+    if (ln->pk) return ln->pk->b[k][a * ln->pk->ps[k]];
+    const double *p = sl->ptr[k];
+    int64_t rs = sl->rs[k], off = (int64_t)a * sl->cs[k];
+    if (rs == 0) return splat(p[off]);
+    V r;
+    for (int l = 0; l < L; l++) LANE(r, l) = p[ln->w[l] * rs + off];
+    return r;
 }
-static inline double mn(double a, double b) {
-    double r = a < b ? a : b;
-    return a != a ? a : r;
+WS_INLINE void st(const Slots *sl, int k, const Lanes *ln, int a, V v) {
+    if (ln->pk) {
+        ln->pk->b[k][a * ln->pk->ps[k]] = v;
+        return;
+    }
+    double *p = sl->ptr[k];
+    int64_t rs = sl->rs[k], off = (int64_t)a * sl->cs[k];
+    for (int l = 0; l < L; l++)
+        if (ln->on[l]) p[ln->w[l] * rs + off] = LANE(v, l);
 }
-static inline double clip(double x, double lo, double hi) { return mn(mx(x, lo), hi); }
-static inline double sigmoid(double x) { return 1.0 / (1.0 + exp(-clip(x, -EXP_CLIP, EXP_CLIP))); }
-static inline double logistic(double k, double a, double b, double width) {
-    double z = mn(mx((a - b) / width, -EXP_CLIP), EXP_CLIP);
-    return k * (1.0 / (1.0 + exp(-z)));
+/* P(name, a): parameter or lever (lv_name) of actor a (column 0 for world-level ones);
+ * IN(name, a): the state field at the step's start; OUT(name, a, v): write the new state. */
+#define P(k, a) ld(sl, SL_##k, ln, (a))
+#define IN(k, a) ld(sl, SL_in_##k, ln, (a))
+#define OUT(k, a, v) st(sl, SL_##k, ln, (a), (v))
+/* The arguments every equation passes on: where the lanes' numbers live. */
+#define CTX const Slots *sl, const Lanes *ln
+#define ctx sl, ln
+
+/* ======================================================================================
+ * 3. common.py: shared forms
+ * ====================================================================================== */
+/* np.maximum / np.minimum: NaN propagates from either operand */
+WS_INLINE V mx(V a, V b) {
+    V r = SEL(a > b, a, b);
+    return SEL(a != a, a, r);
 }
-static inline double returns_(double scale, double labour, double ref, double lam, double done,
-                              double harder) {
-    double log_labour = mx(log(labour / ref), LOG_FLOOR);
-    double z = lam * log_labour - LN10 * harder * mx(done, 0.0);
-    return scale * exp(mn(z, LOG_RATE_MAX));
+WS_INLINE V mn(V a, V b) {
+    V r = SEL(a < b, a, b);
+    return SEL(a != a, a, r);
 }
-static inline double saturate(double r, double ceiling) {
-    double q = r / ceiling;
-    return r / sqrt(1.0 + q * q);
+WS_INLINE V clip(V x, double lo, double hi) { return mn(mx(x, splat(lo)), splat(hi)); }
+/* common.sigmoid */
+WS_INLINE V sigmoid(V x) { return 1.0 / (1.0 + vexp(-clip(x, -EXP_CLIP, EXP_CLIP))); }
+/* common.logistic: k * sigmoid((a - b) / width) */
+WS_INLINE V logistic(V k, V a, V b, V width) { return k * sigmoid((a - b) / width); }
+/* common.returns */
+WS_INLINE V returns_(V scale, V labour, V ref, V lam, V done, V harder) {
+    V log_labour = mx(vlog(labour / ref), splat(LOG_FLOOR));
+    V z = lam * log_labour - LN10 * harder * mx(done, splat(0.0));
+    return scale * vexp(mn(z, splat(LOG_RATE_MAX)));
 }
-static inline double crossing(double x0, double x1, double level, int rising) {
-    double a = rising ? x0 - level : level - x0;
-    double b = rising ? x1 - level : level - x1;
-    double span = b - a;
-    double frac = span > 0.0 ? -a / span : 1.0;
-    return a >= 0.0 ? 0.0 : clip(frac, 0.0, 1.0);
+/* common.saturate */
+WS_INLINE V saturate(V r, V ceiling) {
+    V q = r / ceiling;
+    return r / vsqrt(1.0 + q * q);
 }
-/* left folds over actors, as dynamics.actor_sum / actor_max */
-static inline double asum(const double *x, int A) {
-    double s = x[0];
+/* common.crossing */
+WS_INLINE V crossing(V x0, V x1, V level, int rising) {
+    V a = rising ? x0 - level : level - x0;
+    V b = rising ? x1 - level : level - x1;
+    V span = b - a;
+    V frac = SEL(span > 0.0, -a / span, splat(1.0));
+    return SEL(a >= 0.0, splat(0.0), clip(frac, 0.0, 1.0));
+}
+/* common.actor_sum / actor_max: left folds over actors */
+WS_INLINE V actor_sum(const V *x, int A) {
+    V s = x[0];
     for (int a = 1; a < A; a++) s = s + x[a];
     return s;
 }
-static inline double amax(const double *x, int A) {
-    double s = x[0];
+WS_INLINE V actor_max(const V *x, int A) {
+    V s = x[0];
     for (int a = 1; a < A; a++) s = mx(s, x[a]);
     return s;
 }
-/* dynamics.rival_max: highest capability among the other actors (-inf alone) */
-static inline void rival_max(const double *C, int A, double *out) {
+/* common.rival_max: highest capability among the other actors (-inf alone) */
+WS_INLINE void rival_max(const V *C, int A, V *out) {
     for (int a = 0; a < A; a++) {
-        if (A == 1) { out[a] = -INFINITY; continue; }
+        if (A == 1) {
+            out[a] = splat(-INFINITY);
+            continue;
+        }
         int first = 1;
-        double col = 0.0;
+        V col = splat(0.0);
         for (int b = 0; b < A; b++) {
             if (b == a) continue;
             col = first ? C[b] : mx(col, C[b]);
@@ -138,343 +251,554 @@ static inline void rival_max(const double *C, int A, double *out) {
     }
 }
 
-typedef struct {
-    double dC_free[WS_MAXA], dS[WS_MAXA], dO, dE[WS_MAXA], I_s[WS_MAXA], usable[WS_MAXA];
-    double trust[WS_MAXA], wbe, S_eff[WS_MAXA];
-} Growth;
-
-static inline double cover_of(const Slots *sl, int64_t i, double C) {
-    return clip((P(C_si, 0) - C) / P(si_gap, 0), 0.0, 1.0);
+/* ======================================================================================
+ * 4. labour.py: human, AI and emulated labour, trust
+ * ====================================================================================== */
+/* labour.human_labour, capability_rate's scaling sigmoid and wbe_effort's background at
+ * year t: the Clock */
+static void clock_terms(CTX, int A, V t, Clock *ck) {
+    V years = t - P(start, 0);
+    for (int a = 0; a < A; a++) {
+        ck->hs[a] = P(safety_researchers, a) * vexp(P(log1p_safety_growth, a) * years);
+        ck->hc[a] = P(capability_researchers, a) * vexp(P(log1p_capability_growth, a) * years);
+        ck->scaling[a] = sigmoid(P(start, a) + P(scaling_years, a) - t);
+    }
+    ck->background =
+        P(wbe_background, 0) * vexp(P(log1p_wbe_background_growth, 0) * (t - P(start, 0)));
+}
+/* labour.automation */
+WS_INLINE V automation(CTX, int a, V C) {
+    V x = mn(C - P(C_aar, a), P(C_max, a));
+    V slope = P(k_approach, a) * mn(x, splat(0.0)) + P(k_ai, a) * mx(x, splat(0.0));
+    return P(aar_labor, a) * vexp(LN10 * mn(slope, splat(250.0)));
+}
+/* labour.ai_labour */
+WS_INLINE V ai_labour(CTX, int a, V C) {
+    V autom = automation(ctx, a, C);
+    return P(capability_researchers, a) * (P(ai_labor_ratio, a) + autom) *
+           (1.0 - P(lv_tool_ai_only, a) * P(tool_labor_cut, a));
+}
+/* labour.trust: Gompertz in the true margin */
+WS_INLINE V trust(CTX, int a, V S_eff, V C) {
+    return vexp(-vexp(clip((C - S_eff) / P(edge_width, a), -EXP_CLIP, EXP_CLIP)));
+}
+/* labour.ai_safety_labour: returns the usable labour, *bad the sabotaging labour */
+WS_INLINE V ai_safety_labour(CTX, int a, V L_ai, V tr, V overseers, V *bad) {
+    V scheming = clip(P(scheming, a), 0.0, 1.0);
+    V sent = P(lv_ai_safety_share, a) * L_ai * P(ai_safety_edge, a);
+    V ease = P(eval_ease, a);
+    V trusted = tr * sent * (ease + (1.0 - ease) * (1.0 - scheming));
+    V checkable = (1.0 - tr) * sent * ease;
+    V capacity = P(oversight, a) * overseers;
+    V checked = checkable * capacity / mx(checkable + capacity, splat(1e-300));
+    *bad = sent * (1.0 - ease) * scheming;
+    return trusted + checked;
+}
+/* labour.emulated_labour */
+WS_INLINE V emulated_labour(CTX, V t, V em_time) {
+    V em_growth = P(em_growth, 0);
+    V age = mn(mx(t - em_time, splat(0.0)), EXP_CLIP / mx(em_growth, splat(1e-9)));
+    V grown = mn(P(em_max, 0), P(em_initial, 0) * vexp(em_growth * age));
+    return SEL(t >= em_time, grown, splat(0.0));
+}
+/* labour.wbe_effort (the background is the Clock's) */
+WS_INLINE V wbe_effort(CTX, int A, const Clock *ck, const V *L_ai) {
+    V w[WS_MAXA];
+    for (int a = 0; a < A; a++) w[a] = P(lv_wbe_investment, a) * (ck->hs[a] + ck->hc[a] + L_ai[a]);
+    return ck->background + actor_sum(w, A);
 }
 
-/* dynamics.growth at time t for world i */
-static void growth(const Slots *sl, int64_t i, int A, double t, const double *C, const double *S,
-                   double O, const double *E, double B, double will, double em_time, Growth *g) {
-    double hs[WS_MAXA], hc[WS_MAXA], L_ai[WS_MAXA], bad[WS_MAXA], rival[WS_MAXA];
-    double years = t - P(start, 0);
-    /* emulated_labour */
-    double em_growth = P(em_growth, 0);
-    double age = clip(t - em_time, 0.0, EXP_CLIP / mx(em_growth, 1e-9));
-    double grown = mn(P(em_max, 0), P(em_initial, 0) * exp(em_growth * age));
-    double em = (t >= em_time ? grown : 0.0) / (double)A;
-    int deter = 0;
+/* ======================================================================================
+ * 5. capability.py: capability growth and sabotage
+ * ====================================================================================== */
+/* capability.capability_rate (scaling: the Clock's sigmoid) */
+WS_INLINE V capability_rate(CTX, int a, V scaling, V hc, V L_ai, V C) {
+    V compute = P(g_hardware, a) + (P(g_compute, a) - P(g_hardware, a)) * scaling;
+    V labour = (hc + (1.0 - P(lv_ai_safety_share, a)) * L_ai) * (1.0 - P(lv_wbe_investment, a));
+    V ref = P(capability_researchers, a) * (1.0 + P(ai_labor_ratio, a));
+    V algo = returns_(P(g_algo, a), labour, ref, P(lam_c, a), C - P(frontier, a),
+                      P(ideas_harder, a));
+    return saturate(P(compute_scale, a) * compute + algo, P(max_rate, a));
+}
+/* capability.sabotage */
+WS_INLINE V sabotage(CTX, int a, V C, V rival) {
+    M finite = NOT(isnan_(rival) | isinf_(rival));
+    V lead = SEL(finite, C - rival, splat(-INFINITY));
+    return logistic(P(lv_deterrence, a), lead, P(deterrence_threshold, a), splat(0.1));
+}
+
+/* ======================================================================================
+ * 6. safety.py: safety range, hardening, evaluation, verification
+ * ====================================================================================== */
+/* safety.hardening_cover / O (the share of hardening that covers capability C) */
+WS_INLINE V cover_of(CTX, V C) { return clip((P(C_si, 0) - C) / P(si_gap, 0), 0.0, 1.0); }
+/* safety.safety_range */
+WS_INLINE V safety_range(CTX, V S, V O, V C) { return S + O * cover_of(ctx, C); }
+/* safety.safety_rates: dS and dE per actor, *dO */
+static void safety_rates(CTX, int A, const V *I_s, const V *bad, const V *C, const V *S, V O,
+                         const V *E, V B, V will, V *dS, V *dO, V *dE) {
+    V net[WS_MAXA], h_part[WS_MAXA], eval_own[WS_MAXA];
     for (int a = 0; a < A; a++) {
-        hs[a] = P(safety_researchers, a) * exp(P(log1p_safety_growth, a) * years);
-        hc[a] = P(capability_researchers, a) * exp(P(log1p_capability_growth, a) * years);
-        /* automation and ai_labour */
-        double x = mn(C[a] - P(C_aar, a), P(C_max, a));
-        double slope = P(k_approach, a) * mn(x, 0.0) + P(k_ai, a) * mx(x, 0.0);
-        double autom = P(aar_labor, a) * exp(LN10 * mn(slope, 250.0));
-        L_ai[a] = P(capability_researchers, a) * (P(ai_labor_ratio, a) + autom) *
-                  (1.0 - P(lv_tool_ai_only, a) * P(tool_labor_cut, a));
-        g->S_eff[a] = S[a] + O * cover_of(sl, i, C[a]);
-        /* trust: Gompertz in the true margin (dynamics.labour.trust) */
-        g->trust[a] = exp(-exp(clip((C[a] - g->S_eff[a]) / P(edge_width, a), -EXP_CLIP, EXP_CLIP)));
-        /* ai_safety_labour */
-        double tr = g->trust[a];
-        double scheming = clip(P(scheming, a), 0.0, 1.0);
-        double sent = P(lv_ai_safety_share, a) * L_ai[a] * P(ai_safety_edge, a);
-        double ease = P(eval_ease, a);
-        double trusted = tr * sent * (ease + (1.0 - ease) * (1.0 - scheming));
-        double checkable = (1.0 - tr) * sent * ease;
-        double capacity = P(oversight, a) * (hs[a] + em);
-        double checked = checkable * capacity / mx(checkable + capacity, 1e-300);
-        bad[a] = sent * (1.0 - ease) * scheming;
-        g->usable[a] = trusted + checked;
-        g->I_s[a] = hs[a] * (1.0 - P(lv_wbe_investment, a)) + g->usable[a] + em;
-        /* capability_rate */
-        double scaling = sigmoid(P(start, a) + P(scaling_years, a) - t);
-        double compute = P(g_hardware, a) + (P(g_compute, a) - P(g_hardware, a)) * scaling;
-        double labour = (hc[a] + (1.0 - P(lv_ai_safety_share, a)) * L_ai[a]) *
-                        (1.0 - P(lv_wbe_investment, a));
-        double ref = P(capability_researchers, a) * (1.0 + P(ai_labor_ratio, a));
-        double algo = returns_(P(g_algo, a), labour, ref, P(lam_c, a), C[a] - P(frontier, a),
-                               P(ideas_harder, a));
-        g->dC_free[a] = saturate(P(compute_scale, a) * compute + algo, P(max_rate, a));
-        if (P(lv_deterrence, a) != 0.0) deter = 1;
-    }
-    if (deter) { /* 1 - 0 * sigmoid is exactly 1: worlds without deterrence are unchanged */
-        rival_max(C, A, rival);
-        for (int a = 0; a < A; a++) {
-            double lead = isfinite(rival[a]) ? C[a] - rival[a] : -INFINITY;
-            double sab = logistic(P(lv_deterrence, a), lead, P(deterrence_threshold, a), 0.1);
-            g->dC_free[a] = g->dC_free[a] * (1.0 - sab);
-        }
-    }
-    /* safety_rates */
-    double net[WS_MAXA], h_part[WS_MAXA], eval_own[WS_MAXA];
-    for (int a = 0; a < A; a++) {
-        double e_share = P(lv_eval_investment, a), h_share = P(lv_hardening_investment, a);
-        double total = mx(1.0, e_share + h_share);
+        /* safety._shares */
+        V e_share = P(lv_eval_investment, a), h_share = P(lv_hardening_investment, a);
+        V total = mx(splat(1.0), e_share + h_share);
         e_share = e_share / total;
         h_share = h_share / total;
-        double s_share = mx(1.0 - e_share - h_share, 0.0);
-        double ref = P(safety_ref, a), lam = P(lam_s, a);
-        double scale = P(s_base, a) * B / P(hardness, a);
-        double made = P(safety_harder, a) * mx(S[a] - P(safety_range, a), 0.0);
-        made = made + P(beyond_frontier, a) * mx(S[a] - C[a], 0.0);
-        net[a] = returns_(scale, s_share * g->I_s[a], ref, lam, made, 1.0) -
-                 returns_(scale, s_share * bad[a], ref, lam, made, 1.0);
-        h_part[a] = h_share * g->I_s[a];
-        eval_own[a] = returns_(1.0, e_share * g->I_s[a], EVAL_REF_SHARE * ref, lam, 0.0, 0.0);
+        V s_share = mx(1.0 - e_share - h_share, splat(0.0));
+        V ref = P(safety_ref, a), lam = P(lam_s, a);
+        V scale = P(s_base, a) * B / P(hardness, a);
+        V made = P(safety_harder, a) * mx(S[a] - P(safety_range, a), splat(0.0));
+        made = made + P(beyond_frontier, a) * mx(S[a] - C[a], splat(0.0));
+        net[a] = returns_(scale, s_share * I_s[a], ref, lam, made, splat(1.0)) -
+                 returns_(scale, s_share * bad[a], ref, lam, made, splat(1.0));
+        h_part[a] = h_share * I_s[a];
+        eval_own[a] = returns_(splat(1.0), e_share * I_s[a], EVAL_REF_SHARE * ref, lam,
+                               splat(0.0), splat(0.0));
     }
-    double net_sum = asum(net, A), eval_sum = asum(eval_own, A), harden = asum(h_part, A);
+    V net_sum = actor_sum(net, A), eval_sum = actor_sum(eval_own, A);
+    V harden = actor_sum(h_part, A);
     for (int a = 0; a < A; a++) {
-        double shared = net[a] + P(lv_spillover, a) * (net_sum - net[a]);
-        g->dS[a] = saturate(shared, P(max_safety_rate, a));
-        double eval_shared = eval_own[a] + P(lv_spillover, a) * (eval_sum - eval_own[a]);
-        g->dE[a] = P(e_base, a) * B * (1.0 + will) * eval_shared / (1.0 + E[a]);
+        V shared = net[a] + P(lv_spillover, a) * (net_sum - net[a]);
+        dS[a] = saturate(shared, P(max_safety_rate, a));
+        V eval_shared = eval_own[a] + P(lv_spillover, a) * (eval_sum - eval_own[a]);
+        dE[a] = P(e_base, a) * B * (1.0 + will) * eval_shared / (1.0 + E[a]);
     }
-    double dO = returns_(P(o_base, 0) * B / P(hardness, 0), harden,
-                         HARDEN_REF_SHARE * P(safety_ref, 0), P(lam_s, 0), O, P(harden_harder, 0));
-    g->dO = saturate(dO, P(max_safety_rate, 0));
-    /* wbe_effort */
-    double background = P(wbe_background, 0) * exp(P(log1p_wbe_background_growth, 0) * (t - P(start, 0)));
-    double w[WS_MAXA];
-    for (int a = 0; a < A; a++) w[a] = P(lv_wbe_investment, a) * (hs[a] + hc[a] + L_ai[a]);
-    g->wbe = background + asum(w, A);
+    V rate = returns_(P(o_base, 0) * B / P(hardness, 0), harden,
+                      HARDEN_REF_SHARE * P(safety_ref, 0), P(lam_s, 0), O, P(harden_harder, 0));
+    *dO = saturate(rate, P(max_safety_rate, 0));
+}
+/* safety.breakthrough_chance */
+WS_INLINE V breakthrough_chance(CTX, int A, const V *I_s, V h_dt) {
+    V total = actor_sum(I_s, A) / P(safety_ref, 0); /* safety._labour_ratio */
+    V ratio = vpow(total, P(lam_s, 0));
+    return -vexpm1(-P(verify_rate, 0) * P(eval_ease, 0) * ratio * h_dt);
 }
 
-/* dynamics.range_growth */
-static inline double range_growth(const Slots *sl, int64_t i, const Growth *g, int a, double C,
-                                  double O) {
-    double cover = 1.0 * cover_of(sl, i, C);
-    double fading = (cover > 0.0 && cover < 1.0) ? O / P(si_gap, a) : 0.0;
-    return g->dS[a] + cover * g->dO - fading * g->dC_free[a];
+/* ======================================================================================
+ * 7. restraint.py: evaluation, coordination and the pause
+ * ====================================================================================== */
+/* restraint.evaluation_error (mem = exp(-dt / eval_memory), carried per step length) */
+WS_INLINE V evaluation_error(V noise, V z, V mem) {
+    return noise * mem + vsqrt(1.0 - mem * mem) * z;
 }
-
-/* dynamics.estimated_margin */
-static inline double est_margin(const Slots *sl, int64_t i, int a, double S_eff, double C,
-                                double E, double noise) {
-    double bias = P(scheming, a) * mx(0.0, C - P(C_aar, a));
+/* restraint.estimated_margin */
+WS_INLINE V estimated_margin(CTX, int a, V S_eff, V C, V E, V noise) {
+    V bias = P(scheming, a) * mx(splat(0.0), C - P(C_aar, a));
     return (S_eff - C) + bias + P(sigma_eval, a) / (1.0 + E) * noise;
 }
-
-/* The log-odds of actor a's caution: the same at both Heun stages (will is the step's). */
-static inline double caution_odds(const Slots *sl, int64_t i, int a, double will) {
-    double c = clip(clip(P(lv_caution, a) + will, 0.0, 1.0), CAUTION_EPS, 1.0 - CAUTION_EPS);
-    return log(c / (1.0 - c));
+/* restraint.race_relief */
+WS_INLINE V race_relief(CTX, int a, V C, V rival) {
+    return logistic(P(race_pressure, a), rival, C, P(race_scale, a));
 }
-
-/* dynamics.restraint; odds = caution_odds(..., will) */
-static inline double restraint(const Slots *sl, int64_t i, int a, double M_fc, double relief,
-                               double will, double coord, double B, double odds) {
-    double caution = clip(P(lv_caution, a) + will, 0.0, 1.0);
-    double urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + odds;
-    double voluntary = caution > 0.0 ? sigmoid(urgency) : 0.0;
-    voluntary = mx(0.0, voluntary - relief);
-    double enforced = clip((P(lv_enforcement, a) + will) * B, 0.0, 1.0);
-    double governed = coord * (enforced + (1.0 - enforced) * caution);
+/* restraint.coordination */
+WS_INLINE V coordination(CTX, V will, V B) {
+    return clip((P(lv_global_pause, 0) + P(will_to_pause, 0) * will) * B, 0.0, 1.0);
+}
+/* restraint.restraint's log-odds of caution: the same at both Heun stages (will is the
+ * step's), so computed once */
+WS_INLINE V caution_odds(CTX, int a, V will) {
+    V c = clip(clip(P(lv_caution, a) + will, 0.0, 1.0), CAUTION_EPS, 1.0 - CAUTION_EPS);
+    return vlog(c / (1.0 - c));
+}
+/* restraint.restraint (odds: caution_odds at the step's will) */
+WS_INLINE V restraint(CTX, int a, V M_fc, V relief, V will, V coord, V B, V odds) {
+    V caution = clip(P(lv_caution, a) + will, 0.0, 1.0);
+    V urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + odds;
+    V voluntary = SEL(caution > 0.0, sigmoid(urgency), splat(0.0));
+    voluntary = mx(splat(0.0), voluntary - relief);
+    V enforced = clip((P(lv_enforcement, a) + will) * B, 0.0, 1.0);
+    V governed = coord * (enforced + (1.0 - enforced) * caution);
     return clip(voluntary + governed, 0.0, 1.0);
 }
 
-/* dynamics.hazard, summed over actors: (lethal, survivable) */
-static inline void hazard_sum(const Slots *sl, int64_t i, int A, const double *C,
-                              const double *S_eff, double *lethal, double *survivable) {
-    double le[WS_MAXA], su[WS_MAXA];
+/* ======================================================================================
+ * 8. hazard.py: lethal and survivable hazard
+ * ====================================================================================== */
+/* hazard.hazard's log-odds of a survivable event, log((1 - ws) / ws): per world, carried */
+WS_INLINE V warning_odds(CTX, int a) {
+    V ws = clip(P(warning_share, a), 1e-9, 1.0 - 1e-9);
+    return vlog((1.0 - ws) / ws);
+}
+/* hazard.gompertz */
+WS_INLINE V gompertz(V C, V S_eff, V rate, V width) {
+    V z = mn(mx((S_eff - C) / width, splat(-EXP_CLIP)), splat(EXP_CLIP));
+    return rate * vexp(-vexp(z)) * (1.0 + mx(C - S_eff, splat(0.0)));
+}
+/* hazard.hazard, summed over actors (actor_sum): *lethal, *survivable */
+static void hazard(CTX, int A, const V *odds, const V *C, const V *S_eff, V *lethal,
+                   V *survivable) {
+    V le[WS_MAXA], su[WS_MAXA];
     for (int a = 0; a < A; a++) {
-        double width = P(edge_width, a);
-        double z = mn(mx((S_eff[a] - C[a]) / width, -EXP_CLIP), EXP_CLIP);
-        double h = P(hazard_rate, a) * exp(-exp(z)) * (1.0 + mx(C[a] - S_eff[a], 0.0));
-        z = mn(mx((C[a] - P(C_si, a)) / width, -EXP_CLIP), EXP_CLIP);
-        h = h * (1.0 + SI_HAZARD * (1.0 / (1.0 + exp(-z))));
+        V width = P(edge_width, a);
+        V h = gompertz(C[a], S_eff[a], P(hazard_rate, a), width);
+        h = h * (1.0 + SI_HAZARD * sigmoid((C[a] - P(C_si, a)) / width));
         h = h * (1.0 - P(lv_tool_ai_only, a) * P(tool_hazard_cut, a));
-        double ws = clip(P(warning_share, a), 1e-9, 1.0 - 1e-9);
-        double share = sigmoid((C[a] - P(C_lethal, a)) / P(lethal_width, a) + log((1.0 - ws) / ws));
+        V share = sigmoid((C[a] - P(C_lethal, a)) / P(lethal_width, a) + odds[a]);
         le[a] = h * share;
         su[a] = h * (1.0 - share);
     }
-    *lethal = asum(le, A);
-    *survivable = asum(su, A);
+    *lethal = actor_sum(le, A);
+    *survivable = actor_sum(su, A);
 }
 
-#define IN(k, a) X(in_##k, i, a)
-#define OUT(k, a) X(k, i, a)
-
-/* Copy world i's state unchanged (a world already done: dynamics.freeze). */
-static void copy_world(Slots *sl, int64_t i, int A) {
-#define CP(k, cols) for (int a = 0; a < (cols); a++) OUT(k, a) = IN(k, a);
-    CP(C, A) CP(S, A) CP(O, 1) CP(E, A) CP(B, 1) CP(will, 1) CP(noise, A) CP(margin_est, A)
-    CP(trust, A) CP(pause, A) CP(relief, A) CP(dC_rate, A) CP(dS_rate, A) CP(usable_ai, A)
-    CP(wbe_progress, 1) CP(em_time, 1) CP(lethal, 1) CP(survivable, 1) CP(survival, 1)
-    CP(p_victory, 1) CP(victory_year, 1) CP(warnings, 1) CP(pause_run, 1) CP(sweet_years, 1)
-    CP(reached, WS_K) CP(reach_survival, WS_K) CP(milestones, WS_M)
-#undef CP
+/* ======================================================================================
+ * 9. backdrop.py: backdrop capacity
+ * ====================================================================================== */
+/* backdrop.backdrop_target */
+WS_INLINE V backdrop_target(CTX, int A, const V *C, const V *S_eff, const V *relief) {
+    V safe_[WS_MAXA], unsafe_[WS_MAXA], race_[WS_MAXA];
+    V top = actor_max(C, A);
+    for (int a = 0; a < A; a++) {
+        safe_[a] = mx(splat(0.0), mn(C[a], S_eff[a]));
+        unsafe_[a] = mx(splat(0.0), C[a] - S_eff[a]);
+        race_[a] = SEL(top <= C[a], relief[a], splat(0.0)); /* the leader's relief */
+    }
+    return clip(1.0 + P(b_gain, 0) * actor_max(safe_, A) -
+                    P(b_erosion, 0) * (actor_sum(unsafe_, A) + actor_max(race_, A)),
+                0.25, 4.0);
 }
 
-/* Step running world i from year t0 by dt with the step's shocks z (eval_z, one per actor),
- * warn_u and verify_u: dynamics.step and track_waystations. */
-static void step_world(Slots *sl, int64_t i, int A, double t0, double dt, const double *z,
-                       double warn_u, double verify_u, uint8_t *done_out) {
-    double h_dt = dt * 1.0;
-    double C0[WS_MAXA], S0[WS_MAXA], E0[WS_MAXA], noise[WS_MAXA], relief0[WS_MAXA];
-    double O0 = IN(O, 0), B0 = IN(B, 0), will0 = IN(will, 0), em_time0 = IN(em_time, 0);
+/* ======================================================================================
+ * 10. integrate.py: growth, range_growth, step (with freeze)
+ * ====================================================================================== */
+typedef struct { /* integrate.Growth */
+    V dC_free[WS_MAXA], dS[WS_MAXA], dO, dE[WS_MAXA], I_s[WS_MAXA], usable_ai[WS_MAXA];
+    V trust[WS_MAXA], wbe, S_eff[WS_MAXA];
+} Growth;
+
+/* integrate.growth at year t (ck: clock_terms at t) */
+static void growth(CTX, int A, V t, const Clock *ck, const V *C, const V *S, V O, const V *E,
+                   V B, V will, V em_time, Growth *g) {
+    V L_ai[WS_MAXA], bad[WS_MAXA];
+    V em = emulated_labour(ctx, t, em_time) / (double)A;
+    M deter = {0};
+    for (int a = 0; a < A; a++) {
+        L_ai[a] = ai_labour(ctx, a, C[a]);
+        g->S_eff[a] = safety_range(ctx, S[a], O, C[a]);
+        g->trust[a] = trust(ctx, a, g->S_eff[a], C[a]);
+        g->usable_ai[a] = ai_safety_labour(ctx, a, L_ai[a], g->trust[a], ck->hs[a] + em, &bad[a]);
+        g->I_s[a] = ck->hs[a] * (1.0 - P(lv_wbe_investment, a)) + g->usable_ai[a] + em;
+        g->dC_free[a] = capability_rate(ctx, a, ck->scaling[a], ck->hc[a], L_ai[a], C[a]);
+        deter |= P(lv_deterrence, a) != 0.0;
+    }
+    if (any_(deter)) { /* 1 - 0 * sigmoid is exactly 1: worlds without deterrence unchanged */
+        V rival[WS_MAXA];
+        rival_max(C, A, rival);
+        for (int a = 0; a < A; a++)
+            g->dC_free[a] = g->dC_free[a] * (1.0 - sabotage(ctx, a, C[a], rival[a]));
+    }
+    safety_rates(ctx, A, g->I_s, bad, C, S, O, E, B, will, g->dS, &g->dO, g->dE);
+    g->wbe = wbe_effort(ctx, A, ck, L_ai);
+}
+
+/* integrate.range_growth */
+WS_INLINE V range_growth(CTX, const Growth *g, int a, V C, V O) {
+    V cover = 1.0 * cover_of(ctx, C);
+    V fading = SEL((cover > 0.0) & (cover < 1.0), O / P(si_gap, a), splat(0.0));
+    return g->dS[a] + cover * g->dO - fading * g->dC_free[a];
+}
+
+/* integrate.freeze for a world already done: its state copied unchanged */
+static void copy_world(Slots *sl, int64_t i) {
+#define WS_COPY(k)                                                                         \
+    for (int64_t a = 0; a < sl->nc[SL_##k]; a++)                                            \
+        sl->ptr[SL_##k][i * sl->rs[SL_##k] + a * sl->cs[SL_##k]] =                          \
+            sl->ptr[SL_in_##k][i * sl->rs[SL_in_##k] + a * sl->cs[SL_in_##k]];
+    WS_FOR_STATE(WS_COPY)
+#undef WS_COPY
+}
+
+static void track_waystations(CTX, int A, V t, V h_dt, V top, M win, M verified, V O,
+                              V em_time, V survival, const V *C, const V *S_eff,
+                              const V *pause, const V *usable_ai);
+
+/* integrate.step for the running worlds of one group of lanes, each from its year t0 by
+ * its dt, with the step's shocks z (eval_z, one per actor), warn_u and verify_u; then
+ * track_waystations. Writes each world's OUT slots and done_out. */
+static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z, V warn_u,
+                       V verify_u, uint8_t *done_out) {
+    V h_dt = dt * 1.0; /* a running world's live = 1 */
+    /* what depends only on the parameters and dt: carried while the lanes' dt is the same */
+    Carry *cr = ln->carry;
+    M off = {0}; /* idle lanes: whatever they hold will do */
+    for (int l = 0; l < L; l++) LANE(off, l) = ln->on[l] ? 0 : -1;
+    V mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA];
+    if (cr && !any_(NOT((cr->valid & (cr->dt == dt)) | off))) {
+        for (int a = 0; a < A; a++) mem[a] = cr->mem[a], ws_odds[a] = cr->ws_odds[a];
+        will_f = cr->will_f, b_f = cr->b_f;
+    } else {
+        for (int a = 0; a < A; a++) {
+            mem[a] = vexp(-dt / P(eval_memory, a));
+            ws_odds[a] = warning_odds(ctx, a);
+        }
+        will_f = vexp(-P(will_decay, 0) * dt);
+        b_f = vexp(-h_dt / P(b_tau, 0));
+        if (cr) {
+            for (int a = 0; a < A; a++) cr->mem[a] = mem[a], cr->ws_odds[a] = ws_odds[a];
+            cr->will_f = will_f, cr->b_f = b_f, cr->dt = dt;
+        }
+    }
+    /* the Clock at the step's start (the last step's end, if carried) and end */
+    Clock own[2];
+    const Clock *ck1;
+    Clock *ck2;
+    if (cr) {
+        if (!any_(NOT((cr->valid & (cr->t == t0)) | off))) {
+            ck1 = &cr->clock[cr->cur];
+        } else {
+            clock_terms(ctx, A, t0, &cr->clock[cr->cur]);
+            ck1 = &cr->clock[cr->cur];
+        }
+        cr->cur ^= 1;
+        ck2 = &cr->clock[cr->cur];
+        cr->t = t0 + dt;
+        cr->valid = TRUE_M;
+    } else {
+        clock_terms(ctx, A, t0, &own[0]);
+        ck1 = &own[0];
+        ck2 = &own[1];
+    }
+    clock_terms(ctx, A, t0 + dt, ck2);
+
+    V C0[WS_MAXA], S0[WS_MAXA], E0[WS_MAXA], noise[WS_MAXA], relief0[WS_MAXA];
+    V O0 = IN(O, 0), B0 = IN(B, 0), will0 = IN(will, 0), em_time0 = IN(em_time, 0);
     for (int a = 0; a < A; a++) {
         C0[a] = IN(C, a);
         S0[a] = IN(S, a);
         E0[a] = IN(E, a);
         relief0[a] = IN(relief, a);
-        double mem_a = exp(-dt / P(eval_memory, a)); /* evaluation_error */
-        noise[a] = IN(noise, a) * mem_a + sqrt(1.0 - mem_a * mem_a) * z[a];
+        noise[a] = evaluation_error(IN(noise, a), z[a], mem[a]);
     }
-    double coord = clip((P(lv_global_pause, 0) + P(will_to_pause, 0) * will0) * B0, 0.0, 1.0);
+    /* Heun's method: growth at the start of the step and at an Euler prediction of its
+     * end; the pause decided at each point from that point's evaluation. */
+    V coord = coordination(ctx, will0, B0);
     Growth g1, g2;
-    growth(sl, i, A, t0, C0, S0, O0, E0, B0, will0, em_time0, &g1);
-    double odds[WS_MAXA];
-    double M_hat[WS_MAXA], pause0[WS_MAXA], dC1[WS_MAXA], C1[WS_MAXA], S1[WS_MAXA], E1[WS_MAXA];
+    growth(ctx, A, t0, ck1, C0, S0, O0, E0, B0, will0, em_time0, &g1);
+    V M_hat[WS_MAXA], pause0[WS_MAXA], dC1[WS_MAXA], C1[WS_MAXA], S1[WS_MAXA], E1[WS_MAXA];
+    V odds[WS_MAXA];
     for (int a = 0; a < A; a++) {
-        odds[a] = caution_odds(sl, i, a, will0);
-        M_hat[a] = est_margin(sl, i, a, g1.S_eff[a], C0[a], E0[a], noise[a]);
-        double fc = M_hat[a] + (range_growth(sl, i, &g1, a, C0[a], O0) - g1.dC_free[a]) *
-                                   P(lv_lookahead, a);
-        pause0[a] = restraint(sl, i, a, fc, relief0[a], will0, coord, B0, odds[a]);
+        odds[a] = caution_odds(ctx, a, will0);
+        M_hat[a] = estimated_margin(ctx, a, g1.S_eff[a], C0[a], E0[a], noise[a]);
+        V fc = M_hat[a] + (range_growth(ctx, &g1, a, C0[a], O0) - g1.dC_free[a]) *
+                              P(lv_lookahead, a);
+        pause0[a] = restraint(ctx, a, fc, relief0[a], will0, coord, B0, odds[a]);
         dC1[a] = g1.dC_free[a] * (1.0 - pause0[a]);
         C1[a] = C0[a] + dC1[a] * h_dt;
         S1[a] = S0[a] + g1.dS[a] * h_dt;
         E1[a] = E0[a] + g1.dE[a] * h_dt;
     }
-    double O1 = O0 + g1.dO * h_dt;
-    growth(sl, i, A, t0 + dt, C1, S1, O1, E1, B0, will0, em_time0, &g2);
-    double rival[WS_MAXA], rg2[WS_MAXA], I_s[WS_MAXA];
+    V O1 = O0 + g1.dO * h_dt;
+    growth(ctx, A, t0 + dt, ck2, C1, S1, O1, E1, B0, will0, em_time0, &g2);
+    V rival[WS_MAXA], rg2[WS_MAXA], I_s[WS_MAXA];
     rival_max(C1, A, rival);
-    double C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], S_eff[WS_MAXA], pause[WS_MAXA];
+    V C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], S_eff[WS_MAXA], pause[WS_MAXA], dS[WS_MAXA];
     for (int a = 0; a < A; a++) {
-        rg2[a] = range_growth(sl, i, &g2, a, C1[a], O1);
-        double M_fc1 = est_margin(sl, i, a, g2.S_eff[a], C1[a], E1[a], noise[a]) +
-                       (rg2[a] - g2.dC_free[a]) * P(lv_lookahead, a);
-        double relief1 = logistic(P(race_pressure, a), rival[a], C1[a], P(race_scale, a));
-        double pause1 = restraint(sl, i, a, M_fc1, relief1, will0, coord, B0, odds[a]);
+        rg2[a] = range_growth(ctx, &g2, a, C1[a], O1);
+        V M_fc1 = estimated_margin(ctx, a, g2.S_eff[a], C1[a], E1[a], noise[a]) +
+                  (rg2[a] - g2.dC_free[a]) * P(lv_lookahead, a);
+        V relief1 = race_relief(ctx, a, C1[a], rival[a]);
+        V pause1 = restraint(ctx, a, M_fc1, relief1, will0, coord, B0, odds[a]);
         pause[a] = 0.5 * (pause0[a] + pause1);
-        double dC = 0.5 * (dC1[a] + g2.dC_free[a] * (1.0 - pause1));
-        C[a] = mn(C0[a] + dC * h_dt, P(C_max, a));
+        V dC = 0.5 * (dC1[a] + g2.dC_free[a] * (1.0 - pause1));
+        dS[a] = 0.5 * (g1.dS[a] + g2.dS[a]);
         I_s[a] = 0.5 * (g1.I_s[a] + g2.I_s[a]);
-        S[a] = 0.5 * (g1.dS[a] + g2.dS[a]); /* dS for now */
+        C[a] = mn(C0[a] + dC * h_dt, P(C_max, a));
         E[a] = E0[a] + 0.5 * (g1.dE[a] + g2.dE[a]) * h_dt;
     }
-    /* verification breakthrough: one per world */
-    double total = asum(I_s, A) / P(safety_ref, 0);
-    double ratio = pow(total, P(lam_s, 0));
-    double verify_p = -expm1(-P(verify_rate, 0) * P(eval_ease, 0) * ratio * h_dt);
-    int verified = (verify_u < verify_p) && isnan(IN(reached, K_VERIFIED));
+    /* a verification breakthrough: one per world */
+    V verify_p = breakthrough_chance(ctx, A, I_s, h_dt);
+    M verified = (verify_u < verify_p) & isnan_(IN(reached, WAYSTATION_VERIFIED_SAFETY));
+    /* sabotage can undo progress an actor made, not the methods it started with */
     for (int a = 0; a < A; a++)
-        S[a] = mx(S0[a] + S[a] * h_dt, P(safety_range, a)) + (double)verified * P(verify_jump, a);
-    double O = O0 + 0.5 * (g1.dO + g2.dO) * h_dt;
-    for (int a = 0; a < A; a++) {
-        S_eff[a] = S[a] + O * cover_of(sl, i, C[a]);
-        OUT(E, a) = E[a];
-    }
-    double lethal, survivable;
-    hazard_sum(sl, i, A, C, S_eff, &lethal, &survivable);
-    double lethal0 = IN(lethal, 0), surv0 = IN(survival, 0);
-    double survival = surv0 * exp(-0.5 * (lethal0 + lethal) * h_dt);
-    double warn_p = -expm1(-0.5 * (IN(survivable, 0) + survivable) * h_dt);
-    int warned = warn_u < warn_p;
-    double will = will0 * exp(-P(will_decay, 0) * dt) + (double)warned * P(will_per_warning, 0);
-    /* race relief and backdrop target at the new capabilities */
-    double relief[WS_MAXA], safe_[WS_MAXA], unsafe_[WS_MAXA], race_[WS_MAXA];
+        S[a] = mx(S0[a] + dS[a] * h_dt, P(safety_range, a)) + bool_(verified) * P(verify_jump, a);
+    V O = O0 + 0.5 * (g1.dO + g2.dO) * h_dt;
+    for (int a = 0; a < A; a++) S_eff[a] = safety_range(ctx, S[a], O, C[a]);
+    V lethal, survivable;
+    hazard(ctx, A, ws_odds, C, S_eff, &lethal, &survivable);
+    V lethal0 = IN(lethal, 0), surv0 = IN(survival, 0);
+    V survival = surv0 * vexp(-0.5 * (lethal0 + lethal) * h_dt);
+    V warn_p = -vexpm1(-0.5 * (IN(survivable, 0) + survivable) * h_dt);
+    M warned = warn_u < warn_p;
+    V will = will0 * will_f + bool_(warned) * P(will_per_warning, 0);
+    /* race relief and the backdrop at the new capabilities */
+    V relief[WS_MAXA];
     rival_max(C, A, rival);
-    double top = amax(C, A);
-    for (int a = 0; a < A; a++) {
-        relief[a] = logistic(P(race_pressure, a), rival[a], C[a], P(race_scale, a));
-        safe_[a] = mx(0.0, mn(C[a], S_eff[a]));
-        unsafe_[a] = mx(0.0, C[a] - S_eff[a]);
-        race_[a] = top <= C[a] ? relief[a] : 0.0;
-    }
-    double B_t = clip(1.0 + P(b_gain, 0) * amax(safe_, A) -
-                          P(b_erosion, 0) * (asum(unsafe_, A) + amax(race_, A)),
-                      0.25, 4.0);
-    double B = B_t + (B0 - B_t) * exp(-h_dt / P(b_tau, 0));
-    double t = t0 + dt;
-    double wbe = IN(wbe_progress, 0) + 0.5 * (g1.wbe + g2.wbe) * h_dt;
-    double crossed = crossing(IN(wbe_progress, 0), wbe, P(wbe_cost, 0), 1);
-    double em_time = (isinf(em_time0) && wbe >= P(wbe_cost, 0))
-                         ? t0 + crossed * h_dt + P(wbe_lag, 0)
-                         : em_time0;
+    for (int a = 0; a < A; a++) relief[a] = race_relief(ctx, a, C[a], rival[a]);
+    V B_t = backdrop_target(ctx, A, C, S_eff, relief);
+    V B = B_t + (B0 - B_t) * b_f;
+    V t = t0 + dt;
+    V wbe = IN(wbe_progress, 0) + 0.5 * (g1.wbe + g2.wbe) * h_dt;
+    /* emulation research reaches wbe_cost within the step: interpolate the moment */
+    V crossed = crossing(IN(wbe_progress, 0), wbe, P(wbe_cost, 0), 1);
+    V em_time = SEL(isinf_(em_time0) & (wbe >= P(wbe_cost, 0)),
+                    t0 + crossed * h_dt + P(wbe_lag, 0), em_time0);
     /* victory: the later crossing within the step of C_si and of the safety range */
-    int win = 0;
-    double frac = 1.0;
+    M win = {0};
+    V frac = splat(1.0);
     for (int a = 0; a < A; a++) {
-        int winner = (P(C_si, a) <= C[a]) && (S_eff[a] >= C[a]);
+        M winner = (P(C_si, a) <= C[a]) & (S_eff[a] >= C[a]);
         win |= winner;
-        double f = crossing(C0[a], C[a], P(C_si, a), 1);
-        f = mx(f, crossing(C0[a] - g1.S_eff[a], C[a] - S_eff[a], 0.0, 0));
-        frac = a == 0 ? (winner ? f : 1.0) : mn(frac, winner ? f : 1.0);
+        V f = crossing(C0[a], C[a], P(C_si, a), 1);
+        f = mx(f, crossing(C0[a] - g1.S_eff[a], C[a] - S_eff[a], splat(0.0), 0));
+        V fa = SEL(winner, f, splat(1.0));
+        frac = a == 0 ? fa : mn(frac, fa); /* actor_min */
     }
-    if (win) {
-        double lethal_frac = frac * (lethal0 + 0.5 * frac * (lethal - lethal0));
-        survival = surv0 * exp(-lethal_frac * h_dt);
-    }
+    V lethal_frac = frac * (lethal0 + 0.5 * frac * (lethal - lethal0));
+    survival = SEL(win, surv0 * vexp(-lethal_frac * h_dt), survival);
     for (int a = 0; a < A; a++) {
-        OUT(C, a) = C[a];
-        OUT(S, a) = S[a];
-        OUT(noise, a) = noise[a];
-        OUT(margin_est, a) = M_hat[a];
-        OUT(trust, a) = g2.trust[a];
-        OUT(pause, a) = pause[a];
-        OUT(relief, a) = relief[a];
-        OUT(dC_rate, a) = g2.dC_free[a];
-        OUT(dS_rate, a) = rg2[a];
-        OUT(usable_ai, a) = g2.usable[a];
+        OUT(C, a, C[a]);
+        OUT(S, a, S[a]);
+        OUT(E, a, E[a]);
+        OUT(noise, a, noise[a]);
+        OUT(margin_est, a, M_hat[a]);
+        OUT(trust, a, g2.trust[a]);
+        OUT(pause, a, pause[a]);
+        OUT(relief, a, relief[a]);
+        OUT(dC_rate, a, g2.dC_free[a]);
+        OUT(dS_rate, a, rg2[a]);
+        OUT(usable_ai, a, g2.usable_ai[a]);
     }
-    OUT(O, 0) = O;
-    OUT(B, 0) = B;
-    OUT(will, 0) = will;
-    OUT(wbe_progress, 0) = wbe;
-    OUT(em_time, 0) = em_time;
-    OUT(lethal, 0) = lethal;
-    OUT(survivable, 0) = survivable;
-    OUT(survival, 0) = survival;
-    OUT(p_victory, 0) = IN(p_victory, 0) + (double)win * survival;
-    done_out[i] = (uint8_t)win;
-    OUT(victory_year, 0) = win ? t0 + frac * dt : IN(victory_year, 0);
-    OUT(warnings, 0) = IN(warnings, 0) + (double)warned;
-    /* track_waystations */
-    int running = !win;
-    int all_paused = 1, aar = 0, sweet = 0;
+    OUT(O, 0, O);
+    OUT(B, 0, B);
+    OUT(will, 0, will);
+    OUT(wbe_progress, 0, wbe);
+    OUT(em_time, 0, em_time);
+    OUT(lethal, 0, lethal);
+    OUT(survivable, 0, survivable);
+    OUT(survival, 0, survival);
+    OUT(p_victory, 0, IN(p_victory, 0) + bool_(win) * survival);
+    for (int l = 0; l < L; l++)
+        if (ln->on[l]) done_out[ln->w[l]] = LANE(win, l) != 0;
+    OUT(victory_year, 0, SEL(win, t0 + frac * dt, IN(victory_year, 0)));
+    OUT(warnings, 0, IN(warnings, 0) + bool_(warned));
+    track_waystations(ctx, A, t, h_dt, actor_max(C, A), win, verified, O, em_time, survival, C,
+                      S_eff, pause, g2.usable_ai);
+}
+
+/* ======================================================================================
+ * 11. waystations.py: first arrivals and the frontier's milestones
+ * ====================================================================================== */
+/* waystations.track_waystations, for the new state of step_lanes (top: actor_max(C)) */
+static void track_waystations(CTX, int A, V t, V h_dt, V top, M win, M verified, V O,
+                              V em_time, V survival, const V *C, const V *S_eff,
+                              const V *pause, const V *usable_ai) {
+    M running = NOT(win); /* the victory step itself is not time spent before victory */
+    M all_paused = TRUE_M, aar = {0}, sweet = {0};
     for (int a = 0; a < A; a++) {
         all_paused &= pause[a] >= PAUSE_LEVEL;
-        int past_aar = P(C_aar, a) <= C[a];
-        aar |= past_aar && (S_eff[a] >= C[a]) && (g2.usable[a] >= AAR_LABOUR);
-        sweet |= past_aar && (P(C_si, a) > C[a]) && (S_eff[a] >= C[a]);
+        M past_aar = P(C_aar, a) <= C[a];
+        aar |= past_aar & (S_eff[a] >= C[a]) & (usable_ai[a] >= AAR_LABOUR);
+        sweet |= past_aar & (P(C_si, a) > C[a]) & (S_eff[a] >= C[a]);
     }
     sweet &= running;
-    double pause_run = all_paused ? IN(pause_run, 0) + h_dt : 0.0;
-    OUT(pause_run, 0) = pause_run;
-    OUT(sweet_years, 0) = IN(sweet_years, 0) + (double)sweet * h_dt;
-    int events[WS_K] = {pause_run >= PAUSE_YEARS, aar, t + 0.5 * h_dt >= em_time, sweet,
-                        O >= HARDENED_OOM, verified};
+    V pause_run = SEL(all_paused, IN(pause_run, 0) + h_dt, splat(0.0));
+    OUT(pause_run, 0, pause_run);
+    OUT(sweet_years, 0, IN(sweet_years, 0) + bool_(sweet) * h_dt);
+    M events[WS_K];
+    events[WAYSTATION_GLOBAL_PAUSE] = pause_run >= PAUSE_YEARS;
+    events[WAYSTATION_AUTOMATED_ALIGNMENT_RESEARCHER] = aar;
+    events[WAYSTATION_ENHANCED_HUMAN_LABOR] = t + 0.5 * h_dt >= em_time;
+    events[WAYSTATION_SWEET_SPOT] = sweet;
+    events[WAYSTATION_HARDENED_WORLD] = O >= HARDENED_OOM;
+    events[WAYSTATION_VERIFIED_SAFETY] = verified;
     for (int k = 0; k < WS_K; k++) {
-        double r = IN(reached, k);
-        int first = events[k] && isnan(r);
-        OUT(reached, k) = first ? (k == K_ENHANCED ? em_time : t) : r;
-        OUT(reach_survival, k) = first ? survival : IN(reach_survival, k);
+        V r = IN(reached, k);
+        M first = events[k] & isnan_(r);
+        OUT(reached, k, SEL(first, k == WAYSTATION_ENHANCED_HUMAN_LABOR ? em_time : t, r));
+        OUT(reach_survival, k, SEL(first, survival, IN(reach_survival, k)));
     }
-    double frontier = top;
-    double takeoff = P(C_aar, 0) + mn(TAKEOFF_YEARS * IN(g0, 0), P(si_gap, 0));
-    int passed[WS_M] = {frontier >= P(C_aar, 0), frontier >= P(C_si, 0), frontier >= takeoff};
+    V takeoff = P(C_aar, 0) + mn(TAKEOFF_YEARS * IN(g0, 0), P(si_gap, 0));
+    M passed[WS_M];
+    passed[MILESTONE_C_AAR] = top >= P(C_aar, 0);
+    passed[MILESTONE_C_SI] = top >= P(C_si, 0);
+    passed[MILESTONE_TAKEOFF] = top >= takeoff;
     for (int k = 0; k < WS_M; k++) {
-        double m = IN(milestones, k);
-        OUT(milestones, k) = (passed[k] && isnan(m)) ? t : m;
+        V m = IN(milestones, k);
+        OUT(milestones, k, SEL(passed[k] & isnan_(m), t, m));
     }
 }
 
-/* One world's shocks (rng.step_shocks) for global world gw at step stepn. */
-static void draw_shocks(uint64_t gw, int64_t stepn, int A, uint32_t k0, uint32_t k1, double *z,
-                        double *warn_u, double *verify_u) {
-    uint32_t x[4];
+/* ======================================================================================
+ * 12. rng.py: Philox4x32-10 and the step's shocks
+ * ====================================================================================== */
+/* rng.philox4x32 (Salmon et al. 2011; Random123's philox.h) on every lane: 32-bit words in
+ * 64-bit lanes, so each round's two 32 x 32 -> 64-bit products are one multiply each. The
+ * same integers as rng.py, bit for bit. */
+WS_INLINE void philox(U x[4], uint32_t k0, uint32_t k1) {
+    const U lo = usplat(0xFFFFFFFFu);
+    const U m0 = usplat(PHILOX_M0), m1 = usplat(PHILOX_M1);
+    for (int r = 0; r < PHILOX_ROUNDS; r++) {
+        if (r) { /* the Weyl key schedule, bumped before every round but the first */
+            k0 += PHILOX_W0;
+            k1 += PHILOX_W1;
+        }
+        U p0 = mul32(x[0], m0), p1 = mul32(x[2], m1);
+        x[0] = (p1 >> 32) ^ x[1] ^ usplat(k0);
+        x[1] = p1 & lo;
+        x[2] = (p0 >> 32) ^ x[3] ^ usplat(k1);
+        x[3] = p0 & lo;
+    }
+}
+/* rng.uniforms_from: 53 random bits from two words, exact (below 2**53) */
+WS_INLINE V u53(U a, U b) {
+    U bits = ((a >> 5) << 26) | (b >> 6);
+    return u64_to_v(bits) * 0x1p-53;
+}
+/* The counter (world, step, var, lane) of every lane. */
+WS_INLINE void counter(U x[4], U world, U stepn, uint32_t var, uint32_t lane) {
+    x[0] = world;
+    x[1] = stepn;
+    x[2] = usplat(var);
+    x[3] = usplat(lane);
+}
+/* rng.step_shocks for one group of lanes: lane l draws for global world gw[l] at step
+ * stepn[l]; eval_z of actor a from Philox lane a / 2 (rng.normal_pair: cosine even,
+ * sine odd). */
+static void draw_shocks(const int64_t *gw, const int64_t *stepn, int A, uint32_t k0,
+                        uint32_t k1, V *z, V *warn_u, V *verify_u) {
+    U w, st, x[4];
+    for (int l = 0; l < L; l++) {
+        LANE(w, l) = (uint32_t)gw[l];
+        LANE(st, l) = (uint32_t)stepn[l];
+    }
     for (int j = 0; 2 * j < A; j++) {
-        ws_words(gw, stepn, WS_VAR_EVAL_Z, (uint32_t)j, k0, k1, x);
-        double u1 = ws_u53(x[0], x[1]), u2 = ws_u53(x[2], x[3]);
+        counter(x, w, st, RNG_VAR_EVAL_Z, (uint32_t)j);
+        philox(x, k0, k1);
         /* rng.normal_pair: Box-Muller with the half-angle tangent */
-        double r = sqrt(-2.0 * log(1.0 - u1));
-        double t = tan(WS_PI * (u2 - 0.5));
-        double scale = r / (1.0 + t * t);
+        V u1 = u53(x[0], x[1]), u2 = u53(x[2], x[3]);
+        V r = vsqrt(-2.0 * vlog(1.0 - u1));
+        V t = vtan(RNG_PI * (u2 - 0.5));
+        V scale = r / (1.0 + t * t);
         z[2 * j] = (1.0 - t * t) * scale;
         if (2 * j + 1 < A) z[2 * j + 1] = (2.0 * t) * scale;
     }
-    ws_words(gw, stepn, WS_VAR_EVENTS, 0, k0, k1, x);
-    *warn_u = ws_u53(x[0], x[1]);
-    *verify_u = ws_u53(x[2], x[3]);
+    counter(x, w, st, RNG_VAR_EVENTS, 0);
+    philox(x, k0, k1);
+    *warn_u = u53(x[0], x[1]);
+    *verify_u = u53(x[2], x[3]);
+}
+/* tally.fixed of one value: rint(x * 2**32) (round half to even, as numpy's rint) */
+static inline int64_t fixed(double x) { return (int64_t)rint(x * TALLY_FIX); }
+
+/* ======================================================================================
+ * 13. Entry points (called through ctypes by waystation._fused)
+ * ====================================================================================== */
+const int ws_maxa = WS_MAXA;
+const int ws_lanes = WS_LANES;
+int ws_nslots(void) { return WS_NSLOTS; }
+
+/* The four Philox words of (world[i], step, var, lane) for i < n into out[4 i .. 4 i + 3]
+ * (tests). */
+void ws_philox_words(const uint64_t *world, int64_t n, int64_t step, uint32_t var,
+                     uint32_t lane, uint32_t k0, uint32_t k1, uint32_t *out) {
+    for (int64_t i0 = 0; i0 < n; i0 += L) {
+        U w, x[4];
+        for (int l = 0; l < L; l++) LANE(w, l) = (uint32_t)world[i0 + l < n ? i0 + l : n - 1];
+        counter(x, w, usplat((uint32_t)step), var, lane);
+        philox(x, k0, k1);
+        for (int l = 0; l < L && i0 + l < n; l++)
+            for (int j = 0; j < 4; j++) out[4 * (i0 + l) + j] = (uint32_t)LANE(x[j], l);
+    }
 }
 
 /* rng.step_shocks(key, world, step, A) for n worlds: eval_z (n x A, row-major), warn_u and
@@ -482,55 +806,183 @@ static void draw_shocks(uint64_t gw, int64_t stepn, int A, uint32_t k0, uint32_t
 int ws_shocks(const uint64_t *world, int64_t n, int64_t step, int A, uint32_t k0, uint32_t k1,
               double *eval_z, double *warn_u, double *verify_u) {
     if (A < 1 || A > WS_MAXA) return -1;
-    for (int64_t i = 0; i < n; i++)
-        draw_shocks(world[i], step, A, k0, k1, eval_z + i * A, warn_u + i, verify_u + i);
-    return 0;
-}
-
-/* Advance worlds [0, n) by dt from year t0: dynamics.step, then track_waystations and freeze.
- * done_in/done_out are numpy bools (one byte). Returns 0, or -1 if A is too large. */
-int ws_step(Slots *sl, int64_t n, int A, double t0, double dt, const uint8_t *done_in,
-            uint8_t *done_out) {
-    if (A < 1 || A > WS_MAXA) return -1;
-    double z[WS_MAXA];
-    for (int64_t i = 0; i < n; i++) {
-        if (done_in[i]) {
-            copy_world(sl, i, A);
-            done_out[i] = 1;
-            continue;
+    for (int64_t i0 = 0; i0 < n; i0 += L) {
+        int64_t gw[WS_LANES], stepn[WS_LANES];
+        for (int l = 0; l < L; l++) {
+            gw[l] = (int64_t)world[i0 + l < n ? i0 + l : n - 1];
+            stepn[l] = step;
         }
-        for (int a = 0; a < A; a++) z[a] = X(eval_z, i, a);
-        step_world(sl, i, A, t0, dt, z, X(warn_u, i, 0), X(verify_u, i, 0), done_out);
+        V z[WS_MAXA], wu, vu;
+        draw_shocks(gw, stepn, A, k0, k1, z, &wu, &vu);
+        for (int l = 0; l < L && i0 + l < n; l++) {
+            for (int a = 0; a < A; a++) eval_z[(i0 + l) * A + a] = LANE(z[a], l);
+            warn_u[i0 + l] = LANE(wu, l);
+            verify_u[i0 + l] = LANE(vu, l);
+        }
     }
     return 0;
 }
 
+/* Advance worlds [0, n) by dt from year t0: integrate.step, then track_waystations and
+ * freeze. done_in/done_out are numpy bools (one byte). Returns 0, or -1 if A is out of
+ * range. */
+int ws_step(Slots *sl, int64_t n, int A, double t0, double dt, const uint8_t *done_in,
+            uint8_t *done_out) {
+    if (A < 1 || A > WS_MAXA) return -1;
+    Lanes ln;
+    ln.pk = NULL;
+    ln.carry = NULL;
+    int nv = 0;
+    V z[WS_MAXA], wu, vu;
+    for (int64_t i = 0; i <= n; i++) {
+        if (i < n && done_in[i]) {
+            copy_world(sl, i);
+            done_out[i] = 1;
+            continue;
+        }
+        if (i < n) {
+            ln.w[nv] = i;
+            ln.on[nv++] = 1;
+        }
+        if (nv == L || (i == n && nv)) {
+            for (int l = nv; l < L; l++) {
+                ln.w[l] = ln.w[nv - 1];
+                ln.on[l] = 0;
+            }
+            for (int a = 0; a < A; a++) z[a] = ld(sl, SL_eval_z, &ln, a);
+            wu = ld(sl, SL_warn_u, &ln, 0);
+            vu = ld(sl, SL_verify_u, &ln, 0);
+            step_lanes(sl, &ln, A, splat(t0), splat(dt), z, wu, vu, done_out);
+            nv = 0;
+        }
+    }
+    return 0;
+}
+
+/* The next world of the block still running, from *next on; worlds found done add their
+ * frozen fixed-point survival (valid ones only) to frozen[0]. -1 when none is left. */
+static int64_t next_running(const Slots *sl, int64_t n, int64_t n_valid, const uint8_t *done,
+                            int64_t *next, int64_t *frozen) {
+    const double *surv = sl->ptr[SL_survival];
+    while (*next < n) {
+        int64_t i = (*next)++;
+        if (!done[i]) return i;
+        if (i < n_valid) frozen[0] += fixed(surv[i * sl->rs[SL_survival]]);
+    }
+    return -1;
+}
+
+/* The slot whose buffer slot k shares (in_X and X in place), or k itself. */
+static int owner_of(const Slots *sl, int k) {
+    for (int j = 0; j < k; j++)
+        if (sl->ptr[j] == sl->ptr[k] && sl->rs[j] == sl->rs[k] && sl->cs[j] == sl->cs[k])
+            return j;
+    return k;
+}
+
+/* Copy world i into lane l of the packed slots (the slots flagged in io[0]), or (out) lane l
+ * back to world i (the state slots, io[1]). */
+static void lane_io(Slots *sl, Packed *pk, uint8_t io[2][WS_NSLOTS], int64_t i, int l, int out) {
+    for (int k = out ? WS_OUT_FIRST : 0; k < WS_NSLOTS; k++) {
+        if (!io[out][k]) continue;
+        double *p = sl->ptr[k] + i * sl->rs[k];
+        for (int64_t a = 0; a < sl->nc[k]; a++) {
+            if (out)
+                p[a * sl->cs[k]] = LANE(pk->b[k][a], l);
+            else
+                LANE(pk->b[k][a], l) = p[a * sl->cs[k]];
+        }
+    }
+}
+
 /* Advance worlds [0, n) through nsteps steps, world-major, in place (each slot in_X is the
  * same array as X): step k (global step first_step + k) starts at year ts[k] and lasts
- * dts[k]; shocks are drawn inline for the global worlds world[i]. sums[k] (zeroed by the
- * caller) receives the fixed-point survival of the worlds i < n_valid after step k
- * (simulate.fixed(...).sum()), done worlds counted at their frozen value. Returns 0, -1 if
- * A is out of range, -2 if a survival is not finite (fixed point would wrap), -3 if out of
- * memory. step_simd.c's ws_run does the same with lanes. */
+ * dts[k]; shocks are drawn inline for the global worlds world[i]. Every lane carries one
+ * world through all its steps (until it wins), its slots packed by lane (Packed), then
+ * writes it back and takes the next running world, so lanes hold worlds at different
+ * steps. sums[k] (zeroed by the caller) receives the fixed-point survival of the worlds
+ * i < n_valid after step k (tally.fixed(...).sum()), done worlds counted at their frozen
+ * value. Returns 0, -1 if A is out of range, -2 if a survival is not finite (fixed point
+ * would wrap), -3 if out of memory. */
 int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t first_step,
            const double *ts, const double *dts, uint32_t k0, uint32_t k1,
            const uint64_t *world, uint8_t *done, int64_t *sums) {
     if (A < 1 || A > WS_MAXA) return -1;
+    Packed pk;
+    uint8_t per_world[2][WS_NSLOTS]; /* slots copied in, and out, per world */
+    size_t nvec = 0;
+    for (int k = 0; k < WS_NSLOTS; k++) nvec += (size_t)sl->nc[k];
+    V *arena = aligned_alloc(sizeof(V), nvec * sizeof(V));
     int64_t *frozen = calloc((size_t)nsteps + 1, sizeof(int64_t));
-    if (!frozen) return -3;
-    const double *surv = sl->ptr[SL_survival];
-    int64_t rs = sl->rs[SL_survival];
-    int bad = 0;
-    double z[WS_MAXA], wu, vu;
-    for (int64_t i = 0; i < n && nsteps > 0; i++) {
-        int k = 0;
-        for (; k < nsteps && !done[i]; k++) {
-            draw_shocks(world[i], first_step + k, A, k0, k1, z, &wu, &vu);
-            step_world(sl, i, A, ts[k], dts[k], z, wu, vu, done);
-            bad |= !isfinite(surv[i * rs]);
-            if (i < n_valid && !bad) sums[k] += ws_fixed(surv[i * rs]);
+    Carry *carry = aligned_alloc(sizeof(V), sizeof(Carry));
+    if (!frozen || !arena || !carry) {
+        free(frozen);
+        free(arena);
+        free(carry);
+        return -3;
+    }
+    memset(arena, 0, nvec * sizeof(V));
+    memset(carry, 0, sizeof(Carry)); /* valid nowhere */
+    V *free_v = arena;
+    for (int k = 0; k < WS_NSLOTS; k++) {
+        int j = owner_of(sl, k);
+        per_world[0][k] = sl->rs[k] != 0 && j == k; /* in_X and X: loaded once, as in_X */
+        per_world[1][k] = sl->rs[k] != 0 && k >= WS_OUT_FIRST;
+        pk.ps[k] = sl->cs[k] != 0;
+        if (j < k) {
+            pk.b[k] = pk.b[j];
+            continue;
         }
-        if (i < n_valid && !bad && done[i]) frozen[k] += ws_fixed(surv[i * rs]);
+        pk.b[k] = free_v;
+        free_v += sl->nc[k];
+        if (sl->rs[k] == 0) /* the same for every world: filled once */
+            for (int64_t a = 0; a < sl->nc[k]; a++) pk.b[k][a] = splat(sl->ptr[k][a * sl->cs[k]]);
+    }
+    int k[WS_LANES], bad = 0, live = 0;
+    Lanes ln;
+    ln.pk = &pk;
+    ln.carry = carry;
+    int64_t next = 0;
+    for (int l = 0; l < L; l++) {
+        int64_t i = nsteps > 0 ? next_running(sl, n, n_valid, done, &next, frozen) : -1;
+        ln.on[l] = i >= 0;
+        ln.w[l] = i;
+        k[l] = 0;
+        live += ln.on[l];
+        if (i >= 0) lane_io(sl, &pk, per_world, i, l, 0);
+    }
+    while (live) {
+        int64_t gw[WS_LANES], stepn[WS_LANES];
+        V t0, dt, z[WS_MAXA], wu, vu;
+        for (int l = 0; l < L; l++) {
+            int kl = ln.on[l] ? k[l] : 0; /* an idle lane computes on what it last held */
+            LANE(t0, l) = ts[kl];
+            LANE(dt, l) = dts[kl];
+            gw[l] = ln.on[l] ? (int64_t)world[ln.w[l]] : 0;
+            stepn[l] = first_step + kl;
+        }
+        draw_shocks(gw, stepn, A, k0, k1, z, &wu, &vu);
+        step_lanes(sl, &ln, A, t0, dt, z, wu, vu, done);
+        V surv = pk.b[SL_survival][0];
+        for (int l = 0; l < L; l++) {
+            if (!ln.on[l]) continue;
+            int64_t i = ln.w[l];
+            bad |= !isfinite(LANE(surv, l));
+            int64_t f = bad ? 0 : fixed(LANE(surv, l));
+            if (i < n_valid) sums[k[l]] += f;
+            k[l]++;
+            if (done[i] && i < n_valid) frozen[k[l]] += f; /* frozen from the next step on */
+            if (done[i] || k[l] == nsteps) {
+                lane_io(sl, &pk, per_world, i, l, 1);
+                i = next_running(sl, n, n_valid, done, &next, frozen);
+                ln.on[l] = i >= 0;
+                ln.w[l] = i;
+                k[l] = 0;
+                live -= !ln.on[l];
+                LANE(carry->valid, l) = 0; /* a new world: its own parameters */
+                if (i >= 0) lane_io(sl, &pk, per_world, i, l, 0);
+            }
+        }
     }
     int64_t acc = 0;
     for (int s = 0; s < nsteps; s++) {
@@ -538,7 +990,7 @@ int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t fir
         sums[s] += acc;
     }
     free(frozen);
+    free(arena);
+    free(carry);
     return bad ? -2 : 0;
 }
-
-int ws_nslots(void) { return WS_NSLOTS; }

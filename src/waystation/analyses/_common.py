@@ -2,7 +2,7 @@
 
 Every analysis compares runs of one scenario that share their worlds: the
 same seed gives the same inputs and the same shocks whatever the strategy or
-override (MODEL.md section 2), so per-world differences are paired and their
+override (docs/model.md section 12, "Engine"), so per-world differences are paired and their
 Monte Carlo error is small. :class:`Runner` runs those models, shares one
 process pool between them and reports progress over the whole analysis.
 """
@@ -21,12 +21,13 @@ import numpy as np
 
 from waystation._pool import process_pool
 from waystation.api import compile_scenario, run_model
+from waystation.engines import opened
 from waystation.io import load_scenario
 from waystation.model import Model
 from waystation.results import OUTCOMES, Results
 from waystation.scenario import Scenario, StrategySpec
 from waystation.settings import Progress as Progress  # re-exported for the analyses
-from waystation.settings import RunSettings
+from waystation.settings import RunSettings, resolve
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -145,6 +146,24 @@ def worker_pool(workers: int, executor: Executor | None = None) -> Iterator[Exec
         return
     with process_pool(workers) as pool:  # stops its workers at once if interrupted
         yield pool
+
+
+@contextmanager
+def running(seed: int, total: int, settings: RunSettings | None = None) -> Iterator[Runner]:
+    """A :class:`Runner` for an analysis of ``total`` worlds whose runs share one open engine.
+
+    The engine of ``settings`` (default ``RunSettings()``) is opened once
+    (:func:`waystation.engines.opened`) and, for ``local`` with several
+    workers, one process pool serves every run (:func:`worker_pool`).
+    Progress is reported as complete when the analysis ends.
+    """
+    with (
+        opened(resolve(settings)) as started,
+        worker_pool(started.workers, started.executor) as pool,
+    ):
+        runner = Runner(seed, total, replace(started, executor=pool))
+        yield runner
+        runner.finish()
 
 
 @dataclass

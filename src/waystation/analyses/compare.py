@@ -1,4 +1,4 @@
-"""Compare strategies side by side on common random numbers (MODEL.md section 8).
+"""Compare strategies side by side on common random numbers (docs/model.md section 13).
 
 Every strategy runs on the same worlds with the same shocks, so the
 difference between two strategies is estimated world by world: its standard
@@ -9,7 +9,6 @@ independent runs when the strategies' outcomes are correlated across worlds.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,17 +16,16 @@ import numpy as np
 
 from waystation.analyses._common import (
     Interval,
-    Runner,
     ScenarioLike,
     StrategyLike,
     check_worlds,
     frame_of,
     paired_models,
-    worker_pool,
+    running,
 )
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.results import OUTCOMES, Results
-from waystation.settings import Progress, RunSettings
+from waystation.settings import RunSettings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -112,15 +110,14 @@ def compare(
     worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
     *,
-    workers: int = 1,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
+    settings: RunSettings | None = None,
 ) -> Comparison:
     """Run a scenario under each strategy on the same worlds and compare them with the first.
 
     ``strategies`` are built-in names, YAML paths or specs; a name given
     twice is reported as ``name#2``. Differences are paired (common random
-    numbers) with normal 95% intervals over worlds.
+    numbers) with normal 95% intervals over worlds. How it runs is
+    ``settings`` (:class:`~waystation.settings.RunSettings`).
     """
     if len(strategies) < 1:
         raise ValueError("compare needs at least one strategy")
@@ -128,15 +125,9 @@ def compare(
     _, models = paired_models(scenario, list(strategies))
     names = _unique([m.strategy.name for m in models])
     results: dict[str, Results] = {}
-    with worker_pool(workers, executor) as pool:
-        runner = Runner(
-            seed,
-            worlds * len(models),
-            RunSettings(workers=workers, executor=pool, progress=progress),
-        )
+    with running(seed, worlds * len(models), settings) as runner:
         for name, model in zip(names, models, strict=True):
             results[name] = runner.run(model, worlds)
-        runner.finish()
     first = results[names[0]]
     differences = {
         name: {o: paired_difference(first, results[name], o) for o in OUTCOMES} for name in names

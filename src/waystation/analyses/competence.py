@@ -10,7 +10,6 @@ fixed at each grid value while every other input and shock keeps its draw
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,17 +17,16 @@ import numpy as np
 
 from waystation.analyses._common import (
     Interval,
-    Runner,
     ScenarioLike,
     StrategyLike,
     check_worlds,
     frame_of,
     paired_models,
-    worker_pool,
+    running,
 )
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.model import input_bounds
-from waystation.settings import Progress, RunSettings
+from waystation.settings import RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -134,31 +132,26 @@ def competence(
     worlds: int = DEFAULT_WORLDS,
     seed: int = 0,
     *,
-    workers: int = 1,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
+    settings: RunSettings | None = None,
 ) -> CompetenceProfile:
     """P(victory), P(costly non-failure), P(failure) and P(non-failure) against hardness.
 
     ``grid`` defaults to 13 log-spaced values from 0.1 to 10. Each point runs
     ``worlds`` worlds with hardness fixed and everything else on common random
     numbers, so the curves are smooth and differences along them are paired.
+    How it runs is ``settings`` (:class:`~waystation.settings.RunSettings`).
     """
     worlds = check_worlds(worlds)
     g = check_grid(grid)
     _, (model,) = paired_models(scenario, [strategy])
     keys = ("p_victory", "p_costly_non_failure", "p_failure")
     per: dict[str, list[Array]] = {k: [] for k in keys}
-    with worker_pool(workers, executor) as pool:
-        runner = Runner(
-            seed, worlds * len(g), RunSettings(workers=workers, executor=pool, progress=progress)
-        )
+    with running(seed, worlds * len(g), settings) as runner:
         for h in g:
             res = runner.run(model.with_overrides({"hardness": float(h)}), worlds)
             assert res.records is not None
             for k in keys:
                 per[k].append(np.asarray(res.records[k], dtype=np.float64))
-        runner.finish()
     mats = {k: np.stack(v) for k, v in per.items()}
     mats["p_non_failure"] = 1.0 - mats["p_failure"]
     curves = {k: mats[f"p_{k}"].mean(axis=1) for k in CURVES}

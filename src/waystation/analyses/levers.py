@@ -12,7 +12,6 @@ by the rules, so their marginal value under that strategy is (near) zero.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,6 @@ import numpy as np
 
 from waystation.analyses._common import (
     Interval,
-    Runner,
     ScenarioLike,
     StrategyLike,
     check_objective,
@@ -28,12 +26,12 @@ from waystation.analyses._common import (
     frame_of,
     paired_models,
     per_world,
-    worker_pool,
+    running,
 )
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.levers import LEVER_REGISTRY, LEVERS, Lever
 from waystation.model import Model
-from waystation.settings import Progress, RunSettings
+from waystation.settings import RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -153,9 +151,7 @@ def lever_values(
     step: float = 0.05,
     utility: Mapping[str, float] | None = None,
     levers: Sequence[str] | None = None,
-    workers: int = 1,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
+    settings: RunSettings | None = None,
 ) -> LeverTable:
     """Rank the levers by d(objective)/d(lever) per unit cost, on common random numbers.
 
@@ -165,6 +161,10 @@ def lever_values(
     times the lever's range, clipped inside its bounds (one-sided at a bound).
     Levers the strategy's rules set are held by the rules. ``levers``
     restricts the table to some registry names (default: every lever).
+    How it runs is ``settings`` (:class:`~waystation.settings.RunSettings`).
+    Nine parameters, past the usual eight: the question has five of its own
+    (strategy, objective, its utility weights, step, levers) beside the
+    scenario, worlds, seed and settings.
     """
     weights = check_objective(objective, utility)
     worlds = check_worlds(worlds)
@@ -174,12 +174,7 @@ def lever_values(
     _, (model,) = paired_models(scenario, [strategy])
     cache: dict[float, Array] = {}
     rows = []
-    with worker_pool(workers, executor) as pool:
-        runner = Runner(
-            seed,
-            worlds * (2 * len(chosen) + 1),
-            RunSettings(workers=workers, executor=pool, progress=progress),
-        )
+    with running(seed, worlds * (2 * len(chosen) + 1), settings) as runner:
 
         def f(lever: Lever, delta: float) -> Array:
             if delta == 0.0 and 0.0 in cache:
@@ -195,7 +190,6 @@ def lever_values(
         for lever in chosen:
             down, up = room(model, lever, step * (lever.bounds[1] - lever.bounds[0]))
             rows.append(_row(model, lever, down, up, f))
-        runner.finish()
     ranked = sorted(
         rows, key=lambda r: -r.per_cost.estimate if np.isfinite(r.per_cost.estimate) else np.inf
     )

@@ -1,4 +1,4 @@
-"""The lever mix that maximises an objective within a budget (MODEL.md section 8).
+"""The lever mix that maximises an objective within a budget (docs/model.md section 13).
 
 Each chosen lever is moved by a shift ``delta`` from the scenario's values
 (for an actor lever, every actor's value moves by the same shift, clipped to
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +31,13 @@ from waystation.analyses._common import (
     frame_of,
     paired_models,
     per_world,
-    worker_pool,
+    running,
 )
 from waystation.analyses.levers import check_levers, lever_inputs, shifted
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.levers import LEVER_REGISTRY, Lever
 from waystation.model import Model
-from waystation.settings import Progress, RunSettings
+from waystation.settings import RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -151,15 +150,17 @@ def optimise(
     *,
     utility: Mapping[str, float] | None = None,
     max_evaluations: int | None = None,
-    workers: int = 1,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
+    settings: RunSettings | None = None,
 ) -> Optimum:
     """Maximise the objective over lever shifts costing at most ``budget`` budget units.
 
     ``levers`` are registry names (default: every lever); the scenario's own
     strategy is in force. At most ``max_evaluations`` runs of ``worlds``
-    worlds are spent searching (default ``8 * (len(levers) + 1)``).
+    worlds are spent searching (default ``8 * (len(levers) + 1)``). How it
+    runs is ``settings`` (:class:`~waystation.settings.RunSettings`). Nine
+    parameters, past the usual eight: the question has five of its own
+    (budget, objective, levers, utility weights, evaluation cap) beside the
+    scenario, worlds, seed and settings.
     """
     weights = check_objective(objective, utility)
     worlds = check_worlds(worlds)
@@ -171,17 +172,13 @@ def optimise(
         raise ValueError(f"max_evaluations must be at least 1, got {cap!r}")
     _, (model,) = paired_models(scenario, [None])
     space = _Space.of(model, chosen)
-    with worker_pool(workers, executor) as pool:
-        runner = Runner(
-            seed, worlds * (cap + 2), RunSettings(workers=workers, executor=pool, progress=progress)
-        )
+    with running(seed, worlds * (cap + 2), settings) as runner:
         search = _Search(space, runner, worlds, lambda r: per_world(r, objective, weights), cap)
         best = search.solve(float(budget))
         holdout = seed + 1
         base_y = per_world(runner.run(model, worlds, seed=holdout), objective, weights)
         best_model = model.with_overrides(space.overrides(best))
         best_y = per_world(runner.run(best_model, worlds, seed=holdout), objective, weights)
-        runner.finish()
     u0 = space.start()
     return Optimum(
         model.name,

@@ -19,7 +19,6 @@ units per unit of that quantile range.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,10 +33,10 @@ from waystation.analyses._common import (
     frame_of,
     paired_models,
     per_world,
-    worker_pool,
+    running,
 )
 from waystation.model import Model
-from waystation.settings import Progress, RunSettings
+from waystation.settings import RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -149,9 +148,7 @@ def sensitivity(
     names: Sequence[str] | None = None,
     *,
     utility: Mapping[str, float] | None = None,
-    workers: int = 1,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
+    settings: RunSettings | None = None,
 ) -> Sensitivity:
     """Sobol indices (``method="sobol"``) or Morris screening (``"morris"``) of the objective.
 
@@ -160,6 +157,7 @@ def sensitivity(
     ``len(names) + 1`` worlds. ``names`` defaults to every uncertain input.
     ``base_samples`` defaults to :func:`default_base_samples`: as many as keep
     the analysis within the one default precision, ``DEFAULT_WORLDS`` worlds.
+    How it runs is ``settings`` (:class:`~waystation.settings.RunSettings`).
     """
     weights = check_objective(objective, utility)
     if method not in METHODS:
@@ -182,15 +180,9 @@ def sensitivity(
         "seed": seed,
         "names": chosen,
     }
-    with worker_pool(workers, executor) as pool:
-        runner = Runner(
-            seed,
-            n * (len(chosen) + 2),
-            RunSettings(workers=workers, executor=pool, progress=progress),
-        )
+    with running(seed, n * (len(chosen) + 2), settings) as runner:
         analyse = _sobol if method == "sobol" else _morris
         out = analyse(model, chosen, problem, n, runner, lambda r: per_world(r, objective, weights))
-        runner.finish()
     return Sensitivity(**head, worlds=runner.done, **out)  # type: ignore[arg-type]
 
 

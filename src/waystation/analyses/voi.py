@@ -19,7 +19,6 @@ standard errors, clipped at zero since information is never worth less.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,6 @@ import numpy as np
 from waystation.analyses._common import (
     Z95,
     Interval,
-    Runner,
     ScenarioLike,
     StrategyLike,
     check_objective,
@@ -36,11 +34,11 @@ from waystation.analyses._common import (
     frame_of,
     paired_models,
     per_world,
-    worker_pool,
+    running,
 )
 from waystation.analyses.compare import _unique
 from waystation.definitions import DEFAULT_WORLDS
-from waystation.settings import Progress, RunSettings
+from waystation.settings import RunSettings
 from waystation.state import Array
 
 if TYPE_CHECKING:
@@ -124,14 +122,16 @@ def voi(
     bins: int = 10,
     *,
     utility: Mapping[str, float] | None = None,
-    workers: int = 1,
-    executor: Executor | None = None,
-    progress: Progress | None = None,
+    settings: RunSettings | None = None,
 ) -> ValueOfInformation:
     """Expected value of perfect (EVPI) and partial (EVPPI) information for a strategy choice.
 
     ``parts`` are input names (``"<actor>.<name>"`` for actor inputs); a part
     that is constant in the scenario is already known and is worth exactly 0.
+    How it runs is ``settings`` (:class:`~waystation.settings.RunSettings`).
+    Nine parameters, past the usual eight: the question has five of its own
+    (strategies, parts, objective, bins, utility weights) beside the
+    scenario, worlds, seed and settings.
     """
     weights = check_objective(objective, utility)
     worlds = check_worlds(worlds)
@@ -145,17 +145,11 @@ def voi(
         raise ValueError(f"unknown inputs: {', '.join(unknown)}")
     names = _unique([m.strategy.name for m in models])
     rows, records = [], None
-    with worker_pool(workers, executor) as pool:
-        runner = Runner(
-            seed,
-            worlds * len(models),
-            RunSettings(workers=workers, executor=pool, progress=progress),
-        )
+    with running(seed, worlds * len(models), settings) as runner:
         for model in models:
             res = runner.run(model, worlds)
             rows.append(per_world(res, objective, weights))
             records = res.records
-        runner.finish()
     assert records is not None
     F = np.stack(rows)
     means = F.mean(axis=1)

@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -18,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from waystation.definitions import define, definitions_block
+from waystation.engines import MISSING_DASK
 from waystation.io import ScenarioError
 
 app = typer.Typer(
@@ -51,6 +51,10 @@ def friendly_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
     except (ValueError, OSError) as e:
         fail(str(e))
+    except RuntimeError as e:  # the dask engine without its extra, raised as the engine opens
+        if str(e) != MISSING_DASK:
+            raise
+        fail(str(e))
 
 
 Scenario_ = Annotated[str, typer.Argument(help="Shipped scenario name or YAML path.")]
@@ -62,53 +66,11 @@ Strategy_ = Annotated[
         "--strategy", "-s", help="Built-in strategy name or YAML file (default: the scenario's)."
     ),
 ]
-Workers_ = Annotated[
-    int,
-    typer.Option(
-        "--workers", "-w", min=1, max=256, help="Worker processes (threads with --engine threads)."
-    ),
-]
-Engine_ = Annotated[
-    str,
-    typer.Option(
-        "--engine",
-        help="Where blocks run: 'local' (this process or --workers processes), 'threads' "
-        "(--workers threads in this process: no start-up cost) or 'dask' (a Dask cluster: "
-        "--address, or a local one with --workers processes).",
-    ),
-]
-Address_ = Annotated[
-    str | None,
-    typer.Option("--address", help="Dask scheduler to connect to, e.g. tcp://10.0.0.5:8786."),
-]
 
 
 def scenario_source(name: str) -> str | Path:
     """A scenario argument as a file path if such a file exists, else as a shipped name."""
     return Path(name) if Path(name).is_file() else name
-
-
-@contextmanager
-def engine_executor(
-    name: str, workers: int, address: str | None
-) -> Iterator[tuple[Executor | None, int]]:
-    """The ``(executor, workers)`` of ``--engine``/``--workers``/``--address``, or a clear error.
-
-    An unknown engine or a missing ``dask`` extra exit with code 2 and one
-    line; ``--address`` without ``--engine dask`` raises ``executor_for``'s
-    ValueError, which :func:`friendly_errors` (around every caller) reports.
-    """
-    from waystation.engines import ENGINES, MISSING_DASK, executor_for
-
-    if name not in ENGINES:
-        fail(f"--engine must be one of {', '.join(ENGINES)}, got {name!r}")
-    try:
-        with executor_for(name, workers, address) as pair:
-            yield pair
-    except RuntimeError as e:
-        if str(e) != MISSING_DASK:
-            raise
-        fail(str(e))
 
 
 def print_json(data: Any, definitions: Sequence[str] = ()) -> None:

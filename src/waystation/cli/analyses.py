@@ -6,14 +6,19 @@ the result's ``to_dict()`` plus a ``definitions`` block), and shows a
 progress bar on stderr when stderr is a terminal (or ``WAYSTATION_PROGRESS=1``).
 Every command simulates ``DEFAULT_WORLDS`` worlds per run unless told
 otherwise. Errors exit with code 2.
+
+A command's parameters are its command-line options (typer reads them from
+the signature; its docstring is its ``--help``), so some take more than
+eight; the options that say how to run are shared by every command and
+arrive as one :class:`~waystation.settings.RunSettings`, ``how``
+(:func:`waystation.cli._settings.run_options`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -34,15 +39,11 @@ from waystation.analyses import (
     voi,
 )
 from waystation.cli._app import (
-    Address_,
-    Engine_,
     Json_,
     Scenario_,
     Seed_,
     Strategy_,
-    Workers_,
     app,
-    engine_executor,
     footnote,
     friendly_errors,
     out,
@@ -50,8 +51,12 @@ from waystation.cli._app import (
     progress_bar,
     scenario_source,
 )
+from waystation.cli._settings import run_options
 from waystation.definitions import DEFAULT_WORLDS, define
 from waystation.results import OUTCOMES
+from waystation.settings import RunSettings
+
+R = TypeVar("R")
 
 Strategies = Annotated[
     list[str] | None,
@@ -112,16 +117,33 @@ def _progress(label: str, run_worlds: int = 0) -> Iterator[Callable[[int, int], 
         yield lambda done, total: bar(int(100 * done / max(1, total)), 100)
 
 
-@contextmanager
-def _runner(
-    label: str, engine: str, workers: int, address: str | None, run_worlds: int = 0
-) -> Iterator[tuple[Callable[[int, int], None], Executor | None, int]]:
-    """Progress callback, executor and worker count of one analysis command."""
-    with (
-        engine_executor(engine, workers, address) as (executor, n),
-        _progress(label, run_worlds) as bar,
-    ):
-        yield bar, executor, n
+def analysed(
+    label: str, how: RunSettings, compute: Callable[[RunSettings], R], run_worlds: int = 0
+) -> R:
+    """``compute(settings)`` with the command's run settings, a progress bar and located errors.
+
+    ``compute`` calls one analysis; the settings it receives are ``how``
+    with the bar of :func:`_progress` as their progress callback. A bad
+    argument exits with code 2 and one line (:func:`friendly_errors`).
+    """
+    with friendly_errors(), _progress(label, run_worlds) as bar:
+        return compute(how.override(progress=bar))
+
+
+def emit(res: Any, json: bool, keys: Sequence[str], show: Callable[[Any], None]) -> None:
+    """Print a result: ``--json`` (``to_dict()`` and the meanings of ``keys``) or ``show(res)``."""
+    if json:
+        print_json(res.to_dict(), keys)
+    else:
+        show(res)
+
+
+def _strategies(names: list[str] | None, least: int) -> list[str]:
+    """The ``-s`` strategies of a command that needs at least ``least`` of them."""
+    if len(names or []) < least:
+        count = {1: "one strategy", 2: "two strategies"}[least]
+        raise ValueError(f"give at least {count}: -s race -s cautious-lab")
+    return list(names or [])
 
 
 def _ci(x: Interval, digits: int = 4) -> str:
@@ -129,34 +151,25 @@ def _ci(x: Interval, digits: int = 4) -> str:
 
 
 @app.command("compare")
+@run_options
 def compare_cmd(
     scenario: Scenario_,
     strategy: Strategies = None,
     worlds: WorldsOpt = DEFAULT_WORLDS,
     seed: Seed_ = 0,
-    workers: Workers_ = 1,
-    engine: Engine_ = "local",
-    address: Address_ = None,
     json: Json_ = False,
+    *,
+    how: RunSettings,
 ) -> None:
     """Compare strategies on the same worlds: probabilities and paired differences."""
-    with friendly_errors():
-        if not strategy:
-            raise ValueError("give at least one strategy: -s race -s cautious-lab")
-        with _runner("compare", engine, workers, address) as (bar, executor, n):
-            res = compare(
-                scenario_source(scenario),
-                strategy,
-                worlds,
-                seed,
-                workers=n,
-                executor=executor,
-                progress=bar,
-            )
-    if json:
-        print_json(res.to_dict(), COMPARE_DEFINITIONS)
-    else:
-        show_comparison(res)
+    res = analysed(
+        "compare",
+        how,
+        lambda s: compare(
+            scenario_source(scenario), _strategies(strategy, 1), worlds, seed, settings=s
+        ),
+    )
+    emit(res, json, COMPARE_DEFINITIONS, show_comparison)
 
 
 COMPARE_DEFINITIONS = (
@@ -191,6 +204,7 @@ def show_comparison(res: Comparison) -> None:
 
 
 @app.command("competence")
+@run_options
 def competence_cmd(
     scenario: Scenario_,
     strategy: Strategy_ = None,
@@ -199,36 +213,29 @@ def competence_cmd(
     ] = None,
     worlds: WorldsOpt = DEFAULT_WORLDS,
     seed: Seed_ = 0,
-    workers: Workers_ = 1,
-    engine: Engine_ = "local",
-    address: Address_ = None,
     json: Json_ = False,
+    *,
+    how: RunSettings,
 ) -> None:
     """Outcome probabilities against problem hardness, and where P(non-failure) falls to 50%."""
-    with friendly_errors():
-        values = None
-        if grid is not None:
-            try:
-                values = [float(v) for v in grid.split(",")]
-            except ValueError:
-                raise ValueError(
-                    f"--grid: expected numbers separated by commas, got {grid!r}"
-                ) from None
-        with _runner("competence", engine, workers, address) as (bar, executor, n):
-            res = competence(
-                scenario_source(scenario),
-                strategy,
-                values,
-                worlds,
-                seed,
-                workers=n,
-                executor=executor,
-                progress=bar,
-            )
-    if json:
-        print_json(res.to_dict(), COMPETENCE_DEFINITIONS)
-    else:
-        show_competence(res)
+    res = analysed(
+        "competence",
+        how,
+        lambda s: competence(
+            scenario_source(scenario), strategy, _grid(grid), worlds, seed, settings=s
+        ),
+    )
+    emit(res, json, COMPETENCE_DEFINITIONS, show_competence)
+
+
+def _grid(text: str | None) -> list[float] | None:
+    """Parse ``--grid 0.1,0.3,1`` into numbers (None: the analysis's default grid)."""
+    if text is None:
+        return None
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--grid: expected numbers separated by commas, got {text!r}") from None
 
 
 COMPETENCE_DEFINITIONS = (
@@ -271,6 +278,7 @@ def show_competence(res: CompetenceProfile) -> None:
 
 
 @app.command("levers")
+@run_options
 def levers_cmd(
     scenario: Scenario_,
     strategy: Strategy_ = None,
@@ -280,33 +288,20 @@ def levers_cmd(
     step: Annotated[float, typer.Option("--step", help="Difference step, share of range.")] = 0.05,
     worlds: WorldsOpt = DEFAULT_WORLDS,
     seed: Seed_ = 0,
-    workers: Workers_ = 1,
-    engine: Engine_ = "local",
-    address: Address_ = None,
     json: Json_ = False,
+    *,
+    how: RunSettings,
 ) -> None:
     """Rank levers by marginal value per unit cost (central differences on common worlds)."""
-    with (
-        friendly_errors(),
-        _runner("levers", engine, workers, address) as (bar, executor, n),
-    ):
-        res = lever_values(
-            scenario_source(scenario),
-            strategy,
-            objective,
-            worlds,
-            seed,
-            step=step,
-            utility=_utility(utility),
-            levers=lever,
-            workers=n,
-            executor=executor,
-            progress=bar,
-        )
-    if json:
-        print_json(res.to_dict(), LEVER_DEFINITIONS + tuple(r.name for r in res.rows))
-    else:
-        show_levers(res)
+    res = analysed(
+        "levers",
+        how,
+        lambda s: lever_values(
+            scenario_source(scenario), strategy, objective, worlds, seed,
+            step=step, utility=_utility(utility), levers=lever, settings=s,
+        ),
+    )  # fmt: skip
+    emit(res, json, LEVER_DEFINITIONS + tuple(r.name for r in res.rows), show_levers)
 
 
 LEVER_DEFINITIONS = (
@@ -345,6 +340,7 @@ def show_levers(res: LeverTable) -> None:
 
 
 @app.command("sensitivity")
+@run_options
 def sensitivity_cmd(
     scenario: Scenario_,
     strategy: Strategy_ = None,
@@ -364,33 +360,20 @@ def sensitivity_cmd(
     utility: Utility = None,
     name: Annotated[list[str] | None, typer.Option("--input", help="Only these inputs.")] = None,
     seed: Seed_ = 0,
-    workers: Workers_ = 1,
-    engine: Engine_ = "local",
-    address: Address_ = None,
     json: Json_ = False,
+    *,
+    how: RunSettings,
 ) -> None:
     """Global sensitivity of the objective to the uncertain inputs (Sobol or Morris)."""
-    with (
-        friendly_errors(),
-        _runner("sensitivity", engine, workers, address) as (bar, executor, n),
-    ):
-        res = sensitivity(
-            scenario_source(scenario),
-            strategy,
-            method,
-            base_samples,
-            seed,
-            objective,
-            name,
-            utility=_utility(utility),
-            workers=n,
-            executor=executor,
-            progress=bar,
-        )
-    if json:
-        print_json(res.to_dict(), _sensitivity_keys(res) + tuple(_defined(res.names)))
-    else:
-        show_sensitivity(res)
+    res = analysed(
+        "sensitivity",
+        how,
+        lambda s: sensitivity(
+            scenario_source(scenario), strategy, method, base_samples, seed, objective, name,
+            utility=_utility(utility), settings=s,
+        ),
+    )  # fmt: skip
+    emit(res, json, _sensitivity_keys(res) + tuple(_defined(res.names)), show_sensitivity)
 
 
 def _sensitivity_keys(res: Sensitivity) -> tuple[str, ...]:
@@ -430,6 +413,7 @@ def show_sensitivity(res: Sensitivity) -> None:
 
 
 @app.command("voi")
+@run_options
 def voi_cmd(
     scenario: Scenario_,
     strategy: Strategies = None,
@@ -441,34 +425,21 @@ def voi_cmd(
     bins: Annotated[int, typer.Option("--bins", min=2, help="Quantile bins for EVPPI.")] = 10,
     worlds: WorldsOpt = DEFAULT_WORLDS,
     seed: Seed_ = 0,
-    workers: Workers_ = 1,
-    engine: Engine_ = "local",
-    address: Address_ = None,
     json: Json_ = False,
+    *,
+    how: RunSettings,
 ) -> None:
     """Value of learning the world (EVPI) or one input (EVPPI) before choosing a strategy."""
-    with friendly_errors():
-        if not strategy or len(strategy) < 2:
-            raise ValueError("give at least two strategies: -s race -s cautious-lab")
-        kwargs: dict[str, list[str]] = {} if not part else {"parts": part}
-        with _runner("voi", engine, workers, address) as (bar, executor, n):
-            res = voi(
-                scenario_source(scenario),
-                strategy,
-                worlds=worlds,
-                seed=seed,
-                objective=objective,
-                bins=bins,
-                utility=_utility(utility),
-                workers=n,
-                executor=executor,
-                progress=bar,
-                **kwargs,
-            )
-    if json:
-        print_json(res.to_dict(), VOI_DEFINITIONS + tuple(_defined(tuple(res.evppi))))
-    else:
-        show_voi(res)
+    parts: dict[str, list[str]] = {"parts": part} if part else {}
+    res = analysed(
+        "voi",
+        how,
+        lambda s: voi(
+            scenario_source(scenario), _strategies(strategy, 2), worlds=worlds, seed=seed,
+            objective=objective, bins=bins, utility=_utility(utility), settings=s, **parts,
+        ),
+    )  # fmt: skip
+    emit(res, json, VOI_DEFINITIONS + tuple(_defined(tuple(res.evppi))), show_voi)
 
 
 VOI_DEFINITIONS = ("objective", "voi", "interval_95", "common_worlds", "default_worlds")
@@ -494,6 +465,7 @@ def show_voi(res: ValueOfInformation) -> None:
 
 
 @app.command("optimise")
+@run_options
 def optimise_cmd(
     scenario: Scenario_,
     budget: Annotated[
@@ -508,33 +480,21 @@ def optimise_cmd(
     ] = None,
     worlds: WorldsOpt = DEFAULT_WORLDS,
     seed: Seed_ = 0,
-    workers: Workers_ = 1,
-    engine: Engine_ = "local",
-    address: Address_ = None,
     json: Json_ = False,
+    *,
+    how: RunSettings,
 ) -> None:
     """The lever mix that maximises the objective within a budget."""
-    with (
-        friendly_errors(),
-        _runner("optimise", engine, workers, address, worlds) as (bar, executor, n),
-    ):
-        res = optimise(
-            scenario_source(scenario),
-            budget,
-            objective,
-            lever,
-            worlds,
-            seed,
-            utility=_utility(utility),
-            max_evaluations=max_evaluations,
-            workers=n,
-            executor=executor,
-            progress=bar,
-        )
-    if json:
-        print_json(res.to_dict(), OPTIMISE_DEFINITIONS + tuple(_lever_keys(res.levers)))
-    else:
-        show_optimum(res)
+    res = analysed(
+        "optimise",
+        how,
+        lambda s: optimise(
+            scenario_source(scenario), budget, objective, lever, worlds, seed,
+            utility=_utility(utility), max_evaluations=max_evaluations, settings=s,
+        ),
+        run_worlds=worlds,
+    )  # fmt: skip
+    emit(res, json, OPTIMISE_DEFINITIONS + tuple(_lever_keys(res.levers)), show_optimum)
 
 
 OPTIMISE_DEFINITIONS = (

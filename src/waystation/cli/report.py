@@ -18,7 +18,9 @@ from waystation.cli._app import (
     scenario_source,
 )
 from waystation.cli._files import atomic_outputs
+from waystation.cli._settings import run_options
 from waystation.definitions import DEFAULT_WORLDS
+from waystation.settings import RunSettings
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -58,15 +60,15 @@ Output = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
 Format = Annotated[str, typer.Option("--format", "-f", help="html or md.")]
 
 
-def _block(worlds: int) -> int:
-    """Compute block no larger than the run, so that small runs stay fast."""
-    from waystation.simulate import DEFAULT_BLOCK
-
-    return min(worlds, DEFAULT_BLOCK)
-
-
-def make_figure(kind: str, scenario: str, strategies: list[str], worlds: int, seed: int) -> Figure:
-    """Run what figure ``kind`` needs and draw it."""
+def make_figure(
+    kind: str,
+    scenario: str,
+    strategies: list[str],
+    worlds: int,
+    seed: int,
+    how: RunSettings | None = None,
+) -> Figure:
+    """Run what figure ``kind`` needs (executed as ``how`` says) and draw it."""
     from waystation import plots
     from waystation.api import run
 
@@ -78,22 +80,24 @@ def make_figure(kind: str, scenario: str, strategies: list[str], worlds: int, se
             "outside, arrivals or outcomes"
         )
     if kind in RUN_KINDS:
-        runs = [run(sc, worlds, seed, strategy=s, block_size=_block(worlds)) for s in names]
+        runs = [run(sc, worlds, seed, strategy=s, settings=how) for s in names]
         return _draw_runs(kind, sc, names[0], runs)
     from waystation import analyses
 
     if kind == "comparison":
         if len(names) < 2:
             raise ValueError("a comparison needs at least two strategies: -s A -s B")
-        return plots.comparison(analyses.compare(sc, names, worlds=worlds, seed=seed))
+        return plots.comparison(analyses.compare(sc, names, worlds, seed, settings=how))
     if kind == "competence":
         return plots.competence_profile(
-            analyses.competence(sc, strategy=names[0], worlds=worlds, seed=seed)
+            analyses.competence(sc, names[0], worlds=worlds, seed=seed, settings=how)
         )
     if kind == "levers":
-        return plots.tornado(analyses.lever_values(sc, strategy=names[0], worlds=worlds, seed=seed))
+        return plots.tornado(
+            analyses.lever_values(sc, names[0], worlds=worlds, seed=seed, settings=how)
+        )
     return plots.sobol(
-        analyses.sensitivity(sc, strategy=names[0], method="sobol", base_samples=64, seed=seed)
+        analyses.sensitivity(sc, names[0], "sobol", base_samples=64, seed=seed, settings=how)
     )
 
 
@@ -134,6 +138,7 @@ def _check_output(path: Path, allowed: tuple[str, ...]) -> str:
 
 
 @app.command()
+@run_options
 def plot(
     kind: Kind,
     scenario: Scenario_,
@@ -141,6 +146,8 @@ def plot(
     strategy: Strategies = None,
     worlds: Worlds = DEFAULT_WORLDS,
     seed: Seed_ = 0,
+    *,
+    how: RunSettings,
 ) -> None:
     """Draw one figure of a scenario and write it as PNG, SVG or PDF.
 
@@ -153,7 +160,7 @@ def plot(
     with friendly_errors():
         from waystation.plots import save
 
-        fig = make_figure(kind, scenario, list(strategy or []), worlds, seed)
+        fig = make_figure(kind, scenario, list(strategy or []), worlds, seed, how)
         with atomic_outputs() as files:
             save(fig, files.path(output))
     out.print(f"wrote {output}")
@@ -179,17 +186,12 @@ FiguresDir = Annotated[
         file_okay=False,
     ),
 ]
-ReportWorkers = Annotated[
-    int,
-    typer.Option(
-        "--workers", "-w", min=1, max=256, help="Worker processes (results do not depend on it)."
-    ),
-]
 #: Steps of the report's progress bar (per cent of its simulated worlds).
 BAR_STEPS = 100
 
 
 @app.command()
+@run_options
 def report(
     scenario: Scenario_,
     output: Output,
@@ -198,7 +200,8 @@ def report(
     seed: Seed_ = 0,
     format: Format = "html",
     figures: FiguresDir = None,
-    workers: ReportWorkers = 1,
+    *,
+    how: RunSettings,
 ) -> None:
     """Run every analysis for each strategy and write one self-contained report.
 
@@ -223,8 +226,9 @@ def report(
                 seed,
                 output=output.name,
                 fmt=format,
-                progress=lambda done, total: bar(done * BAR_STEPS // max(1, total), BAR_STEPS),
-                workers=workers,
+                settings=how.override(
+                    progress=lambda done, total: bar(done * BAR_STEPS // max(1, total), BAR_STEPS)
+                ),
             )
         items = figure_items(data)
         with atomic_outputs() as files:  # all files appear together, or none

@@ -10,16 +10,11 @@ from rich.table import Table
 
 from waystation.api import compile_scenario, run_model
 from waystation.cli._app import (
-    Address_,
-    Engine_,
     Json_,
     Scenario_,
     Seed_,
     Strategy_,
-    Workers_,
     app,
-    engine_executor,
-    fail,
     footnote,
     friendly_errors,
     out,
@@ -27,12 +22,13 @@ from waystation.cli._app import (
     progress_bar,
     scenario_source,
 )
+from waystation.cli._settings import run_options
 from waystation.definitions import DEFAULT_WORLDS, define
 from waystation.io import load_scenario, load_strategy, shipped_scenarios
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
 from waystation.results import OUTCOMES, Results
-from waystation.settings import BACKENDS, DEFAULT_BACKEND, DEFAULT_BLOCK
+from waystation.settings import RunSettings
 from waystation.strategies import BUILTIN_STRATEGIES
 
 Worlds = Annotated[
@@ -45,60 +41,32 @@ Worlds = Annotated[
         help="Possible worlds to simulate (the same default in every command).",
     ),
 ]
-Block = Annotated[int, typer.Option("--block-size", min=1, help="Worlds per compute block.")]
-Backend_ = Annotated[
-    str,
-    typer.Option(
-        "--backend",
-        help="How worlds are stepped: 'fused' (default: the model's step as one compiled C "
-        "loop, built with gcc on first use; numpy, said once, where it cannot be built), "
-        "'numpy' (the readable reference) or 'jax' (compiled with XLA; needs pip install "
-        "'waystation[jax]'). All draw the same numbers and agree within 1e-9.",
-    ),
-]
 KeepWorlds = Annotated[
     bool, typer.Option("--keep-worlds/--no-keep-worlds", help="Keep per-world records in memory.")
 ]
 
 
 @app.command()
+@run_options
 def run(
     scenario: Scenario_ = "default",
     worlds: Worlds = DEFAULT_WORLDS,
     seed: Seed_ = 0,
-    workers: Workers_ = 1,
-    block_size: Block = DEFAULT_BLOCK,
     strategy: Strategy_ = None,
     json: Json_ = False,
     keep_worlds: KeepWorlds = False,
-    engine: Engine_ = "local",
-    address: Address_ = None,
-    backend: Backend_ = DEFAULT_BACKEND,
+    *,
+    how: RunSettings,
 ) -> None:
     """Run possible worlds of a scenario and report outcome probabilities."""
-    if backend not in BACKENDS:
-        fail(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    if backend == "jax":
-        from waystation.jax_backend import MISSING_JAX, jax_available
-
-        if not jax_available():
-            fail(MISSING_JAX)
     with friendly_errors():
         model = compile_scenario(scenario_source(scenario), strategy)
-        with (
-            engine_executor(engine, workers, address) as (executor, n_workers),
-            progress_bar(worlds, "worlds") as progress,
-        ):
+        with progress_bar(worlds, "worlds") as progress:
             res = run_model(
                 model,
                 worlds,
                 seed,
-                block_size=block_size,
-                workers=n_workers,
-                executor=executor,
-                progress=progress,
-                keep_worlds=keep_worlds,
-                backend=backend,
+                settings=how.override(progress=progress, keep_worlds=keep_worlds),
             )
     if json:
         print_json(res.to_dict(), RUN_DEFINITIONS + tuple(res.waystations))
@@ -311,6 +279,7 @@ def validate(
 
 
 @app.command()
+@run_options
 def calibration(
     scenario: Scenario_ = "default",
     worlds: Annotated[
@@ -318,12 +287,14 @@ def calibration(
     ] = DEFAULT_WORLDS,
     seed: Seed_ = 0,
     json: Json_ = False,
+    *,
+    how: RunSettings,
 ) -> None:
     """Compare the model with published figures: band, source and the model's value."""
     from waystation.calibration import check
 
     with friendly_errors(), progress_bar(3 * worlds, "calibration runs (worlds)") as progress:
-        rows = check(scenario_source(scenario), worlds, seed, progress)
+        rows = check(scenario_source(scenario), worlds, seed, how.override(progress=progress))
     if json:
         print_json(
             {"scenario": scenario, "worlds": worlds, "seed": seed, "targets": rows},

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from waystation import definitions
@@ -23,6 +23,7 @@ from waystation.levers import LEVERS
 from waystation.model import Model
 from waystation.results import Results
 from waystation.scenario import Scenario
+from waystation.settings import RunSettings, resolve
 
 #: The essay's question when no strategy is named: the scenario's default against two paths.
 DEFAULT_STRATEGIES: tuple[str, ...] = (
@@ -100,6 +101,8 @@ class ReportData:
     settings: Settings
     command: str
     version: str
+    #: How the report's runs were executed (backend, engine, workers, block size).
+    run: RunSettings = field(default_factory=RunSettings)
 
     @property
     def worlds(self) -> int:
@@ -166,9 +169,10 @@ class _Counter:
     def __init__(self, progress: Progress | None, total: int) -> None:
         self.progress, self.total, self.base = progress, total, 0
 
-    def part(self) -> Progress:
+    def part(self, how: RunSettings) -> RunSettings:
+        """``how`` reporting the next analysis's progress within the whole report."""
         base = self.base
-        return lambda done, _t: self.tick(base + done)
+        return how.override(progress=lambda done, _t: self.tick(base + done))
 
     def tick(self, done: int) -> None:
         if self.progress is not None:
@@ -187,19 +191,20 @@ def gather(
     *,
     output: str = "report.html",
     fmt: str = "html",
-    progress: Progress | None = None,
-    workers: int = 1,
+    settings: RunSettings | None = None,
 ) -> ReportData:
     """Run the strategies on common worlds and every analysis for each of them.
 
     ``worlds`` defaults to :data:`waystation.definitions.DEFAULT_WORLDS`, as
     for ``run`` and ``compare``, so the report's probabilities are theirs.
     Analyses evaluate a quarter of ``worlds`` (at least 200) per point.
-    ``workers`` processes share every run; results do not depend on it.
+    ``settings`` says how every run is executed (results do not depend on
+    it); its ``progress(done, total)`` counts worlds over the whole report.
     """
     from waystation import analyses
     from waystation.calibration import check
 
+    how = resolve(settings)
     worlds = definitions.DEFAULT_WORLDS if worlds is None else worlds
     st = Settings.of(worlds, seed)
     names = tuple(strategies) or DEFAULT_STRATEGIES
@@ -208,10 +213,10 @@ def gather(
     fixed = [fixed_levers(m) for m in models]
     free = [[lv.name for lv in LEVERS if lv.name not in f] for f in fixed]
     inputs = models[0].uncertain()
-    count = _Counter(progress, total_worlds(len(names), [len(f) for f in free], st, len(inputs)))
-    cmp = analyses.compare(
-        scenario, list(names), worlds, seed, progress=count.part(), workers=workers
+    count = _Counter(
+        how.progress, total_worlds(len(names), [len(f) for f in free], st, len(inputs))
     )
+    cmp = analyses.compare(scenario, list(names), worlds, seed, settings=count.part(how))
     count.advance(worlds * len(names))
     per: dict[str, StrategyAnalyses] = {}
     small = st.analysis_worlds
@@ -219,20 +224,13 @@ def gather(
         cmp.strategies, names, models, fixed, free, strict=True
     ):
         prof = analyses.competence(
-            scenario, name, COMPETENCE_GRID, small, seed, progress=count.part(), workers=workers
+            scenario, name, COMPETENCE_GRID, small, seed, settings=count.part(how)
         )
         count.advance(small * len(COMPETENCE_GRID))
         table = None
         if levers:
             table = analyses.lever_values(
-                scenario,
-                name,
-                "victory",
-                small,
-                seed,
-                levers=levers,
-                progress=count.part(),
-                workers=workers,
+                scenario, name, "victory", small, seed, levers=levers, settings=count.part(how)
             )
             count.advance(small * (2 * len(levers) + 1))
         sens = analyses.sensitivity(
@@ -241,12 +239,11 @@ def gather(
             method="morris",
             base_samples=st.trajectories,
             seed=seed,
-            progress=count.part(),
-            workers=workers,
+            settings=count.part(how),
         )
         count.advance(st.trajectories * (len(inputs) + 1))
         per[label] = StrategyAnalyses(label, model, prof, table, fix, sens)
-    calibration = check(scenario, st.calibration_worlds, seed)
+    calibration = check(scenario, st.calibration_worlds, seed, replace(how, progress=None))
     count.advance(2 * st.calibration_worlds)
     return ReportData(
         sc,
@@ -258,4 +255,5 @@ def gather(
         st,
         command_line(scenario, strategies, worlds, seed, output, fmt),
         package_version(),
+        replace(how, progress=None, executor=None),
     )
