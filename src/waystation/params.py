@@ -670,11 +670,13 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "deterrence_threshold",
         "world",
-        0.3,
+        0.15,
         "OOM",
         (0.0, 10.0),
         "lead over the nearest rival that triggers sabotage under deterrence",
-        "illustrative: 'mutually assured AI malfunction' (essay section 6)",
+        "illustrative: 'mutually assured AI malfunction' (essay section 6); the leading lab's "
+        "2026 lead, which the default's leader exceeds in 62% of worlds in 2028 and 38% in "
+        "2030 (Model v3, 1500 worlds), so deterrence binds in a substantial share of worlds",
     ),
     # --- actor: starting point and labour ---------------------------------------
     _P(
