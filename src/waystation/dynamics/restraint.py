@@ -69,9 +69,7 @@ def shown_danger(M_hat: Array, E: Array, p: Params) -> Array:
     return p.eval_alarm * actor_max(credibility * danger)
 
 
-def political_will(
-    will: Array, shown: Array, incidents: Array, p: Params, dt: float
-) -> Array:
+def political_will(will: Array, shown: Array, incidents: Array, p: Params, dt: float) -> Array:
     """Political will after a step of ``dt`` years, 0..1 (section 4 collective restraint; 6).
 
     Perceived risk arrives as evidence: ``shown`` per year from risk
