@@ -13,7 +13,9 @@ parses evaluates to a bool array.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import math
+import re
 import signal
 import warnings
 from collections.abc import Iterator
@@ -257,6 +259,109 @@ def hostile_texts() -> st.SearchStrategy[str]:
     )
 
 
+#: Built-in strategies with at least one conditional rule (stepped one step per call).
+CONDITIONAL = sorted(
+    name
+    for name, spec in BUILTIN_STRATEGIES.items()
+    if any("when" in rule for rule in spec.get("rules", ()))
+)
+#: A user strategy whose rules depend on the state.
+USER_RULE = {
+    "name": "user-rule",
+    "rules": [
+        {"set": {"eval_investment": 0.2}},
+        {"when": "year >= 2028 and lead >= 0", "set": {"caution": 0.9}},
+    ],
+}
+#: Backends installed here (JAX is optional).
+AVAILABLE_BACKENDS = ("numpy", "fused") + (("jax",) if importlib.util.find_spec("jax") else ())
+
+
+def many_actor_document(actors: int, strategy: str | dict[str, Any], years: int = 3) -> str:
+    """A valid scenario with ``actors`` default actors running ``strategy`` (dt 0.5)."""
+    doc = {
+        "name": f"many-{actors}",
+        "time": {"start": 2026, "horizon": 2026 + years, "dt": 0.5},
+        "actors": [{"name": f"a{i}"} for i in range(actors)],
+        "strategy": strategy,
+    }
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+@st.composite
+def many_actor_scenarios(draw: st.DrawFn, backends: tuple[str, ...] = ("numpy", "fused")) -> Any:
+    """(document, backend): 12 to 20 actors, a conditional strategy, a backend."""
+    actors = draw(st.integers(12, 20))
+    strategy = draw(st.sampled_from([*CONDITIONAL, USER_RULE]))
+    text = many_actor_document(actors, strategy, draw(st.integers(1, 4)))
+    return text, draw(st.sampled_from(backends))
+
+
+#: YAML 1.1 tags (as ``!!name``) and values that are malformed for them, or awkward.
+YAML_TAGS = ["null", "bool", "int", "float", "binary", "timestamp", "str", "omap", "pairs",
+             "set", "seq", "map", "merge", "value", "yaml", "python/object",
+             "python/name:os.system", "unknown"]  # fmt: skip
+TAG_VALUES = ["'maybe'", "'bad'", "abc", "''", "'0x'", "'1_0'", "'2026-13-45'", "'1e999'",
+              "'zz!'", "[1, 2]", "{a: 1}", "'0b102'", "'.nan'", "'-.inf'", "'0o9'", "'1:2:3'",
+              "'2026-01-01T25:00:00'", "'YES'", "'~'", "'+'", "'1__2'", "[[a, 1]]", "[a]",
+              "'" + "9" * 400 + "'"]  # fmt: skip
+TAG_SITES = ["time: {start: %s}", "time: {dt: %s}", "world: {g_compute: %s}",
+             "nature: {hardness: %s}", "name: %s", "description: %s", "levers: {caution: %s}",
+             "strategy: %s", "correlations: %s", "%s: 1"]  # fmt: skip
+
+
+@st.composite
+def tagged_documents(draw: st.DrawFn) -> str:
+    """A small scenario with one explicitly tagged, usually malformed, value."""
+    tag = draw(st.sampled_from(YAML_TAGS))
+    value = draw(st.sampled_from(TAG_VALUES))
+    site = draw(st.sampled_from(TAG_SITES))
+    return "name: t\nactors: [{name: a}]\n" + site % f"!!{tag} {value}" + "\n"
+
+
+#: Control characters a key may hide: C0 (with ESC sequences), DEL, C1 and format characters.
+CONTROL = [*map(chr, range(0x20)), "\x7f", *map(chr, range(0x80, 0xA0)), "\u200b", "\u202e",
+           "\u2028", "\u2029", "\ufeff", "\x1b[2J\x1b[1;1H", "\x1b]0;title\x07"]  # fmt: skip
+
+
+@st.composite
+def control_keys(draw: st.DrawFn) -> str:
+    """A scenario with a key (double-quoted, escaped in YAML) that holds control characters."""
+    parts = draw(st.lists(st.one_of(st.sampled_from(CONTROL), st.text("abc ok", max_size=3)),
+                          min_size=1, max_size=4))  # fmt: skip
+    key = json_string("".join(parts))
+    site = draw(st.sampled_from(["%s: 1", "world: {%s: 1}", "actors: [{name: a, %s: 1}]",
+                                 "levers: {%s: 1}", "time: {%s: 1}"]))  # fmt: skip
+    actors = "" if "actors" in site else "actors: [{name: a}]\n"
+    raw = draw(st.booleans()) and "\x00" not in key  # some keys raw in the text (not escaped)
+    shown = key if not raw else '"' + "".join(parts).replace("\\", "") + '"'
+    return "name: k\n" + actors + site % shown + "\n"
+
+
+def json_string(text: str) -> str:
+    """``text`` as a double-quoted YAML (JSON) string, every non-printable escaped."""
+    import json
+
+    return json.dumps(text)
+
+
+@st.composite
+def bounds_exact_intervals(draw: st.DrawFn) -> str:
+    """A scenario setting one registry input to a 90% interval or point at its bounds exactly."""
+    param = draw(st.sampled_from([p for p in REGISTRY.values()
+                                  if p.group in ("nature", "world", "actor")]))  # fmt: skip
+    lo, hi = param.bounds
+    form = draw(st.sampled_from(["interval", "lo", "hi", "lo-mid", "mid-hi"]))
+    mid = lo + (hi - lo) / 2 if lo <= 0 else math.sqrt(lo * hi)
+    value = {"interval": f"{lo!r} to {hi!r}", "lo": lo, "hi": hi,
+             "lo-mid": f"{lo!r} to {mid!r}", "mid-hi": f"{mid!r} to {hi!r}"}[form]  # fmt: skip
+    if param.group == "actor":
+        doc: dict[str, Any] = {"name": "b", "actors": [{"name": "a", param.name: value}]}
+    else:
+        doc = {"name": "b", "actors": [{"name": "a"}], param.group: {param.name: value}}
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
 def documents() -> st.SearchStrategy[str]:
     """Every kind of generated scenario document."""
     random_docs = structures.map(lambda d: yaml.safe_dump(d, sort_keys=False))
@@ -303,7 +408,13 @@ def small(scenario: Scenario, years: float = 10.0) -> Scenario:
     return scenario.model_copy(update={"time": time})
 
 
-def check_document(text: str, years: float = 10.0) -> str:
+#: What no rendered message may contain: C0/C1 controls but newline, DEL, format characters.
+UNSHOWABLE = re.compile(
+    "[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f\\u200b-\\u200f\\u2028-\\u202e\\u2066-\\u2069\\ufeff]"
+)
+
+
+def check_document(text: str, years: float = 10.0, backend: str | None = None) -> str:
     """Read, validate and (if accepted) run a document; return "accepted" or "rejected".
 
     Raises AssertionError when a property fails, and one of MODEL_FAILURES when
@@ -316,11 +427,12 @@ def check_document(text: str, years: float = 10.0) -> str:
         assert err.problems, "a ScenarioError without problems"
         for problem in err.problems:
             assert problem.source == "fuzz.yaml" and problem.message, problem
+            assert not UNSHOWABLE.search(str(problem)), f"raw control character in {problem!s}"
         return "rejected"
     model = compile_model(small(scenario, years))  # must not fail: it was accepted
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", RuntimeWarning)
-        res = run_model(model, 64, 0, keep_worlds=False)
+        res = run_model(model, 64, 0, keep_worlds=False, backend=backend)
     probs = np.array(list(res.probabilities.values()))
     assert np.isfinite(probs).all(), res.probabilities
     assert ((probs >= 0) & (probs <= 1)).all(), res.probabilities
@@ -355,16 +467,24 @@ def check_condition(text: str) -> str:
 
 
 __all__ = [
+    "AVAILABLE_BACKENDS",
+    "CONDITIONAL",
     "MODEL_FAILURES",
+    "USER_RULE",
     "ModelWarningError",
     "NonFiniteError",
     "PastHorizonError",
     "TimeLimitError",
+    "bounds_exact_intervals",
     "check_condition",
     "check_document",
     "conditions",
+    "control_keys",
     "documents",
     "hostile_texts",
+    "many_actor_document",
+    "many_actor_scenarios",
     "mutated_scenarios",
+    "tagged_documents",
     "time_limit",
 ]

@@ -2,103 +2,68 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-import yaml
-from typer.testing import CliRunner
 
-from waystation.cli import app
-
-ONE_LAB = {
-    "name": "one-lab",
-    "time": {"start": 2026, "horizon": 2034, "dt": 1.0},
-    "nature": {"hardness": "0.5 to 8", "hazard_rate": 0.3, "scheming": 0.2, "eval_ease": 0.4,
-               "wbe_cost": "1e4 to 3e5"},
-    "world": {"C_aar": 3, "si_gap": 1.5, "g_compute": 0.6, "g_algo": 0.45, "scaling_years": 8,
-              "ideas_harder": 0.3, "safety_growth": 0.2, "wbe_background": 0.0},
-    "actors": [{"name": "lab"}],
-}  # fmt: skip
+from helpers import invoke, run_json
 
 
-@pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = Path(tmp_path_factory.mktemp("sc")) / "one-lab.yaml"
-    path.write_text(yaml.safe_dump(ONE_LAB), encoding="utf-8")
-    return str(path)
-
-
-def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    res = CliRunner().invoke(app, list(args), env=env)
-    return res.exit_code, res.stdout, res.stderr
-
-
-def run_json(*args: str) -> dict[str, object]:
-    code, out, err = invoke(*args, "--json")
-    assert code == 0, err
-    data = json.loads(out)
-    assert isinstance(data, dict)
-    return data
-
-
-def test_compare_json_and_table(scenario: str) -> None:
-    data = run_json("compare", scenario, "-s", "race", "-s", "cautious-lab", "-n", "300")
+def test_compare_json_and_table(one_lab_file: str) -> None:
+    data = run_json("compare", one_lab_file, "-s", "race", "-s", "cautious-lab", "-n", "300")
     assert set(data) >= {"strategies", "differences", "worlds", "seed", "scenario"}
     assert list(data["strategies"]) == ["race", "cautious-lab"]  # type: ignore[call-overload]
     diffs = data["differences"]
     assert diffs["race"]["victory"] == {"estimate": 0.0, "low": 0.0, "high": 0.0}  # type: ignore[index]
     assert set(diffs["cautious-lab"]["failure"]) == {"estimate", "low", "high"}  # type: ignore[index]
-    code, out, _ = invoke("compare", scenario, "-s", "race", "-s", "cautious-lab", "-n", "300")
+    code, out, _ = invoke("compare", one_lab_file, "-s", "race", "-s", "cautious-lab", "-n", "300")
     assert code == 0 and "race" in out and "victory" in out
 
 
 @pytest.mark.parametrize("engine", ["threads", "dask"])
-def test_analyses_run_on_every_engine(scenario: str, engine: str) -> None:
+def test_analyses_run_on_every_engine(one_lab_file: str, engine: str) -> None:
     """--engine and --workers reach the analysis: the same numbers as in this process."""
     if engine == "dask":
         pytest.importorskip("dask.distributed")
-    args = ("compare", scenario, "-s", "race", "-s", "cautious-lab", "-n", "2500")
+    args = ("compare", one_lab_file, "-s", "race", "-s", "cautious-lab", "-n", "2500")
     local = run_json(*args)
     other = run_json(*args, "--engine", engine, "--workers", "2")
     assert other == local
 
 
-def test_competence_json(scenario: str) -> None:
-    data = run_json("competence", scenario, "--grid", "0.3,1,3,10", "-n", "200")
+def test_competence_json(one_lab_file: str) -> None:
+    data = run_json("competence", one_lab_file, "--grid", "0.3,1,3,10", "-n", "200")
     assert data["grid"] == [0.3, 1.0, 3.0, 10.0]
     assert set(data["curves"]) == {"victory", "costly_non_failure", "failure", "non_failure"}  # type: ignore[arg-type]
     assert "frontier" in data and "standard_errors" in data
 
 
-def test_levers_json(scenario: str) -> None:
-    data = run_json("levers", scenario, "--lever", "caution", "--lever", "spillover", "-n", "200",
-                    "--objective", "non_failure")  # fmt: skip
+def test_levers_json(one_lab_file: str) -> None:
+    data = run_json("levers", one_lab_file, "--lever", "caution", "--lever", "spillover",
+                    "-n", "200", "--objective", "non_failure")  # fmt: skip
     assert data["objective"] == "non_failure"
     rows = data["levers"]
     assert isinstance(rows, list) and {r["name"] for r in rows} == {"caution", "spillover"}
     assert set(rows[0]) == {"name", "scope", "cost", "derivative", "per_cost"}
 
 
-def test_sensitivity_json(scenario: str) -> None:
-    data = run_json("sensitivity", scenario, "--base-samples", "32", "--input", "hardness",
+def test_sensitivity_json(one_lab_file: str) -> None:
+    data = run_json("sensitivity", one_lab_file, "--base-samples", "32", "--input", "hardness",
                     "--input", "wbe_cost")  # fmt: skip
     assert data["method"] == "sobol" and data["names"] == ["hardness", "wbe_cost"]
     assert set(data) >= {"S1", "S1_conf", "ST", "ST_conf"}
-    morris = run_json("sensitivity", scenario, "--method", "morris", "--base-samples", "8")
+    morris = run_json("sensitivity", one_lab_file, "--method", "morris", "--base-samples", "8")
     assert set(morris) >= {"mu_star", "mu_star_conf", "sigma"}
 
 
-def test_voi_json(scenario: str) -> None:
-    data = run_json("voi", scenario, "-s", "race", "-s", "cautious-lab", "--part", "hardness",
+def test_voi_json(one_lab_file: str) -> None:
+    data = run_json("voi", one_lab_file, "-s", "race", "-s", "cautious-lab", "--part", "hardness",
                     "-n", "300", "--bins", "5")  # fmt: skip
     assert set(data["evppi"]) == {"hardness"}  # type: ignore[arg-type]
     assert set(data["evpi"]) == {"estimate", "low", "high"}  # type: ignore[arg-type]
     assert data["best_strategy"] in ("race", "cautious-lab")
 
 
-def test_optimise_json_and_table(scenario: str) -> None:
-    args = ("optimise", scenario, "--budget", "5", "--lever", "caution", "-n", "200",
+def test_optimise_json_and_table(one_lab_file: str) -> None:
+    args = ("optimise", one_lab_file, "--budget", "5", "--lever", "caution", "-n", "200",
             "--max-evaluations", "3")  # fmt: skip
     data = run_json(*args)
     assert set(data) >= {"levers", "baseline", "value", "baseline_value", "cost", "budget"}

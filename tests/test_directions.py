@@ -9,11 +9,6 @@ import waystation as ws
 N = 4096
 
 
-@pytest.fixture(scope="module")
-def model() -> object:
-    return ws.compile_scenario("default")
-
-
 def _p(model: object, **overrides: float) -> dict[str, float]:
     m = model.with_overrides(overrides) if overrides else model  # type: ignore[attr-defined]
     return ws.run_model(m, N, seed=21).probabilities

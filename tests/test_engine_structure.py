@@ -104,3 +104,81 @@ def test_the_default_run_agrees_with_numpy_world_by_world() -> None:
         np.testing.assert_allclose(fused.worlds[col], ref.worlds[col], rtol=0, atol=1e-12)
     for k, v in ref.probabilities.items():
         assert abs(fused.probabilities[k] - v) < 1e-9
+
+
+def test_the_package_has_no_import_cycle() -> None:
+    """No module of the package reaches itself again, lazy imports included (plots too)."""
+    graph = _module_graph()
+    state: dict[str, int] = {}
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = 1
+        for n in sorted(graph.get(m, ())):
+            if state.get(n) == 1:
+                raise AssertionError(f"import cycle: {' -> '.join([*path[path.index(n) :], n])}")
+            if n not in state:
+                visit(n, [*path, n])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+
+
+#: The edges: they may import what they present with (CLI, web, report, plots) or read
+#: files with (the scenario loader).
+EDGES = ("cli", "web", "report", "plots", "io.py", "_loader.py", "scenario.py")
+#: Optional extras and table output the core may import inside a function, on use.
+ON_USE = {"numpy", "scipy", "pandas", "SALib", "dask", "jax"}
+
+
+def _third_party(path: Path) -> tuple[set[str], set[str]]:
+    """Top-level packages a file imports at module level, and inside functions or classes."""
+    import sys
+
+    tree = ast.parse(path.read_text())
+    checking = {id(n) for s in tree.body if isinstance(s, ast.If)
+                and "TYPE_CHECKING" in ast.unparse(s.test) for n in ast.walk(s)}  # fmt: skip
+    top_level = {id(n) for n in tree.body}
+    module, inside = set(), set()
+    for node in ast.walk(tree):
+        if id(node) in checking:
+            continue
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        else:
+            continue
+        roots = {n.split(".")[0] for n in names} - set(sys.stdlib_module_names)
+        roots -= {"waystation", "__future__"}
+        (module if id(node) in top_level else inside).update(roots)
+    return module, inside
+
+
+def test_the_core_imports_numpy_and_scipy_only() -> None:
+    """At module level the core (the package minus its edges) imports numpy and scipy only.
+
+    Anything else (pandas for tables, SALib, Dask, JAX) is imported inside the
+    function that needs it, so importing the core never loads it.
+    """
+    core = [p for p in SRC.rglob("*.py") if p.relative_to(SRC).parts[0] not in EDGES]
+    assert len(core) > 40
+    for path in core:
+        module, inside = _third_party(path)
+        assert module <= {"numpy", "scipy"}, (path.name, module)
+        assert inside <= ON_USE, (path.name, inside)
+
+
+def test_no_test_module_imports_another() -> None:
+    """Shared test code lives in conftest.py (fixtures) and helpers.py, imported by name."""
+    tests = Path(__file__).resolve().parent
+    for path in tests.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            for name in names:
+                assert not name.startswith(("test_", "tests.", "conftest")), (path.name, name)

@@ -24,11 +24,6 @@ WORLDS = 9000  # three stream blocks, the last one partial
 
 
 @pytest.fixture(scope="module")
-def model() -> Model:
-    return compile_scenario("default")
-
-
-@pytest.fixture(scope="module")
 def baseline(model: Model) -> Results:
     return run_model(model, WORLDS, 7, block_size=4096)
 

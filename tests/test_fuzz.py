@@ -7,7 +7,15 @@ refused with a ConditionError. Each example runs under a 20-second alarm.
 The generators are in ``fuzz_strategies.py``; ``benchmarks/fuzz.py`` runs a
 larger campaign with the same checks.
 
-Examples are derandomized and no database is kept, so CI sees the same ~2,900
+Round 2 of the hardening (issue 24) added what the first generators missed,
+about a minute in all: scenarios of 12 to 20 actors with every conditional
+strategy on the numpy and fused backends (JAX compiles per shape, tens of
+seconds each: ``test_hardening.py`` runs it once, ``benchmarks/fuzz.py
+--backends numpy fused jax`` at length), every YAML 1.1 tag with malformed
+values, keys holding control characters (no message may show one raw) and
+90% intervals at a parameter's bounds exactly (each must be accepted).
+
+Examples are derandomized and no database is kept, so CI sees the same ~3,900
 inputs every time. Failures of the model's equations (non-finite worlds, runs
 past the horizon) are collected rather than raised, and make the test xfail
 with the first such input; anything else fails it.
@@ -25,12 +33,16 @@ from hypothesis import strategies as st
 
 from fuzz_strategies import (
     MODEL_FAILURES,
+    bounds_exact_intervals,
     check_condition,
     check_document,
     conditions,
+    control_keys,
     hostile_texts,
+    many_actor_scenarios,
     mutated_scenarios,
     structures,
+    tagged_documents,
     time_limit,
 )
 
@@ -85,3 +97,22 @@ def test_hostile_texts() -> None:
 
 def test_conditions() -> None:
     fuzz_documents(conditions, 2000, check_condition)
+
+
+def test_many_actors_with_conditional_strategies_on_every_backend() -> None:
+    fuzz_documents(many_actor_scenarios(), 40, lambda item: check_document(item[0], 4.0, item[1]))
+
+
+def test_every_yaml_tag_with_malformed_values() -> None:
+    fuzz_documents(tagged_documents(), 400, check_document)
+
+
+def test_keys_with_control_characters() -> None:
+    fuzz_documents(control_keys(), 400, check_document)
+
+
+def test_intervals_at_the_bounds_are_accepted() -> None:
+    def accepted(text: str) -> None:
+        assert check_document(text, 4.0) == "accepted", text
+
+    fuzz_documents(bounds_exact_intervals(), 60, accepted)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.conftest import CONSTANT_WORLD, make
 
 import waystation as ws
+from helpers import CONSTANT_WORLD, make
 
 
 def test_constant_growth_and_hazard_match_closed_form() -> None:

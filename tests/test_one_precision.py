@@ -12,20 +12,15 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import typer.main
-import yaml
 
 import waystation as ws
-from test_cli_analyses import (
-    ONE_LAB,  # one actor, eight yearly steps: cheap at the default
-    invoke,
-)
-from test_cli_analyses import run_json as cli_json
+from helpers import invoke
+from helpers import run_json as cli_json
 from waystation import analyses
 from waystation.analyses.sensitivity import default_base_samples
 from waystation.cli import app
@@ -37,37 +32,30 @@ STRATEGY = "safety-coalition"
 SEED = 3
 
 
-@pytest.fixture(scope="module")
-def scenario(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = Path(tmp_path_factory.mktemp("sc")) / "one-lab.yaml"
-    path.write_text(yaml.safe_dump(ONE_LAB), encoding="utf-8")
-    return str(path)
-
-
 # --- one default precision ----------------------------------------------------------------
 
 
-def _run_cli(scenario: str, strategy: str, seed: int) -> tuple[float, int]:
-    d = cli_json("run", scenario, "-s", strategy, "--seed", str(seed))
+def _run_cli(one_lab_file: str, strategy: str, seed: int) -> tuple[float, int]:
+    d = cli_json("run", one_lab_file, "-s", strategy, "--seed", str(seed))
     return d["probabilities"]["victory"], d["worlds"]
 
 
-def _compare_cli(scenario: str, strategy: str, seed: int) -> tuple[float, int]:
-    d = cli_json("compare", scenario, "-s", "race", "-s", strategy, "--seed", str(seed))
+def _compare_cli(one_lab_file: str, strategy: str, seed: int) -> tuple[float, int]:
+    d = cli_json("compare", one_lab_file, "-s", "race", "-s", strategy, "--seed", str(seed))
     return d["strategies"][strategy]["probabilities"]["victory"], d["worlds"]
 
 
-def _python_api(scenario: str, strategy: str, seed: int) -> tuple[float, int]:
-    res = ws.run(scenario, seed=seed, strategy=strategy, keep_worlds=False)
+def _python_api(one_lab_file: str, strategy: str, seed: int) -> tuple[float, int]:
+    res = ws.run(one_lab_file, seed=seed, strategy=strategy, keep_worlds=False)
     return res.probabilities["victory"], res.n_worlds
 
 
-def _analyses_compare(scenario: str, strategy: str, seed: int) -> tuple[float, int]:
-    cmp = analyses.compare(scenario, [strategy], seed=seed)
+def _analyses_compare(one_lab_file: str, strategy: str, seed: int) -> tuple[float, int]:
+    cmp = analyses.compare(one_lab_file, [strategy], seed=seed)
     return cmp.results[strategy].probabilities["victory"], cmp.worlds
 
 
-def _explorer_api(scenario: str, strategy: str, seed: int) -> tuple[float, int]:
+def _explorer_api(one_lab_file: str, strategy: str, seed: int) -> tuple[float, int]:
     """The explorer's ``POST /api/run`` with no world count, as the page sends it."""
     pytest.importorskip("fastapi", reason="the web extra is not installed")
     import warnings
@@ -78,7 +66,7 @@ def _explorer_api(scenario: str, strategy: str, seed: int) -> tuple[float, int]:
 
     from waystation.web import create_app
 
-    scenario_json = ws.load_scenario(scenario).model_dump(
+    scenario_json = ws.load_scenario(one_lab_file).model_dump(
         mode="json", by_alias=True, exclude_none=True
     )
     body = {"scenario": scenario_json, "strategy": strategy,
@@ -101,18 +89,18 @@ P_VICTORY_AT_DEFAULTS: dict[str, Callable[[str, str, int], tuple[float, int]]] =
 }
 
 
-def test_every_surface_gives_the_same_p_victory_at_its_defaults(scenario: str) -> None:
-    got = {name: f(scenario, STRATEGY, SEED) for name, f in P_VICTORY_AT_DEFAULTS.items()}
+def test_every_surface_gives_the_same_p_victory_at_its_defaults(one_lab_file: str) -> None:
+    got = {name: f(one_lab_file, STRATEGY, SEED) for name, f in P_VICTORY_AT_DEFAULTS.items()}
     assert {w for _, w in got.values()} == {DEFAULT_WORLDS}, got
     values = {p for p, _ in got.values()}
     assert len(values) == 1, got  # identical, not merely close
     assert 0.0 < values.pop() < 1.0
 
 
-def test_the_first_worlds_do_not_depend_on_how_many_are_asked(scenario: str) -> None:
+def test_the_first_worlds_do_not_depend_on_how_many_are_asked(one_lab_file: str) -> None:
     """World i is the same world in a run of 1,500 and in one of 3,000 (stream blocks)."""
-    small = ws.run(scenario, 1_500, SEED, strategy=STRATEGY)
-    large = ws.run(scenario, 3_000, SEED, strategy=STRATEGY)
+    small = ws.run(one_lab_file, 1_500, SEED, strategy=STRATEGY)
+    large = ws.run(one_lab_file, 3_000, SEED, strategy=STRATEGY)
     assert small.records is not None and large.records is not None
     for key in ("p_victory", "p_failure"):
         a, b = np.asarray(small.records[key]), np.asarray(large.records[key])
@@ -166,14 +154,14 @@ def test_sensitivity_default_sample_fills_but_keeps_within_the_default(
 # --- sign convention -----------------------------------------------------------------------
 
 
-def test_compare_reports_second_minus_first(scenario: str) -> None:
-    d = cli_json("compare", scenario, "-s", "race", "-s", STRATEGY, "-n", "400")
+def test_compare_reports_second_minus_first(one_lab_file: str) -> None:
+    d = cli_json("compare", one_lab_file, "-s", "race", "-s", STRATEGY, "-n", "400")
     p = {s: d["strategies"][s]["probabilities"] for s in ("race", STRATEGY)}
     for outcome in ("victory", "failure"):
         diff = d["differences"][STRATEGY][outcome]["estimate"]
         assert diff == pytest.approx(p[STRATEGY][outcome] - p["race"][outcome], abs=1e-9)
     assert abs(d["differences"][STRATEGY]["victory"]["estimate"]) > 1e-3  # the sign matters
-    code, out, _ = invoke("compare", scenario, "-s", "race", "-s", STRATEGY, "-n", "400")
+    code, out, _ = invoke("compare", one_lab_file, "-s", "race", "-s", STRATEGY, "-n", "400")
     assert code == 0 and "strategy minus race" in " ".join(out.split())
 
 
@@ -196,28 +184,30 @@ LABELS = {"run": "worlds", "calibration": "calibration"}
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_json_carries_definitions_and_progress_stays_on_stderr(scenario: str, command: str) -> None:
+def test_json_carries_definitions_and_progress_stays_on_stderr(
+    one_lab_file: str, command: str
+) -> None:
     args, must = COMMANDS[command]
-    code, out, err = invoke(command, scenario, *args, "--json", env={PROGRESS_ENV: "1"})
+    code, out, err = invoke(command, one_lab_file, *args, "--json", env={PROGRESS_ENV: "1"})
     assert code == 0, err
     data = json.loads(out)  # stdout is one JSON document, no bar in it
     block = data["definitions"]
     assert must <= set(block)
     assert all(block[k] == DEFINITIONS[k].to_dict() for k in block)
     assert LABELS.get(command, command) in err  # the bar is drawn on stderr
-    code, _, quiet = invoke(command, scenario, *args, "--json", env={PROGRESS_ENV: "0"})
+    code, _, quiet = invoke(command, one_lab_file, *args, "--json", env={PROGRESS_ENV: "0"})
     assert code == 0 and LABELS.get(command, command) not in quiet
 
 
-def test_existing_json_keys_are_kept(scenario: str) -> None:
+def test_existing_json_keys_are_kept(one_lab_file: str) -> None:
     """The definitions block is added beside the result's own keys, which are unchanged."""
-    data = cli_json("run", scenario, "-n", "300", "-s", STRATEGY)
-    res = ws.run(scenario, 300, 0, strategy=STRATEGY, keep_worlds=False)
+    data = cli_json("run", one_lab_file, "-n", "300", "-s", STRATEGY)
+    res = ws.run(one_lab_file, 300, 0, strategy=STRATEGY, keep_worlds=False)
     assert list(data) == [*res.to_dict(), "definitions"]
 
 
-def test_run_table_defines_waystations_and_marks_associations(scenario: str) -> None:
-    code, out, _ = invoke("run", scenario, "-n", "300")
+def test_run_table_defines_waystations_and_marks_associations(one_lab_file: str) -> None:
+    code, out, _ = invoke("run", one_lab_file, "-n", "300")
     assert code == 0
     flat = " ".join(out.split())
     cells = "".join(c for c in out if not c.isspace() and c != "│")  # wrapped cells rejoined
@@ -227,8 +217,8 @@ def test_run_table_defines_waystations_and_marks_associations(scenario: str) -> 
     assert "never reached in these worlds" in flat  # emulations cannot arrive by 2034 here
 
 
-def test_lever_table_defines_cost_and_budget_unit(scenario: str) -> None:
-    code, out, _ = invoke("levers", scenario, "--lever", "caution", "-n", "200")
+def test_lever_table_defines_cost_and_budget_unit(one_lab_file: str) -> None:
+    code, out, _ = invoke("levers", one_lab_file, "--lever", "caution", "-n", "200")
     assert code == 0
     flat = " ".join(out.split())
     assert "cost per unit" in flat
@@ -236,9 +226,9 @@ def test_lever_table_defines_cost_and_budget_unit(scenario: str) -> None:
     assert "value per budget unit" in flat
 
 
-def test_optimise_counts_its_evaluations(scenario: str) -> None:
+def test_optimise_counts_its_evaluations(one_lab_file: str) -> None:
     args = ["--lever", "caution", "--max-evaluations", "2", "-n", "200", "--json"]
-    code, out, err = invoke("optimise", scenario, *args, env={PROGRESS_ENV: "1"})
+    code, out, err = invoke("optimise", one_lab_file, *args, env={PROGRESS_ENV: "1"})
     assert code == 0, err
     evaluations = json.loads(out)["evaluations"]
     assert "runs of 200 worlds" in err

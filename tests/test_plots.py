@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 import waystation as ws
-from waystation import plots
+from waystation import plots, present
 from waystation.analyses import (
     Comparison,
     CompetenceProfile,
@@ -136,7 +136,8 @@ def test_outcomes_bars_are_probabilities_with_95_percent_bars(res: Results) -> N
         np.testing.assert_allclose(heights, [r.probabilities[o] for o in OUTCOMES])
         seg = whiskers(bars[name])
         np.testing.assert_allclose(
-            (seg[:, 1, 1] - seg[:, 0, 1]) / 2, [1.96 * r.standard_errors[o] for o in OUTCOMES]
+            (seg[:, 1, 1] - seg[:, 0, 1]) / 2,
+            [present.Z95 * r.standard_errors[o] for o in OUTCOMES],
         )
     assert len(plots.outcomes(res).axes[0].containers) >= 1
 

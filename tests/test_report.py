@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 import waystation as ws
-from waystation import definitions, report
+from waystation import definitions, present, report
 from waystation.analyses import (
     CompetenceProfile,
     Interval,
@@ -305,8 +305,10 @@ def test_findings_name_the_best_with_paired_intervals(
         d = paired_difference(
             runs[other], runs[best], "failure" if outcome == "non_failure" else outcome
         )
-        estimate = -d.estimate if outcome == "non_failure" else d.estimate
-        assert f"beats {other} by {estimate:+.3f}" in text or "cannot be told apart" in text
+        if outcome == "non_failure":
+            d = Interval(-d.estimate, -d.high, -d.low)
+        written = present.interval_words(d, sign=True)  # the one way intervals are written
+        assert f"beats {other} by {written}" in text or "cannot be told apart" in text
     assert "lookahead" in text or "caution" in text  # a lever clear of zero is headlined
     assert "hardness (0.300" in text  # mu* clear of its interval
     assert "scheming (0.100" not in text  # mu* within its interval of zero
@@ -513,3 +515,18 @@ def test_fit_leaves_a_full_width_figure_and_only_raises_small_text() -> None:
     fit(fig)
     assert tuple(fig.get_size_inches()) == (10, 4)
     assert sorted(set(text_sizes(fig))) == [report.MIN_PT, 14.0]
+
+
+def test_methods_say_how_the_runs_were_executed(data: report.ReportData) -> None:
+    """The methods text is written from the run's backend and settings, not assumed."""
+    from dataclasses import replace
+
+    from waystation.report.text import methods
+
+    backend = next(iter(data.results.values())).backend
+    first = methods(data)[0]
+    assert f"stepped by the {backend} backend in one process" in first
+    threads = ws.RunSettings(engine="threads", workers=2, block_size=4096)
+    first = methods(replace(data, run=threads))[0]
+    assert "on 2 threads in one process, in blocks of up to 4,096 worlds" in first
+    assert "numpy engine" not in first

@@ -8,11 +8,6 @@ import pytest
 import waystation as ws
 
 
-@pytest.fixture(scope="module")
-def model() -> object:
-    return ws.compile_scenario("default")
-
-
 def _same(a: ws.Results, b: ws.Results) -> None:
     assert a.probabilities == b.probabilities
     assert a.standard_errors == b.standard_errors

@@ -28,13 +28,13 @@ WORLDS = 1500  # two stream blocks, the second partial
 
 
 @pytest.fixture(scope="module")
-def model() -> Model:
-    return replace(ws.compile_scenario("default"), horizon=2031.0)
+def short_model(model: Model) -> Model:
+    return replace(model, horizon=2031.0)
 
 
 @pytest.fixture(scope="module")
-def baseline(model: Model) -> Results:
-    return ws.run_model(model, WORLDS, 3)
+def baseline(short_model: Model) -> Results:
+    return ws.run_model(short_model, WORLDS, 3)
 
 
 def same(a: Results, b: Results) -> None:
@@ -76,33 +76,37 @@ def test_settings_are_frozen_and_override_revalidates() -> None:
 
 
 def test_settings_object_and_keywords_give_identical_results(
-    model: Model, baseline: Results
+    short_model: Model, baseline: Results
 ) -> None:
     how = RunSettings(block_size=1024, engine="threads", workers=2)
-    same(baseline, ws.run_model(model, WORLDS, 3, settings=how))
-    same(baseline, ws.run_model(model, WORLDS, 3, block_size=1024, engine="threads", workers=2))
+    same(baseline, ws.run_model(short_model, WORLDS, 3, settings=how))
+    same(
+        baseline, ws.run_model(short_model, WORLDS, 3, block_size=1024, engine="threads", workers=2)
+    )
 
 
-def test_keywords_override_the_settings_object(model: Model) -> None:
+def test_keywords_override_the_settings_object(short_model: Model) -> None:
     quiet = RunSettings(keep_worlds=False)
-    assert ws.run_model(model, 1100, 3, settings=quiet).records is None
-    assert ws.run_model(model, 1100, 3, settings=quiet, keep_worlds=True).records is not None
+    assert ws.run_model(short_model, 1100, 3, settings=quiet).records is None
+    assert ws.run_model(short_model, 1100, 3, settings=quiet, keep_worlds=True).records is not None
     with pytest.raises(TypeError, match="settings: expected RunSettings"):
-        ws.run_model(model, 1100, 3, settings={"workers": 2})  # type: ignore[arg-type]
+        ws.run_model(short_model, 1100, 3, settings={"workers": 2})  # type: ignore[arg-type]
 
 
-def test_run_blocks_needs_an_open_engine(model: Model) -> None:
+def test_run_blocks_needs_an_open_engine(short_model: Model) -> None:
     with pytest.raises(ValueError, match="not open"):
-        run_blocks(model, 100, 0, RunSettings(engine="threads"))
+        run_blocks(short_model, 100, 0, RunSettings(engine="threads"))
 
 
-def test_runner_reports_progress_over_the_whole_analysis(model: Model, baseline: Results) -> None:
+def test_runner_reports_progress_over_the_whole_analysis(
+    short_model: Model, baseline: Results
+) -> None:
     seen: list[tuple[int, int]] = []
     runner = Runner(
         3, 2 * WORLDS, RunSettings(block_size=1024, progress=lambda d, t: seen.append((d, t)))
     )
-    same(baseline, runner.run(model, WORLDS))
-    runner.run(model, WORLDS)
+    same(baseline, runner.run(short_model, WORLDS))
+    runner.run(short_model, WORLDS)
     assert [d for d, _ in seen] == [1024, 1500, 2524, 3000]
     assert {t for _, t in seen} == {3000}
 

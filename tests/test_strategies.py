@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 import pytest
-from tests.conftest import CONSTANT_WORLD, make
 
 import waystation as ws
+from helpers import CONSTANT_WORLD, make
 
 N = 4096
 

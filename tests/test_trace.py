@@ -27,14 +27,14 @@ def short_default() -> ws.Scenario:
 
 
 @pytest.fixture(scope="module")
-def model() -> Model:
+def race_model() -> Model:
     return ws.compile_scenario(short_default(), "race")
 
 
 @pytest.fixture(scope="module")
-def res(model: Model) -> Results:
+def res(race_model: Model) -> Results:
     # a compute block of one stream block: the run is split differently from the trace
-    return run_model(model, WORLDS, seed=11, block_size=STREAM_BLOCK)
+    return run_model(race_model, WORLDS, seed=11, block_size=STREAM_BLOCK)
 
 
 def chosen(res: Results) -> list[int]:
@@ -43,16 +43,16 @@ def chosen(res: Results) -> list[int]:
     return sorted({*picks["victory"], *picks["failure"], 0, STREAM_BLOCK + 7, WORLDS - 1})
 
 
-def test_traced_worlds_end_as_the_engine_records(model: Model, res: Results) -> None:
+def test_traced_worlds_end_as_the_engine_records(race_model: Model, res: Results) -> None:
     ids = chosen(res)
     assert any(w >= STREAM_BLOCK for w in ids) and any(w < STREAM_BLOCK for w in ids)
     rec = res.records
     assert rec is not None
-    tr = trace_worlds(model, res.seed, ids)
+    tr = trace_worlds(race_model, res.seed, ids)
     np.testing.assert_allclose(tr.p_victory, rec["p_victory"][ids], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(tr.p_failure, rec["p_failure"][ids], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(tr.victory_year, rec["victory_year"][ids], rtol=1e-12)
-    for a, actor in enumerate(model.actors):
+    for a, actor in enumerate(race_model.actors):
         np.testing.assert_allclose(
             tr.capability[:, -1, a], rec[f"{actor}.final_capability"][ids], rtol=1e-12
         )
@@ -63,18 +63,20 @@ def test_traced_worlds_end_as_the_engine_records(model: Model, res: Results) -> 
     assert (tr.p_victory >= 0.5).any() and (tr.p_failure >= 0.5).any()
 
 
-def test_a_world_traces_the_same_alone_or_with_others(model: Model, res: Results) -> None:
+def test_a_world_traces_the_same_alone_or_with_others(race_model: Model, res: Results) -> None:
     ids = chosen(res)
-    together = trace_worlds(model, res.seed, ids)
-    alone = trace_worlds(model, res.seed, [ids[-1]])
+    together = trace_worlds(race_model, res.seed, ids)
+    alone = trace_worlds(race_model, res.seed, [ids[-1]])
     np.testing.assert_array_equal(alone.capability[0], together.capability[-1])
     np.testing.assert_array_equal(alone.survival[0], together.survival[-1])
 
 
-def test_traces_freeze_at_victory_and_start_at_the_frontier(model: Model, res: Results) -> None:
-    tr = trace_worlds(model, res.seed, chosen(res))
-    assert tr.capability.shape == (len(tr.worlds), model.steps + 1, len(model.actors))
-    np.testing.assert_array_equal(tr.times, model.times)
+def test_traces_freeze_at_victory_and_start_at_the_frontier(
+    race_model: Model, res: Results
+) -> None:
+    tr = trace_worlds(race_model, res.seed, chosen(res))
+    assert tr.capability.shape == (len(tr.worlds), race_model.steps + 1, len(race_model.actors))
+    np.testing.assert_array_equal(tr.times, race_model.times)
     for w, year in enumerate(tr.victory_year):
         if np.isfinite(year):
             after = np.searchsorted(tr.times, year) + 1  # steps after the winning one
@@ -95,12 +97,12 @@ def test_pick_worlds_takes_clear_outcomes() -> None:
     assert pick_worlds(records, per_outcome=10)["victory"] == [0, 2, 4]
 
 
-def test_trace_errors_are_clear(model: Model, res: Results) -> None:
+def test_trace_errors_are_clear(race_model: Model, res: Results) -> None:
     with pytest.raises(ValueError, match="at least one world"):
-        trace_worlds(model, 0, [])
+        trace_worlds(race_model, 0, [])
     with pytest.raises(ValueError, match=">= 0"):
-        trace_worlds(model, 0, [-1])
+        trace_worlds(race_model, 0, [-1])
     with pytest.raises(ValueError, match="labels"):
-        trace_worlds(model, 0, [1, 2], ["victory"])
+        trace_worlds(race_model, 0, [1, 2], ["victory"])
     with pytest.raises(ValueError, match="keep_worlds"):
-        sample_traces(model, run_model(model, 10, seed=0, keep_worlds=False))
+        sample_traces(race_model, run_model(race_model, 10, seed=0, keep_worlds=False))

@@ -17,6 +17,8 @@ import pytest
 import yaml
 
 import waystation as ws
+from waystation import present
+from waystation.analyses import Interval
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 
@@ -555,7 +557,9 @@ def test_edited_runs_pair_the_edit_with_its_baseline(
         expected = (out["edited"]["probabilities"][outcome]
                     - out["baseline"]["probabilities"][outcome])  # fmt: skip
         assert diff["estimate"] == pytest.approx(expected, abs=1e-9)
-        assert diff["low"] == pytest.approx(diff["estimate"] - 1.96 * diff["standard_error"])
+        assert diff["low"] == pytest.approx(diff["estimate"] - present.Z95 * diff["standard_error"])
+        written = present.interval(Interval(diff["estimate"], diff["low"], diff["high"]))
+        assert diff["shown"] == written  # as the CLI and the report write it
     same = client.post("/api/edited", json={**body, "scenario": fast}).json()
     assert all(d["estimate"] == 0 and d["standard_error"] == 0
                for d in same["differences"].values())  # fmt: skip

@@ -46,6 +46,7 @@ Path_ = tuple[str | int, ...]
 _MERGE = "tag:yaml.org,2002:merge"
 _EXPLICIT_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)")
 _FLOAT_MAX = sys.float_info.max
+_DIGITS = re.compile(r"[-+]?[0-9][0-9_]*")
 
 
 class LoadError(Exception):
@@ -166,14 +167,19 @@ class _BoundedLoader(_Base):  # type: ignore[misc]
     def construct_int(self, node: ScalarNode) -> int:
         try:
             value = int(SafeInts.construct_yaml_int(self, node))
-        except ValueError:
-            value = None
-        if value is None or abs(value) > _FLOAT_MAX:
+        except (ValueError, IndexError):  # IndexError: the empty string
+            digits = _DIGITS.fullmatch(str(node.value).strip())  # too many for int(): huge
+            message = _out_of_range(node.value) if digits else _malformed("int", node.value)
+            raise LoadError(message, *self.where(node)) from None
+        if abs(value) > _FLOAT_MAX:
             raise LoadError(_out_of_range(node.value), *self.where(node))
         return value
 
     def construct_float(self, node: ScalarNode) -> float:
-        value = float(SafeInts.construct_yaml_float(self, node))
+        try:
+            value = float(SafeInts.construct_yaml_float(self, node))
+        except (ValueError, IndexError):
+            raise LoadError(_malformed("float", node.value), *self.where(node)) from None
         if math.isinf(value) and not _EXPLICIT_INF.fullmatch(str(node.value).strip()):
             raise LoadError(_out_of_range(node.value), *self.where(node))
         return value
@@ -181,15 +187,39 @@ class _BoundedLoader(_Base):  # type: ignore[misc]
     def construct_timestamp(self, node: ScalarNode) -> Any:
         try:
             return SafeInts.construct_yaml_timestamp(self, node)
-        except (ValueError, OverflowError) as err:
-            raise LoadError(f"not a valid date or time {node.value!r}: {err}",
+        except (ValueError, OverflowError, AttributeError) as err:  # no match: AttributeError
+            detail = "" if isinstance(err, AttributeError) else str(err)
+            raise LoadError(_malformed("timestamp", node.value, detail),
                             *self.where(node)) from None  # fmt: skip
+
+    def construct_bool(self, node: ScalarNode) -> bool:
+        try:
+            return bool(SafeInts.construct_yaml_bool(self, node))
+        except (KeyError, AttributeError):
+            raise LoadError(_malformed("bool", node.value), *self.where(node)) from None
 
 
 SafeInts = yaml.constructor.SafeConstructor
 _BoundedLoader.add_constructor("tag:yaml.org,2002:int", _BoundedLoader.construct_int)
 _BoundedLoader.add_constructor("tag:yaml.org,2002:float", _BoundedLoader.construct_float)
 _BoundedLoader.add_constructor("tag:yaml.org,2002:timestamp", _BoundedLoader.construct_timestamp)
+_BoundedLoader.add_constructor("tag:yaml.org,2002:bool", _BoundedLoader.construct_bool)
+
+#: What each YAML 1.1 scalar tag reads, and expects, for messages about a malformed value.
+_EXPECTED = {
+    "int": ("integer (!!int)", "an integer such as 42, 0x2A or 1_000"),
+    "float": ("number (!!float)", "a number such as 0.5, 1e-3 or .inf"),
+    "bool": ("true/false value (!!bool)", "true or false (or yes/no, on/off)"),
+    "timestamp": ("date or time", "a date such as 2026-01-31 or a time such as "
+                  "2026-01-31T12:00:00, or the value in quotes to make it text"),
+}  # fmt: skip
+
+
+def _malformed(tag: str, text: Any, detail: str = "") -> str:
+    shown = str(text) if len(str(text)) <= 40 else f"{str(text)[:30]}..."
+    noun, expected = _EXPECTED[tag]
+    because = f" ({detail})" if detail else ""
+    return f"not a valid {noun}: {shown!r}{because}; expected {expected}"
 
 
 def _out_of_range(text: Any) -> str:
@@ -248,8 +278,9 @@ def load_yaml(text: str) -> tuple[Any, dict[Path_, int]]:
         lines = _walk(node, loader)
         try:
             data = loader.construct_document(node)
-        except (ValueError, TypeError, OverflowError) as err:  # a constructor's own error
-            raise LoadError(f"cannot read a value: {err}") from None
+        except (ValueError, TypeError, OverflowError, LookupError, AttributeError) as err:
+            # a constructor's own error (the scalar tags above are located; this is the rest)
+            raise LoadError(f"cannot read a value: {type(err).__name__}: {err}") from None
         return data, lines
     finally:
         loader.dispose()
@@ -276,31 +307,51 @@ def _json_depth(text: str) -> None:
             depth -= 1
 
 
-def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+class _Refused:
+    """A value the strict JSON reader refuses, kept in place so its key path can be named."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[Any, Any]:
+    out: dict[Any, Any] = {}
     for key, value in pairs:
-        if key in out:
-            raise LoadError(f"duplicate key {key!r}; expected each key once in an object", None,
-                            (key,))  # fmt: skip
+        if key in out:  # refused by _json_refused, at the key's path
+            out[key] = _Refused(f"duplicate key {key!r}; expected each key once in an object")
+            continue
         out[key] = value
     return out
 
 
-def _json_int(text: str) -> int:
+def _json_refused(data: Any) -> None:
+    """Refuse the first refused value (in document order), naming its key path."""
+    stack: list[tuple[Any, Path_]] = [(data, ())]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, _Refused):
+            raise LoadError(node.message, None, path)
+        if isinstance(node, dict):
+            stack.extend(reversed([(v, (*path, k)) for k, v in node.items()]))
+        elif isinstance(node, list):
+            stack.extend(reversed([(v, (*path, i)) for i, v in enumerate(node)]))
+
+
+def _json_int(text: str) -> int | _Refused:
     if len(text.lstrip("-")) > 309:  # 1.8e308 has 309 digits
-        raise LoadError(_out_of_range(text))
+        return _Refused(_out_of_range(text))
     return int(text)
 
 
-def _json_float(text: str) -> float:
+def _json_float(text: str) -> float | _Refused:
     value = float(text)
     if not math.isfinite(value):
-        raise LoadError(_out_of_range(text))
+        return _Refused(_out_of_range(text))
     return value
 
 
-def _json_constant(text: str) -> float:
-    raise LoadError(f"{text} is not a number JSON allows; expected a finite number")
+def _json_constant(text: str) -> _Refused:
+    return _Refused(f"{text} is not a number JSON allows; expected a finite number")
 
 
 def load_json(text: str) -> Any:
@@ -317,7 +368,8 @@ def load_json(text: str) -> Any:
         )
     except json.JSONDecodeError as err:
         raise LoadError(f"not valid JSON: {err.msg} (column {err.colno})", err.lineno) from None
-    check_data(data)
+    check_data(data)  # bounded first: the walk below then visits at most MAX_NODES nodes
+    _json_refused(data)
     return data
 
 

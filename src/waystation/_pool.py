@@ -1,6 +1,7 @@
 """A local process pool that stops its workers at once when the run is interrupted.
 
-On Ctrl-C (or any error) the pool's worker processes are terminated and
+On Ctrl-C, SIGTERM or SIGHUP (the CLI turns each into KeyboardInterrupt) or
+any error, the pool's worker processes are terminated and
 reaped before the exception goes on, so no worker outlives the command; a
 normal exit shuts the pool down as usual. Workers ignore SIGINT: a terminal
 sends Ctrl-C to the whole process group, and it is the parent that decides
@@ -21,9 +22,17 @@ __all__ = ["process_pool", "sigint_held", "stop_workers"]
 GRACE = 2.0
 
 
+#: Signals a worker leaves to its parent: a terminal sends Ctrl-C and hang-up to the whole
+#: process group. (SIGTERM keeps its default: it is how the parent stops a worker.)
+PARENT_SIGNALS = (signal.SIGINT, signal.SIGHUP)
+#: Signals held back while a step must not be cut in half (see :func:`sigint_held`).
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
+
 def _ignore_sigint() -> None:
-    """Pool initializer: the parent handles Ctrl-C and stops its workers."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """Pool initializer: the parent handles Ctrl-C and hang-up, and stops its workers."""
+    for signum in PARENT_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 @contextmanager
@@ -58,7 +67,7 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
 
 @contextmanager
 def sigint_held() -> Iterator[None]:
-    """Hold back SIGINT in this thread for the block; a Ctrl-C meanwhile arrives right after.
+    """Hold back SIGINT, SIGTERM and SIGHUP in this thread for the block; they arrive right after.
 
     For steps that must not be cut in half: moving output files into place,
     or starting a cluster, which can only be closed cleanly once it is up.
@@ -68,8 +77,8 @@ def sigint_held() -> Iterator[None]:
     if mask is None:  # pragma: no cover - not POSIX
         yield
         return
-    mask(signal.SIG_BLOCK, {signal.SIGINT})
+    mask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
     finally:
-        mask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        mask(signal.SIG_UNBLOCK, STOP_SIGNALS)

@@ -109,7 +109,7 @@ def run_model(
         times=model.times,
         record_times=model.times[model.record_steps],
         version=package_version(),
-        backend=backend_in_use(run.backend),
+        backend=backend_in_use(run.backend, len(model.actors)),
     )
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from waystation.api import compile_scenario, run_model
 from waystation.definitions import DEFAULT_WORLDS
@@ -24,6 +23,9 @@ from waystation.model import WORLD_PARAMS, Model
 from waystation.results import Results
 from waystation.settings import RunSettings, resolve
 from waystation.state import Array
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["TARGETS", "Target", "check"]
 

@@ -95,6 +95,14 @@ QUANTITY_DEFINITIONS: tuple[Definition, ...] = (
         "as 1/sqrt(worlds); it is not uncertainty about the model itself",
     ),
     _D(
+        "plus_minus",
+        "quantity",
+        "±",
+        "estimate ± the half-width of its 95% interval, which is 1.96 standard errors (in "
+        "every table, the report and the explorer alike); a standard error alone is "
+        "written s.e.",
+    ),
+    _D(
         "interval_95",
         "quantity",
         "95% interval",
@@ -335,9 +343,61 @@ TABLE_DEFINITIONS: tuple[Definition, ...] = (
 )
 
 
+#: Quantities of ``waystation equilibrium`` (strategic actors).
+GAME_DEFINITIONS: tuple[Definition, ...] = (
+    _D(
+        "payoff",
+        "quantity",
+        "payoff",
+        "what an actor gets from a world: the value of victory (more if its own system "
+        "wins, less by its enmity if a rival's does), of costly non-failure or of failure, "
+        "weighted by their probabilities",
+        "utility",
+    ),
+    _D(
+        "equilibrium",
+        "quantity",
+        "equilibrium",
+        "choices from which no actor gains by changing its own levers alone (a pure Nash "
+        "equilibrium on the levers' grid, refined between grid points), found by iterated "
+        "best response on common worlds",
+    ),
+    _D(
+        "best_deviation_gain",
+        "quantity",
+        "best deviation gain",
+        "the most an actor's payoff rises by changing its own levers alone; at an "
+        "equilibrium it is zero within its paired 95% interval",
+        "utility",
+    ),
+    _D(
+        "stable_equilibrium",
+        "quantity",
+        "stable",
+        "best responses from choices moved a little away from the equilibrium come back "
+        "towards it; an unstable equilibrium would not be reached by actors adjusting",
+    ),
+    _D(
+        "cooperative_optimum",
+        "quantity",
+        "cooperative optimum",
+        "the choices that maximise the sum of the actors' payoffs, as if they chose "
+        "together (searched lever by lever, and for every actor at once)",
+    ),
+    _D(
+        "price_of_anarchy",
+        "quantity",
+        "price of anarchy",
+        "P(failure) at the worst equilibrium divided by P(failure) at the cooperative "
+        "optimum: how much riskier the actors' own choices are than a coordinated choice",
+        "ratio",
+    ),
+)
+
+
 def _registry() -> dict[str, Definition]:
     from waystation.levers import LEVERS
-    from waystation.params import PARAMS
+    from waystation.params import PARAMS, PAYOFF_PARAMS
     from waystation.state import WAYSTATION_DEFINITIONS
 
     out: dict[str, Definition] = {}
@@ -346,11 +406,12 @@ def _registry() -> dict[str, Definition]:
         *QUANTITY_DEFINITIONS,
         *CONVENTION_DEFINITIONS,
         *TABLE_DEFINITIONS,
+        *GAME_DEFINITIONS,
     ):
         out[d.key] = d
     for key, meaning in WAYSTATION_DEFINITIONS.items():
         out[key] = _D(key, "waystation", key.replace("_", " "), meaning)
-    for p in PARAMS:
+    for p in (*PARAMS, *PAYOFF_PARAMS):
         out.setdefault(p.name, _D(p.name, "parameter", p.name, p.meaning, p.unit))
     for lv in LEVERS:
         cost = f"; costs {lv.cost:g} budget units per {lv.unit}" if lv.cost else ""

@@ -12,6 +12,7 @@ scenarios are package data, listed by :func:`shipped_scenarios`.
 from __future__ import annotations
 
 import difflib
+import stat
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from waystation._loader import LoadError, check_data, load_json, load_yaml
+from waystation._text import shown
 from waystation.scenario import Scenario, StrategySpec, static_problems, strategy_spec
 from waystation.strategies import BUILTIN_STRATEGIES
 
@@ -30,12 +32,23 @@ _MAX_BYTES = 1_000_000
 
 @dataclass(frozen=True)
 class Problem:
-    """One located problem in an input file."""
+    """One located problem in an input file.
+
+    Its text fields hold what a user file said (a file name, a key, a value),
+    so they are kept through :func:`~waystation._text.shown`: a control
+    character is stored and displayed as an escape, on the terminal, in the
+    report and on the page alike. Only the message keeps its newlines.
+    """
 
     source: str
     line: int | None
     path: str
     message: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "source", shown(self.source))
+        object.__setattr__(self, "path", shown(self.path))
+        object.__setattr__(self, "message", shown(self.message, newlines=True))
 
     def __str__(self) -> str:
         where = f"{self.source}:{self.line}" if self.line else self.source
@@ -78,11 +91,24 @@ def load_document(
     except LoadError as err:
         path = _render_path(err.path)
         raise ScenarioError([Problem(source, err.line, path, err.message)]) from None
+    except yaml.reader.ReaderError as err:  # a character YAML forbids: locate it in the text
+        raise ScenarioError([_reader_problem(text, source, err)]) from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        at = mark.line + 1 if mark is not None else None
         problem = getattr(err, "problem", None) or str(err)
-        raise ScenarioError([Problem(source, line, "", f"not valid YAML: {problem}")]) from None
+        raise ScenarioError([Problem(source, at, "", f"not valid YAML: {problem}")]) from None
+
+
+def _reader_problem(text: str, source: str, err: yaml.reader.ReaderError) -> Problem:
+    """A character YAML does not allow (a control character), with its line and column."""
+    line = text.count("\n", 0, err.position) + 1
+    column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
+    code = int(err.character) if isinstance(err.character, int) else ord(str(err.character)[:1])
+    message = (f"not valid YAML: control character {shown(chr(code))} (U+{code:04X}) in column "
+               f"{column} is not allowed; remove it, or write it as an escape such as \\x07 "
+               "inside double quotes")  # fmt: skip
+    return Problem(source, line, "", message)
 
 
 def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
@@ -101,14 +127,33 @@ def check_document(data: Any, source: str) -> None:
 def _read(path: Path) -> str:
     """Read a text file, refusing missing, oversized or non-UTF-8 files with a located error."""
     source = str(path)
-    if not path.is_file():
-        raise ScenarioError([Problem(source, None, "", "no such file")])
+    kind = _not_a_file(path)
+    if kind:
+        raise ScenarioError([Problem(source, None, "", kind)])
     if path.stat().st_size > _MAX_BYTES:
         raise ScenarioError([Problem(source, None, "", f"file larger than {_MAX_BYTES} bytes")])
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
         raise ScenarioError([Problem(source, None, "", f"not UTF-8 text: {err.reason}")]) from None
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` cannot be read as a scenario file ("" if it is a regular file)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "no such file"
+    except OSError as err:
+        return f"cannot read it: {err.strerror or err}"
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "is a directory; expected a YAML file"
+    what = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")  # fmt: skip
+    return f"is {what}, not a regular file; expected a YAML file"
 
 
 def _render_path(loc: Path_) -> str:

@@ -107,6 +107,7 @@ def _block_loop(model: Model) -> Callable[..., Any]:
         s: State, p: Any, base: Any, key: Any, world: Any, n_valid: Any, dts: Any, rec: Any,
         early_exit: bool,
     ) -> tuple[State, Any, Any]:  # fmt: skip
+        """The whole block, as one compiled function: its arrays are its traced arguments."""
         k = (key[0], key[1])
         valid = jnp.arange(world.shape[0]) < n_valid
         T, R = dts.shape[0] - 1, rec.shape[0]

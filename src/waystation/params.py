@@ -12,6 +12,9 @@ Groups:
 - ``world`` -- calibration of the dynamics shared by all actors (growth trends,
   thresholds, feedback strengths). May also be uncertain.
 - ``actor`` -- each developer's starting point and labour.
+- ``payoff`` -- what each developer values, for strategic actors
+  (``waystation equilibrium``): kept apart in :data:`PAYOFF_PARAMS`, since
+  they are not inputs of the simulation.
 
 Levers (what strategies set) live in :mod:`waystation.levers`.
 
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
-Group = Literal["time", "nature", "world", "actor"]
+Group = Literal["time", "nature", "world", "actor", "payoff"]
 Spec = float | str
 
 
@@ -732,3 +735,61 @@ REGISTRY: MappingProxyType[str, Param] = MappingProxyType({p.name: p for p in PA
 def params_in(group: Group) -> tuple[Param, ...]:
     """Return the registry's parameters of one group, in registry order."""
     return tuple(p for p in PARAMS if p.group == group)
+
+
+#: What a strategic actor values (``waystation equilibrium``, docs/model.md
+#: "Strategic actors"): weights of the world's outcomes, of its own victory and
+#: of a rival's. Utility units: a safe superintelligence built by someone else
+#: without enmity is worth ``victory_value``. Not simulation inputs, so kept out
+#: of :data:`PARAMS`; a scenario sets them in its optional ``payoffs:`` block.
+PAYOFF_PARAMS: tuple[Param, ...] = (
+    _P(
+        "victory_value",
+        "payoff",
+        1.0,
+        "utility",
+        (0.0, 10.0),
+        "value to an actor of a world that reaches superintelligence safely (victory)",
+        "convention: the unit of the payoff scale",
+    ),
+    _P(
+        "costly_non_failure_value",
+        "payoff",
+        0.5,
+        "utility",
+        (-10.0, 10.0),
+        "value to an actor of a world with neither victory nor failure by the horizon",
+        "illustrative: half a victory, as in the analyses' default utility",
+    ),
+    _P(
+        "failure_value",
+        "payoff",
+        0.0,
+        "utility",
+        (-10.0, 10.0),
+        "value to an actor of a lethal loss of control",
+        "convention: the zero of the payoff scale",
+    ),
+    _P(
+        "own_advantage",
+        "payoff",
+        0.5,
+        "utility",
+        (0.0, 10.0),
+        "extra value to an actor when its own system is the one that reaches "
+        "superintelligence safely (power, market, its own values)",
+        "illustrative: essay section 4 (fear of a rival gaining power or market advantage)",
+    ),
+    _P(
+        "enmity",
+        "payoff",
+        0.25,
+        "share",
+        (0.0, 1.0),
+        "share of a victory's value an actor loses when a rival, not itself, wins it",
+        "illustrative: the enmity e of Armstrong, Bostrom & Shulman 2016, 'Racing to the "
+        "precipice' (AI & Society 31), who vary it over [0, 1]",
+    ),
+)
+
+PAYOFF_REGISTRY: MappingProxyType[str, Param] = MappingProxyType({p.name: p for p in PAYOFF_PARAMS})

@@ -320,7 +320,12 @@ def summarise(
     version: str,
     backend: str = "",
 ) -> Results:
-    """Turn the blocks of a run into :class:`Results`."""
+    """Turn the blocks of a run into :class:`Results`.
+
+    Past eight parameters because a run's labels (scenario, strategy, seed,
+    actors, times, version, backend) are each a field of :class:`Results`,
+    passed by keyword.
+    """
     t, hist, records = merge(blocks)
     n = int(t["n"][0])
     probs, ses = {}, {}

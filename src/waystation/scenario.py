@@ -40,7 +40,7 @@ from waystation.conditions import ConditionError, parse_condition
 from waystation.distributions import Dist, DistributionError, parse_dist
 from waystation.levers import ACTOR_LEVERS, GLOBAL_LEVERS, LEVER_REGISTRY
 from waystation.model import ACTOR_PARAMS, WORLD_PARAMS, Model
-from waystation.params import REGISTRY, params_in
+from waystation.params import PAYOFF_PARAMS, REGISTRY, params_in
 from waystation.strategies import BUILTIN_STRATEGIES, CONDITION_NAMES, Rule, Strategy
 
 _FORBID = ConfigDict(extra="forbid")
@@ -97,11 +97,24 @@ def check_bounds(name: str, value: Any, bounds: tuple[float, float]) -> None:
             raise ValueError(f"{name} = {x:g} is outside its bounds [{lo:g}, {hi:g}]")
         return
     q05, q95 = (float(v) for v in dist.ppf([0.05, 0.95]))
-    if q05 < lo or q95 > hi:
+    scale = max(abs(lo), abs(hi), abs(q05), abs(q95))
+    if _below(q05, lo, scale) or _below(hi, q95, scale):
+        side = f"below {lo:.6g}" if _below(q05, lo, scale) else f"above {hi:.6g}"
         raise ValueError(
-            f"{name}: the 90% range [{q05:.3g}, {q95:.3g}] of {dist.describe()} "
-            f"leaves the bounds [{lo:g}, {hi:g}]"
+            f"{name}: the 90% range [{q05:.6g}, {q95:.6g}] ({dist.kind}) reaches {side}; "
+            f"expected a range within the bounds [{lo:g}, {hi:g}]"
         )
+
+
+def _below(x: float, bound: float, scale: float) -> bool:
+    """``x < bound`` beyond rounding: a 90% range given at the bounds exactly is inside them.
+
+    Fitting ``0.01 to 100`` (or ``0 to 1e6``) and reading its quantiles back
+    loses a few ulps of the numbers involved (0.010000000000000002,
+    -1.75e-10), which must not refuse the range the user wrote; ``scale`` is
+    the size of those numbers.
+    """
+    return x < bound - 1e-9 * scale
 
 
 def _bounds_validator(registry_bounds: dict[str, tuple[float, float]]) -> Any:
@@ -150,13 +163,47 @@ LeverDefaults = _group(
 ActorLevers = _group("ActorLevers", ACTOR_LEVERS, "One actor's levers.")
 
 
+def _payoff_group(name: str, doc: str, **extra: Any) -> type[BaseModel]:
+    """A strict model with one optional number per payoff weight, checked against its bounds."""
+    fields: dict[str, Any] = {
+        p.name: (
+            Number | None,
+            Field(default=None, description=f"{p.meaning} [{p.unit}]; default {p.default}; "
+                  f"source: {p.source}"),
+        )
+        for p in PAYOFF_PARAMS
+    }  # fmt: skip
+    fields.update(extra)
+    bounds = {p.name: p.bounds for p in PAYOFF_PARAMS}
+
+    def check(cls: Any, value: Any, info: Any) -> Any:
+        if value is not None and info.field_name in bounds:
+            check_bounds(info.field_name, value, bounds[info.field_name])
+        return value
+
+    model: type[BaseModel] = create_model(
+        name, __config__=_FORBID, __doc__=doc,
+        __validators__={"bounds": field_validator("*")(check)}, **fields,
+    )  # fmt: skip
+    return model
+
+
+PayoffWeights = _payoff_group("PayoffWeights", "One actor's payoff weights (strategic actors).")
+PayoffSpec = _payoff_group(
+    "PayoffSpec",
+    "Payoff weights of every actor, and per-actor overrides (``waystation equilibrium``).",
+    actors=(dict[str, PayoffWeights] | None, Field(default=None)),  # type: ignore[valid-type]
+)
+
+
 class TimeSpec(BaseModel):
     """The simulated calendar: start year, horizon and time step (years)."""
 
     model_config = _FORBID
-    start: Number = 2026.0
-    horizon: Number = 2050.0
-    dt: Number = 0.25
+    #: Defaults are the registry's (``waystation params``, docs/model.md): dt 0.125 years.
+    start: Number = float(REGISTRY["start"].default)
+    horizon: Number = float(REGISTRY["horizon"].default)
+    dt: Number = float(REGISTRY["dt"].default)
 
     @model_validator(mode="after")
     def _consistent(self) -> TimeSpec:
@@ -255,6 +302,7 @@ class Scenario(BaseModel):
     actors: list[ActorSpec] = Field(min_length=1, max_length=20)
     correlations: list[CorrelationSpec] = Field(default_factory=list)
     strategy: str | StrategySpec | None = None
+    payoffs: PayoffSpec | None = None  # type: ignore[valid-type]
 
     @field_validator("actors")
     @classmethod
@@ -264,6 +312,15 @@ class Scenario(BaseModel):
         if dupes:
             raise ValueError(f"actor names must be unique; repeated: {', '.join(dupes)}")
         return actors
+
+    @field_validator("payoffs")
+    @classmethod
+    def _payoff_actors(cls, payoffs: Any, info: ValidationInfo) -> Any:
+        names = [a.name for a in info.data.get("actors") or []]
+        for name in getattr(payoffs, "actors", None) or {}:
+            if names and name not in names:
+                raise ValueError(f"payoffs name unknown actor {name!r}{_suggest(name, names)}")
+        return payoffs
 
     @field_validator("correlations")
     @classmethod

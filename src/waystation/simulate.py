@@ -158,26 +158,65 @@ def block_runner(backend: str) -> BlockRunner:
 
         return jax_backend.run_steps
     if backend == "fused":
-        from waystation._fused import fused_kernel, run_segment  # builds it on first use
+        from waystation._fused import fused_kernel  # builds it on first use
 
         kernel = fused_kernel()
         if kernel is not None:
-            return partial(_run_steps, stepper=kernel.step, shocks_of=kernel.shocks,
-                           segment=run_segment)  # fmt: skip
+            return partial(_run_fused, kernel=kernel)
     return _run_steps
 
 
-def backend_in_use(backend: str) -> str:
+def kernel_holds(kernel: Any, actors: int) -> bool:
+    """Whether the loaded fused kernel steps a model of ``actors`` actors.
+
+    Its per-world scratch arrays hold ``kernel.max_actors`` actors
+    (``_fused.MAX_ACTORS``, generated into ``WS_MAXA``; scenarios allow
+    fewer); the engine asks this once per block and steps a larger model
+    with numpy, so no entry point into the C code -- a step, its shocks, a
+    year's segment -- is called with a model it would refuse (the same
+    numbers; results then report the ``numpy`` backend).
+    """
+    return 1 <= actors <= int(kernel.max_actors)
+
+
+def _run_fused(
+    model: Model, draws: Draws, p: Params, base: Levers, s: State, n_valid: int,
+    hist: Array, survival_t: Array, *, kernel: Any,
+) -> State:  # fmt: skip
+    """:func:`_run_steps` with the compiled kernel's step, shocks and segments, within its limits.
+
+    A model beyond them (:func:`kernel_holds`) is stepped with numpy: no path
+    into the C code is taken that it would refuse.
+    """
+    if not kernel_holds(kernel, len(model.actors)):
+        return _run_steps(model, draws, p, base, s, n_valid, hist, survival_t)
+    from waystation._fused import run_segment
+
+    try:
+        return _run_steps(model, draws, p, base, s, n_valid, hist, survival_t,
+                          stepper=kernel.step, shocks_of=kernel.shocks,
+                          segment=run_segment)  # fmt: skip
+    except RuntimeError as err:  # the kernel's error codes: -3 is its memory running out
+        if "(-3)" not in str(err):
+            raise
+        raise MemoryError(f"the fused kernel could not allocate its working memory ({err}): "
+                          "use a smaller --block-size or --backend numpy") from None  # fmt: skip
+
+
+def backend_in_use(backend: str, actors: int | None = None) -> str:
     """What steps the worlds when ``backend`` is asked for, as results report it.
 
     ``"fused-simd8"``, ``"fused-simd"`` or ``"fused-exact"`` (the kernel's variant), ``"numpy"``
-    (also where the fused kernel cannot be built) or ``"jax"``.
+    (also where the fused kernel cannot be built, or, given the model's number of
+    ``actors``, where it holds fewer: see :func:`kernel_holds`) or ``"jax"``.
     """
     check_backend(backend)
     if backend == "fused":
-        from waystation._fused import kernel_variant
+        from waystation._fused import fused_kernel, kernel_variant
 
         variant = kernel_variant()
+        if variant and actors is not None and not kernel_holds(fused_kernel(), actors):
+            return "numpy"
         return f"fused-{variant}" if variant else "numpy"
     return backend
 
@@ -212,7 +251,9 @@ def _run_steps(
     (:func:`waystation.strategies.static_levers`), it hands the whole
     segment to it (the fused kernel carries each world through its steps
     and draws the same shocks itself). At each recorded step it adds the
-    histogram counts.
+    histogram counts. Eleven parameters: the block's arrays and the three
+    backend hooks are passed as they are, inside this hot loop, rather than
+    packed per call.
 
     Finished worlds are frozen (:func:`waystation.dynamics.freeze`), so once
     enough of them have accumulated they are dropped from the arrays being

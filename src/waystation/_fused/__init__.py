@@ -8,28 +8,49 @@ over worlds in float64, evaluating every expression with the same
 operations in the same order, without fast-math. It agrees with the numpy
 step world by world to rounding (the tests ask for 1e-12).
 
-The C source is compiled on first use with the system C compiler (``$CC``,
-else ``gcc``) into the user cache directory, keyed by a hash of the source,
-the flags and the compiler's version, and called through :mod:`ctypes`; no
-Python headers are needed. Where it cannot be built, :func:`fused_kernel`
-returns ``None`` after one line on stderr, and the engine steps with numpy.
-Set ``WAYSTATION_FUSED=0`` to skip it.
-
-Three variants (:data:`VARIANTS`), tried in this order where the CPU runs
-them and they build: ``simd8`` and ``simd`` (``step_simd.c`` compiled for
-eight worlds at a time with AVX-512, or four with AVX2 and FMA: the same
-statements on vectors of doubles, with glibc's vector math library libmvec
-for exp/log/expm1/pow/tan) and ``exact`` (``step.c``: one world at a time
-with glibc's scalar functions; bit-identical to numpy wherever numpy's
+**One source, three lane widths** (:data:`VARIANTS`), tried in this order where
+the CPU runs them and they build: ``simd8`` and ``simd`` (``step.c`` compiled
+with ``WS_LANES=8`` for AVX-512 or ``WS_LANES=4`` for AVX2 and FMA: every
+statement on vectors of doubles, with glibc's vector math library libmvec for
+exp/log/expm1/pow/tan) and ``exact`` (``WS_LANES=1``: one world at a time with
+glibc's scalar functions; bit-identical to numpy wherever numpy's
 transcendentals are glibc's). ``WAYSTATION_FUSED_SIMD=0`` selects ``exact``,
 ``WAYSTATION_FUSED_SIMD=4`` the four-lane ``simd``.
 
-Both sources are compiled after ``rng.c``: Philox4x32-10 in C, the same
-integer words and uniforms as :mod:`waystation.rng`, so the kernel can draw a
-step's shocks itself. :func:`run_segment` (``ws_run``) uses that to carry
-each world through many steps in one call, for strategies whose levers do
-not depend on the state (:func:`waystation.strategies.static_levers`);
-``ws_step`` steps every world once, with shocks drawn by ``ws_shocks``.
+**Generated from the registries.** :func:`header` writes, before ``step.c``,
+the slot table (:func:`slots`: every field of :class:`Params`,
+:class:`Levers`, :class:`~waystation.state.State` and
+:class:`~waystation.state.Shocks`), :data:`MAX_ACTORS` and every numeric
+constant of the dynamics modules (:func:`constants`), so ``step.c`` lists no
+field and restates no number: a new parameter reaches it by name, ``P(name, a)``,
+in the line of the equation that reads it.
+
+The source is compiled on first use with the system C compiler (``$CC``,
+else ``gcc``) into the user cache directory, keyed by a hash of the source
+(header included), the flags and the compiler's version, and called through
+:mod:`ctypes`; no Python headers are needed. Where it cannot be built,
+:func:`fused_kernel` returns ``None`` after one line on stderr, and the engine
+steps with numpy. Set ``WAYSTATION_FUSED=0`` to skip it.
+
+**Never stale.** The per-world agreement tests (``tests/test_fused.py``,
+``tests/test_fused_segment.py``) are the guard that ``step.c`` says what
+:mod:`waystation.dynamics` says. Between an equation's change and those tests,
+:data:`CHECKED_AGAINST` keeps the engine from running C that was not checked:
+it pins :func:`equations_hash` (the code of the dynamics functions, parsed:
+prose, layout, type annotations, aliases and registry fields do not count)
+together with :func:`kernel_hash` (``step.c``'s code and the generated
+constants). Where either differs, the engine says so once and steps with
+numpy. Both are needed: a hash of the C alone would not see an equation
+changed in Python only. ``python -m waystation._fused pin`` is the one re-pin
+step: it sets the new pin, runs the agreement tests and keeps it only if they
+pass.
+
+The kernel draws a step's shocks itself (Philox4x32-10 in C, the same integer
+words and uniforms as :mod:`waystation.rng`). :func:`run_segment` (``ws_run``)
+uses that to carry each world through many steps in one call, for strategies
+whose levers do not depend on the state
+(:func:`waystation.strategies.static_levers`); ``ws_step`` steps every world
+once, with shocks drawn by ``ws_shocks``.
 """
 
 from __future__ import annotations
@@ -47,6 +68,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 from collections.abc import Mapping
 from importlib import resources
@@ -62,15 +84,23 @@ from waystation.state import MILESTONES, WAYSTATIONS, Array, Shocks, State
 from waystation.tally import FIX, fixed
 
 __all__ = [
+    "CHECKED_AGAINST",
     "FLAGS",
+    "MAX_ACTORS",
     "VARIANTS",
     "StepFn",
     "build",
+    "constants",
+    "equations_hash",
     "fused_kernel",
+    "header",
+    "kernel_hash",
     "kernel_problem",
     "kernel_variant",
     "library_path",
+    "pin",
     "run_segment",
+    "slots",
 ]
 
 #: Compiler flags: optimised, position-independent, and no contraction of
@@ -177,11 +207,14 @@ def header() -> str:
     ``WS_FOR_STATE`` (the state fields the kernel writes) and :func:`constants`.
     """
     names = slots()
+    slot_text = ["".join(line.split()) for line in textwrap.wrap(" ".join(f"{n}," for n in names))]
+    state = textwrap.wrap(" ".join(f"X({f})" for f in _OUT), 90)
     return "\n".join([
         "/* Generated by waystation._fused.header() from the Python registries: do not edit. */",
-        "enum { " + ", ".join(f"SL_{n}" for n in names) + ", WS_NSLOTS };",
-        'const char ws_slots[] = "' + ",".join(names) + '";',
-        "#define WS_FOR_STATE(X) " + " ".join(f"X({f})" for f in _OUT),
+        textwrap.fill(", ".join([*(f"SL_{n}" for n in names), "WS_NSLOTS };"]), 96,
+                      initial_indent="enum { ", subsequent_indent="    "),
+        "const char ws_slots[] =\n" + "\n".join(f'    "{t}"' for t in slot_text) + ";",
+        "#define WS_FOR_STATE(X) \\\n    " + " \\\n    ".join(state),
         f"#define WS_OUT_FIRST SL_{_OUT[0]}",
         _header_constants(),
     ])  # fmt: skip
@@ -576,7 +609,9 @@ def run_segment(
     ``key`` is the run's Philox key and ``world`` the block's global world
     indices (as for :func:`waystation.rng.step_shocks`); ``lv`` the levers,
     which must hold for the whole segment (see
-    :func:`waystation.strategies.static_levers`).
+    :func:`waystation.strategies.static_levers`). Nine parameters: the
+    block's arrays and position are passed as the kernel takes them, since
+    this is called once per recorded year of every block.
     Returns the state after the last step and, for each step, the exact
     fixed-point sum of survival over the first ``n_valid`` worlds
     (:func:`waystation.tally.fixed`). Finished worlds stay

@@ -24,6 +24,7 @@ from waystation.api import compile_scenario, run_model
 from waystation.engines import opened
 from waystation.io import load_scenario
 from waystation.model import Model
+from waystation.present import Z95 as Z95  # re-exported for the analyses
 from waystation.results import OUTCOMES, Results
 from waystation.scenario import Scenario, StrategySpec
 from waystation.settings import Progress as Progress  # re-exported for the analyses
@@ -33,8 +34,6 @@ from waystation.state import Array
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Two-sided 95% normal quantile.
-Z95 = 1.959963984540054
 OBJECTIVES: tuple[str, ...] = ("victory", "non_failure", "utility")
 #: Default utility of each outcome: victory 1, costly non-failure 0.5, failure 0.
 DEFAULT_UTILITY: Mapping[str, float] = {"victory": 1.0, "costly_non_failure": 0.5, "failure": 0.0}

@@ -15,10 +15,13 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
 
+from waystation._text import shown
 from waystation.definitions import define, definitions_block
 from waystation.engines import MISSING_DASK
 from waystation.io import ScenarioError
+from waystation.present import jsonable
 
 app = typer.Typer(
     name="waystation",
@@ -27,10 +30,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+
+
+class _Console(Console):
+    """A rich console that shows every string through :func:`~waystation._text.shown`.
+
+    Tables, titles and messages print names, keys and values from user files;
+    a control character among them (an escape sequence that clears the screen
+    or moves the cursor) is printed as a visible escape, never sent raw.
+    Newlines stay: the program's own messages use them.
+    """
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        """Escape control characters, then render as rich does (markup, highlighting)."""
+        return super().render_str(shown(text, newlines=True), **kwargs)
+
+
+out = _Console()
 #: Messages on stderr are not hard-wrapped: a file path or a located error stays
 #: on one line, whole, however wide the terminal (and copyable).
-err = Console(stderr=True, soft_wrap=True)
+err = _Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 
@@ -82,7 +101,7 @@ def print_json(data: Any, definitions: Sequence[str] = ()) -> None:
     """
     if definitions and isinstance(data, dict):
         data = {**data, "definitions": definitions_block(*definitions)}
-    sys.stdout.write(json.dumps(_clean(data), indent=2) + "\n")
+    sys.stdout.write(json.dumps(jsonable(data), indent=2) + "\n")
 
 
 def footnote(*keys: str, title: str = "where") -> None:
@@ -103,17 +122,6 @@ def footnote(*keys: str, title: str = "where") -> None:
         grid.add_row("  -", escape(define(k).text()))
     out.print(f"  [bold]{escape(title)}:[/]", highlight=False)
     out.print(grid, highlight=False)
-
-
-def _clean(x: Any) -> Any:
-    """Replace non-finite floats by None, recursively, so the JSON is standard."""
-    if isinstance(x, float):
-        return x if x == x and abs(x) != float("inf") else None
-    if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
-    return x
 
 
 #: Environment variable that forces progress bars on ("1") or off ("0") whatever
@@ -203,39 +211,73 @@ EXTRAS = {
 
 #: Exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
+#: Signals that stop a command cleanly, as Ctrl-C does: the terminal's, ``kill`` and
+#: ``timeout``'s (SIGTERM, what batch schedulers send too) and a closed terminal's.
+STOP_SIGNALS = {signal.SIGINT: "Ctrl-C", signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP"}
+#: Exit status of a command stopped by a bug: an exception no command turned into a message.
+BUG = 1
+#: Environment variable that, set to 1, prints the traceback of a bug (as ``--debug`` does).
+DEBUG_ENV = "WAYSTATION_DEBUG"
+_options = {"debug": False}
+
+
+@app.callback()
+def _global_options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an internal error, print its full traceback.")
+    ] = False,
+) -> None:
+    _options["debug"] = _options["debug"] or debug
 
 
 class _Interrupt:
-    """SIGINT handler: the first Ctrl-C raises KeyboardInterrupt, later ones are ignored.
+    """Handler of the :data:`STOP_SIGNALS`: the first raises KeyboardInterrupt, later ones wait.
 
-    Ignoring repeats lets the clean-up run to its end: pools stop their
-    workers and temporary files are removed (each step bounded in time).
+    Every stop signal takes the same way out as Ctrl-C: pools stop their
+    workers, temporary files are removed (each step bounded in time), and
+    ignoring repeats lets that clean-up run to its end. ``signum`` is the
+    first signal received.
     """
 
     def __init__(self) -> None:
-        self.seen = False
+        self.signum: int | None = None
+
+    @property
+    def seen(self) -> bool:
+        return self.signum is not None
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
-        if not self.seen:
-            self.seen = True
+        if self.signum is None:
+            self.signum = signum
             raise KeyboardInterrupt
 
 
-def _exit_interrupted(signum: int, frame: FrameType | None) -> None:
-    """SIGINT after the command has finished: leave at once with 130, no traceback."""
-    for stream in (sys.stdout, sys.stderr):
-        stream.flush()
-    os._exit(INTERRUPTED)
+def _exit_at_once(code: int) -> Callable[[int, FrameType | None], None]:
+    """A stop signal after the command has finished: leave at once with ``code``, no traceback."""
+
+    def leave(signum: int, frame: FrameType | None) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os._exit(code)
+
+    return leave
 
 
 def main() -> None:
     """Entry point of the ``waystation`` console script.
 
-    Ctrl-C stops the command (its worker processes first), prints one line
-    and exits with 130; no output file is left half-written.
+    Ctrl-C, SIGTERM or SIGHUP stops the command (its worker processes first),
+    prints one line and exits with 128 + the signal's number (130 for
+    Ctrl-C); no output file is left half-written. Any other exception that
+    escapes a command is a bug: one line says so and where to report it
+    (the traceback with ``--debug`` or ``WAYSTATION_DEBUG=1``), exit code 1.
     """
+    if "--debug" in sys.argv[1:]:  # accepted anywhere on the line, not only before the command
+        sys.argv.remove("--debug")
+        _options["debug"] = True
     interrupt = _Interrupt()
-    signal.signal(signal.SIGINT, interrupt)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, interrupt)
     code: int | str | None = 0
     try:
         try:
@@ -244,17 +286,52 @@ def main() -> None:
             code = e.code
         except KeyboardInterrupt:
             code = INTERRUPTED
-        except ModuleNotFoundError as e:
-            code = _missing_extra(e)
+        except MemoryError as e:  # not a bug: the run does not fit this machine
+            if not interrupt.seen:
+                said = f": {e}" if str(e) else ""
+                err.print(f"[bold red]error:[/] out of memory{escape(said)}; use fewer worlds, "
+                          "--block-size or --workers", highlight=False)  # fmt: skip
+                code = 1
+        except Exception as e:  # the last resort: a bug, said in one line
+            if not interrupt.seen:
+                extra = isinstance(e, ModuleNotFoundError) and _is_missing_extra(e)
+                code = (
+                    _missing_extra(e) if isinstance(e, ModuleNotFoundError) and extra else _bug(e)
+                )
         except BaseException:
             if not interrupt.seen:
                 raise
     finally:
-        signal.signal(signal.SIGINT, _exit_interrupted)
-    if interrupt.seen:
-        err.print("[bold red]interrupted[/] (Ctrl-C): stopped", highlight=False)
-        code = INTERRUPTED
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, _exit_at_once(128 + (interrupt.signum or signum)))
+    if interrupt.signum is not None:
+        name = STOP_SIGNALS.get(signal.Signals(interrupt.signum), "signal")
+        err.print(f"[bold red]interrupted[/] ({name}): stopped", highlight=False)
+        code = 128 + interrupt.signum
     raise SystemExit(code)
+
+
+def _bug(e: Exception) -> int:
+    """One line for an exception no command handled (the traceback if debugging); exit 1."""
+    from waystation._version import bug_tracker, package_version
+
+    if _options["debug"] or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        import traceback
+
+        traceback.print_exception(e, file=sys.stderr)
+    summary = f"{type(e).__name__}: {e}".splitlines()[0][:300]
+    err.print(
+        f"[bold red]internal error:[/] {escape(summary)} -- this is a bug in waystation "
+        f"{escape(package_version())}; please report it, with the command and its input files, "
+        f"at {escape(bug_tracker())} (run with --debug for the traceback)",
+        highlight=False,
+    )
+    return BUG
+
+
+def _is_missing_extra(e: ModuleNotFoundError) -> bool:
+    """Whether ``e`` is an optional dependency missing (an extra to install), not a bug."""
+    return (e.name or "").split(".")[0] in EXTRAS
 
 
 def _missing_extra(e: ModuleNotFoundError) -> int:

@@ -23,10 +23,10 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.table import Table
 
+from waystation import present
 from waystation.analyses import (
     Comparison,
     CompetenceProfile,
-    Interval,
     LeverTable,
     Optimum,
     Sensitivity,
@@ -146,10 +146,6 @@ def _strategies(names: list[str] | None, least: int) -> list[str]:
     return list(names or [])
 
 
-def _ci(x: Interval, digits: int = 4) -> str:
-    return f"{x.estimate:+.{digits}f} [{x.low:+.{digits}f}, {x.high:+.{digits}f}]"
-
-
 @app.command("compare")
 @run_options
 def compare_cmd(
@@ -174,6 +170,7 @@ def compare_cmd(
 
 COMPARE_DEFINITIONS = (
     *OUTCOMES,
+    "plus_minus",
     "standard_error",
     "difference",
     "difference_sign",
@@ -197,8 +194,8 @@ def show_comparison(res: Comparison) -> None:
     table.add_column("Δ failure", justify="right")
     for name in res.strategies:
         r, d = res.results[name], res.differences[name]
-        cells = [f"{r.probabilities[o]:.4f} ± {r.standard_errors[o]:.4f}" for o in OUTCOMES]
-        table.add_row(name, *cells, _ci(d["victory"]), _ci(d["failure"]))
+        cells = [present.probability(r.probabilities[o], r.standard_errors[o]) for o in OUTCOMES]
+        table.add_row(name, *cells, present.interval(d["victory"]), present.interval(d["failure"]))
     out.print(table)
     footnote(*COMPARE_DEFINITIONS)
 
@@ -242,6 +239,7 @@ COMPETENCE_DEFINITIONS = (
     "hardness",
     *OUTCOMES,
     "non_failure",
+    "plus_minus",
     "standard_error",
     "competence_frontier",
     "interval_95",
@@ -261,7 +259,7 @@ def show_competence(res: CompetenceProfile) -> None:
         table.add_column(f"P({k.replace('_', ' ')})", justify="right")
     for i, h in enumerate(res.grid):
         cells = [
-            f"{res.curves[k][i]:.4f} ± {res.standard_errors[k][i]:.4f}"
+            present.probability(res.curves[k][i], res.standard_errors[k][i])
             for k in ("victory", "costly_non_failure", "failure", "non_failure")
         ]
         table.add_row(f"{h:.3g}", *cells)
@@ -332,7 +330,14 @@ def show_levers(res: LeverTable) -> None:
     ):
         table.add_column(col, justify="left" if col in ("lever", "scope") else "right")
     for k, r in enumerate(res.rows, 1):
-        table.add_row(str(k), r.name, r.scope, f"{r.cost:g}", _ci(r.derivative), _ci(r.per_cost, 6))
+        table.add_row(
+            str(k),
+            r.name,
+            r.scope,
+            f"{r.cost:g}",
+            present.interval(r.derivative),
+            present.interval(r.per_cost),
+        )
     out.print(table)
     out.print("  Levers that the strategy's rules set are held by the rules (value near 0).")
     footnote(*LEVER_DEFINITIONS)
@@ -378,7 +383,7 @@ def sensitivity_cmd(
 
 def _sensitivity_keys(res: Sensitivity) -> tuple[str, ...]:
     indices = ("first_order", "total_order") if res.method == "sobol" else ("mu_star", "sigma")
-    return ("objective", *indices, "interval_95", "common_worlds", "default_worlds")
+    return ("objective", *indices, "plus_minus", "interval_95", "common_worlds", "default_worlds")
 
 
 def _defined(names: tuple[str, ...]) -> list[str]:
@@ -392,7 +397,7 @@ def show_sensitivity(res: Sensitivity) -> None:
     """Table of indices, most influential input first."""
     table = Table(
         title=f"{res.scenario} · {res.method} indices of {res.objective} · "
-        f"{res.worlds:,} worlds (± 95%)"
+        f"{res.worlds:,} worlds (± 95% interval half-width)"
     )
     table.add_column("input")
     if res.ST is not None and res.S1 is not None and res.S1_conf and res.ST_conf:
@@ -400,13 +405,15 @@ def show_sensitivity(res: Sensitivity) -> None:
         table.add_column("first order S1", justify="right")
         table.add_column("total ST", justify="right")
         for n in sorted(res.names, key=lambda n: -st[n]):
-            table.add_row(n, f"{s1[n]:.3f} ± {c1[n]:.3f}", f"{st[n]:.3f} ± {ct[n]:.3f}")
+            table.add_row(
+                n, present.plus_minus(s1[n], c1[n], 3), present.plus_minus(st[n], ct[n], 3)
+            )
     elif res.mu_star is not None and res.mu_star_conf is not None and res.sigma is not None:
         mu, mc, sg = res.mu_star, res.mu_star_conf, res.sigma
         table.add_column("mu*", justify="right")
         table.add_column("sigma", justify="right")
         for n in sorted(res.names, key=lambda n: -mu[n]):
-            table.add_row(n, f"{mu[n]:.4f} ± {mc[n]:.4f}", f"{sg[n]:.4f}")
+            table.add_row(n, present.plus_minus(mu[n], mc[n]), present.number(sg[n], 4))
     out.print(table)
     footnote(*_sensitivity_keys(res))
     footnote(*_defined(res.names), title="inputs")
@@ -451,14 +458,16 @@ def show_voi(res: ValueOfInformation) -> None:
     table.add_column("strategy")
     table.add_column("mean", justify="right")
     for n in res.strategies:
-        table.add_row(n + (" (best)" if n == res.best_strategy else ""), f"{res.means[n]:.4f}")
+        table.add_row(
+            n + (" (best)" if n == res.best_strategy else ""), present.number(res.means[n], 4)
+        )
     out.print(table)
     info = Table(title="Value of information (objective units, bias-corrected, 95% interval)")
     info.add_column("learning")
     info.add_column("value", justify="right")
-    info.add_row("everything (EVPI)", _ci(res.evpi))
+    info.add_row("everything (EVPI)", present.interval(res.evpi))
     for k, v in res.evppi.items():
-        info.add_row(k, _ci(v))
+        info.add_row(k, present.interval(v))
     out.print(info)
     footnote(*VOI_DEFINITIONS)
     footnote(*_defined(tuple(res.evppi)), title="inputs")
@@ -526,8 +535,8 @@ def show_optimum(res: Optimum) -> None:
     out.print(table)
     out.print(
         f"  cost {res.cost:.2f} of {res.budget:g}; on fresh worlds (seed {res.holdout_seed}): "
-        f"{res.objective} {_ci(res.value)} vs scenario {_ci(res.baseline_value)}, "
-        f"gain {_ci(res.gain)}"
+        f"{res.objective} {present.interval(res.value)} vs scenario "
+        f"{present.interval(res.baseline_value)}, gain {present.interval(res.gain)}"
     )
     footnote(*OPTIMISE_DEFINITIONS)
     footnote(*_lever_keys(res.levers), title="levers")

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from waystation import present
 from waystation.api import compile_scenario, run_model
 from waystation.cli._app import (
     Json_,
@@ -77,6 +78,7 @@ def run(
 #: Registry keys a run's table and ``--json`` document use (plus its waystations).
 RUN_DEFINITIONS: tuple[str, ...] = (
     *OUTCOMES,
+    "plus_minus",
     "standard_error",
     "interval_95",
     "costly_non_failure_breakdown",
@@ -100,18 +102,18 @@ def show_results(res: Results) -> None:
         f"· seed {res.seed} · horizon {horizon:g}",
         caption=f"stepped by the {res.backend} backend" if res.backend else None,
     )
-    for col in ("outcome", "probability", "± s.e.", "95% interval"):
+    for col in ("outcome", "probability ± 95%", "s.e.", "95% interval"):
         table.add_column(col, justify="left" if col == "outcome" else "right")
     for o in OUTCOMES:
         p, se = res.probabilities[o], res.standard_errors[o]
         table.add_row(
             o.replace("_", " "),
-            f"{p:.4f}",
-            f"{se:.4f}",
-            f"[{max(0.0, p - 1.96 * se):.4f}, {min(1.0, p + 1.96 * se):.4f}]",
+            present.probability(p, se),
+            present.standard_error(se),
+            present.probability_interval(p, se),
         )
     out.print(table)
-    footnote(*OUTCOMES, "standard_error", "interval_95")
+    footnote(*OUTCOMES, "plus_minus", "standard_error", "interval_95")
     b = res.breakdown
     out.print(
         f"  costly non-failure at the horizon: restrained {b['restrained']:.4f}, "
@@ -142,10 +144,6 @@ def show_results(res: Results) -> None:
     show_waystations(res)
 
 
-def _fmt(x: float | None, digits: int = 3) -> str:
-    return "—" if x is None else f"{x:.{digits}f}"
-
-
 def show_waystations(res: Results) -> None:
     """The waystation table: how often reached, when, and how much easier victory becomes."""
     table = Table(
@@ -163,10 +161,10 @@ def show_waystations(res: Results) -> None:
     for name, w in res.waystations.items():
         table.add_row(
             f"{name}\n[dim]{escape(define(name).meaning)}[/]",
-            _fmt(w.p_reached),
+            present.number(w.p_reached),
             "—" if w.median_year is None else f"{w.median_year:g}",
-            _fmt(w.p_victory_given_reached),
-            _fmt(w.p_victory_given_not_reached),
+            present.number(w.p_victory_given_reached),
+            present.number(w.p_victory_given_not_reached),
         )
     out.print(table)
     out.print(f"  mean years in the sweet spot: {res.mean_sweet_spot_years:.2f}")
@@ -302,7 +300,7 @@ def calibration(
         )
         return
     table = Table(title=f"Calibration of {scenario} · {worlds:,} worlds · seed {seed}")
-    for col in ("target", "band", "model ± s.e.", "inside", "source"):
+    for col in ("target", "band", "model (s.e.)", "inside", "source"):
         table.add_column(col, overflow="fold")
     for r in rows:
         lo, hi = r["band"]
@@ -310,7 +308,7 @@ def calibration(
             r["target"],
             f"{lo:g}-{hi:g} {r['unit']}",
             # years read as years (2030.6), not 2.03e+03
-            f"{r['value']:.{'1f' if r['unit'] == 'year' else '3g'}} ± {r['se']:.2g}",
+            f"{r['value']:.{'1f' if r['unit'] == 'year' else '3g'}} (s.e. {r['se']:.2g})",
             "yes" if r["inside"] else "[red]NO[/red]",
             r["source"],
         )

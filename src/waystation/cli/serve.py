@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import webbrowser
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import Annotated, Any
 
@@ -72,5 +75,18 @@ def _server(base: type[Any]) -> type[Any]:
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:
             self.config.app.state.stop_workers()
             super().handle_exit(sig, frame)
+
+        @contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            """Uvicorn's SIGINT and SIGTERM, and SIGHUP: a closed terminal stops it alike."""
+            with super().capture_signals():
+                if threading.current_thread() is not threading.main_thread():
+                    yield
+                    return
+                previous = signal.signal(signal.SIGHUP, self.handle_exit)
+                try:
+                    yield
+                finally:  # uvicorn then raises the signals it caught again, for the CLI to report
+                    signal.signal(signal.SIGHUP, previous)
 
     return Server

@@ -80,7 +80,11 @@ def growth(
     t: Array | float, C: Array, S: Array, O: Array, E: Array, B: Array, will: Array, em_time: Array,
     p: Params, lv: Levers,
 ) -> Growth:  # fmt: skip
-    """Growth rates of ``C`` (before any pause), ``S``, ``O``, ``E`` at one point."""
+    """Growth rates of ``C`` (before any pause), ``S``, ``O``, ``E`` at one point.
+
+    Ten parameters: the state arrays one by one (the Heun step calls it at
+    two points of different state), as every equation of ``dynamics`` takes them.
+    """
     xp = xp_of(C, S)
     hs, hc = human_labour(p, t - p.start)
     L_ai = ai_labour(C, p, lv)

@@ -79,7 +79,9 @@ def safety_rates(
     actor's own frontier, since its empirical loops need systems to study
     (overview, essay 5). Sabotaged labour undoes motivation-control progress.
     Each actor receives ``spillover`` of
-    the others' net progress. Returns ``(dS, dO, dE)``.
+    the others' net progress. Returns ``(dS, dO, dE)``. It takes each state
+    array separately (ten parameters), as every equation of ``dynamics``
+    does: the C kernel restates it argument for argument.
     """
     xp = xp_of(I_s, B)
     ref, lam, harder = p.safety_ref, p.lam_s, p.safety_harder

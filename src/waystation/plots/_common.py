@@ -7,9 +7,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from waystation import present
+from waystation.model import Model
+from waystation.present import IntervalLike as IntervalLike  # one protocol, re-exported
+from waystation.results import Results
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO: dict[str, str] = {
@@ -42,20 +48,9 @@ FONT = 11.0
 SMALL = 9.5
 #: Characters per line of a caption at :data:`SMALL` across :data:`WIDTH`.
 CAPTION_CHARS = 125
-Z95 = 1.96
+Z95 = present.Z95  # error bars span the same 95% interval as every table
 YEAR = "year"
 OOM = "OOM of effective compute above the 2026 frontier"
-
-
-class IntervalLike(Protocol):
-    """An estimate with a confidence interval (``waystation.analyses.Interval``)."""
-
-    @property
-    def estimate(self) -> float: ...
-    @property
-    def low(self) -> float: ...
-    @property
-    def high(self) -> float: ...
 
 
 class ProfileLike(Protocol):
@@ -177,3 +172,30 @@ def save(fig: Figure, path: str | Path) -> Path:
         raise ValueError(f"cannot save a figure as {path.name!r}: use .png, .svg or .pdf")
     fig.savefig(path, format=ext, dpi=200 if ext == "png" else "figure")
     return path
+
+
+def thresholds_of(model: Model) -> dict[str, float]:
+    """Median capability thresholds of a compiled model, OOM (sum of medians for SI)."""
+    aar, gap = model.inputs["C_aar"].median(), model.inputs["si_gap"].median()
+    return {"automated alignment researcher": aar, "superintelligence": aar + gap}
+
+
+def thresholds(res: Results) -> dict[str, float]:
+    """Median capability thresholds, OOM: automated alignment researcher and superintelligence.
+
+    Read from the scenario compiled by name (``C_aar`` and ``C_aar + si_gap``,
+    sum of medians); if it cannot be compiled by name (a file-based scenario),
+    from the per-world records, else none.
+    """
+    from waystation.api import compile_scenario
+    from waystation.io import ScenarioError
+
+    try:
+        return thresholds_of(compile_scenario(res.scenario, res.strategy))
+    except (ScenarioError, OSError, ValueError, KeyError):
+        pass
+    if res.records is None or "C_aar" not in res.records:
+        return {}
+    aar = float(np.median(res.records["C_aar"]))
+    gap = float(np.median(res.records["si_gap"])) if "si_gap" in res.records else 0.0
+    return {"automated alignment researcher": aar, "superintelligence": aar + gap}

@@ -28,6 +28,7 @@ from waystation.plots._common import (
     _figure,
     _style,
     _title,
+    thresholds,
 )
 from waystation.results import Results
 
@@ -50,13 +51,6 @@ def runs_of(results: Runs) -> dict[str, Results]:
     if not runs:
         raise ValueError("no runs to draw")
     return runs
-
-
-def thresholds(res: Results) -> dict[str, float]:
-    """Median capability thresholds, OOM (see :func:`waystation.plots.run.thresholds`)."""
-    from waystation.plots.run import thresholds as of_run
-
-    return of_run(res)
 
 
 def diagram(

@@ -11,7 +11,6 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from waystation.definitions import define
-from waystation.model import Model
 from waystation.plots._common import (
     OKABE_ITO,
     OUTCOME_COLOURS,
@@ -24,36 +23,11 @@ from waystation.plots._common import (
     _style,
     _title,
     _wrap,
+    thresholds,
+    thresholds_of,
 )
 from waystation.plots.diagram import diagram
 from waystation.results import OUTCOMES, Results
-
-
-def thresholds_of(model: Model) -> dict[str, float]:
-    """Median capability thresholds of a compiled model, OOM (sum of medians for SI)."""
-    aar, gap = model.inputs["C_aar"].median(), model.inputs["si_gap"].median()
-    return {"automated alignment researcher": aar, "superintelligence": aar + gap}
-
-
-def thresholds(res: Results) -> dict[str, float]:
-    """Median capability thresholds, OOM: automated alignment researcher and superintelligence.
-
-    Read from the scenario compiled by name (``C_aar`` and ``C_aar + si_gap``,
-    sum of medians); if it cannot be compiled by name (a file-based scenario),
-    from the per-world records, else none.
-    """
-    from waystation.api import compile_scenario
-    from waystation.io import ScenarioError
-
-    try:
-        return thresholds_of(compile_scenario(res.scenario, res.strategy))
-    except (ScenarioError, OSError, ValueError, KeyError):
-        pass
-    if res.records is None or "C_aar" not in res.records:
-        return {}
-    aar = float(np.median(res.records["C_aar"]))
-    gap = float(np.median(res.records["si_gap"])) if "si_gap" in res.records else 0.0
-    return {"automated alignment researcher": aar, "superintelligence": aar + gap}
 
 
 def outcomes(results: Mapping[str, Results] | Results) -> Figure:

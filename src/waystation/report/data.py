@@ -55,7 +55,6 @@ SECTIONS: dict[str, str] = {
 COMPETENCE_GRID: tuple[float, ...] = (0.1, 0.32, 1.0, 3.2, 10.0)
 #: Fewest Morris trajectories per strategy; more come with more worlds (one per 200).
 MIN_TRAJECTORIES = 16
-Z95 = 1.96
 Progress = Callable[[int, int], None]
 
 
@@ -101,7 +100,8 @@ class ReportData:
     settings: Settings
     command: str
     version: str
-    #: How the report's runs were executed (backend, engine, workers, block size).
+    #: How the report's runs were executed (backend, engine, workers, block size);
+    #: the methods text is written from it.
     run: RunSettings = field(default_factory=RunSettings)
 
     @property
@@ -255,5 +255,5 @@ def gather(
         st,
         command_line(scenario, strategies, worlds, seed, output, fmt),
         package_version(),
-        replace(how, progress=None, executor=None),
+        replace(how, progress=None),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
+from waystation import present
 from waystation.analyses import Interval
 from waystation.analyses.compare import paired_difference
 from waystation.report.data import ReportData
@@ -41,13 +42,8 @@ def separated(iv: Interval) -> bool:
 
 
 def fmt(iv: Interval, sign: bool = False) -> str:
-    """An estimate with its 95% interval, e.g. ``+0.021 (95% interval +0.015 to +0.027)``."""
-    values = [v for v in (iv.estimate, iv.low, iv.high) if v != 0]
-    places = 3
-    while places < 6 and any(round(v, places) == 0 for v in values):
-        places += 1
-    f = ("+" if sign else "") + f".{places}f"
-    return f"{iv.estimate:{f}} (95% interval {iv.low:{f}} to {iv.high:{f}})"
+    """An estimate with its 95% interval in words (:func:`waystation.present.interval_words`)."""
+    return present.interval_words(iv, sign)
 
 
 def best_on(data: ReportData, outcome: str) -> str:
@@ -167,7 +163,7 @@ def sensitivity_findings(data: ReportData) -> list[str]:
         mu, conf = s.mu_star, s.mu_star_conf
         clear = sorted((n for n in s.names if mu[n] - conf[n] > 0), key=lambda n: -mu[n])
         if clear:
-            top = ", ".join(f"{n} ({mu[n]:.3f} ± {conf[n]:.3f})" for n in clear[:3])
+            top = ", ".join(f"{n} ({present.plus_minus(mu[n], conf[n], 3)})" for n in clear[:3])
             out.append(
                 f"Under {name}, P(victory) depends most on {top}: Morris μ*, the mean "
                 "absolute change in P(victory) as one input moves across its range."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from waystation._text import shown
 from waystation.report.data import SECTIONS, ReportData
 from waystation.report.figures import COLUMN_PX, FigureItem, figure_items, svg
 from waystation.report.findings import key_findings
@@ -270,4 +271,4 @@ def render_markdown(
                     if i.id in figure_files
                 ]
                 out += [_md_table(*tables[t]) for t in tabs]
-    return "\n\n".join(out) + "\n"
+    return shown("\n\n".join(out), newlines=True) + "\n"  # names from user files, escaped

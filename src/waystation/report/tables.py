@@ -5,13 +5,15 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from waystation import present
+from waystation._text import shown
 from waystation.analyses.levers import lever_cost
 from waystation.definitions import define
 from waystation.distributions import Dist
 from waystation.levers import LEVERS, Lever
 from waystation.model import Model
 from waystation.params import PARAMS, Param
-from waystation.report.data import Z95, ReportData, StrategyAnalyses, slug
+from waystation.report.data import ReportData, StrategyAnalyses, slug
 from waystation.report.findings import difference, probability
 from waystation.report.text import scenario_levers, strategy_settings
 from waystation.results import OUTCOMES, Results
@@ -26,20 +28,8 @@ WAYSTATION_COLUMNS = (
 
 
 def _e(x: object) -> str:
-    return html.escape(str(x))
-
-
-def _p(x: float | None, digits: int = 3) -> str:
-    return "—" if x is None else f"{x:.{digits}f}"
-
-
-def num(x: float) -> str:
-    """A signed number to three decimals, or in scientific notation if it would read 0.000."""
-    return f"{x:+.3f}" if x == 0 or abs(x) >= 0.0005 else f"{x:+.1e}"
-
-
-def _interval(iv: Any) -> str:
-    return f"{num(iv.estimate)} [{num(iv.low)}, {num(iv.high)}]"
+    """HTML-escaped text, control characters from user files shown as escapes."""
+    return html.escape(shown(x, newlines=True))
 
 
 def sentence(text: str) -> str:
@@ -91,9 +81,10 @@ def _outcome_table(data: ReportData) -> Table:
     rows = []
     for s, r in data.results.items():
         for o in (*OUTCOMES, "non_failure"):
-            iv = probability(r, o)
+            p = probability(r, o).estimate
             se = r.standard_errors["failure" if o == "non_failure" else o]
-            rows.append([s, o, f"{iv.estimate:.4f}", f"{se:.4f}", f"[{iv.low:.4f}, {iv.high:.4f}]"])
+            shown = present.number(p, present.PLACES), present.standard_error(se)
+            rows.append([s, o, *shown, present.probability_interval(p, se)])
     return ["strategy", "outcome", "probability", "s.e.", "95% interval"], rows
 
 
@@ -101,7 +92,7 @@ def _comparison_table(data: ReportData) -> Table:
     first_name, first = next(iter(data.results.items()))
     judged = (*OUTCOMES, "non_failure")
     rows = [
-        [s, *(_interval(difference(first, r, o)) for o in judged)]
+        [s, *(present.interval(difference(first, r, o)) for o in judged)]
         for s, r in list(data.results.items())[1:]
     ]
     return ["strategy", *(f"Δ {o} vs {first_name}" for o in judged)], rows
@@ -112,10 +103,10 @@ def _waystation_table(res: Results) -> Table:
     rows = [
         [
             n,
-            _p(w.p_reached),
-            "—" if w.median_year is None else f"{w.median_year:g}",
-            _p(w.p_victory_given_reached),
-            _p(w.p_victory_given_not_reached),
+            present.number(w.p_reached),
+            present.MISSING if w.median_year is None else f"{w.median_year:g}",
+            present.number(w.p_victory_given_reached),
+            present.number(w.p_victory_given_not_reached),
         ]
         for n, w in res.waystations.items()
     ]
@@ -128,7 +119,7 @@ def _competence_table(per: StrategyAnalyses) -> Table:
         [
             f"{h:g}",
             *(
-                f"{c.curves[k][i]:.3f} ± {Z95 * c.standard_errors[k][i]:.3f}"
+                present.probability(c.curves[k][i], c.standard_errors[k][i])
                 for k in ("victory", "costly_non_failure", "failure", "non_failure")
             ),
         ]
@@ -145,7 +136,14 @@ def _lever_table(per: StrategyAnalyses) -> Table:
     for r in per.levers.rows if per.levers is not None else ():
         note = f"also set by the strategy: {sets[r.name]}" if r.name in sets else "free"
         rows.append(
-            [r.name, r.scope, f"{r.cost:g}", _interval(r.derivative), _interval(r.per_cost), note]
+            [
+                r.name,
+                r.scope,
+                f"{r.cost:g}",
+                present.interval(r.derivative),
+                present.interval(r.per_cost),
+                note,
+            ]
         )
     for lv in LEVERS:
         if lv.name in per.fixed:
@@ -270,7 +268,9 @@ def _notes(data: ReportData) -> dict[str, str]:
         "figures are associations across worlds, not effects of reaching the waystation.",
         "competence": "Per strategy: outcomes with the problem's hardness fixed at each grid "
         "value and every other draw of each world unchanged (paired along the grid); "
-        "± is a 95% interval. " + sentence(define("competence_frontier").text()) + ".",
+        "± is the half-width of the 95% interval (1.96 s.e.). "
+        + sentence(define("competence_frontier").text())
+        + ".",
         "levers": "Per strategy: "
         + define("derivative").text()
         + "; "

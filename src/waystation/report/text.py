@@ -106,15 +106,40 @@ def scenario_levers(model: Model) -> dict[str, str]:
     return out
 
 
+def execution(data: ReportData) -> str:
+    """How the report's runs were executed, from its results and run settings.
+
+    The backend is the one that stepped the worlds (a result records it: the
+    fused kernel's variant, or numpy where the kernel could not be built);
+    where they ran is the run settings' engine and workers. None of it
+    changes a number beyond the backend's last bits.
+    """
+    how = data.run
+    stepped = sorted({r.backend for r in data.results.values() if r.backend}) or [how.backend]
+    if how.executor is not None:
+        where = f"on a given executor, {how.workers} blocks at a time"
+    elif how.engine == "dask":
+        cluster = f"at {how.address}" if how.address else f"of {how.workers} local workers"
+        where = f"on a Dask cluster {cluster}"
+    elif how.engine == "threads":
+        where = f"on {how.workers} threads in one process"
+    else:
+        where = "in one process" if how.workers == 1 else f"in {how.workers} worker processes"
+    return (
+        f"stepped by the {' and '.join(stepped)} backend {where}, in blocks of up to "
+        f"{how.block_size:,} worlds"
+    )
+
+
 def methods(data: ReportData) -> list[str]:
-    """What was simulated, how much, and how the intervals are computed."""
+    """What was simulated, how much, how it was executed and how the intervals are computed."""
     st, m = data.settings, data.model
     n = len(data.results)
     inputs = len(m.uncertain())
     return [
         f"Every strategy was simulated on the same {st.worlds:,} possible worlds (seed "
-        f"{st.seed}), from {m.start:g} to {m.horizon:g} in steps of {m.dt:g} years, with the "
-        f"numpy engine in one process (waystation {data.version}). Each world draws its "
+        f"{st.seed}), from {m.start:g} to {m.horizon:g} in steps of {m.dt:g} years, "
+        f"{execution(data)} (waystation {data.version}). Each world draws its "
         f"problem profile and calibration ({inputs} uncertain inputs) from the scenario's "
         "priors; with common worlds, world i has the same draws and shocks under each of the "
         f"{n} strategies, so differences between strategies are paired world by world.",
@@ -127,8 +152,9 @@ def methods(data: ReportData) -> list[str]:
         "quantiles. Calibration: the scenario without strategy rules, "
         f"{st.calibration_worlds:,} worlds.",
         "Intervals are 95% Monte Carlo intervals (1.96 standard errors over worlds; "
-        "bootstrap for the competence frontier and Morris μ*). They measure simulation "
-        "noise only, not uncertainty about the model's structure or its priors.",
+        "bootstrap for the competence frontier and Morris μ*), and ± is always the "
+        "half-width of one. They measure simulation noise only, not uncertainty about the "
+        "model's structure or its priors.",
     ]
 
 

@@ -26,6 +26,7 @@ worlds, with the paired difference edited - baseline).
 from __future__ import annotations
 
 import importlib.util
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -41,16 +42,18 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
+from waystation import present
 from waystation.api import compile_scenario, package_version
 from waystation.definitions import DEFAULT_WORLDS, define, definitions_block
 from waystation.io import Problem, ScenarioError, load_scenario
 from waystation.io import shipped_scenarios as _shipped
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
+from waystation.present import jsonable
 from waystation.strategies import BUILTIN_STRATEGIES
 from waystation.web.body import BodyLimit
 from waystation.web.instrument import profile_presets, strategy_levers
-from waystation.web.jobs import baseline_model
+from waystation.web.jobs import baseline_model, bug_id, bug_message
 from waystation.web.payloads import (
     MAX_SEED,
     MAX_WORLDS,
@@ -62,7 +65,6 @@ from waystation.web.payloads import (
     ScenarioRequest,
     StrategyLeversRequest,
     YamlRequest,
-    clean,
     problems_json,
     scenario_json,
     scenario_of,
@@ -80,6 +82,8 @@ from waystation.web.workers import (
 __all__ = ["MAX_BODY", "MAX_PROBLEMS", "ServerLimits", "create_app"]
 
 MAX_BODY = 1_000_000
+#: The server's log: internal errors are logged here with their id and traceback.
+LOG = logging.getLogger("waystation.web")
 #: Problems listed in one error response (the rest are counted) and the length of each field.
 MAX_PROBLEMS = 20
 MAX_FIELD = 500
@@ -212,8 +216,11 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        """Last resort: a bug is still answered with JSON, naming no internals."""
-        return _one(500, "", f"internal error ({type(exc).__name__}); the request was not run")
+        """Last resort: a bug gets JSON with a short id; its traceback goes to the log."""
+        ident = bug_id()
+        LOG.error("internal error %s on %s %s", ident, request.method, request.url.path,
+                  exc_info=exc)  # fmt: skip
+        return _one(500, "", bug_message(ident, type(exc).__name__))
 
 
 def _add_static_routes(app: FastAPI) -> None:
@@ -270,7 +277,7 @@ def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
 
     @app.get("/api/strategies")
     def strategies() -> list[dict[str, Any]]:
-        return [{"name": k, **clean(dict(v))} for k, v in BUILTIN_STRATEGIES.items()]
+        return [{"name": k, **jsonable(dict(v))} for k, v in BUILTIN_STRATEGIES.items()]
 
     @app.get("/api/registry")
     def registry() -> dict[str, Any]:
@@ -287,11 +294,15 @@ def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
 
     @app.get("/api/definitions")
     def definitions() -> dict[str, Any]:
-        """The registry of meanings (:mod:`waystation.definitions`): the page's hover text."""
+        """The registry of meanings (the page's hover text) and how numbers are written.
+
+        ``format`` is :func:`waystation.present.spec`: the page writes its own
+        numbers by the same rules as the CLI and the report.
+        """
         block = definitions_block()
         for key, entry in block.items():
             entry["text"] = define(key).text()  # the one-line form CLI footnotes use
-        return {"definitions": block, "version": package_version()}
+        return {"definitions": block, "format": present.spec(), "version": package_version()}
 
     @app.post("/api/strategy-levers")
     def levers_set(body: StrategyLeversRequest) -> dict[str, Any]:
@@ -420,7 +431,9 @@ async def _dispatch(
     except GoneError:
         return _one(499, "", "the client closed the connection; its simulation was stopped")
     except WorkerFailedError as exc:
-        return _one(500, "", str(exc))
+        ident = bug_id()
+        LOG.error("internal error %s in %s: %s", ident, kind, exc)
+        return _one(500, "", bug_message(ident, str(exc)))
     if status == "ok":
         return JSONResponse(value)
     if status == "problems":

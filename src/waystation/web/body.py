@@ -1,8 +1,16 @@
-"""Request bodies read whole before the application sees them: bounded in size and in time.
+"""Request bodies read whole before the application sees them: bounded, then decoded strictly.
 
 A body over the size limit is refused with 413 (declared or streamed), one
 that does not arrive within the time limit with 408, and a client that
 disconnects before its body is complete gets no answer and runs nothing.
+
+A complete JSON body is then read by the same strict loader as scenario
+files (:func:`waystation._loader.load_json`) before the framework decodes it:
+a key given twice (``{"worlds": 100, "worlds": 300}``), ``NaN`` or
+``Infinity``, a number outside the range of a 64-bit float, nesting or size
+beyond the loader's limits, or text that is not UTF-8 JSON is refused with a
+422 naming the key path (and line), so the framework only ever decodes
+bodies whose meaning is not in doubt.
 """
 
 from __future__ import annotations
@@ -11,12 +19,39 @@ import anyio
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["BodyLimit", "error"]
+from waystation._loader import LoadError, load_json
+from waystation._text import shown
+
+__all__ = ["BodyLimit", "error", "json_problem"]
 
 
-def error(status: int, message: str) -> JSONResponse:
-    """The explorer's JSON error shape, with one problem about the whole request."""
-    return JSONResponse({"errors": [{"path": "", "line": None, "message": message}]}, status)
+def error(status: int, message: str, path: str = "", line: int | None = None) -> JSONResponse:
+    """The explorer's JSON error shape, with one problem (about the whole request by default)."""
+    problem = {"path": shown(path), "line": line, "message": shown(message)}
+    return JSONResponse({"errors": [problem]}, status)
+
+
+def _json_body(scope: Scope) -> bool:
+    """Whether the request's body is JSON for the framework: declared so, or undeclared."""
+    declared = dict(scope.get("headers", [])).get(b"content-type", b"")
+    kind = declared.split(b";")[0].strip().lower()
+    return kind in (b"", b"application/json") or kind.endswith(b"+json")
+
+
+def json_problem(body: bytes) -> tuple[str, int | None, str] | None:
+    """Why ``body`` is refused by the strict JSON loader: (key path, line, message), or None."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return "", None, f"request body is not UTF-8 text: {err.reason} at byte {err.start}"
+    try:
+        load_json(text)
+    except LoadError as err:
+        path = ""
+        for part in err.path:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        return path, err.line, err.message
+    return None
 
 
 class BodyLimit:
@@ -54,6 +89,10 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
             return
         body, sent = b"".join(chunks), False
+        problem = json_problem(body) if body.strip() and _json_body(scope) else None
+        if problem is not None:
+            await error(422, problem[2], problem[0], problem[1])(scope, receive, send)
+            return
 
         async def replay() -> Message:
             nonlocal sent

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from waystation.analyses.compare import paired_difference
 from waystation.distributions import parse_dist
 from waystation.levers import LEVER_REGISTRY
 from waystation.params import PARAMS
+from waystation.present import Z95, jsonable
 from waystation.results import OUTCOMES, Results
 from waystation.scenario import Scenario, input_specs, strategy_spec
-from waystation.web.payloads import clean, paired, results_json
+from waystation.web.payloads import results_json
 
 __all__ = ["PRESET_QUANTILES", "edited_comparison", "profile_presets", "strategy_levers"]
 
@@ -26,11 +28,15 @@ def edited_comparison(baseline: Results, edited: Results) -> dict[str, Any]:
     The two runs share the seed and world count, so world ``i`` of each draws
     from the same random streams and the difference is paired world by world.
     """
-    return clean(
+    differences = {}
+    for o in OUTCOMES:
+        d = paired_difference(baseline, edited, o)
+        differences[o] = {**d.to_dict(), "standard_error": (d.high - d.estimate) / Z95}
+    return jsonable(
         {
             "baseline": results_json(baseline),
             "edited": results_json(edited),
-            "differences": {o: paired(baseline, edited, o) for o in OUTCOMES},
+            "differences": differences,
         }
     )
 

@@ -8,11 +8,14 @@ the request, or ``("error", message)`` for anything unexpected.
 
 from __future__ import annotations
 
-import importlib
+import secrets
+import sys
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
+from waystation import analyses, present
 from waystation.api import compile_scenario, run_model
 from waystation.io import Problem, ScenarioError, scenario_from_text
 from waystation.web.instrument import edited_comparison
@@ -23,8 +26,6 @@ from waystation.web.payloads import (
     LeversRequest,
     RunRequest,
     YamlRequest,
-    clean,
-    paired_comparison,
     problems_json,
     results_json,
     scenario_json,
@@ -35,14 +36,6 @@ __all__ = ["JOBS", "run_job"]
 
 #: Longest message of an unexpected error sent back to the client.
 MAX_MESSAGE = 300
-
-
-def analyses() -> Any:
-    """The :mod:`waystation.analyses` module, or None while it is not available."""
-    try:
-        return importlib.import_module("waystation.analyses")
-    except ImportError:
-        return None
 
 
 def run(body: RunRequest) -> dict[str, Any]:
@@ -56,13 +49,9 @@ def run(body: RunRequest) -> dict[str, Any]:
 
 def compare(body: CompareRequest) -> dict[str, Any]:
     """``POST /api/compare``: strategies on common random numbers, paired differences."""
-    sc = scenario_of(body.scenario)
-    models = {name: compile_scenario(sc, name) for name in dict.fromkeys(body.strategies)}
-    module = analyses()
-    if module is not None and hasattr(module, "compare"):
-        found = module.compare(sc, list(models), worlds=body.worlds, seed=body.seed)
-        return clean(found.to_dict())
-    return paired_comparison({n: run_model(m, body.worlds, body.seed) for n, m in models.items()})
+    names = list(dict.fromkeys(body.strategies))
+    found = analyses.compare(scenario_of(body.scenario), names, body.worlds, body.seed)
+    return present.jsonable(found.to_dict())
 
 
 def edited(body: EditedRequest) -> dict[str, Any]:
@@ -87,17 +76,17 @@ def baseline_model(scenario: dict[str, Any], strategy: str | None) -> Any:
 
 def competence(body: CompetenceRequest) -> dict[str, Any]:
     """``POST /api/competence``: outcome curves over a grid of hardness values."""
-    found = analyses().competence(scenario_of(body.scenario), strategy=body.strategy,
+    found = analyses.competence(scenario_of(body.scenario), strategy=body.strategy,
                                   grid=body.grid, worlds=body.worlds, seed=body.seed)  # fmt: skip
-    return clean(found.to_dict())
+    return present.jsonable(found.to_dict())
 
 
 def levers(body: LeversRequest) -> dict[str, Any]:
     """``POST /api/levers``: the marginal value of each lever."""
-    found = analyses().lever_values(scenario_of(body.scenario), strategy=body.strategy,
+    found = analyses.lever_values(scenario_of(body.scenario), strategy=body.strategy,
                                     objective=body.objective, worlds=body.worlds,
                                     seed=body.seed)  # fmt: skip
-    return clean(found.to_dict())
+    return present.jsonable(found.to_dict())
 
 
 def validate_yaml(body: YamlRequest) -> dict[str, Any]:
@@ -119,13 +108,30 @@ JOBS: dict[str, Callable[[Any], dict[str, Any]]] = {
 
 def run_job(kind: str, body: Any) -> tuple[str, Any]:
     """Run one job; its answer, the request's problems, or an unexpected error's message."""
-    try:
-        return "ok", JOBS[kind](body)
+    try:  # every interval also carries how it is written (``shown``), as the CLI writes it
+        return "ok", present.shown(JOBS[kind](body))
     except ScenarioError as err:
         return "problems", problems_json(err.problems)
     except ValueError as err:
         return "problems", [{"path": "", "line": None, "message": str(err)[:MAX_MESSAGE]}]
     except RecursionError:
         return "problems", [{"path": "", "line": None, "message": "input nested too deeply"}]
-    except Exception as err:  # a bug, not the request: reported without internals
-        return "error", f"{type(err).__name__} in the simulation"
+    except Exception as err:  # a bug, not the request: the id answered, the traceback logged
+        ident = bug_id()
+        print(f"waystation: internal error {ident} in a {kind} job:", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)  # the worker's stderr is the server's log
+        return "error", bug_message(ident, f"{type(err).__name__} in the simulation")
+
+
+def bug_id() -> str:
+    """A short random id that ties an internal error's answer to its traceback in the log."""
+    return secrets.token_hex(4)
+
+
+def bug_message(ident: str, what: str) -> str:
+    """The answer to a request that met a bug: what broke, its id, where to report it."""
+    from waystation._version import bug_tracker
+
+    return (f"internal error {ident} ({what}): this is a waystation bug, not a fault in the "
+            f"request, which was not run; please report it at {bug_tracker()}, quoting the id "
+            f"{ident} (the server's log holds its details)")  # fmt: skip

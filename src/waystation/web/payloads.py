@@ -12,15 +12,14 @@ Problems come back as ``{"path", "line", "message"}`` records whose ``path``
 from __future__ import annotations
 
 import difflib
-import math
 from typing import Annotated, Any
 
-import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from waystation.definitions import DEFAULT_WORLDS
-from waystation.io import Problem, ScenarioError, validate
-from waystation.results import OUTCOMES, Results
+from waystation.io import Problem, validate
+from waystation.present import jsonable
+from waystation.results import Results
 from waystation.scenario import Scenario
 from waystation.strategies import BUILTIN_STRATEGIES
 
@@ -137,19 +136,6 @@ def problems_json(problems: list[Problem]) -> list[dict[str, Any]]:
     return [{"path": p.path, "line": p.line, "message": p.message} for p in problems]
 
 
-def clean(x: Any) -> Any:
-    """JSON-ready copy: arrays to lists, non-finite floats to None, recursively."""
-    if isinstance(x, np.ndarray):
-        return clean(x.tolist())
-    if isinstance(x, float | np.floating):
-        return float(x) if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {str(k): clean(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [clean(v) for v in x]
-    return x
-
-
 def results_json(res: Results) -> dict[str, Any]:
     """The run summary plus the quantile bands of capability and safety range per actor."""
     traj = res.trajectories
@@ -163,36 +149,4 @@ def results_json(res: Results) -> dict[str, Any]:
     out = res.to_dict()
     out["actors"] = list(res.actors)
     out["trajectories"] = {"years": traj.times, "actors": bands}
-    return clean(out)
-
-
-def paired_comparison(runs: dict[str, Results]) -> dict[str, Any]:
-    """Compare strategies run on one seed: each against the first, paired world by world.
-
-    The same seed gives every strategy the same sampled worlds (common random
-    numbers), so the standard error of a difference comes from the per-world
-    differences of outcome probabilities; intervals are 95% normal intervals.
-    """
-    names = list(runs)
-    base = runs[names[0]]
-    out: dict[str, Any] = {
-        "baseline": names[0],
-        "strategies": {
-            n: {"probabilities": r.probabilities, "standard_errors": r.standard_errors}
-            for n, r in runs.items()
-        },
-        "differences": {},
-    }
-    for name in names[1:]:
-        out["differences"][name] = {o: paired(base, runs[name], o) for o in OUTCOMES}
-    return clean(out)
-
-
-def paired(a: Results, b: Results, outcome: str) -> dict[str, float]:
-    """Mean of per-world differences ``b - a`` in P(outcome), with a 95% interval."""
-    if a.records is None or b.records is None:
-        raise ScenarioError([Problem("compare", None, "", "per-world records were not kept")])
-    diff = b.records[f"p_{outcome}"] - a.records[f"p_{outcome}"]
-    est = float(diff.mean())
-    se = float(diff.std(ddof=1) / math.sqrt(diff.size)) if diff.size > 1 else 0.0
-    return {"estimate": est, "standard_error": se, "low": est - 1.96 * se, "high": est + 1.96 * se}
+    return jsonable(out)

@@ -625,9 +625,15 @@ async function runNow() {
 
 // ---------- drawing ---------------------------------------------------------
 
-function fmt(x, digits = 3) { return x === null || x === undefined ? "—" : x.toFixed(digits); }
+// How numbers are written, from waystation.present (GET /api/definitions, "format"): "±" is
+// the 95% interval's half-width, FORMAT.z95 standard errors. Intervals the server computed
+// arrive already written ("shown"), exactly as the CLI and the report write them.
+let FORMAT = { z95: 1.959963984540054, places: 4, missing: "—" };
 
-function signed(v, digits = 4) { return v === null || v === undefined ? "—" : (v > 0 ? "+" : "") + fmt(v, digits); }
+function fmt(x, digits = 3) { return x === null || x === undefined ? FORMAT.missing : x.toFixed(digits); }
+
+// An interval as the server wrote it (present.interval), or a dash when there is none.
+function shown(d) { return d && d.shown ? d.shown : FORMAT.missing; }
 
 // Whether a paired difference's 95% interval spans zero (cannot tell the two apart).
 function spansZero(d) { return d && d.low <= 0 && d.high >= 0; }
@@ -635,14 +641,15 @@ function spansZero(d) { return d && d.low <= 0 && d.high >= 0; }
 function render(res, pair) {
   for (const o of OUTCOMES) {
     const el = $(`p-${o}`);
-    el.textContent = fmt(res.probabilities[o], 4);
+    const se = res.standard_errors[o];
+    el.textContent = fmt(res.probabilities[o], FORMAT.places);
     el.dataset.value = String(res.probabilities[o]);
-    $(`se-${o}`).textContent = `± ${fmt(1.96 * res.standard_errors[o], 4)} (95%; s.e. ${fmt(res.standard_errors[o], 4)})`;
+    $(`se-${o}`).textContent = `± ${fmt(FORMAT.z95 * se, FORMAT.places)} (95% interval ${res.shown[`${o}_interval`]}; s.e. ${fmt(se, FORMAT.places)})`;
     const base = $(`base-${o}`), delta = $(`diff-${o}`);
     if (pair) {
       const d = pair.differences[o];
-      base.textContent = `baseline ${fmt(pair.baseline.probabilities[o], 4)}`;
-      delta.textContent = `edited − baseline ${signed(d.estimate)} [${signed(d.low)}, ${signed(d.high)}]`;
+      base.textContent = `baseline ${fmt(pair.baseline.probabilities[o], FORMAT.places)}`;
+      delta.textContent = `edited − baseline ${shown(d)}`;
       delta.dataset.value = String(d.estimate);
       delta.classList.toggle("unclear", spansZero(d));
     } else {
@@ -687,7 +694,7 @@ function drawOutcomes(res, pair) {
   const x = OUTCOMES.map((o) => OUTCOME_LABELS[o]);
   const bar = (r, name, colours, opacity) => ({
     type: "bar", name, x, y: OUTCOMES.map((o) => r.probabilities[o]), opacity,
-    error_y: { type: "data", array: OUTCOMES.map((o) => 1.96 * r.standard_errors[o]), visible: true },
+    error_y: { type: "data", array: OUTCOMES.map((o) => FORMAT.z95 * r.standard_errors[o]), visible: true },
     marker: { color: colours }, hovertemplate: `${name} %{x}: %{y:.4f}<extra></extra>`,
   });
   const traces = [];
@@ -804,9 +811,8 @@ async function compare() {
     row.dataset.outcome = o;
     row.title = define(o);
     const d = diffs[o] || {};
-    const se = (name) => `${fmt(r.data.strategies[name].probabilities[o], 4)} ± ${fmt(1.96 * r.data.strategies[name].standard_errors[o], 4)}`;
-    for (const text of [OUTCOME_LABELS[o], se(base), se(other),
-      d.estimate === undefined ? "—" : `${signed(d.estimate)} [${signed(d.low)}, ${signed(d.high)}]`]) {
+    const p = (name) => r.data.strategies[name].shown[o];  // "0.4123 ± 0.0069", as the CLI writes it
+    for (const text of [OUTCOME_LABELS[o], p(base), p(other), shown(d)]) {
       row.insertCell().textContent = text;
     }
     if (spansZero(d)) {
@@ -828,10 +834,9 @@ async function valueLevers() {
   if (!r.ok) { showErrors(r.data.errors, null, "Lever values failed"); setStatus("error", "lever values failed"); return; }
   const rows = $("levers-table").querySelector("tbody");
   rows.replaceChildren();
-  const interval = (d) => (d ? `${fmt(d.estimate, 4)} [${fmt(d.low, 4)}, ${fmt(d.high, 4)}]` : "—");
   for (const lever of r.data.levers) {
     const row = rows.insertRow();
-    for (const text of [lever.name, lever.scope, fmt(lever.cost, 1), interval(lever.derivative), interval(lever.per_cost)]) {
+    for (const text of [lever.name, lever.scope, fmt(lever.cost, 1), shown(lever.derivative), shown(lever.per_cost)]) {
       row.insertCell().textContent = text;
     }
   }
@@ -895,6 +900,7 @@ async function start() {
   if (!reg.ok || !strategies.ok || !scenarios.ok || !defs.ok) { setStatus("error", "could not reach the server"); return; }
   state.registry = reg.data;
   state.definitions = defs.data.definitions;
+  FORMAT = defs.data.format || FORMAT;
   for (const p of reg.data.params) state.params[p.name] = p;
   for (const l of reg.data.levers) state.levers[l.name] = l;
   for (const s of strategies.data) state.strategies[s.name] = s;

@@ -1,0 +1,106 @@
+"""Helpers shared by several test modules (imported by name: ``from helpers import ...``).
+
+Small scenarios built from dictionaries, and the CLI invoked in-process.
+Fixtures built from them live in ``conftest.py``; no test module imports
+another test module.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from typer.testing import CliRunner
+
+import waystation as ws
+from waystation.cli import app
+
+#: A single actor whose capability grows at exactly 0.5 OOM/yr, far outside a
+#: fixed safety range, so the lethal hazard is exactly ``hazard_rate``.
+CONSTANT_WORLD: dict[str, Any] = {
+    "name": "constant",
+    "time": {"start": 2026, "horizon": 2036, "dt": 0.25},
+    "nature": {
+        "hardness": 1.0,
+        "edge_width": 0.01,
+        "hazard_rate": 0.2,
+        "warning_share": 0.0,
+        "scheming": 0.0,
+        "eval_ease": 0.5,
+        "wbe_cost": 1e9,
+        "ai_safety_edge": 1.0,
+    },
+    "world": {
+        "g_compute": 0.5,
+        "g_hardware": 0.5,
+        "g_algo": 0.0,
+        "scaling_years": 10.0,
+        "C_aar": 1.0,
+        "si_gap": 20.0,
+        "C_lethal": -5.0,
+        "lethal_width": 0.01,
+        "s_base": 0.0,
+        "o_base": 0.0,
+        "e_base": 0.0,
+        "verify_rate": 0.0,
+        "safety_growth": 0.0,
+        "capability_growth": 0.0,
+    },
+    "levers": {"spillover": 0.0, "global_pause": 0.0, "deterrence": 0.0},
+    "actors": [
+        {
+            "name": "solo",
+            "frontier": 0.0,
+            "safety_range": -10.0,
+            "safety_researchers": 0.0,
+            "capability_researchers": 1000.0,
+            "levers": {
+                "ai_safety_share": 0.0,
+                "caution": 0.0,
+                "eval_investment": 0.0,
+                "hardening_investment": 0.0,
+                "wbe_investment": 0.0,
+                "tool_ai_only": 0.0,
+            },
+        }
+    ],
+}
+
+#: One actor, eight yearly steps: cheap even at the default number of worlds.
+ONE_LAB: dict[str, Any] = {
+    "name": "one-lab",
+    "time": {"start": 2026, "horizon": 2034, "dt": 1.0},
+    "nature": {"hardness": "0.5 to 8", "hazard_rate": 0.3, "scheming": 0.2, "eval_ease": 0.4,
+               "wbe_cost": "1e4 to 3e5"},
+    "world": {"C_aar": 3, "si_gap": 1.5, "g_compute": 0.6, "g_algo": 0.45, "scaling_years": 8,
+              "ideas_harder": 0.3, "safety_growth": 0.2, "wbe_background": 0.0},
+    "actors": [{"name": "lab"}],
+}  # fmt: skip
+
+
+def make(base: dict[str, Any], **changes: Any) -> ws.Scenario:
+    """A validated scenario from a base dict with changes by path (``world__g_algo=1``)."""
+    data = copy.deepcopy(base)
+    for dotted, value in changes.items():
+        node = data
+        *parents, last = dotted.split("__")
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+        node[last] = value
+    return ws.Scenario.model_validate(data)
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run the CLI in this process: exit code, stdout and stderr."""
+    res = CliRunner().invoke(app, list(args), env=env)
+    return res.exit_code, res.stdout, res.stderr
+
+
+def run_json(*args: str) -> dict[str, object]:
+    """The one JSON document a command prints with ``--json`` (it must succeed)."""
+    code, out, err = invoke(*args, "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert isinstance(data, dict)
+    return data
