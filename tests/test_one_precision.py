@@ -200,10 +200,10 @@ def test_json_carries_definitions_and_progress_stays_on_stderr(
 
 
 def test_existing_json_keys_are_kept(one_lab_file: str) -> None:
-    """The definitions block is added beside the result's own keys, which are unchanged."""
+    """The definitions and provenance blocks are added beside the result's own keys, unchanged."""
     data = cli_json("run", one_lab_file, "-n", "300", "-s", STRATEGY)
     res = ws.run(one_lab_file, 300, 0, strategy=STRATEGY, keep_worlds=False)
-    assert list(data) == [*res.to_dict(), "definitions"]
+    assert list(data) == [*res.to_dict(), "definitions", "provenance"]
 
 
 def test_run_table_defines_waystations_and_marks_associations(one_lab_file: str) -> None:

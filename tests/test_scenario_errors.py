@@ -28,8 +28,8 @@ CASES = [
     ("code_injection.yaml", 7, "strategy.rules[0].when", "may not start with '__'"),
     ("python_tag.yaml", 1, "", "could not determine a constructor"),
     ("not_a_mapping.yaml", 1, "", "expected a mapping"),
-    ("unknown_lever.yaml", 7, "strategy.rules[0]", "did you mean 'caution'"),
-    ("global_lever_per_actor.yaml", 7, "strategy.rules[0]", "global lever"),
+    ("unknown_lever.yaml", 7, "strategy.rules[0].set", "did you mean 'caution'"),
+    ("global_lever_per_actor.yaml", 8, "strategy.rules[0].set", "global lever"),
     ("bad_actor_name.yaml", 3, "actors[0].name", "should match pattern"),
     ("bad_correlation.yaml", 4, "correlations", "unknown input 'nosuchinput'"),
 ]

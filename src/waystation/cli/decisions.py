@@ -34,6 +34,7 @@ from waystation.cli._app import (
     scenario_source,
 )
 from waystation.cli._settings import run_options
+from waystation.cli.runs import print_wide
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.settings import RunSettings
 
@@ -287,7 +288,7 @@ def show_decision(res: Comparison) -> None:
             table.add_row(
                 s + mark, f"{a.estimate:.3f} [{a.low:.3f}, {a.high:.3f}]", _ci(dec.expected_loss[s])
             )
-        out.print(table)
+        print_wide(table)
     h = res.horizons
     if h is None:
         return
@@ -302,7 +303,7 @@ def show_decision(res: Comparison) -> None:
             star = " *" if h.best(y) == s else ""
             cells.append(f"{iv.estimate:.3f} ± {(iv.high - iv.low) / 2:.3f}{star}")
         table.add_row(s, *cells)
-    out.print(table)
+    print_wide(table)
     out.print("  * best by that year (highest P(victory))")
     for sentence in h.changes or ("No resolved ranking changes between these years.",):
         out.print(f"  {sentence}", highlight=False)
