@@ -319,7 +319,9 @@ def gather(
     backend_in_use(how.backend)  # the fused kernel is built once, before any thread needs it
     side_by_side = how.engine == "local" and how.executor is None
     threads = max(how.workers, os.cpu_count() or 1) if side_by_side else 1
-    each = how.override(workers=1) if threads > 1 else how
+    # Small blocks: a stopped report's threads notice at their next block (results do not
+    # depend on the block size).
+    each = how.override(workers=1, block_size=min(how.block_size, 8192)) if threads > 1 else how
     tasks = [
         task
         for name, model, fix, levers in zip(names, models, fixed, free, strict=True)
@@ -332,6 +334,8 @@ def gather(
             done = [job.result() for job in jobs]
         except BaseException:  # Ctrl-C or a failed analysis: stop the others at their next block
             count.cancelled = True
+            for job in jobs:
+                job.cancel()  # those not started never start
             raise
         found = {(t.strategy, t.kind): value for t, value in zip(tasks, done, strict=True)}
         with count.stage(worlds * len(names) * max(1, len(years))) as bar:
@@ -433,5 +437,5 @@ def _spread(how: RunSettings, worlds: int, threads: int, progress: Progress) -> 
     """
     if threads <= 1 or how.engine != "local" or how.executor is not None:
         return how.override(progress=progress)
-    block = max(1024, -(-worlds // threads))
+    block = max(1024, min(-(-worlds // threads), 16384))  # small enough to stop promptly
     return how.override(engine="threads", workers=threads, block_size=block, progress=progress)
