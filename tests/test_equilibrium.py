@@ -187,22 +187,47 @@ def test_equilibrium_takes_the_shared_run_options_and_the_one_world_count() -> N
     assert list(inspect.signature(fn).parameters) == ["scenario", "question", "settings"]
 
 
-def test_lead_information_with_equal_choices_is_the_constant_choice(scenario: str) -> None:
-    """Under 'lead' an actor picks a value while ahead and one while behind; equal values
-    are the 'none' regime's single value, world by world (common worlds, same numbers)."""
+@pytest.mark.parametrize(
+    ("information", "situations"),
+    [("own", ["early", "late"]), ("public", ["ahead", "behind"]), ("lead", ["ahead", "behind"])],
+)
+def test_informed_choices_equal_across_situations_are_the_constant_choice(
+    scenario: str, information: str, situations: list[str]
+) -> None:
+    """Under an information regime an actor picks a value for each situation it can tell
+    apart; equal values are the 'none' regime's single value, world by world (common
+    worlds, same numbers), and a different value in the second situation changes outcomes."""
     sc = scenario_from_text(Path(scenario).read_text(encoding="utf-8"))
     model = compile_scenario(sc)
     runner = Runner(5, 0, RunSettings())
     w = scenario_weights(sc, model.actors, {})
     none = ModelGame(model, ("caution",), w, runner, 100)
-    lead = ModelGame(model, ("caution",), w, runner, 100, "lead")
-    assert [c.name for c in lead.choices] == ["caution@ahead", "caution@behind"]
-    assert np.allclose(lead.start(), [[0.4, 0.4], [0.2, 0.2]])
-    same = lead.evaluate(np.array([[0.9, 0.9], [0.1, 0.1]]))
+    informed = ModelGame(model, ("caution",), w, runner, 100, information)
+    assert [c.name for c in informed.choices] == [f"caution@{s}" for s in situations]
+    assert np.allclose(informed.start(), [[0.4, 0.4], [0.2, 0.2]])
+    same = informed.evaluate(np.array([[0.9, 0.9], [0.1, 0.1]]))
     base = none.evaluate(np.array([[0.9], [0.1]]))
     np.testing.assert_allclose(same.payoffs, base.payoffs, atol=1e-9)
-    # a different value when behind changes something only if the actor ever trails
-    split = lead.evaluate(np.array([[0.9, 0.9], [0.1, 1.0]]))
+    split = informed.evaluate(np.array([[0.9, 0.9], [0.1, 1.0]]))
     assert not np.allclose(split.failure, base.failure)
+
+
+def test_public_information_is_the_exact_lead_seen_through_evaluation_noise(
+    scenario: str,
+) -> None:
+    """'public' conditions on lead_estimate = lead + sigma_eval/(1+E) * (evaluation error):
+    with no evaluation error it is the 'lead' regime, world by world; with error it is not."""
+    sc = scenario_from_text(Path(scenario).read_text(encoding="utf-8"))
+    w = scenario_weights(sc, compile_scenario(sc).actors, {})
+    runner = Runner(5, 0, RunSettings())
+    split = np.array([[0.9, 0.0], [0.1, 1.0]])
+    failure = {}
+    for sigma in (0.0, 1.0):
+        model = compile_scenario(sc).with_overrides({"sigma_eval": sigma})
+        for info in ("public", "lead"):
+            game = ModelGame(model, ("caution",), w, runner, 100, info)
+            failure[sigma, info] = game.evaluate(split).failure
+    np.testing.assert_array_equal(failure[0.0, "public"], failure[0.0, "lead"])
+    assert not np.allclose(failure[1.0, "public"], failure[1.0, "lead"])
     with pytest.raises(ValueError, match="information must be one of"):
         Question(information="gossip")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from waystation.game import SolverSettings, solve
-from waystation.game.examples import SafetyRace, StagHunt
+from waystation.game.examples import InformedRace, SafetyRace, StagHunt
 
 FINE = SolverSettings(tol=1e-3, epsilon=1e-7, starts=3)
 
@@ -49,6 +49,52 @@ def test_more_enmity_lowers_equilibrium_safety_and_raises_failure() -> None:
     failure = [r.equilibria[0].point.failure.estimate for r in results]
     assert safety[0] > safety[1] > safety[2]
     assert failure[0] < failure[1] < failure[2]
+
+
+@pytest.mark.parametrize(
+    ("information", "noise"), [("none", 0.0), ("own", 0.0), ("public", 0.0), ("public", 0.5)]
+)
+def test_informed_race_recovers_each_regimes_equilibrium(information: str, noise: float) -> None:
+    """Capability matters (p_i = 1/2 + h g_i + k (s_j - s_i)); what a team knows of it sets
+    what it can condition on. The first-order conditions are linear in the situations'
+    mean gaps, so each regime's equilibrium is a small linear system (closed_form)."""
+    game = InformedRace(information=information, noise=noise)
+    sol = solve(game, FINE)
+    assert len(sol.equilibria) == 1 and sol.found and sol.equilibria[0].stable
+    assert np.allclose(sol.equilibria[0].point.profile, game.closed_form(), atol=0.01)
+
+
+def test_information_moves_safety_to_the_likely_winner_and_noise_undoes_it() -> None:
+    """Between regimes, on the same drawn capabilities (enmity 1, k 0.3, h 0.2, a = b = 0.5).
+
+    Uninformed, both teams take s* = 1/(2ke) - a/b = 2/3. Knowing who leads, the leader
+    takes more and the trailer less, averaging s* (spread 4 h m / (2 k (4 - e)) = 0.148
+    with m = E[g | ahead] = 1/3), and P(failure) falls by 2 b h^2 m^2 (2 - e) / (k (4 - e)^2)
+    = 0.0016: unlike Racing to the precipice's sharp contest, a smooth race rewards the
+    likely winner's safety (docs/model.md section 14). Noise in the estimate shrinks the
+    spread and the gain towards the uninformed regime; own capability alone spreads too.
+    """
+    games = {
+        "none": InformedRace(),
+        "public": InformedRace(information="public"),
+        "noisy": InformedRace(information="public", noise=0.5),
+        "own": InformedRace(information="own"),
+    }
+    eq = {k: solve(g, FINE).equilibria[0].point for k, g in games.items()}
+    s_none = eq["none"].profile.mean()
+    assert s_none == pytest.approx(2.0 / 3.0, abs=0.01)
+    behind, ahead = eq["public"].profile[0]
+    assert ahead - behind == pytest.approx(4 * 0.2 / 3 / (2 * 0.3 * 3), abs=0.015)
+    assert behind < s_none < ahead
+    assert eq["public"].profile.mean() == pytest.approx(s_none, abs=0.01)
+    spread = {k: float(np.ptp(eq[k].profile[0])) for k in ("public", "noisy", "own")}
+    assert 0.02 < spread["noisy"] < spread["public"] - 0.02
+    assert spread["own"] > 0.1
+    failure = {k: p.failure.estimate for k, p in eq.items()}
+    drop = 2 * 0.5 * 0.2**2 / 9 * 1 / (0.3 * 9)
+    assert failure["none"] - failure["public"] == pytest.approx(drop, rel=0.25)
+    assert failure["public"] < failure["noisy"] < failure["none"]
+    assert failure["own"] < failure["none"]
 
 
 def test_price_of_anarchy_is_one_when_payoffs_are_shared() -> None:

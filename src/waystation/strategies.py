@@ -33,6 +33,7 @@ CONDITION_NAMES: MappingProxyType[str, str] = MappingProxyType(
         "capability": "number",
         "safety_range": "number",
         "lead": "number",
+        "lead_estimate": "number",
         "warning_shots": "number",
         "trust": "number",
         "backdrop": "number",
@@ -80,6 +81,7 @@ def condition_env(state: State, p: Params) -> dict[str, Any]:
     xp = xp_of(state.C, state.reached)
     S_eff = state.S + state.O
     lead = state.C - rival_max(state.C)
+    eval_sd = p.sigma_eval / (1.0 + state.E)  # the risk evaluation's error (section 4)
     reached = ~xp.isnan(state.reached)
     env: dict[str, Any] = {
         "year": state.t,
@@ -87,6 +89,7 @@ def condition_env(state: State, p: Params) -> dict[str, Any]:
         "capability": state.C,
         "safety_range": S_eff,
         "lead": xp.where(xp.isfinite(lead), lead, 1e6),
+        "lead_estimate": xp.where(xp.isfinite(lead), lead + eval_sd * state.noise, 1e6),
         "warning_shots": state.warnings,
         "trust": state.trust,
         "backdrop": state.B,

@@ -55,10 +55,26 @@ from waystation.strategies import CONDITION_NAMES, Rule
 DEFAULT_CHOOSE: tuple[str, ...] = ("caution",)
 #: Worlds per candidate profile during the search (the report re-runs at ``worlds``).
 DEFAULT_SEARCH_WORLDS = 1_000
-#: What an actor knows when it chooses: ``none`` (one value per lever for the
-#: whole path) or ``lead`` (every actor's capability, exactly: one value while
-#: it leads its rivals, ``<lever>@ahead``, one while it trails, ``<lever>@behind``).
-INFORMATION: tuple[str, ...] = ("none", "lead")
+#: What an actor knows of the capabilities when it chooses, and the two
+#: situations it can then tell apart (a value of each chosen lever for each,
+#: ``<lever>@<situation>``, applied as strategy rules on these conditions):
+#: ``none``: nothing (one value per lever for the whole path); ``own``: its own
+#: capability only (``early`` below the capability of automated alignment
+#: research ``C_aar``, ``late`` from it on); ``public``: everyone's, through
+#: the noise of its risk evaluation (``ahead``/``behind`` by its estimated
+#: lead, ``lead_estimate``); ``lead``: everyone's, exactly (by the true lead).
+INFORMATION_SITUATIONS: dict[str, tuple[tuple[str, str], ...]] = {
+    "none": (),
+    "own": (("early", "capability < C_aar"), ("late", "capability >= C_aar")),
+    "public": (("ahead", "lead_estimate >= 0"), ("behind", "lead_estimate < 0")),
+    "lead": (("ahead", "lead >= 0"), ("behind", "lead < 0")),
+}
+INFORMATION: tuple[str, ...] = tuple(INFORMATION_SITUATIONS)
+_WHEN = {
+    text: parse_condition(text, CONDITION_NAMES)
+    for pairs in INFORMATION_SITUATIONS.values()
+    for _, text in pairs
+}
 
 
 @dataclass(frozen=True)
@@ -161,11 +177,12 @@ class ModelGame:
         if self.information == "none":
             return self.model.with_overrides(self.overrides(profile))
         rules = list(self.model.strategy.rules)
+        situations = INFORMATION_SITUATIONS[self.information]
         for i, a in enumerate(self.actors):
             for k, c in enumerate(self.choose):
-                for j, when in enumerate((_AHEAD, _BEHIND)):
-                    value = float(profile[i, 2 * k + j])
-                    rules.append(Rule({c: value}, when, (a,)))
+                for j, (_, when) in enumerate(situations):
+                    value = float(profile[i, len(situations) * k + j])
+                    rules.append(Rule({c: value}, _WHEN[when], (a,)))
         strategy = replace(self.model.strategy, rules=tuple(rules))
         return self.model.with_strategy(strategy)
 
@@ -233,7 +250,8 @@ class EquilibriumResult:
     """Equilibria, cooperative optimum and price of anarchy of one scenario (``--json``).
 
     ``choose`` names what each actor chose (:func:`choice_names`: the levers,
-    or ``<lever>@ahead``/``<lever>@behind`` under ``information="lead"``).
+    or ``<lever>@<situation>`` under an information regime that tells
+    situations apart, :data:`INFORMATION_SITUATIONS`).
     """
 
     scenario: str
@@ -304,15 +322,12 @@ class EquilibriumResult:
         return choices_of(self.actors, self.choose, profile)
 
 
-_AHEAD = parse_condition("lead >= 0", CONDITION_NAMES)
-_BEHIND = parse_condition("lead < 0", CONDITION_NAMES)
-
-
 def choice_names(choose: Sequence[str], information: str = "none") -> tuple[str, ...]:
-    """What each actor chooses: the levers, or each lever while ahead and while behind."""
-    if information == "none":
+    """What each actor chooses: the levers, or each lever in each situation it can tell apart."""
+    situations = INFORMATION_SITUATIONS[information]
+    if not situations:
         return tuple(choose)
-    return tuple(f"{c}@{side}" for c in choose for side in ("ahead", "behind"))
+    return tuple(f"{c}@{side}" for c in choose for side, _ in situations)
 
 
 def choices_of(

@@ -108,8 +108,10 @@ def equilibrium_cmd(
         str,
         typer.Option(
             "--information",
-            help="What an actor knows: 'none' (one value per lever) or 'lead' (every actor's "
-            "capability: one value while it leads, one while it trails).",
+            help="What an actor knows of capabilities: 'none' (one value per lever), 'own' "
+            "(its own: one value before C_aar, one from it), 'public' (everyone's, through its "
+            "risk evaluation's noise: one value while its estimated lead is >= 0, one while "
+            "behind) or 'lead' (everyone's, exactly).",
         ),
     ] = "none",
     grid: Annotated[int, typer.Option("--grid", min=3, max=21, help="Grid points per lever.")] = 5,

@@ -28,6 +28,23 @@ falling as enmity rises. With ``e = 0`` the payoffs are shared (both equal
 P(safe victory)), the best response ``s_j + 1/(4k)`` pushes both to ``s = 1``,
 which is also the cooperative optimum: the price of anarchy is 1.
 
+:class:`InformedRace` adds capability to the race and asks what each team
+knows of it: team ``i`` draws ``c_i ~ U[0, 1]`` per world and wins with
+``p_i = 1/2 + h g_i + k (s_j - s_i)``, ``g_i = c_i - c_j``. Under ``none`` it
+chooses one safety; under ``own`` one while its capability is low
+(``c_i < 1/2``) and one while high; under ``public`` one while a public
+estimate of the gap, ``g + noise z``, says it is ahead and one while behind.
+The payoff is linear in ``g``, so in each situation ``σ`` the first-order
+condition reads the mean gap there:
+``s_iσ = 1/(4k) - e a/(2b) + h E[g_i | σ]/(2k) + (2 - e)/2 E[s_j | σ]`` -- a
+linear system whose solution :meth:`InformedRace.closed_form` gives. Its
+average is the uninformed ``s* = 1/(2 k e) - a/b``; information spreads it,
+the likelier winner taking more safety and the likelier loser less. With
+exact public information (gap mean ``m`` when ahead) the spread is
+``4 h m / (2 k (4 - e))`` and P(failure) falls by
+``2 b h^2 m^2 (2 - e) / (k (4 - e)^2)``: safety moves to the team that will
+probably win. Noise in the public estimate shrinks ``m`` and so the spread.
+
 :class:`StagHunt` is a coordination game with two pure equilibria:
 ``u_i = 1 + x_i (2 x_j - 1)``: each does best matching the other, at
 (0, 0) (payoffs 1) or (1, 1) (payoffs 2).
@@ -138,3 +155,93 @@ class StagHunt:
         )
         failure = np.full(self.worlds, 0.5 - 0.4 * x1 * x2)
         return Evaluation(payoffs, failure)
+
+
+#: The situations a team tells apart under each information regime of :class:`InformedRace`.
+RACE_SITUATIONS: dict[str, tuple[str, ...]] = {
+    "none": ("any",),
+    "own": ("low", "high"),
+    "public": ("behind", "ahead"),
+}
+
+
+@dataclass(frozen=True)
+class InformedRace:
+    """Two-team safety race with capabilities and an information regime (module docstring)."""
+
+    enmity: float = 1.0
+    information: str = "none"
+    noise: float = 0.0
+    k: float = 0.3
+    h: float = 0.2
+    a: float = 0.5
+    b: float = 0.5
+    worlds: int = 2000
+    seed: int = 0
+    gap: Array = field(init=False, repr=False)
+    situation: Array = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.information not in RACE_SITUATIONS:
+            raise ValueError(f"information must be one of {', '.join(RACE_SITUATIONS)}")
+        if self.h < 0.0 or self.k <= 0.0 or self.h + self.k > 0.5:
+            raise ValueError("need h >= 0, k > 0 and h + k <= 1/2 so that p stays in [0, 1]")
+        rng = np.random.default_rng(self.seed)
+        c = rng.random((self.worlds, 2))
+        z = rng.standard_normal(self.worlds)
+        gap = c[:, 0] - c[:, 1]
+        if self.information == "none":
+            sit = np.zeros((self.worlds, 2), dtype=np.int64)
+        elif self.information == "own":
+            sit = (c >= 0.5).astype(np.int64)
+        else:
+            ahead = gap + self.noise * z >= 0.0
+            sit = np.stack([ahead, ~ahead], axis=1).astype(np.int64)
+        object.__setattr__(self, "gap", gap)
+        object.__setattr__(self, "situation", sit)
+
+    @property
+    def actors(self) -> tuple[str, ...]:
+        """Names of the players."""
+        return ("first", "second")
+
+    @property
+    def choices(self) -> tuple[Choice, ...]:
+        """A safety for each situation the team can tell apart."""
+        return tuple(Choice(f"safety@{s}", 0.0, 1.0) for s in RACE_SITUATIONS[self.information])
+
+    def start(self) -> Array:
+        """Everyone at 1/2."""
+        return np.full((2, len(self.choices)), 0.5)
+
+    def _safety(self, profile: Array) -> tuple[Array, Array]:
+        return profile[0, self.situation[:, 0]], profile[1, self.situation[:, 1]]
+
+    def evaluate(self, profile: Array) -> Evaluation:
+        """Per-world payoffs and P(failure) of a profile."""
+        s1, s2 = self._safety(np.asarray(profile, dtype=np.float64))
+        p1 = 0.5 + self.h * self.gap + self.k * (s2 - s1)
+        win1, win2 = p1 * (self.a + self.b * s1), (1.0 - p1) * (self.a + self.b * s2)
+        e = self.enmity
+        payoffs = np.stack([win1 + (1.0 - e) * win2, win2 + (1.0 - e) * win1], axis=1)
+        return Evaluation(payoffs, 1.0 - win1 - win2, {"victory": win1 + win2})
+
+    def closed_form(self) -> Array:
+        """The equilibrium profile: the first-order conditions' linear system, solved exactly.
+
+        Unknowns ``s[i, σ]``; team ``i``'s condition in situation ``σ`` averages
+        over the drawn worlds in that situation (unclipped: an interior solution).
+        """
+        n = len(self.choices)
+        k, h, e = self.k, self.h, self.enmity
+        alpha, beta = 1.0 / (4.0 * k) - e * self.a / (2.0 * self.b), (2.0 - e) / 2.0
+        lhs, rhs = np.eye(2 * n), np.zeros(2 * n)
+        for i in range(2):
+            gi = self.gap if i == 0 else -self.gap
+            for sigma in range(n):
+                here = self.situation[:, i] == sigma
+                rhs[i * n + sigma] = alpha + h * gi[here].mean() / (2.0 * k)
+                other = self.situation[here, 1 - i]
+                for tau in range(n):
+                    lhs[i * n + sigma, (1 - i) * n + tau] -= beta * np.mean(other == tau)
+        return np.asarray(np.linalg.solve(lhs, rhs), dtype=np.float64).reshape(2, n)
