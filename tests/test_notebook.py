@@ -51,3 +51,6 @@ def test_notebook_runs_top_to_bottom() -> None:
     # the decision section: P(best), expected loss, the leader by year and the switch points
     assert "of worlds; expected loss" in text and "the better plan on P(victory) is" in text
     assert "explains" in text and "switch point" in text
+    # strategic actors: equilibria, the optimum and the regimes of the reduced race
+    assert "cooperative optimum: caution" in text and "price of anarchy" in text
+    assert "information public (noise 0.0): first team's safety@behind" in text

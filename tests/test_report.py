@@ -429,8 +429,10 @@ def test_report_cli_passes_default_worlds_and_workers(
     monkeypatch.setattr(report, "gather", gather)
     monkeypatch.setattr(report, "figure_items", lambda _data: items[:1])
     out = tmp_path / "r.html"
-    result = runner.invoke(app, ["report", "default", "-o", str(out), "--workers", "2"])
+    args = ["report", "default", "-o", str(out), "--workers", "2", "--equilibrium"]
+    result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
+    assert seen["equilibrium"] is True
     how = seen["settings"]
     assert seen["worlds"] == definitions.DEFAULT_WORLDS
     assert isinstance(how, ws.RunSettings) and how.workers == 2 and how.progress is not None
@@ -464,3 +466,52 @@ def test_methods_say_how_the_runs_were_executed(data: report.ReportData) -> None
     first = methods(replace(data, run=threads))[0]
     assert "on 2 threads in one process, in blocks of up to 4,096 worlds" in first
     assert "numpy engine" not in first
+
+
+def test_equilibrium_section_is_opt_in_stated_and_tabled(
+    data: report.ReportData, items: list[report.FigureItem], tmp_path: Path
+) -> None:
+    """``--equilibrium`` adds what strategic actors choose: the table holds every profile
+    found, the note states the search budget and the findings in words; without it the
+    section says how to ask; a scenario with one actor says there is no game."""
+    import dataclasses
+
+    import yaml
+
+    from waystation.analyses.equilibrium import EquilibriumResult
+    from waystation.analyses.equilibrium_sweep import findings
+    from waystation.report.data import equilibrium_task
+
+    two = {
+        "name": "two-labs",
+        "time": {"start": 2026, "horizon": 2034, "dt": 1.0},
+        "nature": {"hardness": "0.5 to 4", "scheming": 0.2, "eval_ease": 0.4},
+        "world": {"C_aar": "1.5 to 4", "si_gap": 1.0},
+        "actors": [
+            {"name": "alpha", "frontier": 0.0, "levers": {"caution": 0.4}},
+            {"name": "beta", "frontier": -0.3, "levers": {"caution": 0.2}},
+        ],
+    }
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(two))
+    st = report.Settings.of(800, 2)
+    task = equilibrium_task(str(path), ws.compile_scenario(str(path)), st)
+    ticks: list[int] = []
+    res = task.call(ws.RunSettings(progress=lambda done, _t: ticks.append(done)))
+    assert isinstance(res, EquilibriumResult) and res.worlds == st.analysis_worlds == 200
+    assert ticks and max(ticks) <= task.size
+    svgs = {items[0].id: "<svg></svg>"}
+    page = report.render_html(dataclasses.replace(data, equilibrium=res), items[:1], svgs)
+    text = " ".join(section(page, "equilibrium").split())
+    assert "3-point grid" in text and "200 worlds per candidate" in text
+    assert " ".join(findings(res)[-1].split()) in text
+    rows = table_rows(page, "equilibrium-table")
+    assert len(rows) == 2 * (len(res.equilibria) + 1)
+    assert rows[-2][0] == "cooperative optimum"
+    assert rows[-2][-2].startswith(present.number(res.optimum.point.failure.estimate))
+    md = report.render_markdown(dataclasses.replace(data, equilibrium=res), {}, items[:1])
+    assert "| cooperative optimum | alpha |" in md
+    assert "Not computed" in section(report.render_html(data, items[:1], svgs), "equilibrium")
+    one = equilibrium_task("single-lab", ws.compile_scenario("single-lab"), st)
+    assert "one actor" in one.call(ws.RunSettings())
+    assert "--equilibrium" in report.command_line("default", [], 300, 2, equilibrium=True)

@@ -198,29 +198,31 @@ def findings(res: EquilibriumResult) -> list[str]:
     worst = res.worst
     assert worst is not None
     opt = res.optimum
+    where = "the worst equilibrium" if n_eq > 1 else "equilibrium"
     for c in res.choose:
         eq = float(np.mean([v[c] for v in worst.choices.values()]))
         best = float(np.mean([v[c] for v in opt.choices.values()]))
+        each = ", ".join(f"{a} {worst.choices[a][c]:.2f}" for a in res.actors)
         if abs(eq - best) < 0.005:
-            lines.append(f"At equilibrium the actors' {c} averages {eq:.2f}, as at the optimum.")
+            lines.append(
+                f"At {where} the actors' {c} averages {eq:.2f} ({each}), as at the optimum."
+            )
             continue
-        rel = (
-            f" ({abs(eq - best) / best:.0%} {'less' if eq < best else 'more'})" if best > 0 else ""
-        )
+        rel = f"{abs(eq - best) / best:.0%} " if best > 0 else ""
         lines.append(
-            f"At {'the worst ' if n_eq > 1 else ''}equilibrium the actors' {c} averages "
-            f"{eq:.2f}, against {best:.2f} at the cooperative optimum{rel}."
+            f"At {where} each actor's {c} averages {eq:.2f} ({each}): {rel}"
+            f"{'less' if eq < best else 'more'} than at the cooperative optimum ({best:.2f})."
         )
     gap = res.failure_gap
     f_eq, f_opt = worst.point.failure.estimate, opt.point.failure.estimate
-    text = (
-        f"P(failure) is {f_eq:.3f} at {'the worst ' if n_eq > 1 else ''}equilibrium against "
-        f"{f_opt:.3f} at the optimum"
-    )
-    if gap is not None:
-        text += (
-            f": {100 * gap.estimate:+.1f} points (95% interval {100 * gap.low:+.1f} to "
-            f"{100 * gap.high:+.1f}, paired)"
+    if gap is None:
+        text = f"P(failure) is {f_eq:.3f} at {where} against {f_opt:.3f} at the optimum"
+    else:
+        text = (
+            f"Failure is {abs(100 * gap.estimate):.1f} points "
+            f"{'higher' if gap.estimate >= 0 else 'lower'} at {where} than at the optimum "
+            f"({f_eq:.3f} against {f_opt:.3f}; paired 95% interval {100 * gap.low:+.1f} to "
+            f"{100 * gap.high:+.1f} points)"
         )
         if gap.low <= 0.0 <= gap.high:
             text += ", not distinguishable from zero"

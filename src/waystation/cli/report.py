@@ -186,6 +186,14 @@ FiguresDir = Annotated[
         file_okay=False,
     ),
 ]
+WithEquilibrium = Annotated[
+    bool,
+    typer.Option(
+        "--equilibrium",
+        help="Add what strategic actors would choose (each its own caution; a small search "
+        "that adds about a minute on two cores; waystation equilibrium searches more finely).",
+    ),
+]
 #: Steps of the report's progress bar (per cent of its simulated worlds).
 BAR_STEPS = 100
 
@@ -200,6 +208,7 @@ def report(
     seed: Seed_ = 0,
     format: Format = "html",
     figures: FiguresDir = None,
+    equilibrium: WithEquilibrium = False,
     *,
     how: RunSettings,
 ) -> None:
@@ -229,6 +238,7 @@ def report(
                 settings=how.override(
                     progress=lambda done, total: bar(done * BAR_STEPS // max(1, total), BAR_STEPS)
                 ),
+                equilibrium=equilibrium,
             )
         items = figure_items(data)
         with atomic_outputs() as files:  # all files appear together, or none

@@ -55,6 +55,7 @@ SECTIONS: dict[str, str] = {
     "competence": "Competence profile",
     "levers": "Levers",
     "sensitivity": "Sensitivity",
+    "equilibrium": "Strategic actors",
     "calibration": "Calibration",
     "definitions": "Definitions",
     "limitations": "Limitations",
@@ -66,6 +67,11 @@ SECTIONS: dict[str, str] = {
 COMPETENCE_GRID: tuple[float, ...] = (0.1, 0.32, 1.0, 3.2, 10.0)
 #: Fewest Morris trajectories per strategy; more come with more worlds (one per 200).
 MIN_TRAJECTORIES = 16
+#: The report's equilibrium search (opt-in, ``--equilibrium``): each actor chooses its
+#: caution on a 3-point grid (plus parabolic refinement) from 2 starts, each candidate
+#: on 500 worlds; equilibria and the optimum are reported on the analyses' worlds.
+EQUILIBRIUM_SEARCH_WORLDS = 500
+EQUILIBRIUM_GRID, EQUILIBRIUM_STARTS = 3, 2
 Progress = Callable[[int, int], None]
 
 
@@ -124,6 +130,9 @@ class ReportData:
     provenance: dict[str, Any] | None = None
     #: The scenario's YAML and each strategy's rules as YAML, embedded as run.
     sources: dict[str, str] = field(default_factory=dict)
+    #: What strategic actors choose (``--equilibrium``): the result, why it was not
+    #: computed (text), or None when not asked for.
+    equilibrium: Any = None
 
     @property
     def worlds(self) -> int:
@@ -148,6 +157,7 @@ def command_line(
     seed: int,
     output: str = "report.html",
     fmt: str = "html",
+    equilibrium: bool = False,
 ) -> str:
     """The ``waystation report`` command that regenerates a report exactly."""
     parts = ["waystation", "report", scenario]
@@ -156,6 +166,8 @@ def command_line(
     parts += ["--worlds", str(worlds), "--seed", str(seed), "-o", output]
     if fmt != "html":
         parts += ["--format", fmt]
+    if equilibrium:
+        parts.append("--equilibrium")
     return shlex.join(parts)
 
 
@@ -287,6 +299,7 @@ def gather(
     output: str = "report.html",
     fmt: str = "html",
     settings: RunSettings | None = None,
+    equilibrium: bool = False,
 ) -> ReportData:
     """Run the strategies on common worlds and every analysis for each of them.
 
@@ -298,6 +311,8 @@ def gather(
     With the local engine the strategies' analyses run side by side, one
     thread per core (numpy and the fused kernel release the GIL), and
     repeated runs are served from one run store (:func:`shared_runs`).
+    ``equilibrium`` adds what strategic actors would choose under the
+    scenario as written (:func:`equilibrium_task`; a small search, stated).
     """
     from waystation import analyses
     from waystation.calibration import check
@@ -327,6 +342,8 @@ def gather(
         for name, model, fix, levers in zip(names, models, fixed, free, strict=True)
         for task in _tasks(scenario, name, model, levers, st)
     ]
+    if equilibrium:
+        tasks.append(equilibrium_task(scenario, models[0], st))
     tasks.sort(key=lambda t: -t.size)  # largest first: the threads end together
     with shared_runs(), ThreadPoolExecutor(threads) as pool:
         jobs = [pool.submit(copy_context().run, t.run, count, each) for t in tasks]
@@ -353,7 +370,7 @@ def gather(
         label: replace(per[name], name=label)
         for label, name in zip(cmp.strategies, names, strict=True)
     }
-    command = command_line(scenario, strategies, worlds, seed, output, fmt)
+    command = command_line(scenario, strategies, worlds, seed, output, fmt, equilibrium)
     first = cmp.results[cmp.strategies[0]]
     return ReportData(
         sc,
@@ -369,6 +386,7 @@ def gather(
         cruxes=report_cruxes(cmp, models[0]),
         provenance=report_provenance(scenario, models[0], names, first, command),
         sources=sources_of(scenario, names),
+        equilibrium=found.get(("", "equilibrium")),
     )
 
 
@@ -439,3 +457,39 @@ def _spread(how: RunSettings, worlds: int, threads: int, progress: Progress) -> 
         return how.override(progress=progress)
     block = max(1024, min(-(-worlds // threads), 16384))  # small enough to stop promptly
     return how.override(engine="threads", workers=threads, block_size=block, progress=progress)
+
+
+def equilibrium_task(scenario: str, model: Model, st: Settings) -> _Task:
+    """The equilibria of the actors' caution under the scenario as written, as a task.
+
+    Small on purpose (:data:`EQUILIBRIUM_SEARCH_WORLDS`, :data:`EQUILIBRIUM_GRID`,
+    :data:`EQUILIBRIUM_STARTS`), reported on the analyses' worlds. Its result is
+    the :class:`~waystation.analyses.equilibrium.EquilibriumResult`, or the reason
+    there is none (one actor; a lever the scenario's strategy sets by rule).
+    """
+    from waystation.analyses.equilibrium import Question, equilibrium
+    from waystation.game import SolverSettings
+
+    search = min(EQUILIBRIUM_SEARCH_WORLDS, st.analysis_worlds)
+    q = Question(
+        worlds=st.analysis_worlds,
+        search_worlds=search,
+        seed=st.seed,
+        solver=SolverSettings(grid=EQUILIBRIUM_GRID, starts=EQUILIBRIUM_STARTS),
+    )
+    runs = len(model.actors) * (EQUILIBRIUM_GRID + 1) * EQUILIBRIUM_STARTS * 4
+    size = runs * search + 3 * st.analysis_worlds
+
+    def call(how: RunSettings) -> Any:
+        if len(model.actors) < 2:
+            return "The scenario has one actor: there is no game to solve."
+        bar = how.progress
+        each = how.override(
+            progress=None if bar is None else lambda done, _t: bar(done * search, size)
+        )
+        try:
+            return equilibrium(scenario, q, each)
+        except ValueError as e:
+            return f"Not solved: {e}."
+
+    return _Task("", "equilibrium", size, call)

@@ -76,7 +76,67 @@ def section_tables(data: ReportData) -> dict[str, list[tuple[str, str]]]:
     if len(data.results) > 1:
         out["comparison"] = [("comparison-table", "")]
     out["decision"] = decision_table_ids(data)
+    if _solved(data):
+        out["equilibrium"] = [("equilibrium-table", "")]
     return out
+
+
+def _solved(data: ReportData) -> bool:
+    """Whether the report holds an equilibrium result (not a reason for its absence)."""
+    return data.equilibrium is not None and not isinstance(data.equilibrium, str)
+
+
+def equilibrium_table(res: Any) -> Table:
+    """Each equilibrium and the cooperative optimum: choices, payoff and P(failure) per actor."""
+    header = ["profile", "actor", *res.choose, "payoff", "P(failure) [95% interval]", "stable"]
+    rows = []
+    found = [(f"equilibrium {i + 1}", e) for i, e in enumerate(res.equilibria)]
+    for label, f in [*found, ("cooperative optimum", res.optimum)]:
+        fail = f.point.failure
+        for i, a in enumerate(res.actors):
+            stable = "" if i or f.stable is None else ("yes" if f.stable else "no")
+            if i == 0 and f.is_equilibrium is False:
+                stable = "not an equilibrium"
+            rows.append([
+                label if i == 0 else "", a, *(f"{f.choices[a][c]:.2f}" for c in res.choose),
+                present.number(f.point.payoffs[i].estimate),
+                f"{present.number(fail.estimate)} [{present.number(fail.low)}, "
+                f"{present.number(fail.high)}]" if i == 0 else "",
+                stable,
+            ])  # fmt: skip
+    return header, rows
+
+
+def equilibrium_note(data: ReportData) -> str:
+    """The strategic-actors section's paragraph: what was asked, at what budget, and findings."""
+    from waystation.analyses.equilibrium_sweep import findings
+    from waystation.report.data import (
+        EQUILIBRIUM_GRID,
+        EQUILIBRIUM_SEARCH_WORLDS,
+        EQUILIBRIUM_STARTS,
+    )
+
+    res = data.equilibrium
+    if res is None:
+        return (
+            "Not computed for this report. With --equilibrium the report adds what the "
+            "actors would choose if each set its own caution to serve its own payoff "
+            "(waystation equilibrium, at a small search budget)."
+        )
+    if isinstance(res, str):
+        return res
+    budget = (
+        f"Each actor chooses its caution under the scenario as written (its own strategy), "
+        f"to serve its own payoff; a small search: a {EQUILIBRIUM_GRID}-point grid per "
+        f"lever with parabolic refinement, {EQUILIBRIUM_STARTS} starts, "
+        f"{min(EQUILIBRIUM_SEARCH_WORLDS, res.worlds):,} worlds per candidate, each "
+        f"equilibrium and the optimum re-run on {res.worlds:,} worlds (waystation "
+        "equilibrium searches more finely). "
+    )
+    defs = " ".join(
+        sentence(define(k).text()) + "." for k in ("equilibrium", "cooperative_optimum")
+    )
+    return budget + defs + " " + " ".join(findings(res))
 
 
 def _outcome_table(data: ReportData) -> Table:
@@ -205,6 +265,8 @@ def _tables(data: ReportData) -> dict[str, Table]:
         "parameter-table": _parameter_table(data.model),
     }
     out.update(decision_tables(data))
+    if _solved(data):
+        out["equilibrium-table"] = equilibrium_table(data.equilibrium)
     for name, per in data.analyses.items():
         s = slug(name)
         out[f"waystation-table-{s}"] = _waystation_table(data.results[name])
@@ -299,6 +361,7 @@ def _notes(data: ReportData) -> dict[str, str]:
         "sensitivity": "Per strategy: Morris screening of P(victory) over every uncertain "
         "input, most influential first. " + sentence(define("mu_star").text()) + "; σ large "
         "relative to μ* means the effect depends on the other inputs.",
+        "equilibrium": equilibrium_note(data),
         "calibration": "External figures the scenario should reproduce (waystation "
         "calibration), the model's value with its Monte Carlo s.e., and whether it lies "
         "inside the band. Computed for the scenario without strategy rules.",
