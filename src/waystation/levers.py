@@ -117,6 +117,16 @@ LEVERS: tuple[Lever, ...] = (
         "illustrative: essay section 6 (moratorium on autonomous general agents)",
     ),
     _L(
+        "covert_rate",
+        "actor",
+        0.0,
+        "share",
+        (0.0, 1.0),
+        10.0,
+        "share of its coordinated pause an actor secretly skips, until detected",
+        "illustrative: essay section 6 (a pause must be verified and enforced)",
+    ),
+    _L(
         "spillover",
         "global",
         0.3,

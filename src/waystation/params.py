@@ -487,6 +487,16 @@ PARAMS: tuple[Param, ...] = (
         "about two warning shots in quick succession can bring a full pause",
     ),
     _P(
+        "detection_rate",
+        "world",
+        2.0,
+        "1/yr",
+        (0.0, 100.0),
+        "detections per year of an actor skipping all of a full coordinated pause under full "
+        "monitoring (enforcement, or AI monitoring labour)",
+        "illustrative: essay section 6 (AI labour that monitors and enforces a pause)",
+    ),
+    _P(
         "C_lethal",
         "world",
         "3 to 9",

@@ -43,6 +43,7 @@ class State(NamedTuple):
     margin_est: Array  #: (W, A) last estimated margin S_eff - C, OOM
     trust: Array  #: (W, A) last trust in AI safety labour, 0..1
     pause: Array  #: (W, A) last pause fraction, 0..1
+    undetected: Array  #: (W, A) probability that the actor's covert defection is undetected
     relief: Array  #: (W, A) race pressure on voluntary restraint at the current capabilities
     dC_rate: (
         Array  #: (W, A) last capability growth without pausing (what a forecast assumes), OOM/yr

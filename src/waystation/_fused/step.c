@@ -406,14 +406,22 @@ WS_INLINE V caution_odds(CTX, int a, V will) {
     V c = clip(clip(P(lv_caution, a) + will, 0.0, 1.0), CAUTION_EPS, 1.0 - CAUTION_EPS);
     return vlog(c / (1.0 - c));
 }
+/* restraint.detection (watch: the actors' usable AI safety labour over safety_ref) */
+WS_INLINE V detection(CTX, int a, V undetected, V watch, V coord, V h_dt) {
+    V monitoring = 1.0 - (1.0 - P(lv_enforcement, a)) / (1.0 + watch);
+    V rate = P(detection_rate, a) * monitoring * P(lv_covert_rate, a) * coord;
+    return undetected * vexp(-rate * h_dt);
+}
 /* restraint.restraint (odds: caution_odds at the step's will) */
-WS_INLINE V restraint(CTX, int a, V M_fc, V relief, V will, V coord, V B, V odds) {
+WS_INLINE V restraint(CTX, int a, V M_fc, V relief, V will, V coord, V B, V undetected,
+                      V odds) {
     V caution = clip(P(lv_caution, a) + will, 0.0, 1.0);
     V urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + odds;
     V voluntary = SEL(caution > 0.0, sigmoid(urgency), splat(0.0));
     voluntary = mx(splat(0.0), voluntary - relief);
     V enforced = clip((P(lv_enforcement, a) + will) * B, 0.0, 1.0);
-    V governed = coord * (enforced + (1.0 - enforced) * caution);
+    V governed = enforced + (1.0 - enforced) * caution;
+    governed = coord * (undetected * (1.0 - P(lv_covert_rate, a)) * governed + (1.0 - undetected));
     return clip(voluntary + governed, 0.0, 1.0);
 }
 
@@ -567,12 +575,15 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     clock_terms(ctx, A, t0 + dt, ck2);
 
     V C0[WS_MAXA], S0[WS_MAXA], E0[WS_MAXA], noise[WS_MAXA], relief0[WS_MAXA];
+    V undetected0[WS_MAXA], usable0[WS_MAXA];
     V O0 = IN(O, 0), B0 = IN(B, 0), will0 = IN(will, 0), em_time0 = IN(em_time, 0);
     for (int a = 0; a < A; a++) {
         C0[a] = IN(C, a);
         S0[a] = IN(S, a);
         E0[a] = IN(E, a);
         relief0[a] = IN(relief, a);
+        undetected0[a] = IN(undetected, a);
+        usable0[a] = IN(usable_ai, a);
         noise[a] = evaluation_error(IN(noise, a), z[a], mem[a]);
     }
     /* Heun's method: growth at the start of the step and at an Euler prediction of its
@@ -587,7 +598,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
         M_hat[a] = estimated_margin(ctx, a, g1.S_eff[a], C0[a], E0[a], noise[a]);
         V fc = M_hat[a] + (range_growth(ctx, &g1, a, C0[a], O0) - g1.dC_free[a]) *
                               P(lv_lookahead, a);
-        pause0[a] = restraint(ctx, a, fc, relief0[a], will0, coord, B0, odds[a]);
+        pause0[a] = restraint(ctx, a, fc, relief0[a], will0, coord, B0, undetected0[a], odds[a]);
         dC1[a] = g1.dC_free[a] * (1.0 - pause0[a]);
         C1[a] = C0[a] + dC1[a] * h_dt;
         S1[a] = S0[a] + g1.dS[a] * h_dt;
@@ -603,7 +614,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
         V M_fc1 = estimated_margin(ctx, a, g2.S_eff[a], C1[a], E1[a], noise[a]) +
                   (rg2[a] - g2.dC_free[a]) * P(lv_lookahead, a);
         V relief1 = race_relief(ctx, a, C1[a], rival[a]);
-        V pause1 = restraint(ctx, a, M_fc1, relief1, will0, coord, B0, odds[a]);
+        V pause1 = restraint(ctx, a, M_fc1, relief1, will0, coord, B0, undetected0[a], odds[a]);
         pause[a] = 0.5 * (pause0[a] + pause1);
         V dC = 0.5 * (dC1[a] + g2.dC_free[a] * (1.0 - pause1));
         dS[a] = 0.5 * (g1.dS[a] + g2.dS[a]);
@@ -626,6 +637,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     V warn_p = -vexpm1(-0.5 * (IN(survivable, 0) + survivable) * h_dt);
     M warned = warn_u < warn_p;
     V will = political_will(ctx, will0, warned, will_f);
+    V watch = actor_sum(usable0, A) / P(safety_ref, 0); /* restraint.detection */
     /* race relief and the backdrop at the new capabilities */
     V relief[WS_MAXA];
     rival_max(C, A, rival);
@@ -659,6 +671,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
         OUT(margin_est, a, M_hat[a]);
         OUT(trust, a, g2.trust[a]);
         OUT(pause, a, pause[a]);
+        OUT(undetected, a, detection(ctx, a, undetected0[a], watch, coord, h_dt));
         OUT(relief, a, relief[a]);
         OUT(dC_rate, a, g2.dC_free[a]);
         OUT(dS_rate, a, rg2[a]);

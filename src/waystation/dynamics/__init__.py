@@ -82,6 +82,7 @@ from waystation.dynamics.labour import (
 from waystation.dynamics.restraint import (
     CAUTION_EPS,
     coordination,
+    detection,
     estimated_margin,
     evaluation_error,
     race_relief,
@@ -136,6 +137,7 @@ __all__ = [
     "capability_rate",
     "coordination",
     "crossing",
+    "detection",
     "emulated_labour",
     "estimated_margin",
     "evaluation_error",

@@ -82,6 +82,7 @@ class Params(NamedTuple):
     will_per_warning: Array  #: (W, 1) caution: political will added per warning shot
     will_decay: Array  #: (W, 1) 1/yr: decay rate of political will
     will_to_pause: Array  #: (W, 1) pause/caution: coordinated pause per unit of will
+    detection_rate: Array  #: (W, 1) 1/yr: detections of full covert defection, full monitoring
     C_lethal: Array  #: (W, 1) OOM: capability at which half of events are lethal
     lethal_width: Array  #: (W, 1) OOM: width of the containable-to-lethal transition
     b_gain: Array  #: (W, 1) 1/OOM: backdrop gain per OOM safely deployed
@@ -127,6 +128,7 @@ class Levers(NamedTuple):
     wbe_investment: Array  #: (W, A) share: research labour sent to emulation
     hardening_investment: Array  #: (W, A) share: safety labour spent on hardening
     tool_ai_only: Array  #: (W, A) share: degree of building only tool AI
+    covert_rate: Array  #: (W, A) share: part of a coordinated pause secretly skipped
 
 
 def params_of(values: Mapping[str, Any]) -> Params:

@@ -45,6 +45,7 @@ from waystation.dynamics.labour import (
 )
 from waystation.dynamics.restraint import (
     coordination,
+    detection,
     estimated_margin,
     evaluation_error,
     political_will,
@@ -138,7 +139,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     M_hat = estimated_margin(S_eff0, C0, E0, noise, p)
     pause0 = restraint(
         M_hat + (range_growth(g1, C0, O0, p) - g1.dC_free) * lv.lookahead,
-        state.relief, state.will, coord, state.B, p, lv,
+        state.relief, state.will, coord, state.B, state.undetected, p, lv,
     )  # fmt: skip
     dC1 = g1.dC_free * (1.0 - pause0)
     C1 = C0 + dC1 * h_dt
@@ -151,7 +152,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         + (range_growth(g2, C1, O1, p) - g2.dC_free) * lv.lookahead
     )
     relief1 = race_relief(C1, rival_max(C1), p)
-    pause1 = restraint(M_fc1, relief1, state.will, coord, state.B, p, lv)
+    pause1 = restraint(M_fc1, relief1, state.will, coord, state.B, state.undetected, p, lv)
     pause = 0.5 * (pause0 + pause1)
     dC = 0.5 * (dC1 + g2.dC_free * (1.0 - pause1))
     dS = 0.5 * (g1.dS + g2.dS)
@@ -174,6 +175,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     warn_p = -xp.expm1(-0.5 * (state.survivable + survivable) * h_dt)
     warned = shocks.warn_u < warn_p
     will = political_will(state.will, warned, p, dt)
+    undetected = detection(state.undetected, state.usable_ai, coord, p, lv, h_dt)
 
     relief = race_relief(C, rival_max(C), p)
     B_t = backdrop_target(C, S_eff, relief, p)
@@ -213,6 +215,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         margin_est=M_hat,
         trust=g2.trust,
         pause=pause,
+        undetected=undetected,
         relief=relief,
         dC_rate=g2.dC_free,
         dS_rate=range_growth(g2, C1, O1, p),
@@ -288,6 +291,7 @@ def initial_state(p: Params, lv: Levers, z0: Array, t0: float) -> State:
         margin_est=S_eff - C,
         trust=trust(S_eff, C, p),
         pause=zerosA,
+        undetected=np.ones((W, A), order="F"),
         relief=race_relief(C, rival_max(C), p),
         dC_rate=zerosA,
         dS_rate=zerosA,

@@ -8,7 +8,7 @@ docs/model.md section 5, "Risk evaluation and capability restraint".
 from __future__ import annotations
 
 from waystation._kernels import xp_of
-from waystation.dynamics.common import Levers, Params, logistic, sigmoid
+from waystation.dynamics.common import Levers, Params, actor_sum, logistic, sigmoid
 from waystation.state import Array
 
 #: Caution is kept this far from 0 and 1 in the logit of the pause response.
@@ -69,10 +69,37 @@ def coordination(will: Array, B: Array, p: Params, lv: Levers) -> Array:
     return xp.clip((lv.global_pause + p.will_to_pause * will) * B, 0.0, 1.0)
 
 
-def restraint(
-    M_fc: Array, relief: Array, will: Array, coord: Array, B: Array, p: Params, lv: Levers
+def detection(
+    undetected: Array, usable_ai: Array, coord: Array, p: Params, lv: Levers, h_dt: Array
 ) -> Array:
-    """Pause fraction of each actor, 0..1 (section 4, capability restraint).
+    """Probability that an actor's covert defection is still undetected after a step (section 6).
+
+    An actor skipping a share ``covert_rate`` of a coordinated pause of
+    strength ``coord`` is detected at the rate
+    ``detection_rate * monitoring * covert_rate * coord`` per year, where
+    monitoring ``1 - (1 - enforcement) / (1 + M / safety_ref)`` rises with the
+    enforcement regime (inspection and verification) and with the usable AI
+    safety labour ``M`` of all actors, which also watches for defection.
+    With ``covert_rate = 0`` nothing changes (the factor is exactly 1).
+    """
+    xp = xp_of(undetected, usable_ai)
+    watch = actor_sum(usable_ai) / p.safety_ref
+    monitoring = 1.0 - (1.0 - lv.enforcement) / (1.0 + watch)
+    rate = p.detection_rate * monitoring * lv.covert_rate * coord
+    return undetected * xp.exp(-rate * h_dt)
+
+
+def restraint(
+    M_fc: Array,
+    relief: Array,
+    will: Array,
+    coord: Array,
+    B: Array,
+    undetected: Array,
+    p: Params,
+    lv: Levers,
+) -> Array:
+    """Pause fraction of each actor, 0..1 (section 4, capability restraint; section 6).
 
     Voluntary restraint: ``caution`` is the share paused when the forecast
     margin sits at the actor's target; the pause rises towards 1 as the
@@ -80,7 +107,10 @@ def restraint(
     scale) and falls towards 0 above it. Race pressure erodes it; a coordinated
     pause binds through enforcement (helped by will
     and backdrop capacity), and the unenforced part of it through each
-    actor's own caution.
+    actor's own caution. An actor may secretly skip a share ``covert_rate``
+    of its coordinated pause while its defection is undetected (probability
+    ``undetected``, :func:`detection`); once detected, the coordinated pause
+    is imposed on it in full.
     """
     xp = xp_of(M_fc, will)
     caution = xp.clip(lv.caution + will, 0.0, 1.0)
@@ -91,5 +121,6 @@ def restraint(
     voluntary = xp.where(caution > 0.0, sigmoid(urgency), 0.0)
     voluntary = xp.maximum(0.0, voluntary - relief)
     enforced = xp.clip((lv.enforcement + will) * B, 0.0, 1.0)
-    governed = coord * (enforced + (1.0 - enforced) * caution)
+    governed = enforced + (1.0 - enforced) * caution
+    governed = coord * (undetected * (1.0 - lv.covert_rate) * governed + (1.0 - undetected))
     return xp.clip(voluntary + governed, 0.0, 1.0)
