@@ -116,3 +116,15 @@ def test_fused_kernel_agrees_with_numpy_under_covert_defection() -> None:
     for name in State._fields[1:]:
         u, v = np.asarray(getattr(x, name), float), np.asarray(getattr(y, name), float)
         np.testing.assert_allclose(v, u, rtol=1e-13, atol=1e-13, equal_nan=True, err_msg=name)
+
+
+@pytest.mark.slow
+def test_jax_traces_covert_defection_as_numpy_computes_it() -> None:
+    """JAX traces the same numpy code (its compile takes about a minute: slow)."""
+    pytest.importorskip("jax")
+    model = paused(0.7, horizon=2034.0)
+    a = sim.simulate_block(model, 5, 0, 256, 256, backend="numpy")
+    b = sim.simulate_block(model, 5, 0, 256, 256, backend="jax")
+    assert a.records is not None and b.records is not None
+    for k in ("p_victory", "p_failure", "leading-lab.final_capability"):
+        np.testing.assert_allclose(b.records[k], a.records[k], rtol=1e-9, atol=1e-12)

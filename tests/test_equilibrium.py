@@ -9,6 +9,7 @@ without depending on the model's numbers.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 
 from waystation.analyses._common import Runner
 from waystation.analyses.equilibrium import ModelGame, Question, equilibrium, scenario_weights
-from waystation.analyses.equilibrium_sweep import parse_sweep, with_actors
+from waystation.analyses.equilibrium_sweep import findings, parse_sweep, with_actors
 from waystation.api import compile_scenario
 from waystation.cli import app
 from waystation.game import SolverSettings
@@ -145,6 +146,9 @@ def test_equilibrium_json_table_and_sweep_figure(scenario: str, tmp_path: Path) 
         (["--sweep", "enmity=0:2:3"], "must lie in [0, 1]"),
         (["--sweep", "enmity"], "expected NAME=START:STOP:COUNT"),
         (["--plot", "x.png"], "--plot draws a sweep"),
+        (["--set", "global_pause"], "expected NAME=NUMBER"),
+        (["--set", "nonsense=1"], "unknown inputs: nonsense"),
+        (["--sweep", "detection_rate=-1,2"], "must lie in [0, 100]"),
     ],
 )
 def test_bad_equilibrium_arguments_exit_2_with_one_line(
@@ -231,3 +235,24 @@ def test_public_information_is_the_exact_lead_seen_through_evaluation_noise(
     assert not np.allclose(failure[1.0, "public"], failure[1.0, "lead"])
     with pytest.raises(ValueError, match="information must be one of"):
         Question(information="gossip")
+
+
+def test_covert_defection_equilibrium_says_whether_the_pause_holds(scenario: str) -> None:
+    """Under a full coordinated pause (half enforced) each lab chooses how much of it to skip
+    secretly. Undetectable, skipping all of it is each lab's best response and the pause
+    collapses; with fast detection, the whole pause imposed on a detected defector makes
+    skipping a loss and the only equilibrium is honest: the pause holds, far safer."""
+    q = Question(("covert_rate",), worlds=300, search_worlds=150, solver=QUICK)
+    pause = {"global_pause": 1.0, "enforcement": 0.5}
+    unseen = equilibrium(scenario, replace(q, overrides={**pause, "detection_rate": 0.0}))
+    seen = equilibrium(scenario, replace(q, overrides={**pause, "detection_rate": 20.0}))
+    for res, rate in ((unseen, 1.0), (seen, 0.0)):
+        eqs = [e for e in res.equilibria if e.is_equilibrium]
+        assert eqs and all(
+            abs(e.choices[a]["covert_rate"] - rate) < 0.05 for e in eqs for a in res.actors
+        )
+    assert findings(unseen)[-1].startswith("The coordinated pause does not hold")
+    assert findings(seen)[-1].startswith("The coordinated pause holds")
+    gap = unseen.worst.point.failure.estimate - seen.worst.point.failure.estimate  # type: ignore[union-attr]
+    assert gap > 0.1
+    assert unseen.to_dict()["overrides"] == {**pause, "detection_rate": 0.0}

@@ -266,6 +266,8 @@ class EquilibriumResult:
     failure_gap: Estimate | None
     solution: Solution
     information: str = "none"
+    #: Model inputs fixed for the whole question (``Question.overrides``, ``--set``).
+    overrides: dict[str, float] = field(default_factory=dict)
 
     @property
     def found(self) -> bool:
@@ -295,6 +297,7 @@ class EquilibriumResult:
             "actors": list(self.actors),
             "choose": list(self.choose),
             "information": self.information,
+            "overrides": dict(self.overrides),
             "seed": self.seed,
             "worlds": self.worlds,
             "search_worlds": self.search_worlds,
@@ -415,7 +418,7 @@ def equilibrium(
         report(sol.evaluations, sol.evaluations)
     return EquilibriumResult(
         model.name, actors, names, q.seed, q.worlds, q.search_worlds,
-        weights.to_dict(actors), found, best, gap, sol, q.information,
+        weights.to_dict(actors), found, best, gap, sol, q.information, dict(q.overrides),
     )  # fmt: skip
 
 

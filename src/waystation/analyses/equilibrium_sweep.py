@@ -25,7 +25,7 @@ from waystation.scenario import Scenario
 from waystation.settings import RunSettings
 
 #: Quantities a sweep may move.
-SWEEPABLE: tuple[str, ...] = (*WEIGHTS, *GLOBAL_LEVERS, "actors")
+SWEEPABLE: tuple[str, ...] = (*WEIGHTS, *GLOBAL_LEVERS, "detection_rate", "actors")
 #: Most values one sweep may take (each is a whole equilibrium search).
 MAX_VALUES = 25
 
@@ -64,7 +64,10 @@ def check_sweep(name: str, values: Sequence[float]) -> tuple[str, tuple[float, .
         bad = [v for v in values if v != int(v) or not 1 <= v <= 20]
         lo, hi = 1.0, 20.0
     else:
-        lo, hi = (PAYOFF_REGISTRY[name] if name in WEIGHTS else LEVER_REGISTRY[name]).bounds
+        from waystation.params import REGISTRY
+
+        known: dict[str, Any] = {**REGISTRY, **LEVER_REGISTRY, **PAYOFF_REGISTRY}
+        lo, hi = known[name].bounds
         bad = [v for v in values if not (np.isfinite(v) and lo <= v <= hi)]
     if bad:
         raise ValueError(f"--sweep: {name} values must lie in [{lo:g}, {hi:g}]; got {bad[0]:g}")
@@ -227,7 +230,32 @@ def findings(res: EquilibriumResult) -> list[str]:
         if gap.low <= 0.0 <= gap.high:
             text += ", not distinguishable from zero"
     lines.append(text + f"; price of anarchy {res.price_of_anarchy:.2f}.")
+    if "covert_rate" in res.choose:
+        lines.append(pause_holds(res, worst))
     return lines
+
+
+#: Largest equilibrium covert rate at which a coordinated pause is said to hold.
+HOLDS_BELOW = 0.05
+
+
+def pause_holds(res: EquilibriumResult, eq: Any) -> str:
+    """Whether a coordinated pause holds at an equilibrium where actors choose ``covert_rate``."""
+    rates = {a: eq.choices[a]["covert_rate"] for a in res.actors}
+    each = ", ".join(f"{a} {v:.2f}" for a, v in rates.items())
+    cheats = [a for a, v in rates.items() if v > HOLDS_BELOW]
+    if not cheats:
+        return (
+            f"The coordinated pause holds: at equilibrium no actor secretly skips more than "
+            f"{HOLDS_BELOW:.0%} of it ({each}); detection and the full pause imposed on a "
+            "detected defector make defection not worth it (covert defection matters only "
+            "while a pause is coordinated: global_pause, or political will)."
+        )
+    return (
+        f"The coordinated pause does not hold: at equilibrium {', '.join(cheats)} secretly "
+        f"skip{'s' if len(cheats) == 1 else ''} part of it (covert rate {each}); raising "
+        "enforcement, AI monitoring labour or detection_rate makes defection costlier."
+    )
 
 
 def sweep_findings(sw: Sweep) -> list[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -75,6 +76,21 @@ def _choose(text: str) -> tuple[str, ...]:
     return tuple(c.strip() for c in text.split(",") if c.strip())
 
 
+def _settings(items: list[str] | None) -> dict[str, float]:
+    """``--set NAME=VALUE`` pairs as model input overrides (checked by the model)."""
+    out: dict[str, float] = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not sep or not name.strip() or not np.isfinite(number):
+            raise ValueError(f"--set: expected NAME=NUMBER, e.g. global_pause=1, got {item!r}")
+        out[name.strip()] = number
+    return out
+
+
 @app.command("equilibrium")
 @run_options
 def equilibrium_cmd(
@@ -114,6 +130,15 @@ def equilibrium_cmd(
             "behind) or 'lead' (everyone's, exactly).",
         ),
     ] = "none",
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Fix a model input for the whole question, e.g. --set global_pause=1 "
+            "--set enforcement=0.3 (repeat; a lever or parameter; '<actor>.<lever>' for one "
+            "actor).",
+        ),
+    ] = None,
     grid: Annotated[int, typer.Option("--grid", min=3, max=21, help="Grid points per lever.")] = 5,
     starts: Annotated[int, typer.Option("--starts", min=1, max=20, help="Starting profiles.")] = 3,
     seed: Seed_ = 0,
@@ -131,7 +156,8 @@ def equilibrium_cmd(
             raise ValueError("--plot draws a sweep: give --sweep too")
         q = Question(
             _choose(choose), worlds, min(search_worlds, worlds), seed,
-            SolverSettings(grid=grid, starts=starts), information=information,
+            SolverSettings(grid=grid, starts=starts), overrides=_settings(set_),
+            information=information,
         )  # fmt: skip
         label = (
             "equilibrium (candidate runs)"
