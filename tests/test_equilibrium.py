@@ -19,7 +19,13 @@ from typer.testing import CliRunner
 
 from waystation.analyses._common import Runner
 from waystation.analyses.equilibrium import ModelGame, Question, equilibrium, scenario_weights
-from waystation.analyses.equilibrium_sweep import findings, parse_sweep, with_actors
+from waystation.analyses.equilibrium_sweep import (
+    Sweep,
+    findings,
+    parse_sweep,
+    sweep_findings,
+    with_actors,
+)
 from waystation.api import compile_scenario
 from waystation.cli import app
 from waystation.game import SolverSettings
@@ -256,3 +262,5 @@ def test_covert_defection_equilibrium_says_whether_the_pause_holds(scenario: str
     gap = unseen.worst.point.failure.estimate - seen.worst.point.failure.estimate  # type: ignore[union-attr]
     assert gap > 0.1
     assert unseen.to_dict()["overrides"] == {**pause, "detection_rate": 0.0}
+    swept = Sweep("detection_rate", (0.0, 20.0), (unseen, seen))
+    assert sweep_findings(swept)[-1].endswith("at detection_rate = 20.")

@@ -289,4 +289,17 @@ def sweep_findings(sw: Sweep) -> list[str]:
     poa = [r["price_of_anarchy"] for r in rows if r["found"]]
     if poa:
         lines.append(f"The price of anarchy ranges from {min(poa):.2f} to {max(poa):.2f}.")
+    if "covert_rate" in sw.results[0].choose:
+        holds = [
+            f"{v:g}"
+            for v, r in zip(sw.values, sw.results, strict=True)
+            if r.worst is not None
+            and pause_holds(r, r.worst).startswith("The coordinated pause holds")
+        ]
+        lines.append(
+            f"The coordinated pause holds (no actor skips more than {HOLDS_BELOW:.0%} of it at the "
+            f"worst equilibrium) at {sw.name} = {', '.join(holds)}."
+            if holds
+            else f"The coordinated pause holds at no value of {sw.name} swept."
+        )
     return lines
