@@ -67,6 +67,9 @@ SECTIONS: dict[str, str] = {
 COMPETENCE_GRID: tuple[float, ...] = (0.1, 0.32, 1.0, 3.2, 10.0)
 #: Fewest Morris trajectories per strategy; more come with more worlds (one per 200).
 MIN_TRAJECTORIES = 16
+#: Levers the report's lever analysis leaves out: an actor's secret choice, not something a
+#: funder buys (``waystation levers --levers covert_rate`` still ranks it).
+NOT_FUNDED: tuple[str, ...] = ("covert_rate",)
 #: The report's equilibrium search (opt-in, ``--equilibrium``): each actor chooses its
 #: caution on a 3-point grid (plus parabolic refinement) from 2 starts, each candidate
 #: on 500 worlds; equilibria and the optimum are reported on the analyses' worlds.
@@ -324,7 +327,7 @@ def gather(
     sc = load_scenario(scenario)
     models = [compile_scenario(scenario, n) for n in names]
     fixed = [fixed_levers(m) for m in models]
-    free = [[lv.name for lv in LEVERS if lv.name not in f] for f in fixed]
+    free = [[lv.name for lv in LEVERS if lv.name not in (*f, *NOT_FUNDED)] for f in fixed]
     inputs = models[0].uncertain()
     years = report_horizons(models[0])
     count = _Counter(
