@@ -134,6 +134,7 @@ def equilibrium_cmd(
         list[str] | None,
         typer.Option(
             "--set",
+            metavar="NAME=VALUE",
             help="Fix a model input for the whole question, e.g. --set global_pause=1 "
             "--set enforcement=0.3 (repeat; a lever or parameter; '<actor>.<lever>' for one "
             "actor).",
