@@ -190,8 +190,9 @@ WithEquilibrium = Annotated[
     bool,
     typer.Option(
         "--equilibrium",
-        help="Add what strategic actors would choose (each its own caution; a small search "
-        "that adds about a minute on two cores; waystation equilibrium searches more finely).",
+        help="Add what strategic actors would choose (each its own caution; a small search: "
+        "about 20 CPU-seconds on the default scenario; waystation equilibrium searches more "
+        "finely).",
     ),
 ]
 #: Steps of the report's progress bar (per cent of its simulated worlds).
