@@ -34,7 +34,7 @@ from waystation.dynamics.common import (
     crossing,
     rival_max,
 )
-from waystation.dynamics.hazard import hazard
+from waystation.dynamics.hazard import hazard, incident_count
 from waystation.dynamics.labour import (
     ai_labour,
     ai_safety_labour,
@@ -50,6 +50,7 @@ from waystation.dynamics.restraint import (
     political_will,
     race_relief,
     restraint,
+    shown_danger,
 )
 from waystation.dynamics.safety import (
     breakthrough_chance,
@@ -136,10 +137,8 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     g1 = growth(state.t, C0, S0, O0, E0, state.B, state.will, state.em_time, p, lv)
     S_eff0 = g1.S_eff
     M_hat = estimated_margin(S_eff0, C0, E0, noise, p)
-    pause0 = restraint(
-        M_hat + (range_growth(g1, C0, O0, p) - g1.dC_free) * lv.lookahead,
-        state.relief, state.will, coord, state.B, p, lv,
-    )  # fmt: skip
+    M_fc0 = M_hat + (range_growth(g1, C0, O0, p) - g1.dC_free) * lv.lookahead
+    pause0 = restraint(M_fc0, state.relief, state.will, coord, state.B, p, lv)
     dC1 = g1.dC_free * (1.0 - pause0)
     C1 = C0 + dC1 * h_dt
     S1 = S0 + g1.dS * h_dt
@@ -171,9 +170,15 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     lethal, survivable = hazard(C, S_eff, p, lv)
     lethal, survivable = actor_sum(lethal), actor_sum(survivable)
     survival = state.survival * xp.exp(-0.5 * (state.lethal + lethal) * h_dt)
-    warn_p = -xp.expm1(-0.5 * (state.survivable + survivable) * h_dt)
-    warned = shocks.warn_u < warn_p
-    will = political_will(state.will, warned, p, dt)
+    # Survivable incidents: a Poisson count of the trapezoid-integrated rate.
+    incidents = incident_count(shocks.warn_u, 0.5 * (state.survivable + survivable) * h_dt)
+    # Perceived risk that evaluations show (what systems would do given the chance:
+    # the motivation-control margin, trapezoid over the step) and incidents move will.
+    shown = 0.5 * (
+        shown_danger(estimated_margin(S0, C0, E0, noise, p), E0, p)
+        + shown_danger(estimated_margin(S, C, E, noise, p), E, p)
+    )
+    will = political_will(state.will, shown, incidents, p, dt)
 
     relief = race_relief(C, rival_max(C), p)
     B_t = backdrop_target(C, S_eff, relief, p)
@@ -225,7 +230,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         p_victory=state.p_victory + win * survival,
         done=state.done | win,
         victory_year=xp.where(win, t_win, state.victory_year),
-        warnings=state.warnings + warned,
+        warnings=state.warnings + incidents,
     )
     return freeze(state, track_waystations(new, S_eff, state.done, verified, h_dt, p))
 

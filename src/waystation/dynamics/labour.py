@@ -88,8 +88,10 @@ def ai_safety_labour(
     researchers, ``oversight`` FTE each) can check it: a smooth minimum. The
     uncheckable share is honest in proportion ``1 - scheming`` and then counts
     as far as the AI is trusted; in proportion ``scheming`` it is *sabotage*,
-    work that passes for progress and undoes it, whether or not the AI could
-    also take over. Checkable work is shielded from sabotage.
+    work that passes for progress and undoes ``sabotage_harm`` times as much
+    honest work (others build on it, and finding and undoing it costs more
+    than doing it), whether or not the AI could also take over. Checkable work
+    is shielded from sabotage.
     """
     xp = xp_of(L_ai, tr)
     scheming = xp.clip(p.scheming, 0.0, 1.0)
@@ -99,7 +101,7 @@ def ai_safety_labour(
     checkable = (1.0 - tr) * sent * ease
     capacity = p.oversight * overseers
     checked = checkable * capacity / xp.maximum(checkable + capacity, 1e-300)
-    sabotage = sent * (1.0 - ease) * scheming
+    sabotage = p.sabotage_harm * sent * (1.0 - ease) * scheming
     return trusted + checked, sabotage
 
 

@@ -42,6 +42,28 @@ def _shares(lv: Levers) -> tuple[Array, Array, Array]:
     return xp.maximum(1.0 - e_share - h_share, 0.0), e_share, h_share
 
 
+def share_returns(
+    scale: Array, labour: Array, total: Array, ref: Array, lam: Array, outside: Array,
+    ref_share: float, done: Array | float, harder: Array | float,
+) -> Array:  # fmt: skip
+    """Returns to the ``labour`` a share of ``total`` sends, with outside effort beside it.
+
+    ``R(labour + outside * total) / norm`` with ``R`` the returns of
+    :func:`~waystation.dynamics.common.returns`: in the share (``labour /
+    total``) this is ``(share + outside)**lam``, concave with a finite slope
+    at a zero share, ``(1 + ref_share / outside)**(1 - lam)`` times the slope
+    at ``ref_share``. ``outside`` is the evaluation and hardening work done
+    beside each lab (security institutes, academia, the security industry:
+    essay section 4's collective factors, shared tools and practices for
+    evals and the hardening of the world at large), stated as a share of the
+    lab's safety labour; ``norm = ((ref_share + outside) / ref_share)**lam``
+    keeps ``e_base`` and ``o_base`` the rates at the reference share.
+    """
+    xp = xp_of(labour, total)
+    norm = xp.power((ref_share + outside) / ref_share, lam)
+    return returns(scale, labour + outside * total, ref, lam, done, harder) / norm
+
+
 def safety_rates(
     I_s: Array, bad: Array, C: Array, S: Array, O: Array, E: Array, B: Array, will: Array,
     p: Params, lv: Levers,
@@ -68,16 +90,21 @@ def safety_rates(
     # log10 penalty: progress already made, and range already beyond the own frontier
     made = harder * xp.maximum(S - p.safety_range, 0.0)
     made = made + p.beyond_frontier * xp.maximum(S - C, 0.0)
-    net = returns(scale, s_share * I_s, ref, lam, made, 1.0) - returns(
-        scale, s_share * bad, ref, lam, made, 1.0
+    # sabotage passes for progress and undoes it labour for labour: the signed
+    # returns of the net labour (negative where sabotage outweighs honest work)
+    work = s_share * (I_s - bad)
+    net = returns(scale, xp.maximum(work, 0.0), ref, lam, made, 1.0) - returns(
+        scale, xp.maximum(-work, 0.0), ref, lam, made, 1.0
     )
     shared = net + lv.spillover * (actor_sum(net) - net)
     dS = saturate(shared, p.max_safety_rate)
     harden = actor_sum(h_share * I_s)
-    dO = returns(p.o_base * B / p.hardness, harden, HARDEN_REF_SHARE * ref, lam, O,
-                 p.harden_harder)  # fmt: skip
+    dO = share_returns(p.o_base * B / p.hardness, harden, actor_sum(I_s), HARDEN_REF_SHARE * ref,
+                       lam, p.outside_share, HARDEN_REF_SHARE, O, p.harden_harder)  # fmt: skip
     dO = saturate(dO, p.max_safety_rate)
-    eval_own = returns(1.0, e_share * I_s, EVAL_REF_SHARE * ref, lam, 0.0, 0.0)
+    one = xp.ones_like(I_s)
+    eval_own = share_returns(one, e_share * I_s, I_s, EVAL_REF_SHARE * ref, lam, p.outside_share,
+                             EVAL_REF_SHARE, 0.0, 0.0)  # fmt: skip
     eval_shared = eval_own + lv.spillover * (actor_sum(eval_own) - eval_own)
     dE = p.e_base * B * (1.0 + will) * eval_shared / (1.0 + E)
     return dS, dO, dE
