@@ -68,7 +68,7 @@ def _ai_safety_value(scheming: float, ease: float) -> float:
         "safety_range": np.array([[0.0]]), "max_safety_rate": np.array([[50.0]]),
         "o_base": np.array([[0.0]]), "harden_harder": np.array([[0.0]]),
         "e_base": np.array([[0.0]]), "sabotage_harm": np.array([[2.0]]),
-        "outside_share": np.array([[0.05]]),
+        "outside_share": np.array([[0.05]]), "ai_outside_share": np.array([[0.0]]),
     })  # fmt: skip
     lv = levers_of({k: np.array([[v]]) for k, v in dict(
         ai_safety_share=0.3, eval_investment=0.0, hardening_investment=0.0, spillover=0.0

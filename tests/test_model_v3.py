@@ -136,12 +136,6 @@ def test_first_step_from_zero_is_at_most_three_times_the_step_at_default(
     assert excess.mean() < 3.0 * excess.std(ddof=1) / np.sqrt(n)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Model v3 leaves this open: AI safety labour enters linearly (finite slope), but "
-    "the first AI labour sent to safety is worth ~25x the same step at the default on "
-    "outcomes (docs/model.md section 13, 'What v3 leaves open')",
-)
 def test_first_ai_safety_share_step_is_at_most_three_times_the_step_at_default(
     default: Model,
 ) -> None:
@@ -176,8 +170,9 @@ def test_share_returns_are_finite_and_concave_at_zero() -> None:
 
 def _share_benefit(model: Model, scheming: float, ease: float, n: int) -> np.ndarray:
     """Per-world fall in P(failure) as every actor's ai_safety_share goes 0.03 -> 0.3,
-    with restraint from evidence switched off, so safety progress must carry the world."""
-    base = {"scheming": scheming, "eval_ease": ease, "eval_alarm": 0.0, "will_per_warning": 0.0}
+    restraint from evidence on: sabotage passes for progress, so evaluations do not
+    see the damage and restraint does not make up for it."""
+    base = {"scheming": scheming, "eval_ease": ease}
     lo = _failure(model, {**base, **_actors(model, "ai_safety_share", 0.03)}, n)
     hi = _failure(model, {**base, **_actors(model, "ai_safety_share", 0.3)}, n)
     return lo - hi
@@ -209,10 +204,10 @@ def test_sabotage_undoes_honest_work_labour_for_labour() -> None:
     )  # fmt: skip
     lv = dynamics.Levers(**{k: np.zeros((1, 1)) for k in dynamics.Levers._fields})
     z, one = np.zeros((1, 1)), np.ones((1, 1))
-    dS, _, _ = dynamics.safety_rates(np.full((1, 1), 300.0), np.full((1, 1), 300.0), z, z, z,
+    dS, _, _, _ = dynamics.safety_rates(np.full((1, 1), 300.0), np.full((1, 1), 300.0), z, z, z,
                                      z, one, z, p, lv)  # fmt: skip
     assert dS[0, 0] == 0.0
-    worse, _, _ = dynamics.safety_rates(np.full((1, 1), 300.0), np.full((1, 1), 600.0), z, z,
+    worse, _, _, _ = dynamics.safety_rates(np.full((1, 1), 300.0), np.full((1, 1), 600.0), z, z,
                                         z, z, one, z, p, lv)  # fmt: skip
     assert worse[0, 0] < 0.0
 

@@ -375,12 +375,27 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "sabotage_harm",
         "world",
-        2.0,
+        1.5,
         "FTE/FTE",
         (0.0, 20.0),
         "honest safety labour undone per unit of sabotaged AI safety labour",
         "illustrative: series overview, essays 4-5 (sabotaged alignment work passes for "
-        "progress; others build on it, and finding and undoing it costs more than doing it)",
+        "progress; others build on it, and finding and undoing it costs more than doing it); "
+        "1.5 puts P(failure) by 2100 mid-band (1 gives 0.07, 2 gives 0.19)",
+    ),
+    _P(
+        "ai_outside_share",
+        "world",
+        0.02,
+        "share",
+        (0.0, 1.0),
+        "AI safety work on each lab's systems done beside the lab (the safety field at large "
+        "working with the lab's AI through access programmes, APIs and open weights), as a "
+        "share of the lab's AI labour: AI safety labour goes as ai_safety_share + "
+        "ai_outside_share, so a lab that sends none still gets some and the first share "
+        "sent is worth a finite, not a decisive, amount",
+        "illustrative: series overview, essay 4 (AI for AI safety is done across the field, "
+        "not only by the labs' own allocations); two thirds of the default ai_safety_share",
     ),
     _P(
         "harden_harder",

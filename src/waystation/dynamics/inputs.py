@@ -70,6 +70,7 @@ class Params(NamedTuple):
     beyond_frontier: Array  #: (W, 1) OOM/OOM: fall in progress per OOM beyond the frontier
     oversight: Array  #: (W, 1) FTE/FTE: AI safety work one trusted researcher can check
     sabotage_harm: Array  #: (W, 1) FTE/FTE: honest labour undone per unit of sabotage
+    ai_outside_share: Array  #: (W, 1) share: AI safety work beside each lab, of its AI labour
     harden_harder: Array  #: (W, 1) OOM/OOM: fall in hardening progress per OOM gained
     safety_ref: Array  #: (W, 1) FTE: reference safety labour of s_base, o_base, e_base
     safety_growth: Array  #: (W, 1) 1/yr: growth of human safety researchers

@@ -67,7 +67,7 @@ def share_returns(
 def safety_rates(
     I_s: Array, bad: Array, C: Array, S: Array, O: Array, E: Array, B: Array, will: Array,
     p: Params, lv: Levers,
-) -> tuple[Array, Array, Array]:  # fmt: skip
+) -> tuple[Array, Array, Array, Array]:  # fmt: skip
     """Growth of safety ranges, world hardening and evaluation quality per year (section 4).
 
     Safety labour is split between motivation control (``S``), evaluation
@@ -77,9 +77,11 @@ def safety_rates(
     a rate ceiling (``max_safety_rate``), as capability has; motivation control
     also slows ``beyond_frontier`` (log10) per OOM it already lies beyond the
     actor's own frontier, since its empirical loops need systems to study
-    (overview, essay 5). Sabotaged labour undoes motivation-control progress.
+    (overview, essay 5). Sabotaged labour undoes motivation-control progress,
+    unseen: it passes for progress, so the range as evaluations see it grows at
+    ``dS_seen``, the same rates without the sabotage (overview, essays 4-5).
     Each actor receives ``spillover`` of
-    the others' net progress. Returns ``(dS, dO, dE)``. It takes each state
+    the others' net progress. Returns ``(dS, dO, dE, dS_seen)``. It takes each state
     array separately (ten parameters), as every equation of ``dynamics``
     does: the C kernel restates it argument for argument.
     """
@@ -98,6 +100,13 @@ def safety_rates(
     )
     shared = net + lv.spillover * (actor_sum(net) - net)
     dS = saturate(shared, p.max_safety_rate)
+    # what evaluations see: the same rates with the sabotage passing for no harm
+    seen = s_share * I_s
+    net_seen = returns(scale, xp.maximum(seen, 0.0), ref, lam, made, 1.0) - returns(
+        scale, xp.maximum(-seen, 0.0), ref, lam, made, 1.0
+    )
+    shared_seen = net_seen + lv.spillover * (actor_sum(net_seen) - net_seen)
+    dS_seen = saturate(shared_seen, p.max_safety_rate)
     harden = actor_sum(h_share * I_s)
     dO = share_returns(p.o_base * B / p.hardness, harden, actor_sum(I_s), HARDEN_REF_SHARE * ref,
                        lam, p.outside_share, HARDEN_REF_SHARE, O, p.harden_harder)  # fmt: skip
@@ -107,7 +116,7 @@ def safety_rates(
                              EVAL_REF_SHARE, 0.0, 0.0)  # fmt: skip
     eval_shared = eval_own + lv.spillover * (actor_sum(eval_own) - eval_own)
     dE = p.e_base * B * (1.0 + will) * eval_shared / (1.0 + E)
-    return dS, dO, dE
+    return dS, dO, dE, dS_seen
 
 
 def _labour_ratio(I_s: Array, p: Params) -> Array:
