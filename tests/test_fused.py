@@ -42,17 +42,6 @@ from waystation.scenario import Scenario
 from waystation.state import WAYSTATIONS, Array, Shocks, State
 from waystation.strategies import BUILTIN_STRATEGIES, apply_strategy, static_levers
 
-#: Model v3 (issue 21) changed the equations in waystation.dynamics and step.c does
-#: not restate them yet: until it does and ``python -m waystation._fused pin`` passes,
-#: the engine steps with numpy, the kernel tests skip with that reason, and the two
-#: tests below that need a current pin are expected to fail (visibly, not skipped).
-#: The condition clears itself once the kernel is ported and re-pinned.
-PORT_PENDING = pytest.mark.xfail(
-    _fused.pin() != _fused.CHECKED_AGAINST,
-    reason="Model v3 equations not yet restated in step.c (issue 21): re-pin after the port",
-    strict=True,
-)
-
 #: Short horizon keeps the tests cheap: most default worlds win by the mid-2030s.
 HORIZON = 2034.0
 TOL = 1e-12
@@ -191,7 +180,6 @@ def test_more_actors_than_the_kernel_holds_step_with_numpy(
     assert_records_agree(a.records, b.records, exact=True)
 
 
-@PORT_PENDING
 def test_without_a_compiler_the_engine_says_so_once_and_uses_numpy(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -210,7 +198,6 @@ def test_without_a_compiler_the_engine_says_so_once_and_uses_numpy(
     assert not (tmp_path / "cache").exists()
 
 
-@PORT_PENDING
 def test_the_kernel_was_checked_against_these_equations() -> None:
     """The C files restate the equations of ``waystation.dynamics`` as they are now.
 

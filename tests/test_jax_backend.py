@@ -48,21 +48,7 @@ def _close(a: ws.Results, b: ws.Results) -> None:
         np.testing.assert_allclose(b.records[k], a.records[k], rtol=1e-9, atol=1e-12)
 
 
-@pytest.mark.parametrize(
-    "strategy",
-    [
-        None,
-        pytest.param(
-            "automated-alignment-researcher",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="Model v3 (issue 21), not yet diagnosed: outcomes agree to 1e-9 but "
-                "the trajectory quantile of 'margin' differs from numpy's by 5 bins (0.125 "
-                "against one bin, 0.025) under this conditional strategy",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("strategy", [None, "automated-alignment-researcher"])
 def test_jax_agrees_with_numpy(strategy: str | None) -> None:
     """Default strategy (no rules) and one with conditions traced under jit."""
     _close(*_pair(strategy))
