@@ -1,4 +1,4 @@
-"""Model v3: the properties the revision was made for (docs/model.md, issue "Model v3").
+"""Model v3: the properties the revision was made for (docs/model.md section 17, issue 21).
 
 Paired comparisons run the same worlds (common random numbers) and require
 differences beyond three standard errors of the per-world differences. The
@@ -25,7 +25,7 @@ def default() -> Model:
 
 def _failure(model: Model, over: dict[str, float], n: int, seed: int = 11) -> np.ndarray:
     m = model.with_overrides(over) if over else model
-    return run_model(m, n, seed, backend="numpy").worlds["p_failure"].to_numpy()
+    return run_model(m, n, seed).worlds["p_failure"].to_numpy()
 
 
 def _diff(model: Model, a: dict[str, float], b: dict[str, float], n: int) -> tuple[float, float]:
@@ -100,7 +100,7 @@ def test_political_will_saturates_and_decays() -> None:
 def test_warning_response_is_drawn_per_world(default: Model) -> None:
     assert REGISTRY["warning_response"].group == "nature"
     assert "warning_response" in default.uncertain()
-    r = run_model(default, 400, 3, backend="numpy").worlds["warning_response"]
+    r = run_model(default, 400, 3).worlds["warning_response"]
     assert r.std() > 0.1 and r.min() >= 0.0 and r.max() <= 1.0
 
 
@@ -219,8 +219,8 @@ def test_mutual_sabotage_raises_failure() -> None:
     """Sabotaging whoever leads keeps the race neck and neck: race pressure erodes
     everyone's restraint (docs/model.md section 5)."""
     n = 16000  # the effect is small (+0.004, s.e. 0.001 here): ~20 s
-    base = run_model(compile_scenario("default"), n, 0, backend="numpy")
-    ms = run_model(compile_scenario("default", "mutual-sabotage"), n, 0, backend="numpy")
+    base = run_model(compile_scenario("default"), n, 0)
+    ms = run_model(compile_scenario("default", "mutual-sabotage"), n, 0)
     d = ms.worlds["p_failure"].to_numpy() - base.worlds["p_failure"].to_numpy()
     assert d.mean() > 3 * d.std(ddof=1) / np.sqrt(n)
 
