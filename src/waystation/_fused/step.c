@@ -374,7 +374,9 @@ static void safety_rates(CTX, int A, const V *I_s, const V *bad, const V *C, con
         V shared = net[a] + P(lv_spillover, a) * (net_sum - net[a]);
         dS[a] = saturate(shared, P(max_safety_rate, a));
         V shared_seen = net_seen[a] + P(lv_spillover, a) * (seen_sum - net_seen[a]);
-        dS_seen[a] = saturate(shared_seen, P(max_safety_rate, a));
+        /* risk evaluation catches the damage in proportion to its credibility */
+        V missed = 1.0 / (1.0 + P(eval_ease, a) * E[a]);
+        dS_seen[a] = dS[a] + missed * (saturate(shared_seen, P(max_safety_rate, a)) - dS[a]);
         V eval_shared = eval_own[a] + P(lv_spillover, a) * (eval_sum - eval_own[a]);
         dE[a] = P(e_base, a) * B * (1.0 + will) * eval_shared / (1.0 + E[a]);
     }

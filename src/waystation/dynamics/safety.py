@@ -79,7 +79,9 @@ def safety_rates(
     actor's own frontier, since its empirical loops need systems to study
     (overview, essay 5). Sabotaged labour undoes motivation-control progress,
     unseen: it passes for progress, so the range as evaluations see it grows at
-    ``dS_seen``, the same rates without the sabotage (overview, essays 4-5).
+    ``dS_seen``, the same rates without the sabotage (overview, essays 4-5), except
+    for the share of the damage that risk evaluation catches, its credibility
+    ``eval_ease * E / (1 + eval_ease * E)`` (as for the danger it shows, section 5).
     Each actor receives ``spillover`` of
     the others' net progress. Returns ``(dS, dO, dE, dS_seen)``. It takes each state
     array separately (ten parameters), as every equation of ``dynamics``
@@ -106,7 +108,9 @@ def safety_rates(
         scale, xp.maximum(-seen, 0.0), ref, lam, made, 1.0
     )
     shared_seen = net_seen + lv.spillover * (actor_sum(net_seen) - net_seen)
-    dS_seen = saturate(shared_seen, p.max_safety_rate)
+    # risk evaluation catches the damage in proportion to its credibility (restraint)
+    missed = 1.0 / (1.0 + p.eval_ease * E)
+    dS_seen = dS + missed * (saturate(shared_seen, p.max_safety_rate) - dS)
     harden = actor_sum(h_share * I_s)
     dO = share_returns(p.o_base * B / p.hardness, harden, actor_sum(I_s), HARDEN_REF_SHARE * ref,
                        lam, p.outside_share, HARDEN_REF_SHARE, O, p.harden_harder)  # fmt: skip
