@@ -36,15 +36,22 @@ def race() -> Model:
 def test_faster_capabilities_loop_raises_failure_under_race(
     race: Model, name: str, slow: float, fast: float
 ) -> None:
-    """The capabilities loop proper: more capability from the same AI labour."""
-    diff, se = _paired(race, {name: slow}, {name: fast}, "failure")
+    """The capabilities loop proper: more capability from the same AI labour (restraint
+    from evidence off, as for the take-off target: see the next test)."""
+    off = {"eval_alarm": 0.0, "will_per_warning": 0.0}
+    diff, se = _paired(race, {**off, name: slow}, {**off, name: fast}, "failure")
     assert diff > 3 * se
 
 
 def test_steeper_ai_labour_takeoff_raises_failure_under_race(race: Model) -> None:
     """k_ai grows AI labour past C_aar for both loops; trust beyond the safety range
-    falls faster than that labour grows, so the safety loop cannot keep pace."""
-    diff, se = _paired(race, {"k_ai": 1.0}, {"k_ai": 1.4}, "failure")
+    falls faster than that labour grows, so the safety loop cannot keep pace.
+
+    Restraint from evidence is off, as for the take-off calibration target: under
+    Model v3 a steeper take-off shows its danger sooner, and the will it raises
+    pauses the race (with it on, k_ai 1.0 -> 1.4 lowers failure by 0.017)."""
+    off = {"eval_alarm": 0.0, "will_per_warning": 0.0}
+    diff, se = _paired(race, {**off, "k_ai": 1.0}, {**off, "k_ai": 1.4}, "failure")
     assert diff > 3 * se
 
 
@@ -123,7 +130,9 @@ def test_safety_range_stays_near_the_frontier() -> None:
     w = res.worlds
     for a in ("leading-lab", "close-follower", "state-project"):
         excess = w[f"{a}.final_safety_range"] - w[f"{a}.final_capability"]
-        assert excess.max() < 10.0  # v1: 95th percentile ~440 OOM
+        # v1: 95th percentile ~440 OOM. Model v3's pauses can hold a frontier for
+        # decades while safety research goes on (slowed by beyond_frontier): 12.0 measured
+        assert excess.max() < 15.0
         assert excess.median() < 2.0
 
 

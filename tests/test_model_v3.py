@@ -218,7 +218,7 @@ def test_sabotage_undoes_honest_work_labour_for_labour() -> None:
 def test_mutual_sabotage_raises_failure() -> None:
     """Sabotaging whoever leads keeps the race neck and neck: race pressure erodes
     everyone's restraint (docs/model.md section 5)."""
-    n = 8000  # the effect is small (+0.010, s.e. 0.0014 at 16,000 worlds; ~0.002 here)
+    n = 8000  # the effect is small (+0.007, s.e. 0.0012 at 16,000 worlds; ~0.0017 here)
     base = run_model(compile_scenario("default"), n, 0)
     ms = run_model(compile_scenario("default", "mutual-sabotage"), n, 0)
     d = ms.worlds["p_failure"].to_numpy() - base.worlds["p_failure"].to_numpy()

@@ -381,7 +381,7 @@ PARAMS: tuple[Param, ...] = (
         "honest safety labour undone per unit of sabotaged AI safety labour",
         "illustrative: series overview, essays 4-5 (sabotaged alignment work passes for "
         "progress; others build on it, and finding and undoing it costs more than doing it); "
-        "1.5 puts P(failure) by 2100 mid-band (1 gives 0.07, 2 gives 0.19)",
+        "1.5 puts P(failure) by 2100 near mid-band, 0.11 (1 gives 0.06)",
     ),
     _P(
         "ai_outside_share",
