@@ -143,7 +143,8 @@ PARAMS: tuple[Param, ...] = (
         "share (and OOM/OOM)",
         (0.0, 2.0),
         "how far misaligned AI schemes: the share of its uncheckable safety work that is "
-        "sabotage undoing progress (clipped to 1), and the margin it hides from risk "
+        "sabotage undoing progress (clipped to 1; the damage passes for progress except as "
+        "far as risk evaluation is credible), and the margin it hides from risk "
         "evaluation, in OOM per OOM beyond C_aar",
         "illustrative: series overview, essays 4-5 (untrusted AI labour is worth less, or "
         "harmful, when scheming is likely; scheming undermines evaluation)",
