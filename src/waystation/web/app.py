@@ -29,7 +29,7 @@ import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -50,10 +50,19 @@ from waystation.io import shipped_scenarios as _shipped
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
 from waystation.present import jsonable
+from waystation.provenance import model_version
 from waystation.strategies import BUILTIN_STRATEGIES
 from waystation.web.body import BodyLimit
+from waystation.web.cache import RunCache
 from waystation.web.instrument import profile_presets, strategy_levers
-from waystation.web.jobs import LeverPlan, baseline_model, bug_id, bug_message, lever_plan
+from waystation.web.jobs import (
+    LeverPlan,
+    baseline_model,
+    bug_id,
+    bug_message,
+    lever_plan,
+    worlds_now,
+)
 from waystation.web.payloads import (
     MAX_SEED,
     MAX_WORLDS,
@@ -98,11 +107,31 @@ _CSP = (
 
 @dataclass
 class _Workers:
-    """The limits and the two lanes of worker processes of one application."""
+    """The limits, the two lanes of worker processes and the cache of runs of one application.
+
+    ``channels`` maps a request's ``channel`` to the stop signal of the
+    latest request on it: a newer request on the same channel (the page's
+    latest edit) stops the older one's worker process.
+    """
 
     limits: ServerLimits
     quick: Lane
     heavy: Lane
+    cache: RunCache | None = None
+    channels: dict[str, anyio.Event] = field(default_factory=dict)
+
+    def take_channel(self, channel: str | None) -> anyio.Event | None:
+        """Stop the older request on ``channel`` and return this one's stop signal."""
+        if not channel:
+            return None
+        older = self.channels.get(channel)
+        if older is not None:
+            older.set()
+        self.channels[channel] = stop = anyio.Event()
+        if len(self.channels) > 1000:  # forget finished channels (their events are set or idle)
+            for key in [k for k, e in self.channels.items() if e.is_set()]:
+                del self.channels[key]
+        return stop
 
     def stop_all(self) -> None:
         """Kill every running simulation (the server is shutting down)."""
@@ -118,12 +147,15 @@ def create_app(limits: ServerLimits | None = None) -> FastAPI:
     application (or with its first simulation).
     """
     lim = limits or ServerLimits()
-    pool = _Workers(lim, Lane("quick", lim.quick_workers, lim.quick_queue),
-                    Lane("heavy", lim.workers, lim.queue, nice=lim.heavy_nice))  # fmt: skip
+    cache = RunCache(lim.cache_bytes) if lim.cache_bytes > 0 else None
+    pool = _Workers(lim, Lane("quick", lim.quick_workers, lim.quick_queue, cache=cache),
+                    Lane("heavy", lim.workers, lim.queue, nice=lim.heavy_nice, cache=cache),
+                    cache)  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(start_forkserver)
+        await anyio.to_thread.run_sync(model_version)  # hashed once, before the first edit
         pool.quick.closing = pool.heavy.closing = False
         try:
             yield
@@ -144,6 +176,7 @@ def create_app(limits: ServerLimits | None = None) -> FastAPI:
     _add_catalogue_routes(app, lim)
     _add_simulation_routes(app, pool)
     app.state.stop_workers = pool.stop_all  # for a server that shuts down (see cli.serve)
+    app.state.cache = cache
     return app
 
 
@@ -325,7 +358,8 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
     @app.post("/api/run", response_model=None)
     async def run(body: RunRequest, request: Request) -> Response:
         model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
-        return await _simulate(pool, request, "run", body, _work(model, body.worlds))
+        return await _simulate(pool, request, "run", body, _work(model, worlds_now(body)),
+                               preview=body.preview)  # fmt: skip
 
     @app.post("/api/compare", response_model=None)
     async def compare(body: CompareRequest, request: Request) -> Response:
@@ -341,12 +375,12 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
         model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
         base = await anyio.to_thread.run_sync(baseline_model, body.baseline, body.strategy)
         work = _Work(
-            body.worlds,
+            worlds_now(body),
             max(len(model.actors), len(base.actors)),
             int(max(model.steps, base.steps)),
             2,
         )  # an upper bound on the two runs
-        return await _simulate(pool, request, "edited", body, work)
+        return await _simulate(pool, request, "edited", body, work, preview=body.preview)
 
     @app.post("/api/competence", response_model=None)
     async def competence(body: CompetenceRequest, request: Request) -> Response:
@@ -361,10 +395,13 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
         if not hasattr(_analyses(), "lever_values"):
             return _missing("lever_values")
         model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
+        lim = pool.limits
         plan = lever_plan(body.worlds, len(model.actors), int(model.steps), len(LEVERS),
-                          pool.limits.max_work)  # fmt: skip
+                          lim.max_lever_work, body.preview)  # fmt: skip
         job = LeversJob(**body.model_dump(), plan=plan)
-        return await _simulate(pool, request, "levers", job, _work(model, plan.worlds))
+        return await _simulate(pool, request, "levers", job, _work(model, plan.worlds),
+                               budget=lim.max_lever_work,
+                               time_limit=lim.lever_time_limit)  # fmt: skip
 
     @app.post("/api/worlds", response_model=None)
     async def worlds(body: WorldsRequest, request: Request) -> Response:
@@ -418,25 +455,48 @@ def _work(model: Any, worlds: int, runs: int = 1) -> _Work:
     return _Work(worlds, len(model.actors), int(model.steps), runs)
 
 
+#: Jobs whose runs use and fill the server's cache of runs (they read only outcome columns).
+CACHED_JOBS = frozenset({"run", "edited", "compare", "levers"})
+
+
 async def _simulate(
-    pool: _Workers, request: Request, kind: str, body: BaseModel, work: _Work
-) -> Response:
-    """Refuse work over the budget; run the rest in the quick or the heavy lane."""
+    pool: _Workers, request: Request, kind: str, body: BaseModel, work: _Work, *,
+    preview: bool = False, budget: int | None = None, time_limit: float | None = None,
+) -> Response:  # fmt: skip
+    """Refuse work over the budget; run the rest in the quick or the heavy lane.
+
+    A preview (the page's first estimate, at most a few thousand worlds) always
+    takes the quick lane. A request with a ``channel`` stops the older request
+    on that channel, and is stopped by a newer one.
+    """
     lim = pool.limits
-    if work.total > lim.max_work:
-        message = (f"this request needs {work}, more than the limit of {lim.max_work:,}: "
+    limit = lim.max_work if budget is None else budget
+    if work.total > limit:
+        message = (f"this request needs {work}, more than the limit of {limit:,}: "
                    "use fewer worlds, a coarser dt or a shorter horizon")  # fmt: skip
         return _one(422, "worlds", message)
-    lane = pool.quick if work.total <= lim.quick_work else pool.heavy
-    return await _dispatch(lane, lim, request, kind, body, lim.time_limit)
+    lane = pool.quick if preview or work.total <= lim.quick_work else pool.heavy
+    stop = pool.take_channel(getattr(body, "channel", None))
+    return await _dispatch(lane, lim, request, kind, body,
+                           lim.time_limit if time_limit is None else time_limit, stop)  # fmt: skip
 
 
 async def _dispatch(
-    lane: Lane, lim: ServerLimits, request: Request, kind: str, body: BaseModel, limit: float
-) -> Response:
-    """Run a job in ``lane`` and turn its outcome into a response."""
+    lane: Lane, lim: ServerLimits, request: Request, kind: str, body: BaseModel, limit: float,
+    stop: anyio.Event | None = None,
+) -> Response:  # fmt: skip
+    """Run a job in ``lane`` and turn its outcome into a response.
+
+    The job stops when its client leaves or when ``stop`` is set (a newer
+    request on its channel), answered 499 either way.
+    """
+
+    async def gone() -> bool:
+        return (stop is not None and stop.is_set()) or await request.is_disconnected()
+
     try:
-        status, value = await lane.run(kind, body, limit, lim.queue_wait, request.is_disconnected)
+        status, value = await lane.run(kind, body, limit, lim.queue_wait, gone,
+                                       cached=kind in CACHED_JOBS)  # fmt: skip
     except BusyError as exc:
         return _one(503, "", f"the server is busy ({exc}); try again in {lim.retry_after} s",
                     {"Retry-After": str(lim.retry_after)})  # fmt: skip
@@ -444,6 +504,9 @@ async def _dispatch(
         return _one(503, "", f"stopped after the time limit of {limit:g} s: use fewer worlds, "
                     "a coarser dt or a shorter horizon")  # fmt: skip
     except GoneError:
+        if stop is not None and stop.is_set():
+            return _one(499, "", "a newer request on this channel replaced this one; "
+                        "its simulation was stopped")  # fmt: skip
         return _one(499, "", "the client closed the connection; its simulation was stopped")
     except WorkerFailedError as exc:
         ident = bug_id()

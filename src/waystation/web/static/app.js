@@ -4,9 +4,18 @@
 
 const OUTCOMES = ["victory", "costly_non_failure", "failure"];
 const OUTCOME_LABELS = { victory: "victory", costly_non_failure: "costly non-failure", failure: "failure" };
-const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
+// The Okabe-Ito palette, safe for colour-blind readers (the report's, waystation.plots);
+// series also differ by dash, so colour is never the only cue.
+const COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"];
+const OUTCOME_COLOURS = { victory: "#009E73", costly_non_failure: "#E69F00", failure: "#D55E00", non_failure: "#0072B2" };
+const DASHES = ["solid", "dot", "dashdot", "longdash", "dash", "longdashdot"];
 const ACTOR_PARAMS = ["frontier", "safety_range", "safety_researchers", "capability_researchers", "compute_scale"];
-const DEBOUNCE_MS = 300;
+// A short pause after an edit before running it: a newer edit stops older work on the
+// server (same channel), so the first estimate need not wait for the slider to rest.
+const DEBOUNCE_MS = 60;
+// This tab's channels: a newer request on a channel stops the older one in its worker.
+const TAB = Math.random().toString(36).slice(2, 10);
+const CHANNEL = { run: `${TAB}/run`, levers: `${TAB}/levers`, compare: `${TAB}/compare` };
 const UPLOAD = "__upload__";
 
 const state = {
@@ -17,10 +26,22 @@ const state = {
   setBy: { strategy: "", levers: {} },  // which levers the chosen strategy's rules set
   presets: null,       // the problem profile at its 5th/50th/95th percentiles
   selected: null,      // the control whose explanation is shown
+  leverSeq: 0,         // the latest "Value the levers" request
 };
 window.lastRequest = null;  // the body of the latest POST /api/run (tests replay it)
 window.lastResult = null;
-window.runCount = 0;  // results drawn so far
+window.runCount = 0;  // full results drawn so far
+window.previewCount = 0;  // first estimates drawn so far
+// What happened when (performance.now() ms): {seq, stage: "edit" | "preliminary" | "final", t, worlds}.
+window.runEvents = [];
+
+function logEvent(seq, stage, worlds) {
+  window.runEvents.push({ seq, stage, t: performance.now(), worlds });
+  if (window.runEvents.length > 200) window.runEvents.shift();
+}
+
+// Worlds of the server's first estimate (0: none).
+function previewWorlds() { return (state.registry && state.registry.limits.preview_worlds) || 0; }
 
 const $ = (id) => document.getElementById(id);
 
@@ -582,12 +603,16 @@ function requestBody() {
 function scheduleRun() {
   updateLink();
   if (!$("auto-run").checked) return;
+  logEvent(state.seq + 1, "edit", null);
   clearTimeout(state.timer);
   state.timer = setTimeout(runNow, DEBOUNCE_MS);
 }
 
 // Run the edited scenario; with edits, the baseline runs beside it on the same
 // worlds (POST /api/edited) and the page shows both and edited - baseline.
+// Past the server's preview size the answer comes in two stages: a first
+// estimate from the first worlds (marked preliminary, wider intervals), then
+// the full count, which adds worlds to those already run (the server keeps them).
 async function runNow() {
   clearTimeout(state.timer);
   if (!state.scenario) return;
@@ -596,32 +621,56 @@ async function runNow() {
   const edited = edits() !== undefined;
   const seq = ++state.seq;
   if (state.controller) state.controller.abort();
-  state.controller = new AbortController();
+  const controller = state.controller = new AbortController();
   window.lastRequest = body;  // what POST /api/run would answer with the edited results
-  setStatus("running", `running ${body.worlds.toLocaleString()} worlds${edited ? " (edited and baseline)" : ""}…`);
-  let r;
-  try {
-    r = edited
-      ? await api("/api/edited", { ...body, baseline: clone(state.base) }, state.controller.signal)
-      : await api("/api/run", body, state.controller.signal);
-  } catch (e) {
-    if (e.name !== "AbortError" && seq === state.seq) setStatus("error", `request failed: ${e.message}`);
-    return;
+  const path = edited ? "/api/edited" : "/api/run";
+  const payload = edited ? { ...body, baseline: clone(state.base), channel: CHANNEL.run } : { ...body, channel: CHANNEL.run };
+  const staged = previewWorlds() > 0 && body.worlds > previewWorlds();
+  const what = edited ? " (edited and baseline)" : "";
+  for (const preview of staged ? [true, false] : [false]) {
+    setStatus("running", preview
+      ? `first estimate from ${previewWorlds().toLocaleString()} worlds${what}…`
+      : `running ${body.worlds.toLocaleString()} worlds${what}…`);
+    let r;
+    try {
+      r = await api(path, preview ? { ...payload, preview: true } : payload, controller.signal);
+    } catch (e) {
+      if (e.name !== "AbortError" && seq === state.seq) setStatus("error", `request failed: ${e.message}`);
+      return;
+    }
+    if (seq !== state.seq) return;
+    if (!r.ok) {
+      if (r.status === 499) return;  // replaced by a newer request
+      showErrors(r.data.errors, null, "The scenario has problems");
+      setStatus("error", "fix the highlighted inputs");
+      return;
+    }
+    clearErrors();
+    const res = edited ? r.data.edited : r.data;
+    showStage(r.data);
+    window.lastResult = res;
+    window.lastBaseline = edited ? r.data : null;
+    render(res, edited ? r.data : null);
+    showProvenance(r.data.provenance, body, edited);
+    logEvent(seq, r.data.preliminary ? "preliminary" : "final", res.worlds);
+    if (r.data.preliminary) {
+      window.previewCount += 1;
+      continue;
+    }
+    window.runCount += 1;
+    const served = r.data.cache && r.data.cache.served_worlds ? ` (${r.data.cache.served_worlds.toLocaleString()} worlds reused)` : "";
+    setStatus("idle", `${res.worlds.toLocaleString()} worlds in ${r.data.elapsed_seconds.toFixed(2)} s${served}`);
   }
-  if (seq !== state.seq) return;
-  if (!r.ok) {
-    showErrors(r.data.errors, null, "The scenario has problems");
-    setStatus("error", "fix the highlighted inputs");
-    return;
-  }
-  clearErrors();
-  const res = edited ? r.data.edited : r.data;
-  window.lastResult = res;
-  window.lastBaseline = edited ? r.data : null;
-  render(res, edited ? r.data : null);
-  showProvenance(r.data.provenance, body, edited);
-  window.runCount += 1;
-  setStatus("idle", `${res.worlds.toLocaleString()} worlds in ${r.data.elapsed_seconds.toFixed(2)} s`);
+}
+
+// Mark the results as a first estimate (preliminary) or as the full answer.
+function showStage(data) {
+  const badge = $("stage");
+  document.body.dataset.stage = data.preliminary ? "preliminary" : "final";
+  badge.hidden = !data.preliminary;
+  badge.textContent = data.preliminary
+    ? `preliminary: first ${previewWorlds().toLocaleString()} of ${data.target_worlds.toLocaleString()} worlds, wider intervals; refining…`
+    : "";
 }
 
 // ---------- drawing ---------------------------------------------------------
@@ -700,7 +749,7 @@ function drawOutcomes(res, pair) {
   });
   const traces = [];
   if (pair) traces.push(bar(pair.baseline, "baseline", "#9aa3b0", 1));
-  traces.push(bar(res, pair ? "edited" : "", ["#2e8540", "#d08c00", "#c0392b"], 1));
+  traces.push(bar(res, pair ? "edited" : "", OUTCOMES.map((o) => OUTCOME_COLOURS[o]), 1));
   Plotly.react("outcomes-chart", traces, {
     margin: { t: 10, r: 10, b: 30, l: 45 }, yaxis: { range: [0, 1], title: { text: "probability" } },
     barmode: "group", showlegend: Boolean(pair), legend: { orientation: "h", x: 1, xanchor: "right", y: 1 },
@@ -738,7 +787,7 @@ function drawDiagram(res) {
     const actorColour = COLOURS[i % COLOURS.length];
     for (const [variable, dash, label] of [["capability", "solid", "capability frontier"], ["safety_range", "dash", "safety range"]]) {
       const q = res.trajectories.actors[actor][variable];
-      const colour = only && variable === "safety_range" ? "#2e8540" : actorColour;
+      const colour = only && variable === "safety_range" ? OUTCOME_COLOURS.victory : actorColour;
       const group = `${actor}-${variable}`;
       if (only) traces.push(...band(x, q.q05, q.q95, colour, 0.1, group));
       traces.push(...band(x, q.q25, q.q75, colour, only ? 0.25 : 0.15, group));
@@ -761,6 +810,31 @@ function drawDiagram(res) {
   Plotly.react("diagram", traces, {
     margin: { t: 10, r: 10, b: 40, l: 55 }, legend: { orientation: "h", y: -0.2 },
     xaxis: { title: { text: "year" } }, yaxis: { title: { text: "OOM above the 2026 frontier" } },
+  }, { displayModeBar: false, responsive: true });
+}
+
+// Each lever's response curve: P(objective) across the lever's range (as a share of it),
+// with its 95% band; the current setting marked.
+function drawLeverCurves(data) {
+  if (!window.Plotly) return;
+  const traces = [];
+  data.levers.forEach((lever, k) => {
+    const c = lever.curve;
+    if (!c) return;
+    const [lo, hi] = state.levers[lever.name] ? state.levers[lever.name].bounds : [c.x[0], c.x[c.x.length - 1]];
+    const span = hi - lo || 1;
+    const x = c.x.map((v) => (v - lo) / span);
+    const colour = COLOURS[k % COLOURS.length];
+    const group = `curve-${lever.name}`;
+    traces.push(...band(x, c.low, c.high, colour, 0.12, group));
+    traces.push({ x, y: c.mean, type: "scatter", mode: "lines+markers", name: lever.name, legendgroup: group,
+      line: { color: colour, width: 2, dash: DASHES[k % DASHES.length] }, customdata: c.x,
+      hovertemplate: `${lever.name} = %{customdata:.3g}: %{y:.3f}<extra></extra>` });
+  });
+  Plotly.react("lever-curves", traces, {
+    margin: { t: 10, r: 10, b: 40, l: 55 }, legend: { orientation: "h", y: -0.25 },
+    xaxis: { title: { text: "position in the lever's range (0 = lower bound, 1 = upper)" }, range: [0, 1] },
+    yaxis: { title: { text: `P(${data.objective.replaceAll("_", " ")})` } },
   }, { displayModeBar: false, responsive: true });
 }
 
@@ -828,14 +902,34 @@ async function compare() {
   setStatus("idle", `compared ${base} with ${other} on ${body.worlds.toLocaleString()} worlds`);
 }
 
+// The levers' values, in two stages past the preview size: the ranking on the
+// first worlds (preliminary), then on every requested world (the curves and the
+// first worlds' runs are reused by the server).
 async function valueLevers() {
-  const body = requestBody();
-  setStatus("running", "valuing levers…");
-  const r = await api("/api/levers", body);
-  if (!r.ok) { showErrors(r.data.errors, null, "Lever values failed"); setStatus("error", "lever values failed"); return; }
-  const rows = $("levers-table").querySelector("tbody");
+  const body = { ...requestBody(), channel: CHANNEL.levers };
+  const seq = ++state.leverSeq;
+  const staged = previewWorlds() > 0 && body.worlds > previewWorlds();
+  for (const preview of staged ? [true, false] : [false]) {
+    setStatus("running", preview ? "valuing levers: first estimate…" : `valuing levers on ${body.worlds.toLocaleString()} worlds…`);
+    const r = await api("/api/levers", preview ? { ...body, preview: true } : body);
+    if (seq !== state.leverSeq) return;
+    if (!r.ok) {
+      if (r.status === 499) return;
+      showErrors(r.data.errors, null, "Lever values failed");
+      setStatus("error", "lever values failed");
+      return;
+    }
+    showLevers(r.data, body);
+  }
+}
+
+function showLevers(data, body) {
+  const table = $("levers-table");
+  table.dataset.stage = data.preliminary ? "preliminary" : "final";
+  table.dataset.worlds = String(data.worlds);
+  const rows = table.querySelector("tbody");
   rows.replaceChildren();
-  for (const lever of r.data.levers) {
+  for (const lever of data.levers) {
     const row = rows.insertRow();
     const shape = lever.shape ? lever.shape.words : "—";
     const flag = lever.sign_disagreement ? "⚠ next step and derivative disagree in sign" : "";
@@ -843,12 +937,18 @@ async function valueLevers() {
       row.insertCell().textContent = text;
     }
   }
-  const plan = r.data.plan || {};
+  window.lastLevers = data;
+  drawLeverCurves(data);
+  const plan = data.plan || {};
   const used = plan.forward_worlds ?? body.worlds;
-  const note = used < body.worlds
-    ? ` (within the work budget: steps on the first ${used.toLocaleString()} of the ${body.worlds.toLocaleString()} worlds, curves and derivative checks on ${plan.curve_worlds.toLocaleString()}; all paired)`
-    : "";
-  setStatus("idle", `valued ${r.data.levers.length} levers on ${used.toLocaleString()} worlds${note}`);
+  const checks = `; curves and derivative checks on the first ${(plan.curve_worlds || 0).toLocaleString()} worlds; all paired`;
+  if (data.preliminary) {
+    $("levers-note").textContent = `Preliminary: ranked on the first ${used.toLocaleString()} of ${body.worlds.toLocaleString()} worlds${checks}. Refining…`;
+    setStatus("running", `levers: first estimate on ${used.toLocaleString()} worlds; refining to ${body.worlds.toLocaleString()}…`);
+    return;
+  }
+  $("levers-note").textContent = `Ranked on ${used.toLocaleString()} worlds${used < body.worlds ? ` (the work budget's share of the ${body.worlds.toLocaleString()} requested)` : ""}${checks}.`;
+  setStatus("idle", `valued ${data.levers.length} levers on ${used.toLocaleString()} worlds`);
 }
 
 // ---------- downloads -------------------------------------------------------
