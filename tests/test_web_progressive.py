@@ -204,3 +204,32 @@ def test_the_levers_are_valued_at_the_default_world_count_progressively(
     grown = DEFAULT_WORLDS - PREVIEW_WORLDS  # the ranking's runs grew; the curves were served
     assert full["cache"]["computed_worlds"] % grown == 0
     assert 0 < full["cache"]["computed_worlds"] <= (len(full["levers"]) + 1) * grown
+
+
+def test_every_response_is_compressed_and_the_bundle_is_cached(client: TestClient) -> None:
+    """Assets and JSON answers go gzipped; the plotly bundle is cached, the page revalidated."""
+    gz = {"Accept-Encoding": "gzip"}
+    bundle = client.get("/static/plotly-basic.min.js", headers=gz)
+    assert bundle.headers["content-encoding"] == "gzip"
+    assert int(bundle.headers["content-length"]) < 500_000 < len(bundle.content)  # 1.2 MB raw
+    assert "immutable" in bundle.headers["cache-control"]
+    page = client.get("/", headers=gz)
+    assert (
+        page.headers["content-encoding"] == "gzip" and page.headers["cache-control"] == "no-cache"
+    )
+    again = client.get("/", headers={**gz, "If-None-Match": page.headers["etag"]})
+    assert again.status_code == 304 and not again.content
+    for path in ("/static/app.js", "/api/registry", "/api/definitions"):
+        assert client.get(path, headers=gz).headers.get("content-encoding") == "gzip", path
+    plain = client.get("/static/app.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and b"waystation explorer" in plain.content
+
+
+def test_presets_are_served_with_their_sources(client: TestClient) -> None:
+    listed = client.get("/api/scenario-presets").json()
+    names = [p["name"] for p in listed]
+    assert names[:2] == ["optimistic-worlds", "pessimistic-worlds"]
+    for p in listed:
+        one = client.get(f"/api/scenarios/preset:{p['name']}").json()
+        assert one["scenario"]["name"] == p["name"] and one["sources"] == p["sources"]
+    assert client.get("/api/scenarios/preset:nope").status_code == 404

@@ -13,8 +13,10 @@ the offending field, at most :data:`MAX_PROBLEMS` problems long::
 
     {"errors": [{"path": "actors[0].levers.caution", "line": null, "message": "..."}]}
 
-The page and plotly.js are served from the installed packages, so the page
-makes no request outside this server. Besides runs and analyses, the API
+The page and plotly.js (its basic bundle, shipped in this package) are
+served from memory, gzipped and with cache headers, so the page makes no
+request outside this server; every JSON answer over a kilobyte is gzipped
+too. Besides runs and analyses, the API
 serves what makes the page a shareable instrument: ``GET /api/definitions``
 (the registry of meanings, for hover text), ``POST /api/strategy-levers``
 (which levers a strategy's rules set, and under which rule), ``POST
@@ -25,20 +27,22 @@ worlds, with the paired difference edited - baseline).
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import anyio
 import yaml
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -50,6 +54,7 @@ from waystation.io import shipped_scenarios as _shipped
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
 from waystation.present import jsonable
+from waystation.presets import PRESETS, load_preset, preset_path
 from waystation.provenance import model_version
 from waystation.strategies import BUILTIN_STRATEGIES
 from waystation.web.body import BodyLimit
@@ -171,6 +176,7 @@ def create_app(limits: ServerLimits | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY, timeout=lim.body_timeout)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN, compresslevel=6)
     _add_error_handlers(app)
     _add_static_routes(app)
     _add_catalogue_routes(app, lim)
@@ -257,41 +263,74 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _one(500, "", bug_message(ident, type(exc).__name__))
 
 
+#: plotly.js's "basic" partial bundle (scatter, bar and pie traces: all the page draws),
+#: version 4.1.1 from the npm package ``plotly.js-basic-dist-min`` (MIT, see
+#: ``static/plotly-LICENSE.txt``): a quarter of the full bundle's size.
+PLOTLY = "plotly-basic.min.js"
+#: Static files: media type and cache policy. The plotly bundle never changes under its
+#: versioned name (cached for a year); the page's own files are revalidated (ETag).
+_ASSETS = {
+    "app.js": ("text/javascript", "no-cache"),
+    "style.css": ("text/css", "no-cache"),
+    PLOTLY: ("text/javascript", "public, max-age=31536000, immutable"),
+}
+#: ``GET /api/scenarios/preset:NAME`` is the preset NAME (:mod:`waystation.presets`).
+PRESET_PREFIX = "preset:"
+#: Responses smaller than this are sent uncompressed.
+GZIP_MIN = 1000
+
+
+@dataclass(frozen=True)
+class _Asset:
+    """A static file held in memory with its gzip form and ETag (compressed once)."""
+
+    body: bytes
+    zipped: bytes
+    media: str
+    cache: str
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes, media: str, cache: str) -> _Asset:
+        tag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        return cls(body, gzip.compress(body, 9, mtime=0), media, cache, tag)
+
+    def response(self, request: Request, headers: dict[str, str] | None = None) -> Response:
+        """The asset, gzipped when the client accepts it, 304 when its ETag matches."""
+        head = {"Cache-Control": self.cache, "ETag": self.etag, "Vary": "Accept-Encoding",
+                **(headers or {})}  # fmt: skip
+        if request.headers.get("if-none-match") == self.etag:
+            return Response(status_code=304, headers=head)
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            head["Content-Encoding"] = "gzip"
+            return Response(self.zipped, media_type=self.media, headers=head)
+        return Response(self.body, media_type=self.media, headers=head)
+
+
 def _add_static_routes(app: FastAPI) -> None:
-    """The page, its script and style, and plotly.js from the installed plotly package."""
+    """The page, its script and style, and plotly.js's basic bundle, compressed and cached.
+
+    ``/static/plotly.min.js`` is the same bundle under its older name.
+    """
     static = resources.files("waystation.web") / "static"
-    headers = {"Content-Security-Policy": _CSP, "Cache-Control": "no-cache"}
+    assets = {name: _Asset.of((static / name).read_bytes(), media, cache)
+              for name, (media, cache) in _ASSETS.items()}  # fmt: skip
+    assets["plotly.min.js"] = assets[PLOTLY]
+    page = _Asset.of((static / "index.html").read_bytes(), "text/html; charset=utf-8", "no-cache")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> HTMLResponse:
-        return HTMLResponse((static / "index.html").read_text(encoding="utf-8"), headers=headers)
+    def index(request: Request) -> Response:
+        return page.response(request, {"Content-Security-Policy": _CSP})
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)
 
     @app.get("/static/{name}", include_in_schema=False)
-    def asset(name: str) -> Response:
-        if name == "plotly.min.js":
-            path = plotly_js()
-            if path is None:
-                return _one(404, "", "plotly is not installed: pip install 'waystation[web]'")
-            return FileResponse(path, media_type="text/javascript",
-                                headers={"Cache-Control": "max-age=86400"})  # fmt: skip
-        if name not in _STATIC:
+    def asset(name: str, request: Request) -> Response:
+        if name not in assets:
             return _one(404, "", f"no static file {name!r}")
-        text = (static / name).read_text(encoding="utf-8")
-        return Response(text, media_type=_STATIC[name], headers={"Cache-Control": "no-cache"})
-
-
-def plotly_js() -> Path | None:
-    """Path of ``plotly.min.js`` shipped in the plotly package (found without importing it)."""
-    spec = importlib.util.find_spec("plotly")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "package_data" / "plotly.min.js"
-        if path.is_file():
-            return path
-    return None
+        return assets[name].response(request)
 
 
 def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
@@ -301,8 +340,20 @@ def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
     def scenarios() -> list[dict[str, str]]:
         return [{"name": k, "description": v} for k, v in _shipped().items()]
 
+    @app.get("/api/scenario-presets")
+    def scenario_presets() -> list[dict[str, Any]]:
+        """The presets (:mod:`waystation.presets`): kind, beliefs and sources of each."""
+        return [{"name": p.name, "kind": p.kind, "title": p.title, "sources": list(p.sources),
+                 "description": load_preset(p.name).description}
+                for p in PRESETS.values()]  # fmt: skip
+
     @app.get("/api/scenarios/{name}", response_model=None)
     def scenario(name: str) -> dict[str, Any] | JSONResponse:
+        if name.startswith(PRESET_PREFIX) and name[len(PRESET_PREFIX) :] in PRESETS:
+            preset = PRESETS[name[len(PRESET_PREFIX) :]]
+            text = preset_path(preset.name).read_text("utf-8")
+            return {"name": name, "scenario": scenario_json(load_preset(preset.name)),
+                    "yaml": text, "sources": list(preset.sources)}  # fmt: skip
         if name not in _shipped():
             return _one(404, "name", f"no shipped scenario {name!r}; shipped: "
                                      f"{', '.join(_shipped())}")  # fmt: skip

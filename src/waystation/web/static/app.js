@@ -143,18 +143,58 @@ function showValue(value) {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
+// Whether a registry entry's default is illustrative rather than a published figure.
+function illustrative(entry) { return /^illustrative/i.test(entry.source || ""); }
+
+// A range input moves only by dragging its thumb or by keys: a click on its track
+// explains the control instead of jumping the value to where the track was clicked.
+function guardTrack(input, onTrack) {
+  const offThumb = (x) => {
+    const box = input.getBoundingClientRect();
+    const thumb = 8;  // half the thumb's width in Chromium and Firefox, px
+    const lo = Number(input.min), hi = Number(input.max);
+    const share = hi > lo ? (Number(input.value) - lo) / (hi - lo) : 0;
+    const centre = box.left + thumb + share * (box.width - 2 * thumb);
+    return Math.abs(x - centre) > thumb + 4;
+  };
+  input.addEventListener("mousedown", (e) => {
+    if (offThumb(e.clientX)) { e.preventDefault(); input.focus(); onTrack(); }
+  });
+  input.addEventListener("touchstart", (e) => {
+    if (e.touches.length === 1 && offThumb(e.touches[0].clientX)) { e.preventDefault(); onTrack(); }
+  }, { passive: false });
+}
+
 function control(id, name, entry, value, kind, onChange) {
   const wrap = document.createElement("div");
   wrap.className = "control";
   wrap.dataset.name = entry.name;
   wrap.title = tooltip(entry);
-  wrap.addEventListener("focusin", () => explain(wrap, entry));
-  wrap.addEventListener("click", () => explain(wrap, entry));
+  const show = () => explain(wrap, entry);
+  wrap.addEventListener("focusin", (e) => { if (e.target.tagName !== "BUTTON") show(); });
   const label = document.createElement("label");
   label.htmlFor = id;
   label.innerHTML = `<span class="name"></span> <span class="unit"></span>`;
   label.querySelector(".name").textContent = name;
   label.querySelector(".unit").textContent = entry.unit;
+  label.addEventListener("click", show);
+  const info = document.createElement("button");
+  info.type = "button";
+  info.className = "info";
+  info.textContent = "i";
+  info.setAttribute("aria-label", `explain ${name}`);
+  info.setAttribute("aria-controls", "explain");
+  info.addEventListener("click", show);
+  const head = document.createElement("div");
+  head.className = "head";
+  head.append(info, label);
+  if (illustrative(entry)) {
+    const mark = document.createElement("span");
+    mark.className = "illustrative-mark";
+    mark.textContent = "illustrative";
+    mark.title = "an illustrative value, not a published figure";
+    head.append(mark);
+  }
   const input = document.createElement("input");
   input.id = id;
   input.title = wrap.title;
@@ -167,6 +207,7 @@ function control(id, name, entry, value, kind, onChange) {
     out.textContent = value;
     out.htmlFor = id;
     input.addEventListener("input", () => { out.textContent = input.value; onChange(Number(input.value)); });
+    guardTrack(input, show);
   } else if (numeric && kind !== "text") {
     Object.assign(input, { type: "number", min: lo, max: hi, step: "any" });
     input.value = value;
@@ -180,7 +221,7 @@ function control(id, name, entry, value, kind, onChange) {
   const error = document.createElement("div");
   error.className = "field-error";
   error.id = `${id}-error`;
-  wrap.append(label, input);
+  wrap.append(head, input);
   if (input.type === "range") wrap.append(out);
   wrap.append(error);
   return wrap;
@@ -270,12 +311,14 @@ function explain(wrap, entry) {
   state.selected = { name: entry.name, id, entry };
   const [lo, hi] = entry.bounds;
   const rows = [
-    ["meaning", (state.definitions[entry.name] || entry).meaning],
-    ["unit", entry.unit],
+    ["definition", (state.definitions[entry.name] || entry).meaning],
+    ["unit", entry.unit || "—"],
     ["bounds", `${lo} to ${hi}`],
     [entry.group ? "prior (registry)" : "default", showValue(entry.default)],
     ["source", entry.source],
+    ["status", illustrative(entry) ? "illustrative: not a published figure (see the source)" : "calibrated to the source"],
   ];
+  if (entry.cost !== undefined) rows.splice(4, 0, ["cost", `${entry.cost} budget units per unit of lever`]);
   const note = wrap.querySelector(".rule-note");
   if (note) rows.push(["strategy", note.textContent]);
   const title = document.createElement("strong");
@@ -429,8 +472,46 @@ async function loadStrategyLevers() {
 async function loadShipped(name) {
   const r = await api(`/api/scenarios/${encodeURIComponent(name)}`);
   if (!r.ok) { showErrors(r.data.errors, null, "Could not load the scenario"); return; }
+  markPreset(name, r.data.sources);
   await useScenario(r.data.scenario, null, name);
   runNow();
+}
+
+// Presets (waystation.presets): sets of beliefs, each a scenario file with its sources,
+// listed at the top of the page; a preset opens as "preset:NAME" (also in links).
+const PRESET = "preset:";
+
+function fillPresets(presets) {
+  const select = $("preset-select");
+  const groups = { worlds: "Worlds at the tails (from the sensitivity analysis)", viewpoint: "Viewpoints (beliefs, with sources)" };
+  for (const [kind, label] of Object.entries(groups)) {
+    const group = document.createElement("optgroup");
+    group.label = label;
+    for (const p of presets.filter((q) => q.kind === kind)) {
+      const o = new Option(p.title, PRESET + p.name);
+      o.title = p.description;
+      group.append(o);
+    }
+    if (group.children.length) select.append(group);
+  }
+  select.addEventListener("change", () => { if (select.value) loadShipped(select.value); });
+}
+
+function markPreset(name, sources) {
+  const isPreset = name && name.startsWith(PRESET);
+  $("preset-select").value = isPreset ? name : "";
+  const select = $("scenario-select");
+  let option = select.querySelector("option[data-preset]");
+  if (isPreset) {
+    if (!option) { option = new Option("", name); option.dataset.preset = "1"; select.append(option); }
+    option.value = name;
+    option.textContent = `preset: ${name.slice(PRESET.length)}`;
+    select.value = name;
+  } else if (option) {
+    option.remove();
+  }
+  const note = $("preset-sources");
+  note.textContent = isPreset && sources ? `Sources: ${sources.join("; ")}` : "";
 }
 
 async function upload(file) {
@@ -575,6 +656,7 @@ async function openLink() {
     if (!r.ok) { showErrors(r.data.errors, null, "The link names a scenario this server does not ship"); return false; }
     base = r.data.scenario;
     $("scenario-select").value = data.b;
+    markPreset(data.b, r.data.sources);
   } else if (isObject(data.u)) {
     base = data.u;
     markUpload(`${base.name || "scenario"} (from a link)`);
@@ -1027,7 +1109,8 @@ function shellWord(s) { return /^[A-Za-z0-9_.\/-]+$/.test(s) ? s : `'${s.replace
 function showProvenance(prov, body, edited) {
   if (!prov) return;
   const scenario = !edited && state.baseName ? state.baseName : `${body.scenario.name || "scenario"}.yaml`;
-  const words = ["waystation", "run", scenario, "--worlds", String(body.worlds), "--seed", String(body.seed)];
+  const what = scenario.startsWith(PRESET) ? ["--preset", scenario.slice(PRESET.length)] : [scenario];
+  const words = ["waystation", "run", ...what, "--worlds", String(body.worlds), "--seed", String(body.seed)];
   if (body.strategy) words.push("--strategy", body.strategy);
   const block = { ...prov, command: words.map(shellWord).join(" "), permalink: location.href };
   window.lastProvenance = block;
@@ -1068,6 +1151,8 @@ async function start() {
   fillStrategySelect($("compare-strategy"), null);
   $("compare-strategy").value = "cautious-lab" in state.strategies ? "cautious-lab" : Object.keys(state.strategies)[1];
   select.addEventListener("change", () => { if (select.value !== UPLOAD) loadShipped(select.value); });
+  const presets = await api("/api/scenario-presets");
+  if (presets.ok) fillPresets(presets.data);
   $("upload").addEventListener("change", (e) => { if (e.target.files.length) upload(e.target.files[0]); });
   $("strategy-select").addEventListener("change", async () => {
     describeStrategy();
