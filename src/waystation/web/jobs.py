@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from waystation import analyses, present
+from waystation import analyses, figspecs, present
 from waystation.api import compile_scenario, run_model
 from waystation.export import dictionary_csv, table_bytes
 from waystation.io import Problem, ScenarioError, scenario_from_text
@@ -72,8 +72,10 @@ def run(body: RunRequest) -> dict[str, Any]:
     n = worlds_now(body)
     res = run_model(model, n, body.seed, keep_worlds=False)
     elapsed = time.perf_counter() - start
+    figures = {"diagram": figspecs.diagram(res, figspecs.thresholds_of(model)),
+               "over_time": figspecs.outcomes_over_time({res.strategy: res})}  # fmt: skip
     return {**results_json(res), "elapsed_seconds": elapsed, "provenance": cited(model, res),
-            **stage(body, n)}  # fmt: skip
+            "figures": figures, **stage(body, n)}  # fmt: skip
 
 
 def cited(model: Any, res: Any) -> dict[str, Any]:
@@ -116,7 +118,8 @@ def compare(body: CompareRequest) -> dict[str, Any]:
     """``POST /api/compare``: strategies on common random numbers, paired differences."""
     names = list(dict.fromkeys(body.strategies))
     found = analyses.compare(scenario_of(body.scenario), names, body.worlds, body.seed)
-    return present.jsonable(found.to_dict())
+    over = figspecs.outcomes_over_time({n: found.results[n] for n in found.strategies})
+    return present.jsonable({**found.to_dict(), "figures": {"over_time": over}})
 
 
 def edited(body: EditedRequest) -> dict[str, Any]:
@@ -126,9 +129,12 @@ def edited(body: EditedRequest) -> dict[str, Any]:
     start = time.perf_counter()
     n = worlds_now(body)
     res = run_model(model, n, body.seed)
-    found = edited_comparison(run_model(base, n, body.seed), res)
+    before = run_model(base, n, body.seed)
+    found = edited_comparison(before, res)
+    over = figspecs.outcomes_over_time({"edited": res, "baseline": before})
+    figures = {"diagram": figspecs.diagram(res, figspecs.thresholds_of(model)), "over_time": over}
     return {**found, "elapsed_seconds": time.perf_counter() - start,
-            "provenance": cited(model, res), **stage(body, n)}  # fmt: skip
+            "provenance": cited(model, res), "figures": figures, **stage(body, n)}  # fmt: skip
 
 
 def baseline_model(scenario: dict[str, Any], strategy: str | None) -> Any:
@@ -223,7 +229,11 @@ def levers(body: LeversRequest) -> dict[str, Any]:
                                   settings=LEVER_SETTINGS)  # fmt: skip
     preliminary = {"preliminary": bool(body.preview) and plan.forward_worlds < body.worlds,
                    "target_worlds": body.worlds}  # fmt: skip
-    return present.jsonable({**found.to_dict(), "plan": plan.to_dict(), **preliminary})
+    table = present.jsonable(found.to_dict())
+    bounds = {v.name: v.bounds for v in LEVERS}
+    figures = {"tornado": figspecs.lever_tornado(table),
+               "curves": figspecs.lever_curves(table, bounds)}  # fmt: skip
+    return present.jsonable({**table, "plan": plan.to_dict(), "figures": figures, **preliminary})
 
 
 def validate_yaml(body: YamlRequest) -> dict[str, Any]:

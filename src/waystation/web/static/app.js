@@ -730,6 +730,7 @@ async function runNow() {
     clearErrors();
     const res = edited ? r.data.edited : r.data;
     showStage(r.data);
+    window.lastFigures = r.data.figures;
     window.lastResult = res;
     window.lastBaseline = edited ? r.data : null;
     render(res, edited ? r.data : null);
@@ -798,6 +799,7 @@ function render(res, pair) {
   drawOutcomes(res, pair);
   fillDiagramActors(res.actors);
   drawDiagram(res);
+  if (window.lastFigures) drawSpec("over-time", window.lastFigures.over_time);
   drawWaystations(res);
 }
 
@@ -859,65 +861,79 @@ function fillDiagramActors(actors) {
   select.value = actors.includes(keep) ? keep : "";
 }
 
+// The diagram from the server's figure specification (waystation.figspecs: the report's
+// figures draw from the same layer): medians, bands, the unsafe region, C_aar and C_si,
+// waystation years; the baseline's medians, thin and grey, under an edit's.
 function drawDiagram(res) {
-  if (!window.Plotly || !res) return;
-  const x = res.trajectories.years;
-  const traces = [];
+  if (!res || !window.lastFigures || !window.lastFigures.diagram) return;
   const only = $("diagram-actor").value;
-  res.actors.forEach((actor, i) => {
-    if (only && actor !== only) return;
-    const actorColour = COLOURS[i % COLOURS.length];
-    for (const [variable, dash, label] of [["capability", "solid", "capability frontier"], ["safety_range", "dash", "safety range"]]) {
-      const q = res.trajectories.actors[actor][variable];
-      const colour = only && variable === "safety_range" ? OUTCOME_COLOURS.victory : actorColour;
-      const group = `${actor}-${variable}`;
-      if (only) traces.push(...band(x, q.q05, q.q95, colour, 0.1, group));
-      traces.push(...band(x, q.q25, q.q75, colour, only ? 0.25 : 0.15, group));
-      traces.push({ x, y: q.q50, type: "scatter", mode: "lines", name: `${actor}: ${label}`, legendgroup: group,
-        line: { color: colour, dash, width: 2 }, hovertemplate: `${actor} ${label}<br>%{x}: %{y:.2f} OOM<extra></extra>` });
-    }
-  });
+  const extra = [];
   const pair = window.lastBaseline;
-  if (pair && pair.baseline) {  // the baseline's medians, thin and grey, under the edited ones
+  if (pair && pair.baseline) {
     pair.baseline.actors.forEach((actor, k) => {
       if (only && actor !== only) return;
-      for (const [variable, dash] of [["capability", "solid"], ["safety_range", "dash"]]) {
-        traces.push({ x: pair.baseline.trajectories.years, y: pair.baseline.trajectories.actors[actor][variable].q50, type: "scatter", mode: "lines",
+      for (const [variable, dash] of [["capability", "dot"], ["safety_range", "dashdot"]]) {
+        extra.push({ x: pair.baseline.trajectories.years, y: pair.baseline.trajectories.actors[actor][variable].q50, type: "scatter", mode: "lines",
           name: "baseline medians", legendgroup: "baseline", showlegend: k === 0 && variable === "capability",
-          line: { color: "#8a8f98", dash: dash === "solid" ? "dot" : "dashdot", width: 1.2 },
+          line: { color: "#8a8f98", dash, width: 1.2 },
           hovertemplate: `baseline ${actor} ${variable.replace("_", " ")}<br>%{x}: %{y:.2f} OOM<extra></extra>` });
       }
     });
   }
-  Plotly.react("diagram", traces, {
-    margin: { t: 10, r: 10, b: 40, l: 55 }, legend: { orientation: "h", y: -0.2 },
-    xaxis: { title: { text: "year" } }, yaxis: { title: { text: "OOM above the 2026 frontier" } },
-  }, { displayModeBar: false, responsive: true });
+  drawSpec("diagram", window.lastFigures.diagram, { only, extra });
 }
 
-// Each lever's response curve: P(objective) across the lever's range (as a share of it),
-// with its 95% band; the current setting marked.
-function drawLeverCurves(data) {
+// Draw a figure specification (waystation.figspecs) with plotly: lines, bands, shaded
+// regions, threshold and date lines, ranked interval bars. `only` keeps one group's marks
+// (and the marks shown only for one group, such as 90% bands); `extra` adds traces.
+function drawSpec(id, spec, opts = {}) {
+  const div = $(id);
+  if (!div || !spec) return;
+  div.dataset.spec = spec.id;
+  div.setAttribute("role", "img");
+  div.setAttribute("aria-label", `${spec.title}. ${spec.caption}`);
+  const caption = $(`${id}-caption`);
+  if (caption) caption.textContent = spec.caption;
   if (!window.Plotly) return;
-  const traces = [];
-  data.levers.forEach((lever, k) => {
-    const c = lever.curve;
-    if (!c) return;
-    const [lo, hi] = state.levers[lever.name] ? state.levers[lever.name].bounds : [c.x[0], c.x[c.x.length - 1]];
-    const span = hi - lo || 1;
-    const x = c.x.map((v) => (v - lo) / span);
-    const colour = COLOURS[k % COLOURS.length];
-    const group = `curve-${lever.name}`;
-    traces.push(...band(x, c.low, c.high, colour, 0.12, group));
-    traces.push({ x, y: c.mean, type: "scatter", mode: "lines+markers", name: lever.name, legendgroup: group,
-      line: { color: colour, width: 2, dash: DASHES[k % DASHES.length] }, customdata: c.x,
-      hovertemplate: `${lever.name} = %{customdata:.3g}: %{y:.3f}<extra></extra>` });
-  });
-  Plotly.react("lever-curves", traces, {
-    margin: { t: 10, r: 10, b: 40, l: 55 }, legend: { orientation: "h", y: -0.25 },
-    xaxis: { title: { text: "position in the lever's range (0 = lower bound, 1 = upper)" }, range: [0, 1] },
-    yaxis: { title: { text: `P(${data.objective.replaceAll("_", " ")})` } },
-  }, { displayModeBar: false, responsive: true });
+  const only = opts.only || "";
+  const traces = [], shapes = [], annotations = [];
+  let horizontal = false;
+  for (const m of spec.marks) {
+    if (only && m.group && m.group !== only) continue;
+    if (m.only && !only) continue;
+    if (m.kind === "line") {
+      const values = m.values ? { customdata: m.values, hovertemplate: `${m.label} = %{customdata:.3g}: %{y:.3f}<extra></extra>` }
+        : { hovertemplate: `${m.label}<br>%{x}: %{y:.3f}<extra></extra>` };
+      traces.push({ x: m.x, y: m.y, type: "scatter", mode: "lines", name: m.label, legendgroup: m.group,
+        line: { color: m.colour, dash: m.dash, width: 2 }, ...values });
+    } else if (m.kind === "band" || m.kind === "region") {
+      const [lo, hi] = band(m.x, m.low, m.high, m.colour, m.opacity, m.group);
+      if (m.kind === "region") Object.assign(hi, { name: m.label, showlegend: true, hoverinfo: "name", line: { width: 0 }, legendgroup: `unsafe-${m.group}` });
+      if (m.kind === "region") lo.legendgroup = `unsafe-${m.group}`;
+      traces.push(lo, hi);
+    } else if (m.kind === "hline" || m.kind === "vline") {
+      const h = m.kind === "hline";
+      shapes.push(h ? { type: "line", xref: "paper", x0: 0, x1: 1, y0: m.at, y1: m.at, line: { color: m.colour, dash: m.dash, width: 1 } }
+        : { type: "line", yref: "paper", y0: 0, y1: 1, x0: m.at, x1: m.at, line: { color: m.colour, dash: m.dash, width: 1 } });
+      annotations.push(h ? { xref: "paper", x: 0.01, y: m.at, text: m.label, showarrow: false, xanchor: "left", yanchor: "bottom", font: { size: 10, color: m.colour } }
+        : { yref: "paper", y: 1, x: m.at, text: m.label, showarrow: false, textangle: -90, xanchor: "right", yanchor: "top", font: { size: 10, color: m.colour } });
+    } else if (m.kind === "bars") {
+      horizontal = true;
+      traces.push({ type: "bar", orientation: "h", y: m.labels, x: m.estimate, marker: { color: m.colour },
+        error_x: { type: "data", symmetric: false, array: m.high.map((h, k) => h - m.estimate[k]), arrayminus: m.low.map((l, k) => m.estimate[k] - l), visible: true },
+        hovertemplate: "%{y}: %{x:.4f}<extra></extra>", showlegend: false });
+    }
+  }
+  traces.push(...(opts.extra || []));
+  const narrow = div.clientWidth < 500;
+  const layout = {
+    margin: { t: 10, r: 10, b: 40, l: horizontal ? (narrow ? 110 : 190) : 55 },
+    legend: { orientation: "h", y: -0.22, font: { size: narrow ? 9 : 11 } }, showlegend: !horizontal,
+    xaxis: { title: { text: spec.x.title }, range: spec.x.range, zeroline: horizontal },
+    yaxis: { title: { text: spec.y.title }, range: spec.y.range, autorange: horizontal ? "reversed" : (spec.y.range ? false : true), automargin: true },
+    shapes, annotations,
+  };
+  Plotly.react(div, traces, layout, { displayModeBar: false, responsive: true });
 }
 
 function drawWaystations(res) {
@@ -954,6 +970,7 @@ async function compare() {
   const r = await api("/api/compare", body);
   if (!r.ok) { showErrors(r.data.errors, null, "Comparison failed"); setStatus("error", "comparison failed"); return; }
   window.lastComparison = r.data;
+  drawSpec("compare-over-time", r.data.figures.over_time);
   const head = table.querySelector("thead"), rows = table.querySelector("tbody");
   head.innerHTML = "<tr><th>outcome</th><th></th><th></th><th data-define='difference difference_sign interval_95'></th></tr>";
   head.rows[0].cells[1].textContent = base;
@@ -1020,7 +1037,8 @@ function showLevers(data, body) {
     }
   }
   window.lastLevers = data;
-  drawLeverCurves(data);
+  drawSpec("lever-tornado", data.figures.tornado);
+  drawSpec("lever-curves", data.figures.curves);
   const plan = data.plan || {};
   const used = plan.forward_worlds ?? body.worlds;
   const checks = `; curves and derivative checks on the first ${(plan.curve_worlds || 0).toLocaleString()} worlds; all paired`;

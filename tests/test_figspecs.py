@@ -1,0 +1,95 @@
+"""The figure specifications the page and the report share: content, palette, colour blindness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import waystation as ws
+from waystation import figspecs
+from waystation.figspecs import OUTCOME_COLOURS, PALETTE, cvd_distance
+
+#: Two series are told apart at a glance above about 10 (CIE76); the Okabe-Ito colours
+#: the figures use together stay above 15 under every simulated deficiency.
+APART = 15.0
+
+
+@pytest.fixture(scope="module")
+def run() -> Any:
+    sc = ws.load_scenario("default")
+    short = sc.model_copy(update={"time": sc.time.model_copy(update={"horizon": 2045, "dt": 0.25})})
+    model = ws.compile_scenario(short)
+    return model, ws.run_model(model, 300, 1)
+
+
+@pytest.mark.parametrize("vision", ["normal", "protanopia", "deuteranopia", "tritanopia"])
+def test_series_colours_stay_apart_for_colour_blind_readers(vision: str) -> None:
+    assert cvd_distance(PALETTE[:6], vision) > APART
+    assert cvd_distance([OUTCOME_COLOURS[o] for o in ("victory", "costly_non_failure",
+                                                        "failure")], vision) > APART  # fmt: skip
+
+
+def test_the_check_rejects_a_red_green_pair() -> None:
+    """The classic red and green: apart for most readers, nearly one colour under deuteranopia."""
+    red_green = ["#d62728", "#2ca02c"]
+    assert cvd_distance(red_green, "normal") > 3 * APART
+    assert cvd_distance(red_green, "deuteranopia") < APART
+
+
+def test_the_plots_use_the_presentation_layers_palette_and_thresholds() -> None:
+    from waystation.plots import _common, time
+
+    assert _common.PALETTE is PALETTE and _common.OUTCOME_COLOURS is OUTCOME_COLOURS
+    assert _common.thresholds_of is figspecs.thresholds_of and time.over_time is figspecs.over_time
+
+
+def test_the_diagram_marks_thresholds_waystations_and_the_unsafe_region(run: Any) -> None:
+    model, res = run
+    levels = figspecs.thresholds_of(model)
+    spec = figspecs.diagram(res, levels)
+    kinds = [m["kind"] for m in spec["marks"]]
+    hlines = [m for m in spec["marks"] if m["kind"] == "hline"]
+    assert sorted(m["at"] for m in hlines) == sorted(levels.values())
+    assert {m["label"].split(":")[0] for m in hlines} == {"C_aar", "C_si"}
+    lines = [m for m in spec["marks"] if m["kind"] == "line"]
+    assert len(lines) == 2 * len(res.actors)  # frontier and safety range per actor
+    years = [m["at"] for m in spec["marks"] if m["kind"] == "vline"]
+    reached = [w.median_year for w in res.waystations.values()
+               if w.median_year is not None and w.p_reached >= figspecs.MARK_SHARE]  # fmt: skip
+    assert (not reached and not years) or min(years) == min(reached)
+    for region in (m for m in spec["marks"] if m["kind"] == "region"):
+        # shaded exactly where the actor's median frontier is past its median safety range
+        actor = region["group"]
+        cap = np.asarray(res.trajectories.get("capability", actor)[0.5])
+        safe = np.asarray(res.trajectories.get("safety_range", actor)[0.5])
+        assert np.allclose(np.asarray(region["high"]) - np.asarray(region["low"]),
+                           np.maximum(cap - safe, 0.0))  # fmt: skip
+    assert "band" in kinds
+
+
+def test_an_unsafe_region_appears_when_the_frontier_outruns_safety() -> None:
+    sc = ws.load_scenario("default")
+    fast = sc.model_copy(update={"time": sc.time.model_copy(update={"horizon": 2040,
+                                                                    "dt": 0.25})})  # fmt: skip
+    res = ws.run(fast, 200, 2, strategy="race")
+    spec = figspecs.diagram(res, {})
+    cap = np.asarray(res.trajectories.get("capability", res.actors[0])[0.5])
+    safe = np.asarray(res.trajectories.get("safety_range", res.actors[0])[0.5])
+    regions = {m["group"] for m in spec["marks"] if m["kind"] == "region"}
+    assert np.any(cap > safe)  # racing: the leader's frontier outruns its safety range
+    assert res.actors[0] in regions
+
+
+def test_outcomes_over_time_end_at_the_horizons_probabilities(run: Any) -> None:
+    _, res = run
+    spec = figspecs.outcomes_over_time({"a": res, "b": res})
+    last = {m["label"]: m["y"][-1] for m in spec["marks"]}
+    assert last["a: victory"] == pytest.approx(res.probabilities["victory"], abs=1e-12)
+    assert last["a: failure"] == pytest.approx(res.probabilities["failure"], abs=1e-12)
+    assert last["b: neither yet"] == pytest.approx(
+        res.probabilities["costly_non_failure"], abs=1e-9
+    )
+    colours = {m["colour"] for m in spec["marks"]}
+    assert colours == set(PALETTE[:2])  # one colour per run; the outcome is in the dash
