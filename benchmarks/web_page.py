@@ -30,13 +30,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 HOST = "127.0.0.1"
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 SLIDER = "#lever-leading-lab-ai_safety_share"
-LIMIT_MS = 300_000
+LIMIT_MS = 150_000
 #: A full answer newer than the n-th has been drawn, and nothing is pending.
 DONE = "n => window.runCount > n && document.body.dataset.state === 'idle'"
 
@@ -118,8 +119,16 @@ def compare(page: Any, against: str) -> float:
     return time.perf_counter() - start
 
 
-def median(xs: list[float | None]) -> float | None:
-    got = [x for x in xs if x is not None]
+def attempt(page: Any, step: Any, *args: Any) -> Any:
+    """``step(*args)``, or what the page's status said when it did not finish in time."""
+    try:
+        return step(*args)
+    except PlaywrightTimeout:
+        return {"failed": page.text_content("#status")}
+
+
+def median(xs: list[Any]) -> float | None:
+    got = [x for x in xs if isinstance(x, float)]
     return statistics.median(got) if got else None
 
 
@@ -140,9 +149,12 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             load, page = first_load(browser, url)
-            moves = [move(page) for _ in range(args.moves)]
-            switch = switch_strategy(page, "cautious-lab")
-            compares = [compare(page, "race"), compare(page, "default")]
+            moves = [attempt(page, move, page) for _ in range(args.moves)]
+            switch = attempt(page, switch_strategy, page, "cautious-lab")
+            compares = [
+                attempt(page, compare, page, "race"),
+                attempt(page, compare, page, "default"),
+            ]
             browser.close()
     finally:
         proc.terminate()
@@ -152,8 +164,8 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
         "load_average": os.getloadavg(),
         **load,
-        "first_estimate_s": median([m["first_estimate_s"] for m in moves]),
-        "full_answer_s": median([m["full_answer_s"] for m in moves]),
+        "first_estimate_s": median([m.get("first_estimate_s") for m in moves]),
+        "full_answer_s": median([m.get("full_answer_s") for m in moves]),
         "moves": moves,
         "strategy_switch_s": switch,
         "compare_switch_s": compares,

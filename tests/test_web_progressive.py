@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 import waystation as ws
-from waystation.definitions import DEFAULT_WORLDS
 
 pytest.importorskip("fastapi", reason="the web extra is not installed")
 
@@ -185,25 +184,6 @@ def test_a_newer_request_on_a_channel_stops_the_older_one(client: TestClient) ->
     assert "newer request" in answers["older"].json()["errors"][0]["message"]
     assert answers["older_s"] < 30  # 60,000 default worlds take far longer on this machine
     assert wait_until(lambda: not workers(), 10)
-
-
-@pytest.mark.slow
-def test_the_levers_are_valued_at_the_default_world_count_progressively(
-    client: TestClient, fast: dict[str, Any]
-) -> None:
-    """The ranking runs on all 20,000 worlds; the full answer reuses the preview's runs."""
-    body = {"scenario": fast, "worlds": DEFAULT_WORLDS, "seed": 1}
-    first = client.post("/api/levers", json={**body, "preview": True})
-    assert first.status_code == 200, first.text
-    pre = first.json()
-    assert pre["preliminary"] is True and pre["worlds"] == PREVIEW_WORLDS
-    full = client.post("/api/levers", json=body).json()
-    assert full["preliminary"] is False
-    assert full["worlds"] == full["plan"]["forward_worlds"] == DEFAULT_WORLDS
-    assert full["cache"]["served_worlds"] >= pre["cache"]["computed_worlds"] > 0
-    grown = DEFAULT_WORLDS - PREVIEW_WORLDS  # the ranking's runs grew; the curves were served
-    assert full["cache"]["computed_worlds"] % grown == 0
-    assert 0 < full["cache"]["computed_worlds"] <= (len(full["levers"]) + 1) * grown
 
 
 def test_every_response_is_compressed_and_the_bundle_is_cached(client: TestClient) -> None:

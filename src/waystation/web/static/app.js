@@ -32,11 +32,12 @@ window.lastRequest = null;  // the body of the latest POST /api/run (tests repla
 window.lastResult = null;
 window.runCount = 0;  // full results drawn so far
 window.previewCount = 0;  // first estimates drawn so far
-// What happened when (performance.now() ms): {seq, stage: "edit" | "preliminary" | "final", t, worlds}.
+// What happened when (performance.now() ms): {seq, stage: "edit" | "preliminary" | "final", t,
+// worlds, marked: whether the results were marked preliminary once drawn}.
 window.runEvents = [];
 
 function logEvent(seq, stage, worlds) {
-  window.runEvents.push({ seq, stage, t: performance.now(), worlds });
+  window.runEvents.push({ seq, stage, t: performance.now(), worlds, marked: !$("stage").hidden });
   if (window.runEvents.length > 200) window.runEvents.shift();
 }
 
