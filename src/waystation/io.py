@@ -12,6 +12,7 @@ scenarios are package data, listed by :func:`shipped_scenarios`.
 from __future__ import annotations
 
 import difflib
+import functools
 import stat
 from dataclasses import dataclass
 from importlib import resources
@@ -65,6 +66,12 @@ class ScenarioError(Exception):
 
 def shipped_scenarios() -> dict[str, str]:
     """Names and one-line descriptions of the scenarios shipped with waystation."""
+    return dict(_shipped())
+
+
+@functools.cache
+def _shipped() -> dict[str, str]:
+    """:func:`shipped_scenarios`, read once: the package's files do not change while it runs."""
     out = {}
     for entry in sorted(resources.files("waystation.scenarios").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):

@@ -273,6 +273,7 @@ def _run_steps(
     yearly = segment if static_levers(model.strategy) else None
     if yearly is not None:  # it writes in place: one private copy of every state array
         act.state = act.full = map_arrays(lambda x: np.array(x, order="K"), act.state)
+    act.drop_padding()
     for r in range(1, len(record)):
         first, last = record[r - 1] + 1, record[r]
         if yearly is not None:
@@ -377,6 +378,20 @@ class _Active:
         active = running.shape[0]
         if n_run > COMPACT_AT * active or active - n_run < COMPACT_MIN:
             return
+        self._keep(running)
+
+    def drop_padding(self) -> None:
+        """Stop stepping the block's padding rows (past ``n_valid``): no tally reads them.
+
+        A block is a whole multiple of :data:`STREAM_BLOCK` worlds; a 200-world
+        run would otherwise step 1,024. Results do not change: every world's
+        numbers depend only on its own row.
+        """
+        if self.rows is None and self.n_valid < self.W:
+            self._keep(np.arange(self.W) < self.n_valid)
+
+    def _keep(self, running: Array) -> None:
+        """Step only the active rows where ``running``; the others are frozen as they are."""
         self.full = self.merged()
         if self.rows is None:  # own copies, written in place by later merges
             self.full = map_arrays(lambda x: np.array(x, order="K"), self.full)

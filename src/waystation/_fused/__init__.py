@@ -374,6 +374,42 @@ def build(cache: Path | None = None, variant: str = "exact") -> Path:
     return lib
 
 
+def _slot_source(name: str) -> tuple[str, str]:
+    """The group (``lv``, ``in``, ``out``, ``shock``, ``p``) and field a kernel slot reads."""
+    if name.startswith("lv_"):
+        return "lv", name[3:]
+    if name.startswith("in_"):
+        return "in", name[3:]
+    if name in _OUT:
+        return "out", name
+    if name in Shocks._fields:
+        return "shock", name
+    return "p", name
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Whether two tuples hold the very same objects, field by field."""
+    return a is b or (len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True)))
+
+
+def _slot_row(name: str, x: Any, n: int) -> tuple[Array, tuple[int, int, int, int]]:
+    """A slot's array (float64) and its table entries: pointer, row and column strides, columns.
+
+    Stride 0 means one row (column) serves every world (actor).
+    """
+    arr = np.asarray(x, dtype=np.float64)
+    ptr = arr.__array_interface__["data"][0]
+    if arr.ndim == 2:
+        if arr.shape[0] not in (1, n):
+            raise ValueError(f"fused kernel: {name} has {arr.shape[0]} rows, expected {n}")
+        rs = 0 if arr.shape[0] == 1 else arr.strides[0] // 8
+        cs = 0 if arr.shape[1] == 1 else arr.strides[1] // 8
+        return arr, (ptr, rs, cs, arr.shape[1])
+    if arr.ndim != 0:
+        raise ValueError(f"fused kernel: {name} has shape {arr.shape}")
+    return arr, (ptr, 0, 0, 1)
+
+
 class _Kernel:
     """The loaded library: its slot table and its ``ws_step``, ``ws_run`` and ``ws_shocks``."""
 
@@ -393,6 +429,12 @@ class _Kernel:
         missing = expected - set(self.slots)
         if missing:
             raise RuntimeError(f"kernel lacks slots {sorted(missing)}")
+        # Where each slot reads from: a group and a field (see _table).
+        self._source = [_slot_source(name) for name in self.slots]
+        self._fields = {
+            g: [f for gg, f in self._source if gg == g] for g in ("lv", "in", "out", "shock", "p")
+        }
+        self._memo = threading.local()  # per thread: the last rows of each group of slots
 
     def _fn(self, name: str, argtypes: list[Any]) -> Any:
         fn = getattr(self.lib, name)
@@ -410,35 +452,39 @@ class _Kernel:
         for :meth:`run`); without ``shocks`` their slots point at a zero.
         """
         n = state.C.shape[0]
-        table = np.zeros(4 * len(self.slots), dtype=np.int64)  # pointer, strides, columns
-        keep: list[Array] = []
         N = len(self.slots)
-        for k, name in enumerate(self.slots):
-            x: Any
-            if name.startswith("lv_"):
-                x = getattr(lv, name[3:])
-            elif name.startswith("in_"):
-                x = getattr(state, name[3:])
-            elif name in out:
-                x = out[name]
-            elif name in Shocks._fields:
-                x = 0.0 if shocks is None else getattr(shocks, name)
+        table = np.zeros(4 * N, dtype=np.int64)  # pointer, strides, columns
+        keep: list[Array] = []
+        groups: dict[str, Any] = {"lv": lv, "in": state, "out": out, "shock": shocks, "p": p}
+        memo = self._memo.__dict__
+        for group, obj in groups.items():
+            # From one segment of a block to the next the kernel reads and writes the very
+            # same arrays: their rows are worked out once (and kept alive by the memo).
+            fields = tuple(self._value(group, obj, f) for f in self._fields[group])
+            hit = memo.get(group)
+            if hit is not None and hit[1] == n and _same(hit[0], fields):
+                rows = hit[2]
             else:
-                x = getattr(p, name)
-            arr = np.asarray(x, dtype=np.float64)
-            keep.append(arr)
-            table[k] = arr.ctypes.data
-            if arr.ndim == 2:
-                if arr.shape[0] not in (1, n):
-                    raise ValueError(f"fused kernel: {name} has {arr.shape[0]} rows, expected {n}")
-                table[N + k] = 0 if arr.shape[0] == 1 else arr.strides[0] // 8
-                table[2 * N + k] = 0 if arr.shape[1] == 1 else arr.strides[1] // 8
-                table[3 * N + k] = arr.shape[1]
-            elif arr.ndim != 0:
-                raise ValueError(f"fused kernel: {name} has shape {arr.shape}")
-            else:
-                table[3 * N + k] = 1
+                slots = zip(self.slots, self._source, strict=True)
+                rows = [
+                    (k, *_slot_row(name, self._value(group, obj, field), n))
+                    for k, (name, (g, field)) in enumerate(slots)
+                    if g == group
+                ]
+                memo[group] = (fields, n, rows)
+            for k, arr, row in rows:
+                keep.append(arr)
+                table[k], table[N + k], table[2 * N + k], table[3 * N + k] = row
         return table, keep
+
+    @staticmethod
+    def _value(group: str, obj: Any, field: str) -> Any:
+        """The value a slot of ``group`` reads: a field of ``obj``, or of the shocks."""
+        if group == "out":
+            return obj[field]
+        if group == "shock":
+            return 0.0 if obj is None else getattr(obj, field)
+        return getattr(obj, field)
 
     def step(
         self, state: State, p: Params, lv: Levers, shocks: Shocks,
