@@ -7,7 +7,8 @@ branch before a change: the same measurements, side by side), then measures:
 
 - **first load**: bytes transferred (as sent, compressed where the server
   compresses) and uncompressed, the page's ``load`` event and its first full
-  answer (20,000 worlds) in a fresh browser context (empty cache);
+  answer (20,000 worlds) in a fresh browser context (empty cache), and the
+  ``load`` event of a reload (the browser's cache in use);
 - **a slider move** (a key press on a lever's slider): time to the first
   estimate (where the page gives one) and to the full answer, ``--moves`` times;
 - **a strategy switch** with an edit in place: time to the full answer;
@@ -149,6 +150,10 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
             load, page = first_load(browser, url)
+            began = time.perf_counter()
+            page.reload(wait_until="load")  # a second visit: the cached bundle, revalidated page
+            load["reload_s"] = time.perf_counter() - began
+            page.wait_for_function("() => window.runCount > 0")
             moves = [attempt(page, move, page) for _ in range(args.moves)]
             switch = attempt(page, switch_strategy, page, "cautious-lab")
             compares = [

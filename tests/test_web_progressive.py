@@ -113,9 +113,10 @@ def test_switching_the_compared_strategy_reuses_the_baselines_worlds(
     assert again["differences"] == one["differences"]
 
 
-def _chunk(lo: int, hi: int, nbytes: int) -> Chunk:
+def _chunk(lo: int, hi: int, nbytes: int, hist: bool = True) -> Chunk:
     tally = {"n": np.zeros(nbytes // 8, dtype=np.int64)}
-    return Chunk(lo, hi, "numpy", (BlockOut(0, tally, np.zeros(0, np.int64), None),))
+    block = BlockOut(0, tally, np.zeros(0, np.int64), None)
+    return Chunk(lo, hi, "numpy", block, None if hist else (2, 3))
 
 
 def test_the_cache_is_bounded_and_drops_the_least_recently_used() -> None:
@@ -149,8 +150,49 @@ def test_the_keeper_splits_fresh_work_at_the_preview_size(fast: dict[str, Any]) 
     (chunks,) = keeper.new.values()
     assert [(c.lo, c.hi) for c in chunks] == [(0, PREVIEW_WORLDS), (PREVIEW_WORLDS, 3_000)]
     assert keeper.computed == 3_000 and keeper.served == PREVIEW_WORLDS
-    assert all(set(b.records or {}) <= {"p_victory", "p_costly_non_failure", "p_failure"}
-               for c in chunks for b in c.blocks)  # fmt: skip
+    assert all(set(c.block.records or {}) <= {"p_victory", "p_costly_non_failure", "p_failure"}
+               for c in chunks)  # fmt: skip
+
+
+def test_a_chunk_without_histograms_serves_only_runs_that_read_no_trajectories() -> None:
+    chunks = [_chunk(0, 2048, 8, hist=False), _chunk(2048, 4096, 8)]
+    assert chain(chunks, 4096, "numpy") == []  # a run drawing trajectories cannot use it
+    served = chain(chunks, 4096, "numpy", hist=False)
+    assert [(c.lo, c.hi) for c in served] == [(0, 2048), (2048, 4096)]
+    assert chunks[0].served().hist.shape == (2, 3)
+    cache = RunCache()
+    cache.add("f", [chunks[0]])
+    cache.add("f", [_chunk(0, 2048, 8)])  # the same worlds with histograms replace it
+    assert [c.has_hist for c in cache.get("f")] == [True] and cache.size == 8
+
+
+@pytest.mark.slow
+def test_levers_grown_from_their_preview_equal_levers_computed_at_once(
+    fast: dict[str, Any],
+) -> None:
+    """The lever job under the cache (preview, then full) gives the same table, to the bit."""
+    from waystation.web.jobs import run_job
+    from waystation.web.payloads import LeversRequest
+
+    cache = RunCache()
+    short = {**fast, "time": {"start": 2026, "horizon": 2028, "dt": 0.5}}  # four steps
+
+    def job(preview: bool) -> dict[str, Any]:
+        keeper = WorkerKeeper(cache.get, hist=False)
+        with keeping(keeper):
+            request = LeversRequest(scenario=short, worlds=WORLDS, seed=2, preview=preview)
+            status, answer = run_job("levers", request)
+        assert status == "ok", answer
+        for family, chunks in keeper.new.items():
+            cache.add(family, chunks)
+        return answer  # type: ignore[no-any-return]
+
+    first, grown = job(True), job(False)
+    assert first["preliminary"] and first["worlds"] == PREVIEW_WORLDS
+    assert grown["cache"]["served_worlds"] >= first["cache"]["computed_worlds"] > 0
+    status, whole = run_job("levers", LeversRequest(scenario=short, worlds=WORLDS, seed=2))
+    assert status == "ok" and whole["worlds"] == grown["worlds"] == WORLDS
+    assert grown["levers"] == whole["levers"]
 
 
 def test_a_newer_request_on_a_channel_stops_the_older_one(client: TestClient) -> None:

@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from waystation.provenance import digest, model_hash, model_version
 from waystation.tally import BlockOut
 
@@ -62,29 +64,64 @@ def trimmed(out: BlockOut) -> BlockOut:
 
 @dataclass(frozen=True)
 class Chunk:
-    """Consecutive worlds ``lo .. hi - 1`` of a family, stepped by ``backend``: their blocks."""
+    """Consecutive worlds ``lo .. hi - 1`` of a family, stepped by ``backend``, as one block.
+
+    ``block`` holds the worlds' summed tallies and histograms and their
+    per-world outcome columns. A chunk kept without its trajectory histograms
+    (``hist_shape`` set, ``block.hist`` empty) serves only runs that read no
+    trajectories (:class:`WorkerKeeper` with ``hist=False``: valuing the
+    levers, whose dozens of runs would otherwise keep megabytes of
+    histograms each).
+    """
 
     lo: int
     hi: int
     backend: str
-    blocks: tuple[BlockOut, ...]
+    block: BlockOut
+    hist_shape: tuple[int, ...] | None = None
+
+    @property
+    def has_hist(self) -> bool:
+        """Whether the chunk kept its trajectory histograms."""
+        return self.hist_shape is None
 
     @property
     def nbytes(self) -> int:
         """Memory the chunk's arrays hold."""
-        total = 0
-        for b in self.blocks:
-            total += int(b.hist.nbytes) + sum(int(v.nbytes) for v in b.tally.values())
-            total += sum(int(v.nbytes) for v in (b.records or {}).values())
-        return total
+        b = self.block
+        total = int(b.hist.nbytes) + sum(int(v.nbytes) for v in b.tally.values())
+        return total + sum(int(v.nbytes) for v in (b.records or {}).values())
+
+    def served(self) -> BlockOut:
+        """The chunk as a block (histograms of zeros where they were not kept)."""
+        if self.hist_shape is None:
+            return self.block
+        return replace(self.block, hist=np.zeros(self.hist_shape, dtype=np.int64))
 
 
-def chain(chunks: list[Chunk], worlds: int, backend: str) -> list[Chunk]:
-    """The longest run of consecutive chunks from world 0 that ends at or before ``worlds``."""
+def joined(blocks: list[BlockOut], hist: bool = True) -> tuple[BlockOut, tuple[int, ...] | None]:
+    """Blocks of consecutive worlds as one (exact sums, rows in order), histograms optional."""
+    tally = {k: sum((b.tally[k] for b in blocks[1:]), blocks[0].tally[k].copy())
+             for k in blocks[0].tally}  # fmt: skip
+    keys = blocks[0].records or {}
+    records = {k: np.concatenate([(b.records or {})[k] for b in blocks]) for k in keys}
+    if not hist:
+        empty = np.zeros(0, dtype=np.int64)
+        return BlockOut(0, tally, empty, records or None), tuple(blocks[0].hist.shape)
+    total = sum((b.hist for b in blocks[1:]), blocks[0].hist.copy())
+    return BlockOut(0, tally, total, records or None), None
+
+
+def chain(chunks: list[Chunk], worlds: int, backend: str, hist: bool = True) -> list[Chunk]:
+    """The longest run of consecutive chunks from world 0 that ends at or before ``worlds``.
+
+    With ``hist``, only chunks that kept their trajectory histograms count.
+    """
     out: list[Chunk] = []
     end = 0
     while True:
-        fits = [c for c in chunks if c.lo == end and c.hi <= worlds and c.backend == backend]
+        fits = [c for c in chunks if c.lo == end and c.hi <= worlds and c.backend == backend
+                and (c.has_hist or not hist)]  # fmt: skip
         if not fits:
             return out
         best = max(fits, key=lambda c: c.hi)
@@ -116,8 +153,12 @@ class RunCache:
         """Keep new chunks of a family, then drop the least recently used past the limit."""
         kept = self._families.setdefault(family, [])
         for c in chunks:
-            if any((k.lo, k.hi, k.backend) == (c.lo, c.hi, c.backend) for k in kept):
+            same = [k for k in kept if (k.lo, k.hi, k.backend) == (c.lo, c.hi, c.backend)]
+            if same and (same[0].has_hist or not c.has_hist):
                 continue
+            for k in same:  # a chunk with histograms replaces one kept without
+                kept.remove(k)
+                self.size -= k.nbytes
             kept.append(c)
             self.size += c.nbytes
         self._families.move_to_end(family)
@@ -139,10 +180,13 @@ class WorkerKeeper:
     ``ask(family)`` fetches a family's chunks from the server (once per
     family and job); ``new`` collects the chunks computed here, to be sent
     back. Computations are split at ``split`` worlds (see the module's note).
+    ``hist=False``: the job reads no trajectories (valuing the levers), so the
+    chunks it keeps drop their histograms, and it may use chunks without them.
     """
 
     ask: Ask
     split: int = PREVIEW_WORLDS
+    hist: bool = True
     new: dict[str, list[Chunk]] = field(default_factory=dict)
     served: int = 0  #: worlds served from chunks
     computed: int = 0  #: worlds computed here
@@ -155,16 +199,17 @@ class WorkerKeeper:
         family = family_of(model, seed)
         if family not in self._known:
             self._known[family] = self.ask(family)
-        have = chain(self._known[family] + self.new.get(family, []), worlds, backend)
+        have = chain(self._known[family] + self.new.get(family, []), worlds, backend, self.hist)
         end = have[-1].hi if have else 0
-        blocks = [b for c in have for b in c.blocks]
+        blocks = [c.served() for c in have]
         self.served += end
         cuts = [end, *([self.split] if end < self.split < worlds else []), worlds]
         for lo, hi in itertools.pairwise(cuts):
             if hi <= lo:
                 continue
-            made = tuple(trimmed(b) for b in compute(lo, hi - lo))
-            self.new.setdefault(family, []).append(Chunk(lo, hi, backend, made))
+            made = [trimmed(b) for b in compute(lo, hi - lo)]
+            block, shape = joined(made, self.hist)
+            self.new.setdefault(family, []).append(Chunk(lo, hi, backend, block, shape))
             blocks.extend(made)
             self.computed += hi - lo
         return blocks

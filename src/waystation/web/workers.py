@@ -132,7 +132,7 @@ def _child(conn: Connection, kind: str, payload: Any, nice: int, cached: bool) -
         conn.send(("need", family))
         return conn.recv()
 
-    keeper = WorkerKeeper(ask) if cached else None
+    keeper = WorkerKeeper(ask, hist=kind != "levers") if cached else None
     try:
         with keeping(keeper):
             answer = run_job(kind, payload)

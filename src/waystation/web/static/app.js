@@ -965,7 +965,7 @@ async function compare() {
     showErrors([{ path: "strategies", line: null, message: "pick a different strategy to compare against" }]);
     return;
   }
-  const body = { ...requestBody(), strategies: [base, other] };
+  const body = { ...requestBody(), strategies: [base, other], channel: CHANNEL.compare };
   delete body.strategy;
   setStatus("running", `comparing ${base} with ${other}…`);
   const r = await api("/api/compare", body);
