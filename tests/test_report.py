@@ -374,7 +374,9 @@ def check_provenance(text: str, scenario: Path, tmp_path: Path) -> None:
     argv = shlex.split(prov["command"])
     assert argv[:2] == ["waystation", "report"]
     argv[argv.index("-o") + 1] = str(tmp_path / "again.html")
-    rebuilt = runner.invoke(app, argv[1:])
+    with pytest.MonkeyPatch.context() as mp:  # the rebuild is read for its numbers only
+        mp.setattr(report, "figure_items", lambda data: [])
+        rebuilt = runner.invoke(app, argv[1:])
     assert rebuilt.exit_code == 0, rebuilt.output
     again = (tmp_path / "again.html").read_text()
     tables = ("outcome-table", "comparison-table", "calibration-table", "lever-table-race",

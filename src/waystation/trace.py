@@ -101,6 +101,10 @@ def trace_worlds(
         shocks = step_shocks(key, world, i, A)  # the engine's draws: a function of the world
         s = step(s, p, lv, shocks, model.step_dt(i))
         record(i, s)
+        if s.done.all():  # finished worlds are frozen: every later step records the same
+            C[:, i + 1 :], S[:, i + 1 :] = C[:, i : i + 1], S[:, i : i + 1]
+            surv[:, i + 1 :] = surv[:, i : i + 1]
+            break
     return Trace(
         seed,
         tuple(ids),

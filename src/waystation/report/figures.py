@@ -252,23 +252,23 @@ def fit(fig: Figure) -> Figure:
 
     A figure drawn narrower than the column grows to its width; its height
     grows less, since the larger text needs less room relative to the plot.
-    Tick labels are made when a figure is drawn, so it is drawn once first to
-    find them, and their size is set on the axes so that new ticks follow.
+    Tick labels get their text only when a figure is drawn, so their size is
+    set on the axes (and the offset text's on it), which every tick follows:
+    the figure is drawn once, when it is saved.
     """
     w, h = fig.get_size_inches()
     wider = bool(w < WIDTH_IN)
     if wider:
         fig.set_size_inches(WIDTH_IN, max(3.2, h * WIDTH_IN / w * 0.5))
     _plain_log_ticks(fig)
-    fig.draw_without_rendering()
     sizes = [(t, _grown(float(t.get_fontsize()), wider)) for t in _texts(fig)]
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
-            labels = [t for t in axis.get_ticklabels(which="both") if t.get_text()]
-            if labels:
-                axis.set_tick_params(
-                    which="both", labelsize=_grown(float(labels[0].get_fontsize()), wider)
-                )
+            ticks = axis.get_major_ticks()  # made now; their labels get text when drawn
+            if ticks and axis.get_visible():
+                size = _grown(float(ticks[0].label1.get_fontsize()), wider)
+                axis.set_tick_params(which="both", labelsize=size)
+            axis.offsetText.set_fontsize(_grown(float(axis.offsetText.get_fontsize()), wider))
     for t, size in sizes:
         t.set_fontsize(size)
     return fig
