@@ -93,3 +93,37 @@ def test_outcomes_over_time_end_at_the_horizons_probabilities(run: Any) -> None:
     )
     colours = {m["colour"] for m in spec["marks"]}
     assert colours == set(PALETTE[:2])  # one colour per run; the outcome is in the dash
+
+
+def test_the_report_side_draws_the_same_specifications(run: Any, tmp_path: Any) -> None:
+    """Each spec drawn with matplotlib carries its marks: lines, thresholds, bars, colours."""
+    pytest.importorskip("matplotlib")
+    from waystation.plots import save
+    from waystation.plots.specs import draw
+
+    model, res = run
+    specs = [figspecs.diagram(res, figspecs.thresholds_of(model)),
+             figspecs.outcomes_over_time({"a": res, "b": res})]  # fmt: skip
+    table = {"objective": "victory", "levers": [
+        {"name": "caution", "scope": "actor", "per_cost": {"estimate": 0.01, "low": 0.0,
+         "high": 0.02}, "curve": {"x": [0.0, 0.5, 1.0], "mean": [0.5, 0.6, 0.7],
+                                  "low": [0.4, 0.5, 0.6], "high": [0.6, 0.7, 0.8]}}]}  # fmt: skip
+    specs += [figspecs.lever_tornado(table), figspecs.lever_curves(table, {"caution": (0, 1)})]
+    for spec in specs:
+        fig = draw(spec)
+        ax = fig.axes[0]
+        lines = [m for m in spec["marks"] if m["kind"] == "line"]
+        drawn = {ln.get_gid(): ln for ln in ax.get_lines()}
+        for m in lines:
+            got = drawn[f"{spec['id']}:line:{m['label']}"]
+            assert (
+                list(got.get_ydata()) == m["y"] and got.get_color().lower() == m["colour"].lower()
+            )
+        for m in (m for m in spec["marks"] if m["kind"] == "hline"):
+            assert list(drawn[f"{spec['id']}:hline:{m['label']}"].get_ydata()) == [m["at"]] * 2
+        if spec["id"] == "tornado":
+            bars = [p for p in ax.patches if (p.get_gid() or "").startswith("tornado:bars")]
+            assert [b.get_width() for b in bars] == [0.01]
+        path = tmp_path / f"{spec['id']}.png"
+        save(fig, path)
+        assert path.stat().st_size > 5_000

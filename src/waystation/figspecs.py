@@ -199,7 +199,7 @@ def diagram(res: Any, levels: Mapping[str, float]) -> dict[str, Any]:
         "id": "diagram",
         "title": "Capability frontier vs safety range",
         "caption": "Median over worlds (line) with 50% and 90% bands; solid: capability "
-        "frontier, dashed: safety range. Shaded red: the median frontier past the median "
+        "frontier, dashed: safety range. Shaded vermillion: the median frontier past the median "
         "safety range (unsafe). Dotted: the C_aar and C_si thresholds (medians) and the "
         "median years of waystations reached in at least "
         f"{MARK_SHARE:.0%} of worlds.",
