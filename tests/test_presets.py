@@ -96,3 +96,16 @@ def test_a_bad_preset_is_one_clear_line(args: list[str], message: str) -> None:
     result = runner.invoke(app, [*args, "-n", "10"])
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output
+
+
+def test_every_simulating_command_with_a_scenario_takes_a_preset() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+    with_scenario = [name for name, command in group.commands.items()  # type: ignore[attr-defined]
+                     if "scenario" in {p.name for p in command.params}
+                     and "--block-size" in {f for p in command.params for f in p.opts}]  # fmt: skip
+    assert {"run", "compare", "levers", "sensitivity", "report"} <= set(with_scenario)
+    for name in with_scenario:
+        command = group.commands[name]  # type: ignore[attr-defined]
+        assert "--preset" in {f for p in command.params for f in p.opts}, name
