@@ -236,7 +236,12 @@ class Lane:
                         f"the worker process died (exit code {proc.exitcode})"
                     ) from None
                 if message[0] == "need" and self.cache is not None:
-                    await asyncio.to_thread(receive.send, self.cache.get(message[1]))
+                    try:
+                        await asyncio.to_thread(receive.send, self.cache.get(message[1]))
+                    except OSError:  # the worker died while it was sent its chunks
+                        raise WorkerFailedError(
+                            f"the worker process died (exit code {proc.exitcode})"
+                        ) from None
                     continue
                 _, answer, new = message
                 if self.cache is not None:
