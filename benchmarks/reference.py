@@ -1,4 +1,4 @@
-"""A straightforward per-world pure-Python implementation of the model (v2), for comparison.
+"""A straightforward per-world pure-Python implementation of the model (v3), for comparison.
 
 This is how peer models are usually written: loops over worlds, steps and
 actors with ``math``. It restates the equations of ``docs/model.md`` (the
@@ -97,12 +97,12 @@ def growth(x: World, t: float, C, S, O, E, B, will, em_time, A):
         L.append(L_ai)
         S_eff = S[a] + O * cover(x, C[a])
         tr = math.exp(-math.exp(clip((C[a] - S_eff) / x.g("edge_width"), -CLIP, CLIP)))
-        sent = x["ai_safety_share"][a] * L_ai * x.g("ai_safety_edge")
+        sent = (x["ai_safety_share"][a] + x.g("ai_outside_share")) * L_ai * x.g("ai_safety_edge")
         checkable = (1.0 - tr) * sent * ease
         capacity = x.g("oversight") * (hs[a] + em)
         checked = checkable * capacity / max(checkable + capacity, 1e-300)
         usable = tr * sent * (ease + (1.0 - ease) * (1.0 - sch)) + checked
-        bad.append(sent * (1.0 - ease) * sch)
+        bad.append(x.g("sabotage_harm") * sent * (1.0 - ease) * sch)
         I_s.append(hs[a] * (1.0 - x["wbe_investment"][a]) + usable + em)
         lab = (hc[a] + (1.0 - x["ai_safety_share"][a]) * L_ai) * (1.0 - x["wbe_investment"][a])
         ref = x["capability_researchers"][a] * (1.0 + x.g("ai_labor_ratio"))
@@ -110,7 +110,8 @@ def growth(x: World, t: float, C, S, O, E, B, will, em_time, A):
                        x.g("ideas_harder") * max(C[a] - x["frontier"][a], 0.0))  # fmt: skip
         dC.append(sat(x["compute_scale"][a] * compute + algo, x.g("max_rate")))
     ref, lam, spill = x.g("safety_ref"), x.g("lam_s"), x.g("spillover")
-    net, ev, hard = [], [], 0.0
+    out = x.g("outside_share")
+    net, seen, ev, hard = [], [], [], 0.0
     for a in range(A):
         e, h = x["eval_investment"][a], x["hardening_investment"][a]
         total = max(1.0, e + h)
@@ -119,24 +120,30 @@ def growth(x: World, t: float, C, S, O, E, B, will, em_time, A):
         pen = (x.g("safety_harder") * max(S[a] - x["safety_range"][a], 0.0)
                + x.g("beyond_frontier") * max(S[a] - C[a], 0.0))  # fmt: skip
         scale = x.g("s_base") * B / x.g("hardness")
-        net.append(
-            returns(scale, s * I_s[a], ref, lam, pen) - returns(scale, s * bad[a], ref, lam, pen)
-        )
-        ev.append(returns(1.0, e * I_s[a], EVAL_REF * ref, lam, 0.0))
+        w = s * (I_s[a] - bad[a])  # net labour: sabotage undoes honest work
+        net.append(returns(scale, max(w, 0.0), ref, lam, pen)
+                   - returns(scale, max(-w, 0.0), ref, lam, pen))  # fmt: skip
+        seen.append(returns(scale, s * I_s[a], ref, lam, pen))  # as if no sabotage
+        norm = ((EVAL_REF + out) / EVAL_REF) ** lam
+        ev.append(returns(1.0, e * I_s[a] + out * I_s[a], EVAL_REF * ref, lam, 0.0) / norm)
         hard += h * I_s[a]
-    dS = [sat(net[a] + spill * (sum(net) - net[a]), x.g("max_safety_rate")) for a in range(A)]
-    dO = sat(returns(x.g("o_base") * B / x.g("hardness"), hard, HARDEN_REF * ref, lam,
-                     x.g("harden_harder") * O), x.g("max_safety_rate"))  # fmt: skip
+    top = x.g("max_safety_rate")
+    dS = [sat(net[a] + spill * (sum(net) - net[a]), top) for a in range(A)]
+    dV = [dS[a] + (sat(seen[a] + spill * (sum(seen) - seen[a]), top) - dS[a])
+          / (1.0 + ease * E[a]) for a in range(A)]  # fmt: skip
+    norm = ((HARDEN_REF + out) / HARDEN_REF) ** lam
+    dO = sat(returns(x.g("o_base") * B / x.g("hardness"), hard + out * sum(I_s), HARDEN_REF * ref,
+                     lam, x.g("harden_harder") * O) / norm, top)  # fmt: skip
     dE = [x.g("e_base") * B * (1.0 + will) * (ev[a] + spill * (sum(ev) - ev[a])) / (1.0 + E[a])
           for a in range(A)]  # fmt: skip
-    rg = []
+    rg = []  # growth of the effective range as evaluations see it (sabotage unseen)
     for a in range(A):
         c = cover(x, C[a])
         fading = O / x.g("si_gap") if 0.0 < c < 1.0 else 0.0
-        rg.append(dS[a] + c * dO - fading * dC[a])
+        rg.append(dV[a] + c * dO - fading * dC[a])
     background = x.g("wbe_background") * (1 + x.g("wbe_background_growth")) ** years
     wbe = background + sum(x["wbe_investment"][a] * (hs[a] + hc[a] + L[a]) for a in range(A))
-    return dC, dS, dO, dE, I_s, rg, wbe
+    return dC, dS, dO, dE, I_s, rg, wbe, dV
 
 
 def relief(x: World, C: list[float], A: int) -> list[float]:
@@ -150,11 +157,11 @@ def relief(x: World, C: list[float], A: int) -> list[float]:
 def pauses(x: World, M_fc, rel, will, coord, B, A):
     out = []
     for a in range(A):
-        caution = clip(x["caution"][a] + will, 0.0, 1.0)
+        caution = clip(x["caution"][a] + (1.0 - x["caution"][a]) * will, 0.0, 1.0)
         c = clip(caution, EPS, 1.0 - EPS)
         urgency = (x["margin_target"][a] - M_fc[a]) / x.g("pause_width") + math.log(c / (1 - c))
         vol = max(0.0, (sig(urgency) if caution > 0.0 else 0.0) - rel[a])
-        enf = clip((x.g("enforcement") + will) * B, 0.0, 1.0)
+        enf = clip((x.g("enforcement") + (1.0 - x.g("enforcement")) * will) * B, 0.0, 1.0)
         out.append(clip(vol + coord * (enf + (1.0 - enf) * caution), 0.0, 1.0))
     return out
 
@@ -184,6 +191,28 @@ def margins(x: World, C, S, O, E, noise, rg, dCf, A):
     return out
 
 
+def shown(x: World, V, C, E, noise, A) -> float:
+    """Perceived risk per year that risk evaluation shows (the most alarming actor)."""
+    out = []
+    for a in range(A):
+        bias = x.g("scheming") * max(0.0, C[a] - x.g("C_aar"))
+        M = (V[a] - C[a]) + bias + x.g("sigma_eval") / (1.0 + E[a]) * noise[a]
+        cred = x.g("eval_ease") * E[a] / (1.0 + x.g("eval_ease") * E[a])
+        out.append(cred * sig(-M / x.g("edge_width")))
+    return x.g("eval_alarm") * max(out)
+
+
+def incidents(u: float, mean: float) -> int:
+    """Poisson count of ``mean`` by inverse CDF of ``u`` (at most 16)."""
+    term = cdf = math.exp(-mean)
+    k = int(u >= cdf)
+    for j in range(1, 16):
+        term = term * mean / j
+        cdf += term
+        k += u >= cdf
+    return k
+
+
 def crossing(x0: float, x1: float) -> float:
     """Share of a step at which x rose through 0, moving linearly (0 if already >= 0)."""
     if x0 >= 0.0:
@@ -196,6 +225,7 @@ def simulate_world(x: World, z0: Sequence[float], shocks, t0: float, dt: float, 
     """Run one world; ``shocks[i] = (eval_z[A], warn_u, verify_u)``. Returns (v, c, f)."""
     A = len(z0)
     C, S, E = list(x["frontier"]), list(x["safety_range"]), [0.0] * A
+    V = list(S)  # the range as evaluations see it
     O, B, will, wbe, em_time = 0.0, 1.0, 0.0, 0.0, math.inf
     noise = list(z0)
     survival, p_victory, done, verified_once = 1.0, 0.0, False, False
@@ -210,15 +240,17 @@ def simulate_world(x: World, z0: Sequence[float], shocks, t0: float, dt: float, 
         eval_z, warn_u, verify_u = shocks[i]
         noise = [noise[a] * decay + math.sqrt(1.0 - decay * decay) * eval_z[a] for a in range(A)]
         coord = clip((x.g("global_pause") + x.g("will_to_pause") * will) * B, 0.0, 1.0)
-        dC1f, dS1, dO1, dE1, I1, rg1, wbe1 = growth(x, t, C, S, O, E, B, will, em_time, A)
-        p0 = pauses(x, margins(x, C, S, O, E, noise, rg1, dC1f, A), rel, will, coord, B, A)
+        dC1f, dS1, dO1, dE1, I1, rg1, wbe1, dV1 = growth(x, t, C, S, O, E, B, will, em_time, A)
+        p0 = pauses(x, margins(x, C, V, O, E, noise, rg1, dC1f, A), rel, will, coord, B, A)
         dC1 = [dC1f[a] * (1 - p0[a]) for a in range(A)]
         C1 = [C[a] + dC1[a] * dt for a in range(A)]
         S1 = [S[a] + dS1[a] * dt for a in range(A)]
+        V1 = [V[a] + dV1[a] * dt for a in range(A)]
         O1 = O + dO1 * dt
         E1 = [E[a] + dE1[a] * dt for a in range(A)]
-        dC2f, dS2, dO2, dE2, I2, rg2, wbe2 = growth(x, t + dt, C1, S1, O1, E1, B, will, em_time, A)
-        p1 = pauses(x, margins(x, C1, S1, O1, E1, noise, rg2, dC2f, A), relief(x, C1, A), will,
+        dC2f, dS2, dO2, dE2, I2, rg2, wbe2, dV2 = growth(x, t + dt, C1, S1, O1, E1, B, will,
+                                                         em_time, A)  # fmt: skip
+        p1 = pauses(x, margins(x, C1, V1, O1, E1, noise, rg2, dC2f, A), relief(x, C1, A), will,
                     coord, B, A)  # fmt: skip
         dC = [0.5 * (dC1[a] + dC2f[a] * (1 - p1[a])) for a in range(A)]
         I_s = [0.5 * (I1[a] + I2[a]) for a in range(A)]
@@ -226,17 +258,21 @@ def simulate_world(x: World, z0: Sequence[float], shocks, t0: float, dt: float, 
         verify_p = -math.expm1(-x.g("verify_rate") * x.g("eval_ease") * ratio * dt)
         verified = verify_u < verify_p and not verified_once
         verified_once = verified_once or verified
-        C0, S_eff0 = C, S_eff
+        C0, S_eff0, V0, E0 = C, S_eff, V, E
         C = [min(C[a] + dC[a] * dt, x.g("C_max")) for a in range(A)]
         S = [max(S[a] + 0.5 * (dS1[a] + dS2[a]) * dt, x["safety_range"][a])
+             + verified * x.g("verify_jump") for a in range(A)]  # fmt: skip
+        V = [max(V[a] + 0.5 * (dV1[a] + dV2[a]) * dt, x["safety_range"][a])
              + verified * x.g("verify_jump") for a in range(A)]  # fmt: skip
         O = O + 0.5 * (dO1 + dO2) * dt
         E = [E[a] + 0.5 * (dE1[a] + dE2[a]) * dt for a in range(A)]
         S_eff = [S[a] + O * cover(x, C[a]) for a in range(A)]
         lethal, surv = hazards(x, C, S_eff, A)
         new_survival = survival * math.exp(-0.5 * (lethal_prev + lethal) * dt)
-        warned = warn_u < -math.expm1(-0.5 * (surv_prev + surv) * dt)
-        will = will * math.exp(-x.g("will_decay") * dt) + warned * x.g("will_per_warning")
+        k = incidents(warn_u, 0.5 * (surv_prev + surv) * dt)
+        risk = 0.5 * (shown(x, V0, C0, E0, noise, A) + shown(x, V, C, E, noise, A))
+        evidence = risk * dt + k * (x.g("warning_response") * x.g("will_per_warning"))
+        will = 1.0 - (1.0 - will * math.exp(-x.g("will_decay") * dt)) * math.exp(-evidence)
         rel = relief(x, C, A)
         safe = max(max(0.0, min(C[a], S_eff[a])) for a in range(A))
         unsafe = sum(max(0.0, C[a] - S_eff[a]) for a in range(A))

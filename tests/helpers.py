@@ -47,6 +47,7 @@ CONSTANT_WORLD: dict[str, Any] = {
         "verify_rate": 0.0,
         "safety_growth": 0.0,
         "capability_growth": 0.0,
+        "ai_outside_share": 0.0,  # no AI safety labour beside the lab (Model v3)
     },
     "levers": {"spillover": 0.0, "global_pause": 0.0, "deterrence": 0.0},
     "actors": [

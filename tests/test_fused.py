@@ -5,7 +5,7 @@ The kernel evaluates the same float64 operations in the same order as
 Where numpy's transcendentals are the C library's too (x86 without AVX-512,
 or with numpy's AVX-512 loops disabled), the two engines are bit-identical;
 numpy's AVX-512 loops round differently in the last bit, which the model's
-feedback loops amplify to at most ~1e-12 over a run.
+feedback loops amplify to ~1e-12 by 2034 (1e-11 tolerated; see TOL).
 """
 
 from __future__ import annotations
@@ -44,7 +44,10 @@ from waystation.strategies import BUILTIN_STRATEGIES, apply_strategy, static_lev
 
 #: Short horizon keeps the tests cheap: most default worlds win by the mid-2030s.
 HORIZON = 2034.0
-TOL = 1e-12
+#: Per-world agreement where numpy's transcendentals are not the C library's. Model v3's
+#: net motivation-control labour (honest minus sabotaged, nearly cancelling in some
+#: worlds) amplifies last-bit differences: measured 1.2e-12 (mutual-sabotage, 2034).
+TOL = 1e-11
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,13 @@ from waystation.rng import key_of, normals, step_shocks
 from waystation.state import Array, State
 from waystation.strategies import apply_strategy, static_levers
 
-TOL = 1e-12  #: world-by-world agreement with numpy (relative, or absolute below 1)
+#: World-by-world agreement with numpy over a whole run (relative, or absolute below 1).
+#: Model v3's motivation-control growth is the signed returns of honest minus sabotaged
+#: labour, two large numbers that nearly cancel in worlds where they balance, and trust
+#: amplifies the range's last bits into usable labour: there a whole run turns the
+#: SIMD functions' few-ulp differences into up to ~3e-11 (measured: hard-problem, one
+#: world of 1,024). The exact variant is bit-identical to numpy (tests/test_fused.py).
+TOL = 1e-10
 
 
 @pytest.fixture(scope="module")

@@ -53,9 +53,10 @@ def test_response_curve_of_a_known_monotone_lever_is_increasing_and_paired() -> 
     assert curve is not None and len(curve.x) == 6 and curve.worlds == 600
     assert np.all(np.diff(curve.mean) > 0)  # less hazard, more non-failure, world by world
     assert curve.shape.kind in {"increasing", "kink"}
-    # paired differences are tighter than either point's own interval
+    # paired differences are no looser than either point's own interval (equal where a
+    # point has no spread: at tool_ai_only 1 no hazard is left and every world survives)
     se = (np.array(curve.high) - np.array(curve.low)) / (2 * 1.959963984540054)
-    assert np.all(np.array(curve.diff_se) < np.maximum(se[:-1], se[1:]))
+    assert np.all(np.array(curve.diff_se) <= np.maximum(se[:-1], se[1:]) * (1 + 1e-9))
 
 
 def test_sign_disagreement_needs_opposite_signs_and_one_resolved() -> None:

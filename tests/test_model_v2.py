@@ -36,15 +36,22 @@ def race() -> Model:
 def test_faster_capabilities_loop_raises_failure_under_race(
     race: Model, name: str, slow: float, fast: float
 ) -> None:
-    """The capabilities loop proper: more capability from the same AI labour."""
-    diff, se = _paired(race, {name: slow}, {name: fast}, "failure")
+    """The capabilities loop proper: more capability from the same AI labour (restraint
+    from evidence off, as for the take-off target: see the next test)."""
+    off = {"eval_alarm": 0.0, "will_per_warning": 0.0}
+    diff, se = _paired(race, {**off, name: slow}, {**off, name: fast}, "failure")
     assert diff > 3 * se
 
 
 def test_steeper_ai_labour_takeoff_raises_failure_under_race(race: Model) -> None:
     """k_ai grows AI labour past C_aar for both loops; trust beyond the safety range
-    falls faster than that labour grows, so the safety loop cannot keep pace."""
-    diff, se = _paired(race, {"k_ai": 1.0}, {"k_ai": 1.4}, "failure")
+    falls faster than that labour grows, so the safety loop cannot keep pace.
+
+    Restraint from evidence is off, as for the take-off calibration target: under
+    Model v3 a steeper take-off shows its danger sooner, and the will it raises
+    pauses the race (with it on, k_ai 1.0 -> 1.4 lowers failure by 0.017)."""
+    off = {"eval_alarm": 0.0, "will_per_warning": 0.0}
+    diff, se = _paired(race, {**off, "k_ai": 1.0}, {**off, "k_ai": 1.4}, "failure")
     assert diff > 3 * se
 
 
@@ -67,7 +74,8 @@ def _ai_safety_value(scheming: float, ease: float) -> float:
         "safety_harder": np.array([[0.0]]), "beyond_frontier": np.array([[0.0]]),
         "safety_range": np.array([[0.0]]), "max_safety_rate": np.array([[50.0]]),
         "o_base": np.array([[0.0]]), "harden_harder": np.array([[0.0]]),
-        "e_base": np.array([[0.0]]),
+        "e_base": np.array([[0.0]]), "sabotage_harm": np.array([[2.0]]),
+        "outside_share": np.array([[0.05]]), "ai_outside_share": np.array([[0.0]]),
     })  # fmt: skip
     lv = levers_of({k: np.array([[v]]) for k, v in dict(
         ai_safety_share=0.3, eval_investment=0.0, hardening_investment=0.0, spillover=0.0
@@ -89,34 +97,8 @@ def test_scheming_sabotages_uncheckable_ai_safety_work() -> None:
     assert shielded > 0.6 and shielded > 2 * scheming / honest
 
 
-def _share_benefit(model: Model, scheming: float, ease: float, n: int) -> np.ndarray:
-    """Per-world fall in P(failure) when every actor sends 10% of its AI labour to safety, not 0."""
-    base = {"scheming": scheming, "eval_ease": ease}
-    off = run_model(model.with_overrides({**base, **_shares(model, 0.0)}), n, 11)
-    on = run_model(model.with_overrides({**base, **_shares(model, 0.1)}), n, 11)
-    return off.worlds["p_failure"].to_numpy() - on.worlds["p_failure"].to_numpy()
-
-
-def _shares(model: Model, share: float) -> dict[str, float]:
-    return {f"{a}.ai_safety_share": share for a in model.actors}
-
-
-@pytest.mark.parametrize("ease", [0.2, 0.8])
-def test_scheming_erodes_the_outcome_benefit_of_ai_safety_labour(ease: float) -> None:
-    """At the outcome level, on common worlds: the benefit of AI safety labour falls
-    by more than half as scheming goes 0 -> 0.5 when most work is uncheckable, and
-    by under 15% when most of it can be checked (eval_ease shields it)."""
-    model = compile_scenario("default")
-    n = 1500
-    honest = _share_benefit(model, 0.0, ease, n)
-    scheming = _share_benefit(model, 0.5, ease, n)
-    d = honest - scheming
-    assert honest.mean() > 0.2  # AI safety labour matters in these worlds
-    if ease < 0.5:
-        assert d.mean() > 3 * d.std(ddof=1) / np.sqrt(n)
-        assert scheming.mean() < 0.5 * honest.mean()
-    else:
-        assert scheming.mean() > 0.85 * honest.mean()
+# The outcome-level test of scheming moved to tests/test_model_v3.py (Model v3: the
+# benefit of ai_safety_share 0.03 -> 0.3 with restraint from evidence switched off).
 
 
 def test_hardening_fades_towards_superintelligence() -> None:
@@ -148,7 +130,9 @@ def test_safety_range_stays_near_the_frontier() -> None:
     w = res.worlds
     for a in ("leading-lab", "close-follower", "state-project"):
         excess = w[f"{a}.final_safety_range"] - w[f"{a}.final_capability"]
-        assert excess.max() < 10.0  # v1: 95th percentile ~440 OOM
+        # v1: 95th percentile ~440 OOM. Model v3's pauses can hold a frontier for
+        # decades while safety research goes on (slowed by beyond_frontier): 12.0 measured
+        assert excess.max() < 15.0
         assert excess.median() < 2.0
 
 

@@ -106,6 +106,34 @@ TARGETS: tuple[Target, ...] = (
         "(or reaches C_si) at 3x that pace or faster, with every restraint off: the race "
         "strategy without political will (the figure is about what the technology allows)",
     ),
+    Target(
+        "P(coordinated global pause in force before 2035)",
+        "pause_2035",
+        (0.03, 0.25),
+        "probability",
+        "Manifold: international moratorium on frontier AGI by end of 2033 ~23%; Good Judgment "
+        "superforecasters 2025: meaningful international AI coordination more likely in the "
+        "2040s-2050s",
+        "share of worlds in which every actor is paused at least 90% for a year in a row "
+        "(the global_pause waystation) by 2035",
+    ),
+    Target(
+        "P(at least one warning shot by 2030) [information]",
+        "warned_2030",
+        (0.0, 1.0),
+        "probability",
+        "information only: no published band",
+        "share of worlds with at least one survivable incident by 2030",
+    ),
+    Target(
+        "median warning shots before the world stops [information]",
+        "warnings",
+        (0.0, float("inf")),
+        "count",
+        "information only: no published band",
+        "median over worlds of the survivable incidents until victory (safe superintelligence) "
+        "or 2100",
+    ),
 )
 
 
@@ -117,6 +145,7 @@ class Runs:
     main: Results  #: the scenario to 2100
     early: Results  #: the scenario's first two years
     unrestrained: Results  #: race strategy, no political will
+    to2030: Results  #: the scenario to 2030
     constants: dict[str, float]  #: world inputs that are the same in every world
 
 
@@ -167,7 +196,16 @@ METRICS: dict[str, Callable[[Runs], tuple[float, float]]] = {
     "multiplier_aar1": lambda r: _multiplier(r, 1.0),
     "failure_2100": lambda r: (r.main.probabilities["failure"], r.main.standard_errors["failure"]),
     "takeoff": _takeoff,
+    "pause_2035": lambda r: _share(r.main.worlds["reached.global_pause"].fillna(np.inf) < 2035.0),
+    "warned_2030": lambda r: _share(r.to2030.worlds["warning_shots"] > 0),
+    "warnings": lambda r: _median(r.main.worlds["warning_shots"].to_numpy(dtype=float)),
 }
+
+
+def _share(x: pd.Series) -> tuple[float, float]:
+    """Share of worlds where ``x`` holds, and its standard error."""
+    v = x.to_numpy(dtype=float)
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(max(1, v.size)))
 
 
 def make_runs(
@@ -176,18 +214,18 @@ def make_runs(
     seed: int = 0,
     settings: RunSettings | None = None,
 ) -> Runs:
-    """Run what the metrics need: the scenario to 2100, its first two years, and unrestrained.
+    """Run what the metrics need: the scenario to 2100, its first two years, unrestrained, to 2030.
 
     How they run is ``settings``; its ``progress(done, total)`` counts worlds
-    over the three runs.
+    over the four runs.
     """
     how = resolve(settings)
 
-    def at(k: int) -> RunSettings:  # run k of 3 reports within the whole
+    def at(k: int) -> RunSettings:  # run k of 4 reports within the whole
         if how.progress is None:
             return how
         report = how.progress
-        return how.override(progress=lambda done, _total: report(k * worlds + done, 3 * worlds))
+        return how.override(progress=lambda done, _total: report(k * worlds + done, 4 * worlds))
 
     model = compile_scenario(scenario)
     main = run_model(
@@ -195,10 +233,11 @@ def make_runs(
     )
     early = run_model(replace(model, horizon=model.start + 2.0), worlds, seed, settings=at(1))
     free = compile_scenario(scenario, "race")
-    free = free.with_overrides({"will_per_warning": 0.0})
+    free = free.with_overrides({"will_per_warning": 0.0, "eval_alarm": 0.0})
     unrestrained = run_model(free, worlds, seed, settings=at(2))
+    to2030 = run_model(replace(model, horizon=2030.0), worlds, seed, settings=at(3))
     constants = {k: d.median() for k, d in model.inputs.items() if d.is_constant}
-    return Runs(model, main, early, unrestrained, constants)
+    return Runs(model, main, early, unrestrained, to2030, constants)
 
 
 def check(

@@ -125,13 +125,29 @@ PARAMS: tuple[Param, ...] = (
         "illustrative: essay footnote 14 (differing severities of rogue behaviour)",
     ),
     _P(
+        "warning_response",
+        "nature",
+        "beta(1, 3)",
+        "share",
+        (0.0, 1.0),
+        "how strongly societies respond to a survivable incident: 0 normalisation and "
+        "confusion, 1 a strong coordinated response (scales will_per_warning)",
+        "illustrative: skewed to weak responses, as the 'warning shots will not save us' "
+        "literature finds; calibrated to P(coordinated pause before 2035) 0.03-0.25 "
+        "(Manifold ~23% by 2033; Good Judgment 2025: coordination more likely 2040s-2050s)",
+    ),
+    _P(
         "scheming",
         "nature",
         "uniform(0, 0.5)",
-        "OOM/OOM",
+        "share (and OOM/OOM)",
         (0.0, 2.0),
-        "how much misaligned systems inflate the estimated margin, per OOM beyond C_aar",
-        "illustrative: series overview, essay 5 (scheming undermines evaluation)",
+        "how far misaligned AI schemes: the share of its uncheckable safety work that is "
+        "sabotage undoing progress (clipped to 1; the damage passes for progress except as "
+        "far as risk evaluation is credible), and the margin it hides from risk "
+        "evaluation, in OOM per OOM beyond C_aar",
+        "illustrative: series overview, essays 4-5 (untrusted AI labour is worth less, or "
+        "harmful, when scheming is likely; scheming undermines evaluation)",
     ),
     _P(
         "eval_ease",
@@ -358,6 +374,31 @@ PARAMS: tuple[Param, ...] = (
         "bottleneck; checkable work still has to be checked)",
     ),
     _P(
+        "sabotage_harm",
+        "world",
+        1.5,
+        "FTE/FTE",
+        (0.0, 20.0),
+        "honest safety labour undone per unit of sabotaged AI safety labour",
+        "illustrative: series overview, essays 4-5 (sabotaged alignment work passes for "
+        "progress; others build on it, and finding and undoing it costs more than doing it); "
+        "1.5 puts P(failure) by 2100 near mid-band, 0.11 (1 gives 0.06)",
+    ),
+    _P(
+        "ai_outside_share",
+        "world",
+        0.02,
+        "share",
+        (0.0, 1.0),
+        "AI safety work on each lab's systems done beside the lab (the safety field at large "
+        "working with the lab's AI through access programmes, APIs and open weights), as a "
+        "share of the lab's AI labour: AI safety labour goes as ai_safety_share + "
+        "ai_outside_share, so a lab that sends none still gets some and the first share "
+        "sent is worth a finite, not a decisive, amount",
+        "illustrative: series overview, essay 4 (AI for AI safety is done across the field, "
+        "not only by the labs' own allocations); two thirds of the default ai_safety_share",
+    ),
+    _P(
         "harden_harder",
         "world",
         0.5,
@@ -414,6 +455,18 @@ PARAMS: tuple[Param, ...] = (
         "illustrative",
     ),
     _P(
+        "outside_share",
+        "world",
+        0.05,
+        "share",
+        (1e-4, 1.0),
+        "evaluation and hardening work done beside each lab (security institutes, academia, "
+        "the security industry), as a share of its safety labour: returns to the evaluation "
+        "and hardening shares go as (share + outside_share)**lam_s, finite at a zero share",
+        "illustrative: essay section 4 (collective factors: shared tools and practices for "
+        "evals, the hardening of the world at large); about half a lab's default share",
+    ),
+    _P(
         "sigma_eval",
         "world",
         1.0,
@@ -461,11 +514,12 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "will_per_warning",
         "world",
-        0.25,
-        "caution",
-        (0.0, 1.0),
-        "rise in political will (added caution and enforcement) after a warning shot",
-        "illustrative",
+        1.0,
+        "evidence",
+        (0.0, 10.0),
+        "perceived risk one survivable incident adds at full response (warning_response 1); "
+        "each unit closes 63% of the gap to full political will",
+        "illustrative: a single incident with a strong response moves will most of the way",
     ),
     _P(
         "will_decay",
@@ -473,18 +527,29 @@ PARAMS: tuple[Param, ...] = (
         0.3,
         "1/yr",
         (0.0, 10.0),
-        "decay rate of political will raised by warning shots",
+        "decay rate of political will (perceived risk fades without new evidence)",
         "illustrative: attention fades within a few years",
     ),
     _P(
         "will_to_pause",
         "world",
-        3.0,
-        "pause/caution",
+        0.5,
+        "pause/will",
         (0.0, 10.0),
-        "coordinated pause brought about per unit of political will (warning shots)",
+        "coordinated pause brought about per unit of political will (0..1)",
         "illustrative: essay section 6 (political will, not technology, bounds a pause); "
-        "about two warning shots in quick succession can bring a full pause",
+        "calibrated to P(coordinated pause before 2035) 0.03-0.25",
+    ),
+    _P(
+        "eval_alarm",
+        "world",
+        0.4,
+        "evidence/yr",
+        (0.0, 20.0),
+        "perceived risk per year that fully credible risk evaluation adds when it shows an "
+        "actor certainly past the edge of its range",
+        "illustrative: essay section 6 (better understanding of the risks, vastly better evals "
+        "and scary demos, could move political will)",
     ),
     _P(
         "C_lethal",
@@ -625,11 +690,13 @@ PARAMS: tuple[Param, ...] = (
     _P(
         "deterrence_threshold",
         "world",
-        0.3,
+        0.15,
         "OOM",
         (0.0, 10.0),
         "lead over the nearest rival that triggers sabotage under deterrence",
-        "illustrative: 'mutually assured AI malfunction' (essay section 6)",
+        "illustrative: 'mutually assured AI malfunction' (essay section 6); the leading lab's "
+        "2026 lead, which the default's leader exceeds in 62% of worlds in 2028 and 38% in "
+        "2030 (Model v3, 1500 worlds), so deterrence binds in a substantial share of worlds",
     ),
     # --- actor: starting point and labour ---------------------------------------
     _P(

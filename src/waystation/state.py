@@ -35,6 +35,7 @@ class State(NamedTuple):
     t: float  #: current year
     C: Array  #: (W, A) capability frontier, OOM
     S: Array  #: (W, A) actor's own safety range, OOM
+    S_seen: Array  #: (W, A) the own range as evaluations see it (sabotage unseen), OOM
     O: Array  #: (W, 1) world hardening added to every safety range, OOM
     E: Array  #: (W, A) evaluation quality (error shrinks as 1/(1+E))
     B: Array  #: (W, 1) backdrop capacity, 1 = 2026

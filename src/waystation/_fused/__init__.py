@@ -138,7 +138,7 @@ RESTATED = ("backdrop", "capability", "common", "hazard", "inputs", "integrate",
 #: :func:`equations_hash`, then :func:`kernel_hash`. Where either differs, the engine
 #: steps with numpy rather than run unchecked C. ``python -m waystation._fused pin``
 #: runs the agreement tests and, if they pass, rewrites this line.
-CHECKED_AGAINST = "e7add5f5dc952bef-db77611462991366"
+CHECKED_AGAINST = "cb020045e1fd8ad5-6c7d8cdff9893650"
 
 _CONSTANT = re.compile(r"_?[A-Z][A-Z0-9_]*$")
 

@@ -285,13 +285,13 @@ WS_INLINE V trust(CTX, int a, V S_eff, V C) {
 /* labour.ai_safety_labour: returns the usable labour, *bad the sabotaging labour */
 WS_INLINE V ai_safety_labour(CTX, int a, V L_ai, V tr, V overseers, V *bad) {
     V scheming = clip(P(scheming, a), 0.0, 1.0);
-    V sent = P(lv_ai_safety_share, a) * L_ai * P(ai_safety_edge, a);
+    V sent = (P(lv_ai_safety_share, a) + P(ai_outside_share, a)) * L_ai * P(ai_safety_edge, a);
     V ease = P(eval_ease, a);
     V trusted = tr * sent * (ease + (1.0 - ease) * (1.0 - scheming));
     V checkable = (1.0 - tr) * sent * ease;
     V capacity = P(oversight, a) * overseers;
     V checked = checkable * capacity / mx(checkable + capacity, splat(1e-300));
-    *bad = sent * (1.0 - ease) * scheming;
+    *bad = P(sabotage_harm, a) * sent * (1.0 - ease) * scheming;
     return trusted + checked;
 }
 /* labour.emulated_labour */
@@ -334,10 +334,21 @@ WS_INLINE V sabotage(CTX, int a, V C, V rival) {
 WS_INLINE V cover_of(CTX, V C) { return clip((P(C_si, 0) - C) / P(si_gap, 0), 0.0, 1.0); }
 /* safety.safety_range */
 WS_INLINE V safety_range(CTX, V S, V O, V C) { return S + O * cover_of(ctx, C); }
-/* safety.safety_rates: dS and dE per actor, *dO */
+/* safety.share_returns (ref_share: a constant; norm = ((ref_share + outside) / ref_share)**lam) */
+WS_INLINE V share_returns(V scale, V labour, V total, V ref, V lam, V outside, double ref_share,
+                          V done, V harder) {
+    V norm = vpow((ref_share + outside) / ref_share, lam);
+    return returns_(scale, labour + outside * total, ref, lam, done, harder) / norm;
+}
+/* safety.safety_rates' signed returns of net labour (sabotage undoes progress) */
+WS_INLINE V signed_returns(V scale, V work, V ref, V lam, V made) {
+    return returns_(scale, mx(work, splat(0.0)), ref, lam, made, splat(1.0)) -
+           returns_(scale, mx(-work, splat(0.0)), ref, lam, made, splat(1.0));
+}
+/* safety.safety_rates: dS, dE and dS_seen per actor, *dO */
 static void safety_rates(CTX, int A, const V *I_s, const V *bad, const V *C, const V *S, V O,
-                         const V *E, V B, V will, V *dS, V *dO, V *dE) {
-    V net[WS_MAXA], h_part[WS_MAXA], eval_own[WS_MAXA];
+                         const V *E, V B, V will, V *dS, V *dO, V *dE, V *dS_seen) {
+    V net[WS_MAXA], net_seen[WS_MAXA], h_part[WS_MAXA], eval_own[WS_MAXA];
     for (int a = 0; a < A; a++) {
         /* safety._shares */
         V e_share = P(lv_eval_investment, a), h_share = P(lv_hardening_investment, a);
@@ -349,22 +360,29 @@ static void safety_rates(CTX, int A, const V *I_s, const V *bad, const V *C, con
         V scale = P(s_base, a) * B / P(hardness, a);
         V made = P(safety_harder, a) * mx(S[a] - P(safety_range, a), splat(0.0));
         made = made + P(beyond_frontier, a) * mx(S[a] - C[a], splat(0.0));
-        net[a] = returns_(scale, s_share * I_s[a], ref, lam, made, splat(1.0)) -
-                 returns_(scale, s_share * bad[a], ref, lam, made, splat(1.0));
+        net[a] = signed_returns(scale, s_share * (I_s[a] - bad[a]), ref, lam, made);
+        net_seen[a] = signed_returns(scale, s_share * I_s[a], ref, lam, made);
         h_part[a] = h_share * I_s[a];
-        eval_own[a] = returns_(splat(1.0), e_share * I_s[a], EVAL_REF_SHARE * ref, lam,
-                               splat(0.0), splat(0.0));
+        eval_own[a] = share_returns(splat(1.0), e_share * I_s[a], I_s[a], EVAL_REF_SHARE * ref,
+                                    lam, P(outside_share, a), EVAL_REF_SHARE, splat(0.0),
+                                    splat(0.0));
     }
     V net_sum = actor_sum(net, A), eval_sum = actor_sum(eval_own, A);
+    V seen_sum = actor_sum(net_seen, A);
     V harden = actor_sum(h_part, A);
     for (int a = 0; a < A; a++) {
         V shared = net[a] + P(lv_spillover, a) * (net_sum - net[a]);
         dS[a] = saturate(shared, P(max_safety_rate, a));
+        V shared_seen = net_seen[a] + P(lv_spillover, a) * (seen_sum - net_seen[a]);
+        /* risk evaluation catches the damage in proportion to its credibility */
+        V missed = 1.0 / (1.0 + P(eval_ease, a) * E[a]);
+        dS_seen[a] = dS[a] + missed * (saturate(shared_seen, P(max_safety_rate, a)) - dS[a]);
         V eval_shared = eval_own[a] + P(lv_spillover, a) * (eval_sum - eval_own[a]);
         dE[a] = P(e_base, a) * B * (1.0 + will) * eval_shared / (1.0 + E[a]);
     }
-    V rate = returns_(P(o_base, 0) * B / P(hardness, 0), harden,
-                      HARDEN_REF_SHARE * P(safety_ref, 0), P(lam_s, 0), O, P(harden_harder, 0));
+    V rate = share_returns(P(o_base, 0) * B / P(hardness, 0), harden, actor_sum(I_s, A),
+                           HARDEN_REF_SHARE * P(safety_ref, 0), P(lam_s, 0), P(outside_share, 0),
+                           HARDEN_REF_SHARE, O, P(harden_harder, 0));
     *dO = saturate(rate, P(max_safety_rate, 0));
 }
 /* safety.breakthrough_chance */
@@ -391,9 +409,22 @@ WS_INLINE V race_relief(CTX, int a, V C, V rival) {
     return logistic(P(race_pressure, a), rival, C, P(race_scale, a));
 }
 
+/* restraint.shown_danger (M_hat: the estimated margins of the range evaluations see) */
+WS_INLINE V shown_danger(CTX, int A, const V *M_hat, const V *E) {
+    V seen[WS_MAXA];
+    for (int a = 0; a < A; a++) {
+        V ease_E = P(eval_ease, a) * E[a];
+        V credibility = ease_E / (1.0 + ease_E);
+        V danger = sigmoid(-M_hat[a] / P(edge_width, a));
+        seen[a] = credibility * danger;
+    }
+    return P(eval_alarm, 0) * actor_max(seen, A);
+}
 /* restraint.political_will (will_f = exp(-will_decay dt), once per step length) */
-WS_INLINE V political_will(CTX, V will, M warned, V will_f) {
-    return will * will_f + bool_(warned) * P(will_per_warning, 0);
+WS_INLINE V political_will(CTX, V will, V shown, V incidents, V dt, V will_f) {
+    V kept = will * will_f;
+    V evidence = shown * dt + incidents * (P(warning_response, 0) * P(will_per_warning, 0));
+    return 1.0 - (1.0 - kept) * vexp(-evidence);
 }
 
 /* restraint.coordination */
@@ -403,16 +434,17 @@ WS_INLINE V coordination(CTX, V will, V B) {
 /* restraint.restraint's log-odds of caution: the same at both Heun stages (will is the
  * step's), so computed once */
 WS_INLINE V caution_odds(CTX, int a, V will) {
-    V c = clip(clip(P(lv_caution, a) + will, 0.0, 1.0), CAUTION_EPS, 1.0 - CAUTION_EPS);
+    V caution = clip(P(lv_caution, a) + (1.0 - P(lv_caution, a)) * will, 0.0, 1.0);
+    V c = clip(caution, CAUTION_EPS, 1.0 - CAUTION_EPS);
     return vlog(c / (1.0 - c));
 }
 /* restraint.restraint (odds: caution_odds at the step's will) */
 WS_INLINE V restraint(CTX, int a, V M_fc, V relief, V will, V coord, V B, V odds) {
-    V caution = clip(P(lv_caution, a) + will, 0.0, 1.0);
+    V caution = clip(P(lv_caution, a) + (1.0 - P(lv_caution, a)) * will, 0.0, 1.0);
     V urgency = (P(lv_margin_target, a) - M_fc) / P(pause_width, a) + odds;
     V voluntary = SEL(caution > 0.0, sigmoid(urgency), splat(0.0));
     voluntary = mx(splat(0.0), voluntary - relief);
-    V enforced = clip((P(lv_enforcement, a) + will) * B, 0.0, 1.0);
+    V enforced = clip((P(lv_enforcement, a) + (1.0 - P(lv_enforcement, a)) * will) * B, 0.0, 1.0);
     V governed = coord * (enforced + (1.0 - enforced) * caution);
     return clip(voluntary + governed, 0.0, 1.0);
 }
@@ -447,6 +479,19 @@ static void hazard(CTX, int A, const V *odds, const V *C, const V *S_eff, V *let
     *survivable = actor_sum(su, A);
 }
 
+/* hazard.incident_count: Poisson count of mean by inverse CDF of u */
+WS_INLINE V incident_count(V u, V mean) {
+    V term = vexp(-mean);
+    V cdf = term;
+    V count = bool_(u >= cdf);
+    for (int k = 1; k < (int)MAX_INCIDENTS; k++) {
+        term = term * mean / (double)k;
+        cdf = cdf + term;
+        count = count + bool_(u >= cdf);
+    }
+    return count;
+}
+
 /* ======================================================================================
  * 9. backdrop.py: backdrop capacity
  * ====================================================================================== */
@@ -468,8 +513,8 @@ WS_INLINE V backdrop_target(CTX, int A, const V *C, const V *S_eff, const V *rel
  * 10. integrate.py: growth, range_growth, step (with freeze)
  * ====================================================================================== */
 typedef struct { /* integrate.Growth */
-    V dC_free[WS_MAXA], dS[WS_MAXA], dO, dE[WS_MAXA], I_s[WS_MAXA], usable_ai[WS_MAXA];
-    V trust[WS_MAXA], wbe, S_eff[WS_MAXA];
+    V dC_free[WS_MAXA], dS[WS_MAXA], dS_seen[WS_MAXA], dO, dE[WS_MAXA], I_s[WS_MAXA];
+    V usable_ai[WS_MAXA], trust[WS_MAXA], wbe, S_eff[WS_MAXA];
 } Growth;
 
 /* integrate.growth at year t (ck: clock_terms at t) */
@@ -493,15 +538,15 @@ static void growth(CTX, int A, V t, const Clock *ck, const V *C, const V *S, V O
         for (int a = 0; a < A; a++)
             g->dC_free[a] = g->dC_free[a] * (1.0 - sabotage(ctx, a, C[a], rival[a]));
     }
-    safety_rates(ctx, A, g->I_s, bad, C, S, O, E, B, will, g->dS, &g->dO, g->dE);
+    safety_rates(ctx, A, g->I_s, bad, C, S, O, E, B, will, g->dS, &g->dO, g->dE, g->dS_seen);
     g->wbe = wbe_effort(ctx, A, ck, L_ai);
 }
 
-/* integrate.range_growth */
-WS_INLINE V range_growth(CTX, const Growth *g, int a, V C, V O) {
+/* integrate.range_growth (seen: the growth evaluations see, sabotage unseen) */
+WS_INLINE V range_growth(CTX, const Growth *g, int a, V C, V O, int seen) {
     V cover = 1.0 * cover_of(ctx, C);
     V fading = SEL((cover > 0.0) & (cover < 1.0), O / P(si_gap, a), splat(0.0));
-    return g->dS[a] + cover * g->dO - fading * g->dC_free[a];
+    return (seen ? g->dS_seen[a] : g->dS[a]) + cover * g->dO - fading * g->dC_free[a];
 }
 
 /* integrate.freeze for a world already done: its state copied unchanged */
@@ -566,11 +611,12 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     }
     clock_terms(ctx, A, t0 + dt, ck2);
 
-    V C0[WS_MAXA], S0[WS_MAXA], E0[WS_MAXA], noise[WS_MAXA], relief0[WS_MAXA];
+    V C0[WS_MAXA], S0[WS_MAXA], V0[WS_MAXA], E0[WS_MAXA], noise[WS_MAXA], relief0[WS_MAXA];
     V O0 = IN(O, 0), B0 = IN(B, 0), will0 = IN(will, 0), em_time0 = IN(em_time, 0);
     for (int a = 0; a < A; a++) {
         C0[a] = IN(C, a);
         S0[a] = IN(S, a);
+        V0[a] = IN(S_seen, a);
         E0[a] = IN(E, a);
         relief0[a] = IN(relief, a);
         noise[a] = evaluation_error(IN(noise, a), z[a], mem[a]);
@@ -581,16 +627,19 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     Growth g1, g2;
     growth(ctx, A, t0, ck1, C0, S0, O0, E0, B0, will0, em_time0, &g1);
     V M_hat[WS_MAXA], pause0[WS_MAXA], dC1[WS_MAXA], C1[WS_MAXA], S1[WS_MAXA], E1[WS_MAXA];
+    V V1[WS_MAXA];
     V odds[WS_MAXA];
     for (int a = 0; a < A; a++) {
         odds[a] = caution_odds(ctx, a, will0);
-        M_hat[a] = estimated_margin(ctx, a, g1.S_eff[a], C0[a], E0[a], noise[a]);
-        V fc = M_hat[a] + (range_growth(ctx, &g1, a, C0[a], O0) - g1.dC_free[a]) *
+        M_hat[a] = estimated_margin(ctx, a, safety_range(ctx, V0[a], O0, C0[a]), C0[a], E0[a],
+                                    noise[a]);
+        V fc = M_hat[a] + (range_growth(ctx, &g1, a, C0[a], O0, 1) - g1.dC_free[a]) *
                               P(lv_lookahead, a);
         pause0[a] = restraint(ctx, a, fc, relief0[a], will0, coord, B0, odds[a]);
         dC1[a] = g1.dC_free[a] * (1.0 - pause0[a]);
         C1[a] = C0[a] + dC1[a] * h_dt;
         S1[a] = S0[a] + g1.dS[a] * h_dt;
+        V1[a] = V0[a] + g1.dS_seen[a] * h_dt;
         E1[a] = E0[a] + g1.dE[a] * h_dt;
     }
     V O1 = O0 + g1.dO * h_dt;
@@ -598,15 +647,18 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     V rival[WS_MAXA], rg2[WS_MAXA], I_s[WS_MAXA];
     rival_max(C1, A, rival);
     V C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], S_eff[WS_MAXA], pause[WS_MAXA], dS[WS_MAXA];
+    V S_seen[WS_MAXA], dV[WS_MAXA];
     for (int a = 0; a < A; a++) {
-        rg2[a] = range_growth(ctx, &g2, a, C1[a], O1);
-        V M_fc1 = estimated_margin(ctx, a, g2.S_eff[a], C1[a], E1[a], noise[a]) +
-                  (rg2[a] - g2.dC_free[a]) * P(lv_lookahead, a);
+        rg2[a] = range_growth(ctx, &g2, a, C1[a], O1, 0);
+        V M_fc1 = estimated_margin(ctx, a, safety_range(ctx, V1[a], O1, C1[a]), C1[a], E1[a],
+                                   noise[a]) +
+                  (range_growth(ctx, &g2, a, C1[a], O1, 1) - g2.dC_free[a]) * P(lv_lookahead, a);
         V relief1 = race_relief(ctx, a, C1[a], rival[a]);
         V pause1 = restraint(ctx, a, M_fc1, relief1, will0, coord, B0, odds[a]);
         pause[a] = 0.5 * (pause0[a] + pause1);
         V dC = 0.5 * (dC1[a] + g2.dC_free[a] * (1.0 - pause1));
         dS[a] = 0.5 * (g1.dS[a] + g2.dS[a]);
+        dV[a] = 0.5 * (g1.dS_seen[a] + g2.dS_seen[a]);
         I_s[a] = 0.5 * (g1.I_s[a] + g2.I_s[a]);
         C[a] = mn(C0[a] + dC * h_dt, P(C_max, a));
         E[a] = E0[a] + 0.5 * (g1.dE[a] + g2.dE[a]) * h_dt;
@@ -615,17 +667,28 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     V verify_p = breakthrough_chance(ctx, A, I_s, h_dt);
     M verified = (verify_u < verify_p) & isnan_(IN(reached, WAYSTATION_VERIFIED_SAFETY));
     /* sabotage can undo progress an actor made, not the methods it started with */
-    for (int a = 0; a < A; a++)
+    for (int a = 0; a < A; a++) {
         S[a] = mx(S0[a] + dS[a] * h_dt, P(safety_range, a)) + bool_(verified) * P(verify_jump, a);
+        S_seen[a] =
+            mx(V0[a] + dV[a] * h_dt, P(safety_range, a)) + bool_(verified) * P(verify_jump, a);
+    }
     V O = O0 + 0.5 * (g1.dO + g2.dO) * h_dt;
     for (int a = 0; a < A; a++) S_eff[a] = safety_range(ctx, S[a], O, C[a]);
     V lethal, survivable;
     hazard(ctx, A, ws_odds, C, S_eff, &lethal, &survivable);
     V lethal0 = IN(lethal, 0), surv0 = IN(survival, 0);
     V survival = surv0 * vexp(-0.5 * (lethal0 + lethal) * h_dt);
-    V warn_p = -vexpm1(-0.5 * (IN(survivable, 0) + survivable) * h_dt);
-    M warned = warn_u < warn_p;
-    V will = political_will(ctx, will0, warned, will_f);
+    /* survivable incidents: a Poisson count of the trapezoid-integrated rate */
+    V incidents = incident_count(warn_u, 0.5 * (IN(survivable, 0) + survivable) * h_dt);
+    /* perceived risk that evaluations show (the motivation-control margin as they see it,
+     * trapezoid over the step) and incidents move will */
+    V M_shown0[WS_MAXA], M_shown1[WS_MAXA];
+    for (int a = 0; a < A; a++) {
+        M_shown0[a] = estimated_margin(ctx, a, V0[a], C0[a], E0[a], noise[a]);
+        M_shown1[a] = estimated_margin(ctx, a, S_seen[a], C[a], E[a], noise[a]);
+    }
+    V shown = 0.5 * (shown_danger(ctx, A, M_shown0, E0) + shown_danger(ctx, A, M_shown1, E));
+    V will = political_will(ctx, will0, shown, incidents, dt, will_f);
     /* race relief and the backdrop at the new capabilities */
     V relief[WS_MAXA];
     rival_max(C, A, rival);
@@ -654,6 +717,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     for (int a = 0; a < A; a++) {
         OUT(C, a, C[a]);
         OUT(S, a, S[a]);
+        OUT(S_seen, a, S_seen[a]);
         OUT(E, a, E[a]);
         OUT(noise, a, noise[a]);
         OUT(margin_est, a, M_hat[a]);
@@ -676,7 +740,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     for (int l = 0; l < L; l++)
         if (ln->on[l]) done_out[ln->w[l]] = LANE(win, l) != 0;
     OUT(victory_year, 0, SEL(win, t0 + frac * dt, IN(victory_year, 0)));
-    OUT(warnings, 0, IN(warnings, 0) + bool_(warned));
+    OUT(warnings, 0, IN(warnings, 0) + incidents);
     track_waystations(ctx, A, t, h_dt, actor_max(C, A), win, verified, O, em_time, survival, C,
                       S_eff, pause, g2.usable_ai);
 }

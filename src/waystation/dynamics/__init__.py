@@ -1,4 +1,4 @@
-"""The model's equations (v2), one module per section of ``docs/model.md``.
+"""The model's equations (v3), one module per section of ``docs/model.md``.
 
 =====================  =============================================  ======================
 module                 mechanism                                      docs/model.md section
@@ -58,7 +58,7 @@ from waystation.dynamics.common import (
     saturate,
     sigmoid,
 )
-from waystation.dynamics.hazard import SI_HAZARD, gompertz, hazard
+from waystation.dynamics.hazard import MAX_INCIDENTS, SI_HAZARD, gompertz, hazard, incident_count
 from waystation.dynamics.integrate import (
     EVOLVING_WHEN_DONE,
     Growth,
@@ -84,8 +84,10 @@ from waystation.dynamics.restraint import (
     coordination,
     estimated_margin,
     evaluation_error,
+    political_will,
     race_relief,
     restraint,
+    shown_danger,
 )
 from waystation.dynamics.safety import (
     EVAL_REF_SHARE,
@@ -94,6 +96,7 @@ from waystation.dynamics.safety import (
     hardening_cover,
     safety_range,
     safety_rates,
+    share_returns,
 )
 from waystation.dynamics.waystations import (
     AAR_LABOUR,
@@ -114,6 +117,7 @@ __all__ = [
     "HARDEN_REF_SHARE",
     "LN10",
     "LOG_FLOOR",
+    "MAX_INCIDENTS",
     "PAUSE_LEVEL",
     "PAUSE_YEARS",
     "SI_HAZARD",
@@ -145,8 +149,10 @@ __all__ = [
     "hardening_cover",
     "hazard",
     "human_labour",
+    "incident_count",
     "initial_state",
     "logistic",
+    "political_will",
     "race_relief",
     "range_growth",
     "rd_multiplier",
@@ -157,6 +163,8 @@ __all__ = [
     "safety_range",
     "safety_rates",
     "saturate",
+    "share_returns",
+    "shown_danger",
     "sigmoid",
     "step",
     "track_waystations",

@@ -49,3 +49,28 @@ def hazard(C: Array, S_eff: Array, p: Params, lv: Levers) -> tuple[Array, Array]
     ws = xp.clip(p.warning_share, 1e-9, 1.0 - 1e-9)
     lethal_share = sigmoid((C - p.C_lethal) / p.lethal_width + xp.log((1.0 - ws) / ws))
     return h * lethal_share, h * (1.0 - lethal_share)
+
+
+#: Most survivable incidents counted in one step (the Poisson tail beyond is cut).
+MAX_INCIDENTS = 16
+
+
+def incident_count(u: Array, mean: Array) -> Array:
+    """Survivable incidents in a step: a Poisson count of ``mean`` by inverse CDF of ``u``.
+
+    ``u`` is the step's uniform on [0, 1) (:func:`waystation.rng.step_shocks`),
+    so every backend gets the same count from the same draw. The count is the
+    number of ``k`` in ``0 .. MAX_INCIDENTS - 1`` with ``u >= P(N <= k)``:
+    several incidents can happen in one step, and a world's incidents over a
+    year do not depend on how the year is cut into steps (beyond the draws
+    themselves).
+    """
+    xp = xp_of(u, mean)
+    term = xp.exp(-mean)
+    cdf = term
+    count = (u >= cdf).astype(np.float64)
+    for k in range(1, MAX_INCIDENTS):
+        term = term * mean / k
+        cdf = cdf + term
+        count = count + (u >= cdf)
+    return count

@@ -43,7 +43,8 @@ class Params(NamedTuple):
     edge_width: Array  #: (W, 1) OOM: softness of the safety range's edge
     hazard_rate: Array  #: (W, 1) events/yr: loss-of-control events far outside the range
     warning_share: Array  #: (W, 1) share: hazard events that are survivable warning shots
-    scheming: Array  #: (W, 1) OOM/OOM: margin inflation by misaligned systems
+    warning_response: Array  #: (W, 1) share: societies' response to a survivable incident
+    scheming: Array  #: (W, 1) share, OOM/OOM: sabotage share and margin hidden by scheming AI
     eval_ease: Array  #: (W, 1) share: safety research whose output can be checked
     wbe_cost: Array  #: (W, 1) FTE-years: research effort before emulation works
     ai_safety_edge: Array  #: (W, 1) ratio: AI labour's productivity on safety vs capabilities
@@ -68,20 +69,24 @@ class Params(NamedTuple):
     safety_harder: Array  #: (W, 1) OOM/OOM: fall in safety progress per OOM gained
     beyond_frontier: Array  #: (W, 1) OOM/OOM: fall in progress per OOM beyond the frontier
     oversight: Array  #: (W, 1) FTE/FTE: AI safety work one trusted researcher can check
+    sabotage_harm: Array  #: (W, 1) FTE/FTE: honest labour undone per unit of sabotage
+    ai_outside_share: Array  #: (W, 1) share: AI safety work beside each lab, of its AI labour
     harden_harder: Array  #: (W, 1) OOM/OOM: fall in hardening progress per OOM gained
     safety_ref: Array  #: (W, 1) FTE: reference safety labour of s_base, o_base, e_base
     safety_growth: Array  #: (W, 1) 1/yr: growth of human safety researchers
     capability_growth: Array  #: (W, 1) 1/yr: growth of human capabilities researchers
     o_base: Array  #: (W, 1) OOM/yr: hardening growth at all 2026 safety labour
     e_base: Array  #: (W, 1) 1/yr: evaluation-quality growth at all 2026 safety labour
+    outside_share: Array  #: (W, 1) share: evaluation and hardening work beside each lab
     sigma_eval: Array  #: (W, 1) OOM: sd of the 2026 margin estimate
     eval_memory: Array  #: (W, 1) yr: correlation time of evaluation errors
     pause_width: Array  #: (W, 1) OOM: softness of the pause response
     race_pressure: Array  #: (W, 1) share: largest cut of a pause when a rival leads
     race_scale: Array  #: (W, 1) OOM: gap over which race relief saturates
-    will_per_warning: Array  #: (W, 1) caution: political will added per warning shot
+    will_per_warning: Array  #: (W, 1) evidence: perceived risk per incident at full response
     will_decay: Array  #: (W, 1) 1/yr: decay rate of political will
-    will_to_pause: Array  #: (W, 1) pause/caution: coordinated pause per unit of will
+    will_to_pause: Array  #: (W, 1) pause/will: coordinated pause per unit of will
+    eval_alarm: Array  #: (W, 1) evidence/yr: perceived risk from fully credible evaluation
     C_lethal: Array  #: (W, 1) OOM: capability at which half of events are lethal
     lethal_width: Array  #: (W, 1) OOM: width of the containable-to-lethal transition
     b_gain: Array  #: (W, 1) 1/OOM: backdrop gain per OOM safely deployed

@@ -34,7 +34,7 @@ from waystation.dynamics.common import (
     crossing,
     rival_max,
 )
-from waystation.dynamics.hazard import hazard
+from waystation.dynamics.hazard import hazard, incident_count
 from waystation.dynamics.labour import (
     ai_labour,
     ai_safety_labour,
@@ -50,6 +50,7 @@ from waystation.dynamics.restraint import (
     political_will,
     race_relief,
     restraint,
+    shown_danger,
 )
 from waystation.dynamics.safety import (
     breakthrough_chance,
@@ -66,6 +67,7 @@ class Growth(NamedTuple):
 
     dC_free: Array  #: (W, A) capability growth the actor would get without pausing, OOM/yr
     dS: Array  #: (W, A) own safety-range growth, OOM/yr
+    dS_seen: Array  #: (W, A) own range growth as evaluations see it (sabotage unseen), OOM/yr
     dO: Array  #: (W, 1) hardening growth, OOM/yr
     dE: Array  #: (W, A) evaluation-quality growth, 1/yr
     I_s: Array  #: (W, A) usable safety labour, FTE
@@ -96,20 +98,22 @@ def growth(
     # No deterrence anywhere: 1 - 0 * sigmoid is exactly 1, so skipping is exact.
     if xp is not np or np.any(lv.deterrence):
         free = free * (1.0 - sabotage(C, rival_max(C), p, lv))
-    dS, dO, dE = safety_rates(I_s, bad, C, S, O, E, B, will, p, lv)
-    return Growth(free, dS, dO, dE, I_s, usable, tr, wbe_effort(t, hs, hc, L_ai, p, lv), S_eff)
+    dS, dO, dE, dS_seen = safety_rates(I_s, bad, C, S, O, E, B, will, p, lv)
+    wbe = wbe_effort(t, hs, hc, L_ai, p, lv)
+    return Growth(free, dS, dS_seen, dO, dE, I_s, usable, tr, wbe, S_eff)
 
 
-def range_growth(g: Growth, C: Array, O: Array, p: Params) -> Array:
+def range_growth(g: Growth, C: Array, O: Array, p: Params, seen: bool = False) -> Array:
     """Growth of the effective safety range, OOM/yr, at growth ``g`` if the actor did not pause.
 
-    Own growth, plus the hardening growth that covers ``C``, minus the cover
-    that fading loses as capability grows towards ``C_si``.
+    Own growth (as evaluations see it if ``seen``: sabotage unseen), plus the
+    hardening growth that covers ``C``, minus the cover that fading loses as
+    capability grows towards ``C_si``.
     """
     xp = xp_of(C, O)
     cover = hardening_cover(xp.ones_like(O), C, p)
     fading = xp.where((cover > 0.0) & (cover < 1.0), O / p.si_gap, 0.0)
-    return g.dS + cover * g.dO - fading * g.dC_free
+    return (g.dS_seen if seen else g.dS) + cover * g.dO - fading * g.dC_free
 
 
 #: The signature of :func:`step`, which the fused kernel's ``ws_step`` shares.
@@ -126,29 +130,29 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     xp = xp_of(state.C, state.survival)
     live = (~state.done).astype(np.float64)
     h_dt = dt * live
-    C0, S0, O0, E0 = state.C, state.S, state.O, state.E
+    C0, S0, O0, E0, V0 = state.C, state.S, state.O, state.E, state.S_seen
 
     # Heun's method: growth at the start of the step and at an Euler prediction
     # of its end. The pause is feedback control, decided at each of the two
     # points from that point's evaluation (same error) and unrestrained rates.
+    # Evaluations see the range V = S_seen: sabotage passes for progress.
     noise = evaluation_error(state.noise, shocks.eval_z, dt, p)
     coord = coordination(state.will, state.B, p, lv)
     g1 = growth(state.t, C0, S0, O0, E0, state.B, state.will, state.em_time, p, lv)
     S_eff0 = g1.S_eff
-    M_hat = estimated_margin(S_eff0, C0, E0, noise, p)
-    pause0 = restraint(
-        M_hat + (range_growth(g1, C0, O0, p) - g1.dC_free) * lv.lookahead,
-        state.relief, state.will, coord, state.B, p, lv,
-    )  # fmt: skip
+    M_hat = estimated_margin(safety_range(V0, O0, C0, p), C0, E0, noise, p)
+    M_fc0 = M_hat + (range_growth(g1, C0, O0, p, True) - g1.dC_free) * lv.lookahead
+    pause0 = restraint(M_fc0, state.relief, state.will, coord, state.B, p, lv)
     dC1 = g1.dC_free * (1.0 - pause0)
     C1 = C0 + dC1 * h_dt
     S1 = S0 + g1.dS * h_dt
+    V1 = V0 + g1.dS_seen * h_dt
     O1 = O0 + g1.dO * h_dt
     E1 = E0 + g1.dE * h_dt
     g2 = growth(state.t + dt, C1, S1, O1, E1, state.B, state.will, state.em_time, p, lv)
     M_fc1 = (
-        estimated_margin(g2.S_eff, C1, E1, noise, p)
-        + (range_growth(g2, C1, O1, p) - g2.dC_free) * lv.lookahead
+        estimated_margin(safety_range(V1, O1, C1, p), C1, E1, noise, p)
+        + (range_growth(g2, C1, O1, p, True) - g2.dC_free) * lv.lookahead
     )
     relief1 = race_relief(C1, rival_max(C1), p)
     pause1 = restraint(M_fc1, relief1, state.will, coord, state.B, p, lv)
@@ -164,6 +168,8 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     C = xp.minimum(C0 + dC * h_dt, p.C_max)
     # Sabotage can undo progress an actor made, not the methods it started with.
     S = xp.maximum(S0 + dS * h_dt, p.safety_range) + verified * p.verify_jump
+    dV = 0.5 * (g1.dS_seen + g2.dS_seen)
+    S_seen = xp.maximum(V0 + dV * h_dt, p.safety_range) + verified * p.verify_jump
     O = O0 + 0.5 * (g1.dO + g2.dO) * h_dt
     E = E0 + 0.5 * (g1.dE + g2.dE) * h_dt
 
@@ -171,9 +177,15 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
     lethal, survivable = hazard(C, S_eff, p, lv)
     lethal, survivable = actor_sum(lethal), actor_sum(survivable)
     survival = state.survival * xp.exp(-0.5 * (state.lethal + lethal) * h_dt)
-    warn_p = -xp.expm1(-0.5 * (state.survivable + survivable) * h_dt)
-    warned = shocks.warn_u < warn_p
-    will = political_will(state.will, warned, p, dt)
+    # Survivable incidents: a Poisson count of the trapezoid-integrated rate.
+    incidents = incident_count(shocks.warn_u, 0.5 * (state.survivable + survivable) * h_dt)
+    # Perceived risk that evaluations show (what systems would do given the chance:
+    # the motivation-control margin, trapezoid over the step) and incidents move will.
+    shown = 0.5 * (
+        shown_danger(estimated_margin(V0, C0, E0, noise, p), E0, p)
+        + shown_danger(estimated_margin(S_seen, C, E, noise, p), E, p)
+    )
+    will = political_will(state.will, shown, incidents, p, dt)
 
     relief = race_relief(C, rival_max(C), p)
     B_t = backdrop_target(C, S_eff, relief, p)
@@ -205,6 +217,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         t=t,
         C=C,
         S=S,
+        S_seen=S_seen,
         O=O,
         E=E,
         B=B,
@@ -225,7 +238,7 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         p_victory=state.p_victory + win * survival,
         done=state.done | win,
         victory_year=xp.where(win, t_win, state.victory_year),
-        warnings=state.warnings + warned,
+        warnings=state.warnings + incidents,
     )
     return freeze(state, track_waystations(new, S_eff, state.done, verified, h_dt, p))
 
@@ -280,6 +293,7 @@ def initial_state(p: Params, lv: Levers, z0: Array, t0: float) -> State:
         t=t0,
         C=C,
         S=S,
+        S_seen=S.copy(order="F"),
         O=O,
         E=zerosA,
         B=np.ones((W, 1)),

@@ -81,25 +81,29 @@ def ai_safety_labour(
 ) -> tuple[Array, Array]:
     """Usable and sabotaged AI safety labour, FTE (overview, essays 4, 5 and 7).
 
-    Of the AI labour sent to safety (``ai_safety_share * L_ai * ai_safety_edge``),
+    Of the AI labour sent to safety (``(ai_safety_share + ai_outside_share) * L_ai *
+    ai_safety_edge``: the lab's own share plus the AI safety work the field at large does
+    on its systems beside it, so the returns to the share are finite at zero),
     the checkable share (``eval_ease``) counts in full when the AI is trusted
     (inside its safety range, weight ``trust``); when it is not, it counts only
     as far as the actor's trusted overseers (human and emulated safety
     researchers, ``oversight`` FTE each) can check it: a smooth minimum. The
     uncheckable share is honest in proportion ``1 - scheming`` and then counts
     as far as the AI is trusted; in proportion ``scheming`` it is *sabotage*,
-    work that passes for progress and undoes it, whether or not the AI could
-    also take over. Checkable work is shielded from sabotage.
+    work that passes for progress and undoes ``sabotage_harm`` times as much
+    honest work (others build on it, and finding and undoing it costs more
+    than doing it), whether or not the AI could also take over. Checkable work
+    is shielded from sabotage.
     """
     xp = xp_of(L_ai, tr)
     scheming = xp.clip(p.scheming, 0.0, 1.0)
-    sent = lv.ai_safety_share * L_ai * p.ai_safety_edge
+    sent = (lv.ai_safety_share + p.ai_outside_share) * L_ai * p.ai_safety_edge
     ease = p.eval_ease
     trusted = tr * sent * (ease + (1.0 - ease) * (1.0 - scheming))
     checkable = (1.0 - tr) * sent * ease
     capacity = p.oversight * overseers
     checked = checkable * capacity / xp.maximum(checkable + capacity, 1e-300)
-    sabotage = sent * (1.0 - ease) * scheming
+    sabotage = p.sabotage_harm * sent * (1.0 - ease) * scheming
     return trusted + checked, sabotage
 
 
