@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as _dt
+import functools
 import hashlib
 import json
 import math
@@ -110,8 +111,14 @@ def scenario_hash(model: Model) -> str:
     return digest({**_content(model), "strategy": None})
 
 
+@functools.cache
 def model_version() -> str:
-    """Hash of the code of the model's equations (prose excluded)."""
+    """Hash of the code of the model's equations (prose excluded), computed once a process.
+
+    The equations' source cannot change under a running process (the kernel
+    built from it is already loaded), and hashing it costs a few tenths of a
+    second: every run's provenance asks for it.
+    """
     from waystation._fused import equations_hash
 
     return equations_hash()

@@ -52,6 +52,15 @@ Backend_ = Annotated[
     ),
 ]
 Block_ = Annotated[int, typer.Option("--block-size", min=1, help="Worlds per compute block.")]
+Preset_ = Annotated[
+    str | None,
+    typer.Option(
+        "--preset",
+        help="Run a preset scenario shipped with waystation instead of SCENARIO: "
+        "'pessimistic-worlds', 'optimistic-worlds' or a viewpoint (`waystation scenarios` "
+        "lists them with their sources).",
+    ),
+]
 
 #: The shared options: (parameter, annotated type, default), in the order ``--help`` lists them.
 RUN_OPTIONS: tuple[tuple[str, Any, Any], ...] = (
@@ -91,6 +100,19 @@ def settings_of(
     )
 
 
+def preset_scenario(preset: str, scenario: str | None) -> str:
+    """The scenario file of ``--preset``; one line and exit code 2 if unknown or doubled."""
+    from waystation.presets import preset_path
+
+    if scenario not in (None, "default"):
+        fail(f"give a scenario ({scenario!r}) or --preset {preset}, not both")
+    try:
+        return str(preset_path(preset))
+    except ValueError as err:
+        fail(str(err))
+        raise  # fail exits; for type checkers
+
+
 def run_options(command: Callable[..., None]) -> Callable[..., None]:
     """Give a command the shared run options; it receives them as ``how``, a RunSettings.
 
@@ -98,7 +120,9 @@ def run_options(command: Callable[..., None]) -> Callable[..., None]:
     the command typer sees has those options followed by ``--workers``,
     ``--engine``, ``--address``, ``--backend`` and ``--block-size``
     (:data:`RUN_OPTIONS`), which are turned into ``how`` by
-    :func:`settings_of`. Apply it under ``@app.command()``.
+    :func:`settings_of`. A command with a ``scenario`` argument also gets
+    ``--preset NAME``, which runs that shipped preset's scenario file instead
+    (:mod:`waystation.presets`). Apply it under ``@app.command()``.
     """
     own = inspect.signature(command, eval_str=True)
     shared = [
@@ -106,10 +130,20 @@ def run_options(command: Callable[..., None]) -> Callable[..., None]:
         for name, kind, default in RUN_OPTIONS
     ]
     names = [name for name, _, _ in RUN_OPTIONS]
+    takes_preset = "scenario" in own.parameters
+    if takes_preset:
+        shared.append(
+            inspect.Parameter(
+                "preset", inspect.Parameter.KEYWORD_ONLY, annotation=Preset_, default=None
+            )
+        )
 
     @functools.wraps(command)
     def with_options(**given: Any) -> None:
         how = settings_of(**{name: given.pop(name) for name in names})
+        preset = given.pop("preset", None) if takes_preset else None
+        if preset is not None:
+            given["scenario"] = preset_scenario(preset, given.get("scenario"))
         command(**given, how=how)
 
     with_options.__signature__ = own.replace(  # type: ignore[attr-defined]

@@ -218,6 +218,15 @@ def scenarios(json: Json_ = False) -> None:
     for name, text in shipped.items():
         table.add_row(name, text)
     out.print(table)
+    from waystation.presets import PRESETS
+
+    presets = Table(title="Presets (run with --preset NAME)")
+    for col in ("name", "kind", "beliefs", "sources"):
+        presets.add_column(col)
+    for p in PRESETS.values():
+        cited = "; ".join(source.split(": ")[0] for source in p.sources)  # the works cited
+        presets.add_row(p.name, p.kind, escape(p.title), escape(cited))
+    out.print(presets)
 
 
 @app.command()

@@ -13,31 +13,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from waystation import present
-from waystation.model import Model
+
+# The palette and the thresholds are the presentation layer's (the page draws from it too).
+from waystation.figspecs import OKABE_ITO as OKABE_ITO
+from waystation.figspecs import OUTCOME_COLOURS as OUTCOME_COLOURS
+from waystation.figspecs import PALETTE as PALETTE
+from waystation.figspecs import thresholds_of as thresholds_of
 from waystation.present import IntervalLike as IntervalLike  # one protocol, re-exported
 from waystation.results import Results
 
-#: Okabe & Ito (2008) colour-blind-safe palette.
-OKABE_ITO: dict[str, str] = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-}
-PALETTE: tuple[str, ...] = tuple(
-    OKABE_ITO[k]
-    for k in ("blue", "orange", "green", "vermillion", "purple", "sky", "yellow", "black")
-)
-OUTCOME_COLOURS: dict[str, str] = {
-    "victory": OKABE_ITO["green"],
-    "costly_non_failure": OKABE_ITO["orange"],
-    "failure": OKABE_ITO["vermillion"],
-    "non_failure": OKABE_ITO["blue"],
-}
 #: File formats :func:`save` writes, by extension.
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 #: Figure width, inches: a report's full text width (about 960 px at 96 dpi).
@@ -172,12 +156,6 @@ def save(fig: Figure, path: str | Path) -> Path:
         raise ValueError(f"cannot save a figure as {path.name!r}: use .png, .svg or .pdf")
     fig.savefig(path, format=ext, dpi=200 if ext == "png" else "figure")
     return path
-
-
-def thresholds_of(model: Model) -> dict[str, float]:
-    """Median capability thresholds of a compiled model, OOM (sum of medians for SI)."""
-    aar, gap = model.inputs["C_aar"].median(), model.inputs["si_gap"].median()
-    return {"automated alignment researcher": aar, "superintelligence": aar + gap}
 
 
 def thresholds(res: Results) -> dict[str, float]:

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from waystation.definitions import define
+from waystation.figspecs import over_time as over_time
 from waystation.plots._common import (
     FONT,
     OKABE_ITO,
@@ -36,15 +37,6 @@ OVER_TIME: tuple[tuple[str, str], ...] = (
     ("undecided", "P(neither yet)"),
     ("failure", "P(failure by year)"),
 )
-
-
-def over_time(res: Results) -> dict[str, np.ndarray]:
-    """Cumulative P(victory), P(failure) and what is left undecided, by year (``res.times``).
-
-    At the horizon these are P(victory), P(failure) and P(costly non-failure).
-    """
-    v, f = res.cumulative["victory"], res.cumulative["failure"]
-    return {"victory": v, "undecided": np.clip(1.0 - v - f, 0.0, 1.0), "failure": f}
 
 
 def _where(runs: dict[str, Results]) -> str:

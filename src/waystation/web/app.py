@@ -13,8 +13,10 @@ the offending field, at most :data:`MAX_PROBLEMS` problems long::
 
     {"errors": [{"path": "actors[0].levers.caution", "line": null, "message": "..."}]}
 
-The page and plotly.js are served from the installed packages, so the page
-makes no request outside this server. Besides runs and analyses, the API
+The page and plotly.js (its basic bundle, shipped in this package) are
+served from memory, gzipped and with cache headers, so the page makes no
+request outside this server; every JSON answer over a kilobyte is gzipped
+too. Besides runs and analyses, the API
 serves what makes the page a shareable instrument: ``GET /api/definitions``
 (the registry of meanings, for hover text), ``POST /api/strategy-levers``
 (which levers a strategy's rules set, and under which rule), ``POST
@@ -25,20 +27,22 @@ worlds, with the paired difference edited - baseline).
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import importlib.util
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import anyio
 import yaml
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
@@ -50,10 +54,20 @@ from waystation.io import shipped_scenarios as _shipped
 from waystation.levers import LEVERS
 from waystation.params import PARAMS
 from waystation.present import jsonable
+from waystation.presets import PRESETS, load_preset, preset_path
+from waystation.provenance import model_version
 from waystation.strategies import BUILTIN_STRATEGIES
 from waystation.web.body import BodyLimit
+from waystation.web.cache import RunCache
 from waystation.web.instrument import profile_presets, strategy_levers
-from waystation.web.jobs import LeverPlan, baseline_model, bug_id, bug_message, lever_plan
+from waystation.web.jobs import (
+    LeverPlan,
+    baseline_model,
+    bug_id,
+    bug_message,
+    lever_plan,
+    worlds_now,
+)
 from waystation.web.payloads import (
     MAX_SEED,
     MAX_WORLDS,
@@ -98,11 +112,31 @@ _CSP = (
 
 @dataclass
 class _Workers:
-    """The limits and the two lanes of worker processes of one application."""
+    """The limits, the two lanes of worker processes and the cache of runs of one application.
+
+    ``channels`` maps a request's ``channel`` to the stop signal of the
+    latest request on it: a newer request on the same channel (the page's
+    latest edit) stops the older one's worker process.
+    """
 
     limits: ServerLimits
     quick: Lane
     heavy: Lane
+    cache: RunCache | None = None
+    channels: dict[str, anyio.Event] = field(default_factory=dict)
+
+    def take_channel(self, channel: str | None) -> anyio.Event | None:
+        """Stop the older request on ``channel`` and return this one's stop signal."""
+        if not channel:
+            return None
+        older = self.channels.get(channel)
+        if older is not None:
+            older.set()
+        self.channels[channel] = stop = anyio.Event()
+        if len(self.channels) > 1000:  # forget finished channels (their events are set or idle)
+            for key in [k for k, e in self.channels.items() if e.is_set()]:
+                del self.channels[key]
+        return stop
 
     def stop_all(self) -> None:
         """Kill every running simulation (the server is shutting down)."""
@@ -118,12 +152,15 @@ def create_app(limits: ServerLimits | None = None) -> FastAPI:
     application (or with its first simulation).
     """
     lim = limits or ServerLimits()
-    pool = _Workers(lim, Lane("quick", lim.quick_workers, lim.quick_queue),
-                    Lane("heavy", lim.workers, lim.queue, nice=lim.heavy_nice))  # fmt: skip
+    cache = RunCache(lim.cache_bytes) if lim.cache_bytes > 0 else None
+    pool = _Workers(lim, Lane("quick", lim.quick_workers, lim.quick_queue, cache=cache),
+                    Lane("heavy", lim.workers, lim.queue, nice=lim.heavy_nice, cache=cache),
+                    cache)  # fmt: skip
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await anyio.to_thread.run_sync(start_forkserver)
+        await anyio.to_thread.run_sync(model_version)  # hashed once, before the first edit
         pool.quick.closing = pool.heavy.closing = False
         try:
             yield
@@ -139,11 +176,13 @@ def create_app(limits: ServerLimits | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimit, limit=MAX_BODY, timeout=lim.body_timeout)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN, compresslevel=6)
     _add_error_handlers(app)
     _add_static_routes(app)
     _add_catalogue_routes(app, lim)
     _add_simulation_routes(app, pool)
     app.state.stop_workers = pool.stop_all  # for a server that shuts down (see cli.serve)
+    app.state.cache = cache
     return app
 
 
@@ -224,41 +263,74 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _one(500, "", bug_message(ident, type(exc).__name__))
 
 
+#: plotly.js's "basic" partial bundle (scatter, bar and pie traces: all the page draws),
+#: version 4.1.1 from the npm package ``plotly.js-basic-dist-min`` (MIT, see
+#: ``static/plotly-LICENSE.txt``): a quarter of the full bundle's size.
+PLOTLY = "plotly-basic.min.js"
+#: Static files: media type and cache policy. The plotly bundle never changes under its
+#: versioned name (cached for a year); the page's own files are revalidated (ETag).
+_ASSETS = {
+    "app.js": ("text/javascript", "no-cache"),
+    "style.css": ("text/css", "no-cache"),
+    PLOTLY: ("text/javascript", "public, max-age=31536000, immutable"),
+}
+#: ``GET /api/scenarios/preset:NAME`` is the preset NAME (:mod:`waystation.presets`).
+PRESET_PREFIX = "preset:"
+#: Responses smaller than this are sent uncompressed.
+GZIP_MIN = 1000
+
+
+@dataclass(frozen=True)
+class _Asset:
+    """A static file held in memory with its gzip form and ETag (compressed once)."""
+
+    body: bytes
+    zipped: bytes
+    media: str
+    cache: str
+    etag: str
+
+    @classmethod
+    def of(cls, body: bytes, media: str, cache: str) -> _Asset:
+        tag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+        return cls(body, gzip.compress(body, 9, mtime=0), media, cache, tag)
+
+    def response(self, request: Request, headers: dict[str, str] | None = None) -> Response:
+        """The asset, gzipped when the client accepts it, 304 when its ETag matches."""
+        head = {"Cache-Control": self.cache, "ETag": self.etag, "Vary": "Accept-Encoding",
+                **(headers or {})}  # fmt: skip
+        if request.headers.get("if-none-match") == self.etag:
+            return Response(status_code=304, headers=head)
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            head["Content-Encoding"] = "gzip"
+            return Response(self.zipped, media_type=self.media, headers=head)
+        return Response(self.body, media_type=self.media, headers=head)
+
+
 def _add_static_routes(app: FastAPI) -> None:
-    """The page, its script and style, and plotly.js from the installed plotly package."""
+    """The page, its script and style, and plotly.js's basic bundle, compressed and cached.
+
+    ``/static/plotly.min.js`` is the same bundle under its older name.
+    """
     static = resources.files("waystation.web") / "static"
-    headers = {"Content-Security-Policy": _CSP, "Cache-Control": "no-cache"}
+    assets = {name: _Asset.of((static / name).read_bytes(), media, cache)
+              for name, (media, cache) in _ASSETS.items()}  # fmt: skip
+    assets["plotly.min.js"] = assets[PLOTLY]
+    page = _Asset.of((static / "index.html").read_bytes(), "text/html; charset=utf-8", "no-cache")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> HTMLResponse:
-        return HTMLResponse((static / "index.html").read_text(encoding="utf-8"), headers=headers)
+    def index(request: Request) -> Response:
+        return page.response(request, {"Content-Security-Policy": _CSP})
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)
 
     @app.get("/static/{name}", include_in_schema=False)
-    def asset(name: str) -> Response:
-        if name == "plotly.min.js":
-            path = plotly_js()
-            if path is None:
-                return _one(404, "", "plotly is not installed: pip install 'waystation[web]'")
-            return FileResponse(path, media_type="text/javascript",
-                                headers={"Cache-Control": "max-age=86400"})  # fmt: skip
-        if name not in _STATIC:
+    def asset(name: str, request: Request) -> Response:
+        if name not in assets:
             return _one(404, "", f"no static file {name!r}")
-        text = (static / name).read_text(encoding="utf-8")
-        return Response(text, media_type=_STATIC[name], headers={"Cache-Control": "no-cache"})
-
-
-def plotly_js() -> Path | None:
-    """Path of ``plotly.min.js`` shipped in the plotly package (found without importing it)."""
-    spec = importlib.util.find_spec("plotly")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = Path(folder) / "package_data" / "plotly.min.js"
-        if path.is_file():
-            return path
-    return None
+        return assets[name].response(request)
 
 
 def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
@@ -268,8 +340,20 @@ def _add_catalogue_routes(app: FastAPI, lim: ServerLimits) -> None:
     def scenarios() -> list[dict[str, str]]:
         return [{"name": k, "description": v} for k, v in _shipped().items()]
 
+    @app.get("/api/scenario-presets")
+    def scenario_presets() -> list[dict[str, Any]]:
+        """The presets (:mod:`waystation.presets`): kind, beliefs and sources of each."""
+        return [{"name": p.name, "kind": p.kind, "title": p.title, "sources": list(p.sources),
+                 "description": load_preset(p.name).description}
+                for p in PRESETS.values()]  # fmt: skip
+
     @app.get("/api/scenarios/{name}", response_model=None)
     def scenario(name: str) -> dict[str, Any] | JSONResponse:
+        if name.startswith(PRESET_PREFIX) and name[len(PRESET_PREFIX) :] in PRESETS:
+            preset = PRESETS[name[len(PRESET_PREFIX) :]]
+            text = preset_path(preset.name).read_text("utf-8")
+            return {"name": name, "scenario": scenario_json(load_preset(preset.name)),
+                    "yaml": text, "sources": list(preset.sources)}  # fmt: skip
         if name not in _shipped():
             return _one(404, "name", f"no shipped scenario {name!r}; shipped: "
                                      f"{', '.join(_shipped())}")  # fmt: skip
@@ -325,7 +409,8 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
     @app.post("/api/run", response_model=None)
     async def run(body: RunRequest, request: Request) -> Response:
         model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
-        return await _simulate(pool, request, "run", body, _work(model, body.worlds))
+        return await _simulate(pool, request, "run", body, _work(model, worlds_now(body)),
+                               preview=body.preview)  # fmt: skip
 
     @app.post("/api/compare", response_model=None)
     async def compare(body: CompareRequest, request: Request) -> Response:
@@ -341,12 +426,12 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
         model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
         base = await anyio.to_thread.run_sync(baseline_model, body.baseline, body.strategy)
         work = _Work(
-            body.worlds,
+            worlds_now(body),
             max(len(model.actors), len(base.actors)),
             int(max(model.steps, base.steps)),
             2,
         )  # an upper bound on the two runs
-        return await _simulate(pool, request, "edited", body, work)
+        return await _simulate(pool, request, "edited", body, work, preview=body.preview)
 
     @app.post("/api/competence", response_model=None)
     async def competence(body: CompetenceRequest, request: Request) -> Response:
@@ -361,10 +446,13 @@ def _add_simulation_routes(app: FastAPI, pool: _Workers) -> None:
         if not hasattr(_analyses(), "lever_values"):
             return _missing("lever_values")
         model = await anyio.to_thread.run_sync(_compiled, body.scenario, body.strategy)
+        lim = pool.limits
         plan = lever_plan(body.worlds, len(model.actors), int(model.steps), len(LEVERS),
-                          pool.limits.max_work)  # fmt: skip
+                          lim.max_lever_work, body.preview)  # fmt: skip
         job = LeversJob(**body.model_dump(), plan=plan)
-        return await _simulate(pool, request, "levers", job, _work(model, plan.worlds))
+        return await _simulate(pool, request, "levers", job, _work(model, plan.worlds),
+                               budget=lim.max_lever_work,
+                               time_limit=lim.lever_time_limit)  # fmt: skip
 
     @app.post("/api/worlds", response_model=None)
     async def worlds(body: WorldsRequest, request: Request) -> Response:
@@ -418,25 +506,48 @@ def _work(model: Any, worlds: int, runs: int = 1) -> _Work:
     return _Work(worlds, len(model.actors), int(model.steps), runs)
 
 
+#: Jobs whose runs use and fill the server's cache of runs (they read only outcome columns).
+CACHED_JOBS = frozenset({"run", "edited", "compare", "levers"})
+
+
 async def _simulate(
-    pool: _Workers, request: Request, kind: str, body: BaseModel, work: _Work
-) -> Response:
-    """Refuse work over the budget; run the rest in the quick or the heavy lane."""
+    pool: _Workers, request: Request, kind: str, body: BaseModel, work: _Work, *,
+    preview: bool = False, budget: int | None = None, time_limit: float | None = None,
+) -> Response:  # fmt: skip
+    """Refuse work over the budget; run the rest in the quick or the heavy lane.
+
+    A preview (the page's first estimate, at most a few thousand worlds) always
+    takes the quick lane. A request with a ``channel`` stops the older request
+    on that channel, and is stopped by a newer one.
+    """
     lim = pool.limits
-    if work.total > lim.max_work:
-        message = (f"this request needs {work}, more than the limit of {lim.max_work:,}: "
+    limit = lim.max_work if budget is None else budget
+    if work.total > limit:
+        message = (f"this request needs {work}, more than the limit of {limit:,}: "
                    "use fewer worlds, a coarser dt or a shorter horizon")  # fmt: skip
         return _one(422, "worlds", message)
-    lane = pool.quick if work.total <= lim.quick_work else pool.heavy
-    return await _dispatch(lane, lim, request, kind, body, lim.time_limit)
+    lane = pool.quick if preview or work.total <= lim.quick_work else pool.heavy
+    stop = pool.take_channel(getattr(body, "channel", None))
+    return await _dispatch(lane, lim, request, kind, body,
+                           lim.time_limit if time_limit is None else time_limit, stop)  # fmt: skip
 
 
 async def _dispatch(
-    lane: Lane, lim: ServerLimits, request: Request, kind: str, body: BaseModel, limit: float
-) -> Response:
-    """Run a job in ``lane`` and turn its outcome into a response."""
+    lane: Lane, lim: ServerLimits, request: Request, kind: str, body: BaseModel, limit: float,
+    stop: anyio.Event | None = None,
+) -> Response:  # fmt: skip
+    """Run a job in ``lane`` and turn its outcome into a response.
+
+    The job stops when its client leaves or when ``stop`` is set (a newer
+    request on its channel), answered 499 either way.
+    """
+
+    async def gone() -> bool:
+        return (stop is not None and stop.is_set()) or await request.is_disconnected()
+
     try:
-        status, value = await lane.run(kind, body, limit, lim.queue_wait, request.is_disconnected)
+        status, value = await lane.run(kind, body, limit, lim.queue_wait, gone,
+                                       cached=kind in CACHED_JOBS)  # fmt: skip
     except BusyError as exc:
         return _one(503, "", f"the server is busy ({exc}); try again in {lim.retry_after} s",
                     {"Retry-After": str(lim.retry_after)})  # fmt: skip
@@ -444,6 +555,9 @@ async def _dispatch(
         return _one(503, "", f"stopped after the time limit of {limit:g} s: use fewer worlds, "
                     "a coarser dt or a shorter horizon")  # fmt: skip
     except GoneError:
+        if stop is not None and stop.is_set():
+            return _one(499, "", "a newer request on this channel replaced this one; "
+                        "its simulation was stopped")  # fmt: skip
         return _one(499, "", "the client closed the connection; its simulation was stopped")
     except WorkerFailedError as exc:
         ident = bug_id()

@@ -17,12 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from waystation import analyses, present
+from waystation import analyses, figspecs, present
 from waystation.api import compile_scenario, run_model
 from waystation.export import dictionary_csv, table_bytes
 from waystation.io import Problem, ScenarioError, scenario_from_text
+from waystation.keeping import current_keeper
 from waystation.levers import LEVERS
 from waystation.provenance import cite, provenance
+from waystation.settings import RunSettings
+from waystation.web.cache import PREVIEW_WORLDS, WorkerKeeper
 from waystation.web.instrument import edited_comparison
 from waystation.web.payloads import (
     CompareRequest,
@@ -43,16 +46,36 @@ __all__ = ["JOBS", "run_job"]
 #: Longest message of an unexpected error sent back to the client.
 MAX_MESSAGE = 300
 #: The work budget a lever plan fits when the request does not carry one (ServerLimits').
-MAX_WORK = 200_000_000
+MAX_WORK = 1_200_000_000
+
+
+def worlds_now(body: Any) -> int:
+    """The worlds a request runs now: the first :data:`PREVIEW_WORLDS` of a preview, else all."""
+    worlds = int(body.worlds)
+    return min(worlds, PREVIEW_WORLDS) if getattr(body, "preview", False) else worlds
+
+
+def stage(body: Any, worlds: int) -> dict[str, Any]:
+    """Whether an answer is a first estimate: ``preliminary`` and the worlds it will refine to.
+
+    A preliminary answer comes from the first worlds of the requested run,
+    which are the same worlds whatever the total: the full answer adds worlds
+    to them, and its intervals are narrower.
+    """
+    return {"preliminary": worlds < body.worlds, "target_worlds": body.worlds}
 
 
 def run(body: RunRequest) -> dict[str, Any]:
     """``POST /api/run``: one run's summary and trajectory bands, with its provenance."""
     model = compile_scenario(scenario_of(body.scenario), body.strategy)
     start = time.perf_counter()
-    res = run_model(model, body.worlds, body.seed, keep_worlds=False)
+    n = worlds_now(body)
+    res = run_model(model, n, body.seed, keep_worlds=False)
     elapsed = time.perf_counter() - start
-    return {**results_json(res), "elapsed_seconds": elapsed, "provenance": cited(model, res)}
+    figures = {"diagram": figspecs.diagram(res, figspecs.thresholds_of(model)),
+               "over_time": figspecs.outcomes_over_time({res.strategy: res})}  # fmt: skip
+    return {**results_json(res), "elapsed_seconds": elapsed, "provenance": cited(model, res),
+            "figures": figures, **stage(body, n)}  # fmt: skip
 
 
 def cited(model: Any, res: Any) -> dict[str, Any]:
@@ -95,7 +118,8 @@ def compare(body: CompareRequest) -> dict[str, Any]:
     """``POST /api/compare``: strategies on common random numbers, paired differences."""
     names = list(dict.fromkeys(body.strategies))
     found = analyses.compare(scenario_of(body.scenario), names, body.worlds, body.seed)
-    return present.jsonable(found.to_dict())
+    over = figspecs.outcomes_over_time({n: found.results[n] for n in found.strategies})
+    return present.jsonable({**found.to_dict(), "figures": {"over_time": over}})
 
 
 def edited(body: EditedRequest) -> dict[str, Any]:
@@ -103,10 +127,14 @@ def edited(body: EditedRequest) -> dict[str, Any]:
     model = compile_scenario(scenario_of(body.scenario), body.strategy)
     base = baseline_model(body.baseline, body.strategy)
     start = time.perf_counter()
-    res = run_model(model, body.worlds, body.seed)
-    found = edited_comparison(run_model(base, body.worlds, body.seed), res)
+    n = worlds_now(body)
+    res = run_model(model, n, body.seed)
+    before = run_model(base, n, body.seed)
+    found = edited_comparison(before, res)
+    over = figspecs.outcomes_over_time({"edited": res, "baseline": before})
+    figures = {"diagram": figspecs.diagram(res, figspecs.thresholds_of(model)), "over_time": over}
     return {**found, "elapsed_seconds": time.perf_counter() - start,
-            "provenance": cited(model, res)}  # fmt: skip
+            "provenance": cited(model, res), "figures": figures, **stage(body, n)}  # fmt: skip
 
 
 def baseline_model(scenario: dict[str, Any], strategy: str | None) -> Any:
@@ -133,10 +161,12 @@ class LeverPlan:
     One shared baseline and every lever's next step run on the first
     ``forward_worlds`` worlds (the requested count when the budget allows);
     the central-derivative check and the response curves (``points`` values
-    per lever) on the first ``curve_worlds`` (at most a quarter of those, as
-    in the CLI). Fewer worlds are a prefix of the same worlds, so every
-    difference stays paired. 60% of the budget goes to the ranking, 40% to
-    the checks and curves.
+    per lever) on the first ``curve_worlds`` (:data:`EXPLORER_CURVE_WORLDS`,
+    at most a quarter of the forward worlds, at least 200). Fewer worlds are
+    a prefix of the same worlds, so every difference stays paired. A preview
+    (the page's first estimate) runs the ranking on the first
+    :data:`~.cache.PREVIEW_WORLDS` and the same curves: the full answer then
+    adds worlds to the ranking's runs and finds the curves' runs cached.
     """
 
     requested: int
@@ -165,15 +195,25 @@ class LeverPlan:
 
 #: Points of each lever's response curve in the explorer (the CLI draws six).
 EXPLORER_POINTS = 4
+#: Worlds of the explorer's response curves and derivative checks (at most).
+EXPLORER_CURVE_WORLDS = 512
 
 
-def lever_plan(worlds: int, actors: int, steps: int, levers: int, max_work: int) -> LeverPlan:
+def lever_plan(
+    worlds: int, actors: int, steps: int, levers: int, max_work: int, preview: bool = False
+) -> LeverPlan:
     """The plan that fits ``max_work`` world-actor-steps (see :class:`LeverPlan`)."""
     budget = max(0, max_work // max(1, actors * steps))
-    forward = min(worlds, max(200, int(0.6 * budget) // (levers + 1)))
-    share = int(0.4 * budget) // (levers * (2 + EXPLORER_POINTS))
-    curve = min(forward, max(200, min(share, forward // 4)))
-    return LeverPlan(worlds, forward, curve, EXPLORER_POINTS, levers)
+    target = min(worlds, PREVIEW_WORLDS) if preview else worlds
+    curve = max(200, min(EXPLORER_CURVE_WORLDS, target // 4))
+    forward = min(
+        target, max(200, (budget - curve * levers * (2 + EXPLORER_POINTS)) // (levers + 1))
+    )
+    return LeverPlan(worlds, forward, min(curve, forward), EXPLORER_POINTS, levers)
+
+
+#: How the explorer values the levers: blocks on two threads (two cores where free).
+LEVER_SETTINGS = RunSettings(engine="threads", workers=2, block_size=4096)
 
 
 def levers(body: LeversRequest) -> dict[str, Any]:
@@ -181,13 +221,19 @@ def levers(body: LeversRequest) -> dict[str, Any]:
     sc = scenario_of(body.scenario)
     model = compile_scenario(sc, body.strategy)
     plan = getattr(body, "plan", None) or lever_plan(
-        body.worlds, len(model.actors), int(model.steps), len(LEVERS), MAX_WORK
+        body.worlds, len(model.actors), int(model.steps), len(LEVERS), MAX_WORK, body.preview
     )
     found = analyses.lever_values(sc, strategy=body.strategy, objective=body.objective,
                                   worlds=plan.forward_worlds, seed=body.seed,
-                                  curve_points=plan.points,
-                                  curve_worlds=plan.curve_worlds)  # fmt: skip
-    return present.jsonable({**found.to_dict(), "plan": plan.to_dict()})
+                                  curve_points=plan.points, curve_worlds=plan.curve_worlds,
+                                  settings=LEVER_SETTINGS)  # fmt: skip
+    preliminary = {"preliminary": bool(body.preview) and plan.forward_worlds < body.worlds,
+                   "target_worlds": body.worlds}  # fmt: skip
+    table = present.jsonable(found.to_dict())
+    bounds = {v.name: v.bounds for v in LEVERS}
+    figures = {"tornado": figspecs.lever_tornado(table),
+               "curves": figspecs.lever_curves(table, bounds)}  # fmt: skip
+    return present.jsonable({**table, "plan": plan.to_dict(), "figures": figures, **preliminary})
 
 
 def validate_yaml(body: YamlRequest) -> dict[str, Any]:
@@ -209,9 +255,18 @@ JOBS: dict[str, Callable[[Any], dict[str, Any]]] = {
 
 
 def run_job(kind: str, body: Any) -> tuple[str, Any]:
-    """Run one job; its answer, the request's problems, or an unexpected error's message."""
+    """Run one job; its answer, the request's problems, or an unexpected error's message.
+
+    Under the explorer's cache (:class:`~.cache.WorkerKeeper`), the answer's
+    ``cache`` says how many worlds were served from earlier runs and how many
+    were computed.
+    """
     try:  # every interval also carries how it is written (``shown``), as the CLI writes it
-        return "ok", present.shown(JOBS[kind](body))
+        answer = present.shown(JOBS[kind](body))
+        keeper = current_keeper()
+        if isinstance(keeper, WorkerKeeper) and isinstance(answer, dict):
+            answer["cache"] = {"served_worlds": keeper.served, "computed_worlds": keeper.computed}
+        return "ok", answer
     except ScenarioError as err:
         return "problems", problems_json(err.problems)
     except ValueError as err:

@@ -32,6 +32,15 @@ Worlds = Field(
     default=DEFAULT_WORLDS, ge=1, le=MAX_WORLDS, description="possible worlds to simulate"
 )
 Seed = Field(default=0, ge=0, le=MAX_SEED, description="root random seed")
+Preview = Field(
+    default=False,
+    description="answer on the first worlds only (the page's first estimate, marked preliminary)",
+)
+Channel = Field(
+    default=None,
+    max_length=100,
+    description="a newer request on the same channel stops this one (the page's latest edit)",
+)
 
 
 def _builtin(name: str) -> str:
@@ -56,6 +65,8 @@ class RunRequest(BaseModel):
     strategy: StrategyName | None = None
     worlds: int = Worlds
     seed: int = Seed
+    preview: bool = Preview
+    channel: str | None = Channel
 
 
 class CompareRequest(BaseModel):
@@ -66,6 +77,7 @@ class CompareRequest(BaseModel):
     strategies: list[StrategyName] = Field(min_length=2, max_length=4)
     worlds: int = Worlds
     seed: int = Seed
+    channel: str | None = Channel
 
 
 class CompetenceRequest(BaseModel):
@@ -88,6 +100,8 @@ class LeversRequest(BaseModel):
     objective: str = Field(default="victory", max_length=40)
     worlds: int = Worlds
     seed: int = Seed
+    preview: bool = Preview
+    channel: str | None = Channel
 
 
 class WorldsRequest(RunRequest):

@@ -28,7 +28,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from waystation.web.cache import RunCache
 
 __all__ = [
     "BusyError",
@@ -43,7 +46,7 @@ __all__ = [
 #: Seconds between checks of the client's connection and of the deadlines.
 POLL = 0.1
 #: The module the forkserver imports once, so that worker processes start warm.
-PRELOAD = "waystation.web.jobs"
+PRELOAD = "waystation.web.warm"
 
 
 def _default_workers() -> int:
@@ -73,10 +76,16 @@ class ServerLimits:
     retry_after: int = 5  #: the ``Retry-After`` of a 503, in seconds
     body_timeout: float = 10.0  #: seconds to receive a request body (then 408)
     heavy_nice: int = 10  #: CPU-priority increment of heavy-lane processes
+    cache_bytes: int = 256 * 2**20  #: memory of the cache of runs (0: no cache)
+    max_lever_work: int = 1_200_000_000  #: work budget of valuing the levers
+    lever_time_limit: float = 300.0  #: seconds valuing the levers may run
 
     def to_json(self) -> dict[str, Any]:
         """The limits the page and API clients may want to know."""
-        return {"max_work": self.max_work, "time_limit": self.time_limit}
+        from waystation.web.cache import PREVIEW_WORLDS
+
+        return {"max_work": self.max_work, "time_limit": self.time_limit,
+                "preview_worlds": PREVIEW_WORLDS}  # fmt: skip
 
 
 class BusyError(Exception):
@@ -104,15 +113,30 @@ def start_forkserver() -> None:
     forkserver.ensure_running()
 
 
-def _child(conn: Connection, kind: str, payload: Any, nice: int) -> None:
-    """Worker process: run one job and send back ``(status, value)``; never raises."""
+def _child(conn: Connection, kind: str, payload: Any, nice: int, cached: bool) -> None:
+    """Worker process: run one job and send back ``("done", (status, value), new chunks)``.
+
+    With ``cached``, the job's runs go through a :class:`~.cache.WorkerKeeper`:
+    it sends ``("need", family)`` and reads back the family's chunks from the
+    server's cache, and the chunks it computed travel back with the answer.
+    Never raises.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's: it kills workers
     if nice:
         os.nice(nice)
+    from waystation.keeping import keeping
+    from waystation.web.cache import WorkerKeeper
     from waystation.web.jobs import run_job
 
+    def ask(family: str) -> Any:
+        conn.send(("need", family))
+        return conn.recv()
+
+    keeper = WorkerKeeper(ask, hist=kind != "levers") if cached else None
     try:
-        conn.send(run_job(kind, payload))
+        with keeping(keeper):
+            answer = run_job(kind, payload)
+        conn.send(("done", answer, keeper.new if keeper and answer[0] == "ok" else {}))
     finally:
         conn.close()
 
@@ -123,8 +147,11 @@ Disconnected = Callable[[], Awaitable[bool]]
 class Lane:
     """A bounded set of worker slots and a FIFO queue in front of them (one event loop)."""
 
-    def __init__(self, name: str, slots: int, queue: int, nice: int = 0) -> None:
+    def __init__(
+        self, name: str, slots: int, queue: int, nice: int = 0, cache: RunCache | None = None
+    ) -> None:
         self.name, self.slots, self.queue, self.nice = name, max(1, slots), max(0, queue), nice
+        self.cache = cache  #: the server's cache of runs, shared by its lanes (None: none)
         self.running = 0
         self.closing = False
         self._waiters: deque[asyncio.Event] = deque()
@@ -137,17 +164,20 @@ class Lane:
 
     async def run(
         self, kind: str, payload: Any, time_limit: float, queue_wait: float,
-        disconnected: Disconnected,
+        disconnected: Disconnected, cached: bool = False,
     ) -> tuple[str, Any]:  # fmt: skip
         """Run job ``kind`` in a worker process once a slot is free; its ``(status, value)``.
 
         Waits at most ``queue_wait`` seconds for a slot (then :class:`BusyError`) and
         ``time_limit`` seconds for the answer (then :class:`TimedOutError`); raises
-        :class:`GoneError` as soon as ``disconnected()`` says the client has left.
+        :class:`GoneError` as soon as ``disconnected()`` says the client has left (or
+        a newer request has replaced this one). ``cached``: the job's runs use and
+        fill the lane's :class:`~.cache.RunCache`.
         """
         await self._enter(disconnected, time.monotonic() + queue_wait)
         try:
-            return await self._in_process(kind, payload, time_limit, disconnected)
+            use = cached and self.cache is not None
+            return await self._in_process(kind, payload, time_limit, disconnected, use)
         finally:
             self._leave()
 
@@ -178,25 +208,46 @@ class Lane:
             self.running -= 1
 
     async def _in_process(
-        self, kind: str, payload: Any, time_limit: float, disconnected: Disconnected
-    ) -> tuple[str, Any]:
-        """Run the job in a fresh worker process; kill it on timeout or disconnect."""
+        self, kind: str, payload: Any, time_limit: float, disconnected: Disconnected,
+        cached: bool = False,
+    ) -> tuple[str, Any]:  # fmt: skip
+        """Run the job in a fresh worker process; kill it on timeout or disconnect.
+
+        The worker may ask for cached chunks (``("need", family)``) before it
+        answers (``("done", answer, new chunks)``); new chunks go into the cache.
+        """
         ctx = multiprocessing.get_context("forkserver")
-        receive, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(send, kind, payload, self.nice), daemon=True)
+        receive, send = ctx.Pipe(duplex=True)
+        args = (send, kind, payload, self.nice, cached)
+        proc = ctx.Process(target=_child, args=args, daemon=True)
         self._procs.add(proc)
+        deadline = time.monotonic() + time_limit
         try:
             await asyncio.to_thread(proc.start)
             send.close()
-            await self._wait_readable(receive, time.monotonic() + time_limit, disconnected)
-            try:
-                return await asyncio.to_thread(receive.recv)
-            except EOFError:
-                if self.closing:
-                    raise BusyError("the server is shutting down") from None
-                raise WorkerFailedError(
-                    f"the worker process died (exit code {proc.exitcode})"
-                ) from None
+            while True:
+                await self._wait_readable(receive, deadline, disconnected)
+                try:
+                    message = await asyncio.to_thread(receive.recv)
+                except EOFError:
+                    if self.closing:
+                        raise BusyError("the server is shutting down") from None
+                    raise WorkerFailedError(
+                        f"the worker process died (exit code {proc.exitcode})"
+                    ) from None
+                if message[0] == "need" and self.cache is not None:
+                    try:
+                        await asyncio.to_thread(receive.send, self.cache.get(message[1]))
+                    except OSError:  # the worker died while it was sent its chunks
+                        raise WorkerFailedError(
+                            f"the worker process died (exit code {proc.exitcode})"
+                        ) from None
+                    continue
+                _, answer, new = message
+                if self.cache is not None:
+                    for family, chunks in new.items():
+                        self.cache.add(family, chunks)
+                return answer[0], answer[1]
         finally:
             _kill(proc)
             if proc.pid is not None:

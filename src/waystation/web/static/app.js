@@ -4,9 +4,18 @@
 
 const OUTCOMES = ["victory", "costly_non_failure", "failure"];
 const OUTCOME_LABELS = { victory: "victory", costly_non_failure: "costly non-failure", failure: "failure" };
-const COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
+// The Okabe-Ito palette, safe for colour-blind readers (the report's, waystation.plots);
+// series also differ by dash, so colour is never the only cue.
+const COLOURS = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"];
+const OUTCOME_COLOURS = { victory: "#009E73", costly_non_failure: "#E69F00", failure: "#D55E00", non_failure: "#0072B2" };
+const DASHES = ["solid", "dot", "dashdot", "longdash", "dash", "longdashdot"];
 const ACTOR_PARAMS = ["frontier", "safety_range", "safety_researchers", "capability_researchers", "compute_scale"];
-const DEBOUNCE_MS = 300;
+// A short pause after an edit before running it: a newer edit stops older work on the
+// server (same channel), so the first estimate need not wait for the slider to rest.
+const DEBOUNCE_MS = 60;
+// This tab's channels: a newer request on a channel stops the older one in its worker.
+const TAB = Math.random().toString(36).slice(2, 10);
+const CHANNEL = { run: `${TAB}/run`, levers: `${TAB}/levers`, compare: `${TAB}/compare` };
 const UPLOAD = "__upload__";
 
 const state = {
@@ -17,10 +26,23 @@ const state = {
   setBy: { strategy: "", levers: {} },  // which levers the chosen strategy's rules set
   presets: null,       // the problem profile at its 5th/50th/95th percentiles
   selected: null,      // the control whose explanation is shown
+  leverSeq: 0,         // the latest "Value the levers" request
 };
 window.lastRequest = null;  // the body of the latest POST /api/run (tests replay it)
 window.lastResult = null;
-window.runCount = 0;  // results drawn so far
+window.runCount = 0;  // full results drawn so far
+window.previewCount = 0;  // first estimates drawn so far
+// What happened when (performance.now() ms): {seq, stage: "edit" | "preliminary" | "final", t,
+// worlds, marked: whether the results were marked preliminary once drawn}.
+window.runEvents = [];
+
+function logEvent(seq, stage, worlds) {
+  window.runEvents.push({ seq, stage, t: performance.now(), worlds, marked: !$("stage").hidden });
+  if (window.runEvents.length > 200) window.runEvents.shift();
+}
+
+// Worlds of the server's first estimate (0: none).
+function previewWorlds() { return (state.registry && state.registry.limits.preview_worlds) || 0; }
 
 const $ = (id) => document.getElementById(id);
 
@@ -122,18 +144,58 @@ function showValue(value) {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
+// Whether a registry entry's default is illustrative rather than a published figure.
+function illustrative(entry) { return /^illustrative/i.test(entry.source || ""); }
+
+// A range input moves only by dragging its thumb or by keys: a click on its track
+// explains the control instead of jumping the value to where the track was clicked.
+function guardTrack(input, onTrack) {
+  const offThumb = (x) => {
+    const box = input.getBoundingClientRect();
+    const thumb = 8;  // half the thumb's width in Chromium and Firefox, px
+    const lo = Number(input.min), hi = Number(input.max);
+    const share = hi > lo ? (Number(input.value) - lo) / (hi - lo) : 0;
+    const centre = box.left + thumb + share * (box.width - 2 * thumb);
+    return Math.abs(x - centre) > thumb + 4;
+  };
+  input.addEventListener("mousedown", (e) => {
+    if (offThumb(e.clientX)) { e.preventDefault(); input.focus(); onTrack(); }
+  });
+  input.addEventListener("touchstart", (e) => {
+    if (e.touches.length === 1 && offThumb(e.touches[0].clientX)) { e.preventDefault(); onTrack(); }
+  }, { passive: false });
+}
+
 function control(id, name, entry, value, kind, onChange) {
   const wrap = document.createElement("div");
   wrap.className = "control";
   wrap.dataset.name = entry.name;
   wrap.title = tooltip(entry);
-  wrap.addEventListener("focusin", () => explain(wrap, entry));
-  wrap.addEventListener("click", () => explain(wrap, entry));
+  const show = () => explain(wrap, entry);
+  wrap.addEventListener("focusin", (e) => { if (e.target.tagName !== "BUTTON") show(); });
   const label = document.createElement("label");
   label.htmlFor = id;
   label.innerHTML = `<span class="name"></span> <span class="unit"></span>`;
   label.querySelector(".name").textContent = name;
   label.querySelector(".unit").textContent = entry.unit;
+  label.addEventListener("click", show);
+  const info = document.createElement("button");
+  info.type = "button";
+  info.className = "info";
+  info.textContent = "i";
+  info.setAttribute("aria-label", `explain ${name}`);
+  info.setAttribute("aria-controls", "explain");
+  info.addEventListener("click", show);
+  const head = document.createElement("div");
+  head.className = "head";
+  head.append(info, label);
+  if (illustrative(entry)) {
+    const mark = document.createElement("span");
+    mark.className = "illustrative-mark";
+    mark.textContent = "illustrative";
+    mark.title = "an illustrative value, not a published figure";
+    head.append(mark);
+  }
   const input = document.createElement("input");
   input.id = id;
   input.title = wrap.title;
@@ -146,6 +208,7 @@ function control(id, name, entry, value, kind, onChange) {
     out.textContent = value;
     out.htmlFor = id;
     input.addEventListener("input", () => { out.textContent = input.value; onChange(Number(input.value)); });
+    guardTrack(input, show);
   } else if (numeric && kind !== "text") {
     Object.assign(input, { type: "number", min: lo, max: hi, step: "any" });
     input.value = value;
@@ -159,7 +222,7 @@ function control(id, name, entry, value, kind, onChange) {
   const error = document.createElement("div");
   error.className = "field-error";
   error.id = `${id}-error`;
-  wrap.append(label, input);
+  wrap.append(head, input);
   if (input.type === "range") wrap.append(out);
   wrap.append(error);
   return wrap;
@@ -249,12 +312,14 @@ function explain(wrap, entry) {
   state.selected = { name: entry.name, id, entry };
   const [lo, hi] = entry.bounds;
   const rows = [
-    ["meaning", (state.definitions[entry.name] || entry).meaning],
-    ["unit", entry.unit],
+    ["definition", (state.definitions[entry.name] || entry).meaning],
+    ["unit", entry.unit || "—"],
     ["bounds", `${lo} to ${hi}`],
     [entry.group ? "prior (registry)" : "default", showValue(entry.default)],
     ["source", entry.source],
+    ["status", illustrative(entry) ? "illustrative: not a published figure (see the source)" : "calibrated to the source"],
   ];
+  if (entry.cost !== undefined) rows.splice(4, 0, ["cost", `${entry.cost} budget units per unit of lever`]);
   const note = wrap.querySelector(".rule-note");
   if (note) rows.push(["strategy", note.textContent]);
   const title = document.createElement("strong");
@@ -408,8 +473,46 @@ async function loadStrategyLevers() {
 async function loadShipped(name) {
   const r = await api(`/api/scenarios/${encodeURIComponent(name)}`);
   if (!r.ok) { showErrors(r.data.errors, null, "Could not load the scenario"); return; }
+  markPreset(name, r.data.sources);
   await useScenario(r.data.scenario, null, name);
   runNow();
+}
+
+// Presets (waystation.presets): sets of beliefs, each a scenario file with its sources,
+// listed at the top of the page; a preset opens as "preset:NAME" (also in links).
+const PRESET = "preset:";
+
+function fillPresets(presets) {
+  const select = $("preset-select");
+  const groups = { worlds: "Worlds at the tails (from the sensitivity analysis)", viewpoint: "Viewpoints (beliefs, with sources)" };
+  for (const [kind, label] of Object.entries(groups)) {
+    const group = document.createElement("optgroup");
+    group.label = label;
+    for (const p of presets.filter((q) => q.kind === kind)) {
+      const o = new Option(p.title, PRESET + p.name);
+      o.title = p.description;
+      group.append(o);
+    }
+    if (group.children.length) select.append(group);
+  }
+  select.addEventListener("change", () => { if (select.value) loadShipped(select.value); });
+}
+
+function markPreset(name, sources) {
+  const isPreset = name && name.startsWith(PRESET);
+  $("preset-select").value = isPreset ? name : "";
+  const select = $("scenario-select");
+  let option = select.querySelector("option[data-preset]");
+  if (isPreset) {
+    if (!option) { option = new Option("", name); option.dataset.preset = "1"; select.append(option); }
+    option.value = name;
+    option.textContent = `preset: ${name.slice(PRESET.length)}`;
+    select.value = name;
+  } else if (option) {
+    option.remove();
+  }
+  const note = $("preset-sources");
+  note.textContent = isPreset && sources ? `Sources: ${sources.join("; ")}` : "";
 }
 
 async function upload(file) {
@@ -554,6 +657,7 @@ async function openLink() {
     if (!r.ok) { showErrors(r.data.errors, null, "The link names a scenario this server does not ship"); return false; }
     base = r.data.scenario;
     $("scenario-select").value = data.b;
+    markPreset(data.b, r.data.sources);
   } else if (isObject(data.u)) {
     base = data.u;
     markUpload(`${base.name || "scenario"} (from a link)`);
@@ -582,12 +686,16 @@ function requestBody() {
 function scheduleRun() {
   updateLink();
   if (!$("auto-run").checked) return;
+  logEvent(state.seq + 1, "edit", null);
   clearTimeout(state.timer);
   state.timer = setTimeout(runNow, DEBOUNCE_MS);
 }
 
 // Run the edited scenario; with edits, the baseline runs beside it on the same
 // worlds (POST /api/edited) and the page shows both and edited - baseline.
+// Past the server's preview size the answer comes in two stages: a first
+// estimate from the first worlds (marked preliminary, wider intervals), then
+// the full count, which adds worlds to those already run (the server keeps them).
 async function runNow() {
   clearTimeout(state.timer);
   if (!state.scenario) return;
@@ -596,32 +704,57 @@ async function runNow() {
   const edited = edits() !== undefined;
   const seq = ++state.seq;
   if (state.controller) state.controller.abort();
-  state.controller = new AbortController();
+  const controller = state.controller = new AbortController();
   window.lastRequest = body;  // what POST /api/run would answer with the edited results
-  setStatus("running", `running ${body.worlds.toLocaleString()} worlds${edited ? " (edited and baseline)" : ""}…`);
-  let r;
-  try {
-    r = edited
-      ? await api("/api/edited", { ...body, baseline: clone(state.base) }, state.controller.signal)
-      : await api("/api/run", body, state.controller.signal);
-  } catch (e) {
-    if (e.name !== "AbortError" && seq === state.seq) setStatus("error", `request failed: ${e.message}`);
-    return;
+  const path = edited ? "/api/edited" : "/api/run";
+  const payload = edited ? { ...body, baseline: clone(state.base), channel: CHANNEL.run } : { ...body, channel: CHANNEL.run };
+  const staged = previewWorlds() > 0 && body.worlds > previewWorlds();
+  const what = edited ? " (edited and baseline)" : "";
+  for (const preview of staged ? [true, false] : [false]) {
+    setStatus("running", preview
+      ? `first estimate from ${previewWorlds().toLocaleString()} worlds${what}…`
+      : `running ${body.worlds.toLocaleString()} worlds${what}…`);
+    let r;
+    try {
+      r = await api(path, preview ? { ...payload, preview: true } : payload, controller.signal);
+    } catch (e) {
+      if (e.name !== "AbortError" && seq === state.seq) setStatus("error", `request failed: ${e.message}`);
+      return;
+    }
+    if (seq !== state.seq) return;
+    if (!r.ok) {
+      if (r.status === 499) return;  // replaced by a newer request
+      showErrors(r.data.errors, null, "The scenario has problems");
+      setStatus("error", "fix the highlighted inputs");
+      return;
+    }
+    clearErrors();
+    const res = edited ? r.data.edited : r.data;
+    showStage(r.data);
+    window.lastFigures = r.data.figures;
+    window.lastResult = res;
+    window.lastBaseline = edited ? r.data : null;
+    render(res, edited ? r.data : null);
+    showProvenance(r.data.provenance, body, edited);
+    logEvent(seq, r.data.preliminary ? "preliminary" : "final", res.worlds);
+    if (r.data.preliminary) {
+      window.previewCount += 1;
+      continue;
+    }
+    window.runCount += 1;
+    const served = r.data.cache && r.data.cache.served_worlds ? ` (${r.data.cache.served_worlds.toLocaleString()} worlds reused)` : "";
+    setStatus("idle", `${res.worlds.toLocaleString()} worlds in ${r.data.elapsed_seconds.toFixed(2)} s${served}`);
   }
-  if (seq !== state.seq) return;
-  if (!r.ok) {
-    showErrors(r.data.errors, null, "The scenario has problems");
-    setStatus("error", "fix the highlighted inputs");
-    return;
-  }
-  clearErrors();
-  const res = edited ? r.data.edited : r.data;
-  window.lastResult = res;
-  window.lastBaseline = edited ? r.data : null;
-  render(res, edited ? r.data : null);
-  showProvenance(r.data.provenance, body, edited);
-  window.runCount += 1;
-  setStatus("idle", `${res.worlds.toLocaleString()} worlds in ${r.data.elapsed_seconds.toFixed(2)} s`);
+}
+
+// Mark the results as a first estimate (preliminary) or as the full answer.
+function showStage(data) {
+  const badge = $("stage");
+  document.body.dataset.stage = data.preliminary ? "preliminary" : "final";
+  badge.hidden = !data.preliminary;
+  badge.textContent = data.preliminary
+    ? `preliminary: first ${previewWorlds().toLocaleString()} of ${data.target_worlds.toLocaleString()} worlds, wider intervals; refining…`
+    : "";
 }
 
 // ---------- drawing ---------------------------------------------------------
@@ -667,6 +800,7 @@ function render(res, pair) {
   drawOutcomes(res, pair);
   fillDiagramActors(res.actors);
   drawDiagram(res);
+  if (window.lastFigures) drawSpec("over-time", window.lastFigures.over_time);
   drawWaystations(res);
 }
 
@@ -700,7 +834,7 @@ function drawOutcomes(res, pair) {
   });
   const traces = [];
   if (pair) traces.push(bar(pair.baseline, "baseline", "#9aa3b0", 1));
-  traces.push(bar(res, pair ? "edited" : "", ["#2e8540", "#d08c00", "#c0392b"], 1));
+  traces.push(bar(res, pair ? "edited" : "", OUTCOMES.map((o) => OUTCOME_COLOURS[o]), 1));
   Plotly.react("outcomes-chart", traces, {
     margin: { t: 10, r: 10, b: 30, l: 45 }, yaxis: { range: [0, 1], title: { text: "probability" } },
     barmode: "group", showlegend: Boolean(pair), legend: { orientation: "h", x: 1, xanchor: "right", y: 1 },
@@ -728,40 +862,79 @@ function fillDiagramActors(actors) {
   select.value = actors.includes(keep) ? keep : "";
 }
 
+// The diagram from the server's figure specification (waystation.figspecs: the report's
+// figures draw from the same layer): medians, bands, the unsafe region, C_aar and C_si,
+// waystation years; the baseline's medians, thin and grey, under an edit's.
 function drawDiagram(res) {
-  if (!window.Plotly || !res) return;
-  const x = res.trajectories.years;
-  const traces = [];
+  if (!res || !window.lastFigures || !window.lastFigures.diagram) return;
   const only = $("diagram-actor").value;
-  res.actors.forEach((actor, i) => {
-    if (only && actor !== only) return;
-    const actorColour = COLOURS[i % COLOURS.length];
-    for (const [variable, dash, label] of [["capability", "solid", "capability frontier"], ["safety_range", "dash", "safety range"]]) {
-      const q = res.trajectories.actors[actor][variable];
-      const colour = only && variable === "safety_range" ? "#2e8540" : actorColour;
-      const group = `${actor}-${variable}`;
-      if (only) traces.push(...band(x, q.q05, q.q95, colour, 0.1, group));
-      traces.push(...band(x, q.q25, q.q75, colour, only ? 0.25 : 0.15, group));
-      traces.push({ x, y: q.q50, type: "scatter", mode: "lines", name: `${actor}: ${label}`, legendgroup: group,
-        line: { color: colour, dash, width: 2 }, hovertemplate: `${actor} ${label}<br>%{x}: %{y:.2f} OOM<extra></extra>` });
-    }
-  });
+  const extra = [];
   const pair = window.lastBaseline;
-  if (pair && pair.baseline) {  // the baseline's medians, thin and grey, under the edited ones
+  if (pair && pair.baseline) {
     pair.baseline.actors.forEach((actor, k) => {
       if (only && actor !== only) return;
-      for (const [variable, dash] of [["capability", "solid"], ["safety_range", "dash"]]) {
-        traces.push({ x: pair.baseline.trajectories.years, y: pair.baseline.trajectories.actors[actor][variable].q50, type: "scatter", mode: "lines",
+      for (const [variable, dash] of [["capability", "dot"], ["safety_range", "dashdot"]]) {
+        extra.push({ x: pair.baseline.trajectories.years, y: pair.baseline.trajectories.actors[actor][variable].q50, type: "scatter", mode: "lines",
           name: "baseline medians", legendgroup: "baseline", showlegend: k === 0 && variable === "capability",
-          line: { color: "#8a8f98", dash: dash === "solid" ? "dot" : "dashdot", width: 1.2 },
+          line: { color: "#8a8f98", dash, width: 1.2 },
           hovertemplate: `baseline ${actor} ${variable.replace("_", " ")}<br>%{x}: %{y:.2f} OOM<extra></extra>` });
       }
     });
   }
-  Plotly.react("diagram", traces, {
-    margin: { t: 10, r: 10, b: 40, l: 55 }, legend: { orientation: "h", y: -0.2 },
-    xaxis: { title: { text: "year" } }, yaxis: { title: { text: "OOM above the 2026 frontier" } },
-  }, { displayModeBar: false, responsive: true });
+  drawSpec("diagram", window.lastFigures.diagram, { only, extra });
+}
+
+// Draw a figure specification (waystation.figspecs) with plotly: lines, bands, shaded
+// regions, threshold and date lines, ranked interval bars. `only` keeps one group's marks
+// (and the marks shown only for one group, such as 90% bands); `extra` adds traces.
+function drawSpec(id, spec, opts = {}) {
+  const div = $(id);
+  if (!div || !spec) return;
+  div.dataset.spec = spec.id;
+  div.setAttribute("role", "img");
+  div.setAttribute("aria-label", `${spec.title}. ${spec.caption}`);
+  const caption = $(`${id}-caption`);
+  if (caption) caption.textContent = spec.caption;
+  if (!window.Plotly) return;
+  const only = opts.only || "";
+  const traces = [], shapes = [], annotations = [];
+  let horizontal = false;
+  for (const m of spec.marks) {
+    if (only && m.group && m.group !== only) continue;
+    if (m.only && !only) continue;
+    if (m.kind === "line") {
+      const values = m.values ? { customdata: m.values, hovertemplate: `${m.label} = %{customdata:.3g}: %{y:.3f}<extra></extra>` }
+        : { hovertemplate: `${m.label}<br>%{x}: %{y:.3f}<extra></extra>` };
+      traces.push({ x: m.x, y: m.y, type: "scatter", mode: "lines", name: m.label, legendgroup: m.group,
+        line: { color: m.colour, dash: m.dash, width: 2 }, ...values });
+    } else if (m.kind === "band" || m.kind === "region") {
+      const [lo, hi] = band(m.x, m.low, m.high, m.colour, m.opacity, m.group);
+      if (m.kind === "region") Object.assign(hi, { name: m.label, showlegend: true, hoverinfo: "name", line: { width: 0 }, legendgroup: `unsafe-${m.group}` });
+      if (m.kind === "region") lo.legendgroup = `unsafe-${m.group}`;
+      traces.push(lo, hi);
+    } else if (m.kind === "hline" || m.kind === "vline") {
+      const h = m.kind === "hline";
+      shapes.push(h ? { type: "line", xref: "paper", x0: 0, x1: 1, y0: m.at, y1: m.at, line: { color: m.colour, dash: m.dash, width: 1 } }
+        : { type: "line", yref: "paper", y0: 0, y1: 1, x0: m.at, x1: m.at, line: { color: m.colour, dash: m.dash, width: 1 } });
+      annotations.push(h ? { xref: "paper", x: 0.01, y: m.at, text: m.label, showarrow: false, xanchor: "left", yanchor: "bottom", font: { size: 10, color: m.colour } }
+        : { yref: "paper", y: 1, x: m.at, text: m.label, showarrow: false, textangle: -90, xanchor: "right", yanchor: "top", font: { size: 10, color: m.colour } });
+    } else if (m.kind === "bars") {
+      horizontal = true;
+      traces.push({ type: "bar", orientation: "h", y: m.labels, x: m.estimate, marker: { color: m.colour },
+        error_x: { type: "data", symmetric: false, array: m.high.map((h, k) => h - m.estimate[k]), arrayminus: m.low.map((l, k) => m.estimate[k] - l), visible: true },
+        hovertemplate: "%{y}: %{x:.4f}<extra></extra>", showlegend: false });
+    }
+  }
+  traces.push(...(opts.extra || []));
+  const narrow = div.clientWidth < 500;
+  const layout = {
+    margin: { t: 10, r: 10, b: 40, l: horizontal ? (narrow ? 110 : 190) : 55 },
+    legend: { orientation: "h", y: -0.22, font: { size: narrow ? 9 : 11 } }, showlegend: !horizontal,
+    xaxis: { title: { text: spec.x.title }, range: spec.x.range, zeroline: horizontal },
+    yaxis: { title: { text: spec.y.title }, range: spec.y.range, autorange: horizontal ? "reversed" : (spec.y.range ? false : true), automargin: true },
+    shapes, annotations,
+  };
+  Plotly.react(div, traces, layout, { displayModeBar: false, responsive: true });
 }
 
 function drawWaystations(res) {
@@ -792,12 +965,13 @@ async function compare() {
     showErrors([{ path: "strategies", line: null, message: "pick a different strategy to compare against" }]);
     return;
   }
-  const body = { ...requestBody(), strategies: [base, other] };
+  const body = { ...requestBody(), strategies: [base, other], channel: CHANNEL.compare };
   delete body.strategy;
   setStatus("running", `comparing ${base} with ${other}…`);
   const r = await api("/api/compare", body);
   if (!r.ok) { showErrors(r.data.errors, null, "Comparison failed"); setStatus("error", "comparison failed"); return; }
   window.lastComparison = r.data;
+  drawSpec("compare-over-time", r.data.figures.over_time);
   const head = table.querySelector("thead"), rows = table.querySelector("tbody");
   head.innerHTML = "<tr><th>outcome</th><th></th><th></th><th data-define='difference difference_sign interval_95'></th></tr>";
   head.rows[0].cells[1].textContent = base;
@@ -828,14 +1002,34 @@ async function compare() {
   setStatus("idle", `compared ${base} with ${other} on ${body.worlds.toLocaleString()} worlds`);
 }
 
+// The levers' values, in two stages past the preview size: the ranking on the
+// first worlds (preliminary), then on every requested world (the curves and the
+// first worlds' runs are reused by the server).
 async function valueLevers() {
-  const body = requestBody();
-  setStatus("running", "valuing levers…");
-  const r = await api("/api/levers", body);
-  if (!r.ok) { showErrors(r.data.errors, null, "Lever values failed"); setStatus("error", "lever values failed"); return; }
-  const rows = $("levers-table").querySelector("tbody");
+  const body = { ...requestBody(), channel: CHANNEL.levers };
+  const seq = ++state.leverSeq;
+  const staged = previewWorlds() > 0 && body.worlds > previewWorlds();
+  for (const preview of staged ? [true, false] : [false]) {
+    setStatus("running", preview ? "valuing levers: first estimate…" : `valuing levers on ${body.worlds.toLocaleString()} worlds…`);
+    const r = await api("/api/levers", preview ? { ...body, preview: true } : body);
+    if (seq !== state.leverSeq) return;
+    if (!r.ok) {
+      if (r.status === 499) return;
+      showErrors(r.data.errors, null, "Lever values failed");
+      setStatus("error", "lever values failed");
+      return;
+    }
+    showLevers(r.data, body);
+  }
+}
+
+function showLevers(data, body) {
+  const table = $("levers-table");
+  table.dataset.stage = data.preliminary ? "preliminary" : "final";
+  table.dataset.worlds = String(data.worlds);
+  const rows = table.querySelector("tbody");
   rows.replaceChildren();
-  for (const lever of r.data.levers) {
+  for (const lever of data.levers) {
     const row = rows.insertRow();
     const shape = lever.shape ? lever.shape.words : "—";
     const flag = lever.sign_disagreement ? "⚠ next step and derivative disagree in sign" : "";
@@ -843,12 +1037,19 @@ async function valueLevers() {
       row.insertCell().textContent = text;
     }
   }
-  const plan = r.data.plan || {};
+  window.lastLevers = data;
+  drawSpec("lever-tornado", data.figures.tornado);
+  drawSpec("lever-curves", data.figures.curves);
+  const plan = data.plan || {};
   const used = plan.forward_worlds ?? body.worlds;
-  const note = used < body.worlds
-    ? ` (within the work budget: steps on the first ${used.toLocaleString()} of the ${body.worlds.toLocaleString()} worlds, curves and derivative checks on ${plan.curve_worlds.toLocaleString()}; all paired)`
-    : "";
-  setStatus("idle", `valued ${r.data.levers.length} levers on ${used.toLocaleString()} worlds${note}`);
+  const checks = `; curves and derivative checks on the first ${(plan.curve_worlds || 0).toLocaleString()} worlds; all paired`;
+  if (data.preliminary) {
+    $("levers-note").textContent = `Preliminary: ranked on the first ${used.toLocaleString()} of ${body.worlds.toLocaleString()} worlds${checks}. Refining…`;
+    setStatus("running", `levers: first estimate on ${used.toLocaleString()} worlds; refining to ${body.worlds.toLocaleString()}…`);
+    return;
+  }
+  $("levers-note").textContent = `Ranked on ${used.toLocaleString()} worlds${used < body.worlds ? ` (the work budget's share of the ${body.worlds.toLocaleString()} requested)` : ""}${checks}.`;
+  setStatus("idle", `valued ${data.levers.length} levers on ${used.toLocaleString()} worlds`);
 }
 
 // ---------- downloads -------------------------------------------------------
@@ -927,7 +1128,8 @@ function shellWord(s) { return /^[A-Za-z0-9_.\/-]+$/.test(s) ? s : `'${s.replace
 function showProvenance(prov, body, edited) {
   if (!prov) return;
   const scenario = !edited && state.baseName ? state.baseName : `${body.scenario.name || "scenario"}.yaml`;
-  const words = ["waystation", "run", scenario, "--worlds", String(body.worlds), "--seed", String(body.seed)];
+  const what = scenario.startsWith(PRESET) ? ["--preset", scenario.slice(PRESET.length)] : [scenario];
+  const words = ["waystation", "run", ...what, "--worlds", String(body.worlds), "--seed", String(body.seed)];
   if (body.strategy) words.push("--strategy", body.strategy);
   const block = { ...prov, command: words.map(shellWord).join(" "), permalink: location.href };
   window.lastProvenance = block;
@@ -968,6 +1170,8 @@ async function start() {
   fillStrategySelect($("compare-strategy"), null);
   $("compare-strategy").value = "cautious-lab" in state.strategies ? "cautious-lab" : Object.keys(state.strategies)[1];
   select.addEventListener("change", () => { if (select.value !== UPLOAD) loadShipped(select.value); });
+  const presets = await api("/api/scenario-presets");
+  if (presets.ok) fillPresets(presets.data);
   $("upload").addEventListener("change", (e) => { if (e.target.files.length) upload(e.target.files[0]); });
   $("strategy-select").addEventListener("change", async () => {
     describeStrategy();
