@@ -76,7 +76,9 @@ def test_different_seeds_differ(model: object) -> None:
 # say why in the commit.
 # Re-pinned for counter-based draws (CHANGELOG, "Unreleased": every stream
 # changed once; old values 0.8383 / 0.0008 / 0.1609, within one s.e.).
-PINNED = {"victory": 0.8877, "costly_non_failure": 0.0048, "failure": 0.1075}  # Model v3
+# Re-pinned for Model v3 (issue 21: restraint answers to evidence; v2 values
+# 0.8202 / 0.0007 / 0.1791).
+PINNED = {"victory": 0.8877, "costly_non_failure": 0.0048, "failure": 0.1075}
 
 
 def test_pinned_default_numbers(model: object) -> None:
