@@ -153,15 +153,6 @@ def test_common_random_numbers_shrink_the_paired_standard_error_2x() -> None:
     }  # fmt: skip
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Model v3 (issue 21), open bug: with eval_alarm 0 and dt 1, the default engine "
-    "(fused, exact and simd; correct with compaction off, and _fused.run_segment over "
-    "the whole run agrees with numpy: simulate._Active's compaction is at fault) "
-    "ends world 566 of this one-lab run at hardness 0.2 without victory "
-    "(final capability 5.88 < C_si, P(victory) 0, P(costly non-failure) 0: the outcomes "
-    "do not sum to 1), where numpy wins it in 2034.09; so the curve's total is 0.998",
-)
 def test_competence_curve_is_monotone_in_hardness_and_frontier_is_bracketed() -> None:
     # An incautious lab with slow safety progress. Victory falls with hardness;
     # non-failure need not (docs/model.md: hard problems show up early, as
