@@ -114,10 +114,12 @@ def one_lab(noisy: bool = False, hardness: str = "0.25 to 4", **world: Any) -> S
     ``wbe_cost`` and ``em_growth`` provably do nothing: with no background
     WBE research and no WBE investment, WBE progress stays 0 < wbe_cost, so
     emulated labour never appears and its growth rate is never used. Without
-    ``noisy`` the evaluation noise, verification jumps and warning-driven will
-    are switched off, so a world's outcome is a function of hardness alone.
+    ``noisy`` the evaluation noise, verification jumps and political will (from
+    warning shots and, since Model v3, from evaluations' evidence) are switched
+    off, so a world's outcome is a function of hardness alone.
     """
-    quiet = {} if noisy else {"sigma_eval": 0.0, "verify_rate": 0.0, "will_per_warning": 0.0}
+    quiet = {} if noisy else {"sigma_eval": 0.0, "verify_rate": 0.0, "will_per_warning": 0.0,
+                              "eval_alarm": 0.0}  # fmt: skip
     return Scenario.model_validate(
         {
             "name": "one-lab",

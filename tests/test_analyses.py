@@ -76,10 +76,18 @@ def test_morris_screens_out_idle_inputs() -> None:
 
 def test_lever_with_no_effect_contains_zero_and_known_effect_is_recovered() -> None:
     # With one actor, spillover shares progress with nobody; without a global
-    # pause, enforcement enforces nothing. With tool_labor_cut = 0 and
+    # pause (nor political will, which could bring one: off), enforcement enforces
+    # nothing. With tool_labor_cut = 0 and
     # tool_hazard_cut = 1, tool_ai_only = x scales the hazard by (1 - x), which
     # is exactly hazard_rate -> hazard_rate * (1 - x): an independent truth.
-    sc = one_lab(noisy=True, s_base=0.3, tool_labor_cut=0.0, tool_hazard_cut=1.0)
+    sc = one_lab(
+        noisy=True,
+        s_base=0.3,
+        tool_labor_cut=0.0,
+        tool_hazard_cut=1.0,
+        will_per_warning=0.0,
+        eval_alarm=0.0,
+    )
     table = lever_values(sc, objective="non_failure", worlds=1000, seed=4, method="central",
                          levers=["spillover", "enforcement", "tool_ai_only"],
                          curve_points=0)  # fmt: skip
@@ -126,7 +134,9 @@ def test_evpi_is_positive_when_the_best_strategy_depends_on_hardness() -> None:
     assert set(res.to_dict()) >= {"evpi", "evppi", "best_strategy", "strategies", "objective"}
 
 
-def test_common_random_numbers_shrink_the_paired_standard_error_3x() -> None:
+def test_common_random_numbers_shrink_the_paired_standard_error_2x() -> None:
+    # 3x under Model v2; under v3 (mutual-sabotage binds, restraint from evidence)
+    # the paired spread is wider relative to the independent one: 2.2x measured.
     sc = load_scenario("default").model_copy(
         update={"time": TimeSpec(start=2026, horizon=2034, dt=0.5)}
     )
@@ -136,7 +146,7 @@ def test_common_random_numbers_shrink_the_paired_standard_error_3x() -> None:
         d = res.differences["mutual-sabotage"][o]
         paired_se = (d.high - d.low) / (2 * 1.959963984540054)
         se = np.hypot(res.results["default"].standard_errors[o], independent.standard_errors[o])
-        assert se > 3 * paired_se
+        assert se > 2 * paired_se
     assert res.differences["default"]["victory"] == an.Interval(0.0, 0.0, 0.0)
     assert res.to_dict()["strategies"]["default"]["probabilities"].keys() == {
         "victory", "costly_non_failure", "failure"
@@ -147,8 +157,10 @@ def test_competence_curve_is_monotone_in_hardness_and_frontier_is_bracketed() ->
     # An incautious lab with slow safety progress. Victory falls with hardness;
     # non-failure need not (docs/model.md: hard problems show up early, as
     # survivable warning shots that can bring a pause), so only victory is monotone.
+    # Restraint from evaluations' evidence (Model v3) is off: with it, this lab's
+    # non-failure stays above 0.5 at every hardness and there is no frontier to find.
     grid = [0.2, 0.5, 1.0, 2.0, 4.0, 8.0]
-    sc = one_lab(noisy=True, s_base=0.3)
+    sc = one_lab(noisy=True, s_base=0.3, eval_alarm=0.0)
     sc.actors[0].levers.caution = 0.0  # type: ignore[union-attr]
     prof = competence(sc, grid=grid, worlds=600, seed=0)
     nf = prof.curves["non_failure"]

@@ -15,6 +15,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+import waystation as ws
 from waystation import _fused, rng
 from waystation import simulate as sim
 from waystation._fused import run_segment_numpy
@@ -201,3 +202,13 @@ def test_non_finite_survival_is_an_error(kernel: _fused._Kernel) -> None:
     bad = s._replace(survival=np.full_like(s.survival, np.nan))
     with pytest.raises(ValueError, match=r"survival|finite"):
         _fused.run_segment(bad, p, lv, key, world, 1, dts_of(model, 1, 3), 16)
+
+
+def test_a_block_of_one_world_keeps_its_results(kernel: _fused._Kernel) -> None:
+    """One active world (a 1-world run, or one left after compaction): its one row is its
+    own, so the segment's results come back (a row stride of 0 had lost them)."""
+    model = compile_scenario("default")
+    numpy_run = ws.run_model(model, 1, seed=3, backend="numpy").worlds
+    fused_run = ws.run_model(model, 1, seed=3).worlds
+    for k in ("p_victory", "p_failure", "victory_year", "warning_shots"):
+        np.testing.assert_allclose(fused_run[k], numpy_run[k], rtol=1e-9, equal_nan=True)

@@ -402,7 +402,10 @@ def _slot_row(name: str, x: Any, n: int) -> tuple[Array, tuple[int, int, int, in
     if arr.ndim == 2:
         if arr.shape[0] not in (1, n):
             raise ValueError(f"fused kernel: {name} has {arr.shape[0]} rows, expected {n}")
-        rs = 0 if arr.shape[0] == 1 else arr.strides[0] // 8
+        # one row for every world (stride 0), unless the block has one world: then the
+        # row is that world's own, copied in and out like any world's (ws_run copies
+        # out only slots with a row stride; a stride 0 there lost the step's results)
+        rs = (1 if n == 1 else 0) if arr.shape[0] == 1 else arr.strides[0] // 8
         cs = 0 if arr.shape[1] == 1 else arr.strides[1] // 8
         return arr, (ptr, rs, cs, arr.shape[1])
     if arr.ndim != 0:
