@@ -126,8 +126,8 @@ def test_the_package_has_no_import_cycle() -> None:
 
 
 #: The edges: they may import what they present with (CLI, web, report, plots) or read
-#: files with (the scenario loader).
-EDGES = ("cli", "web", "report", "plots", "io.py", "_loader.py", "scenario.py")
+#: files with (the scenario loader, and the shipped presets, which are scenario files).
+EDGES = ("cli", "web", "report", "plots", "io.py", "_loader.py", "scenario.py", "presets")
 #: Optional extras and table output the core may import inside a function, on use
 #: (pyarrow, duckdb and platformdirs: the run store and per-world export).
 ON_USE = {"numpy", "scipy", "pandas", "SALib", "dask", "jax", "pyarrow", "duckdb", "platformdirs"}

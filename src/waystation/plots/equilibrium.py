@@ -28,6 +28,10 @@ def equilibrium_sweep(sweep: Any) -> Figure:
     rows = sweep.rows()
     choose = sweep.results[0].choose
     x = np.array([r["value"] for r in rows], dtype=float)
+
+    def several(r: dict[str, Any]) -> bool:  # the safest equilibrium is drawn only where
+        return int(r.get("equilibria") or 0) > 1  # there is more than one
+
     swept = "number of actors" if sweep.name == "actors" else _label(sweep.name)
     fig = _figure(4.0)
     axes = fig.subplots(1, len(choose) + 1, squeeze=False)[0]
@@ -43,7 +47,7 @@ def equilibrium_sweep(sweep: Any) -> Figure:
                        gid=f"equilibrium:{c}:actors")  # fmt: skip
         eq_label = "worst equilibrium (mean of actors; dots: each)"
         opt_label = "cooperative optimum (mean of actors)"
-        safe = np.array([np.nan if r.get("best_equilibrium_choices") is None
+        safe = np.array([np.nan if r.get("best_equilibrium_choices") is None or not several(r)
                          else r["best_equilibrium_choices"][c] for r in rows])  # fmt: skip
         ax.plot(x, safe, color=OKABE_ITO["orange"], linestyle=":", marker="o", markersize=4,
                 gid=f"equilibrium:{c}:best")  # fmt: skip
@@ -55,14 +59,17 @@ def equilibrium_sweep(sweep: Any) -> Figure:
         ax.set_ylim(-0.03, 1.03)
         _style(ax, swept, f"{_label(c)} chosen")
     ax = axes[-1]
-    for key, colour, gid, style in (
-        ("equilibrium_failure", EQ, "equilibrium:failure", "-"),
+    for key, colour, gid, style in (  # the safest first: the worst is drawn over it
         ("best_equilibrium_failure", OKABE_ITO["orange"], "equilibrium:failure:best", ":"),
+        ("equilibrium_failure", EQ, "equilibrium:failure", "-"),
         ("optimum_failure", OPT, "optimum:failure", "--"),
     ):
-        est = np.array([np.nan if r[key] is None else r[key]["estimate"] for r in rows])
-        lo = np.array([np.nan if r[key] is None else r[key]["low"] for r in rows])
-        hi = np.array([np.nan if r[key] is None else r[key]["high"] for r in rows])
+        shown = [r[key] if r[key] is not None and (key != "best_equilibrium_failure"
+                                                   or several(r)) else None
+                 for r in rows]  # fmt: skip
+        est = np.array([np.nan if v is None else v["estimate"] for v in shown])
+        lo = np.array([np.nan if v is None else v["low"] for v in shown])
+        hi = np.array([np.nan if v is None else v["high"] for v in shown])
         ax.fill_between(x, lo, hi, color=colour, alpha=0.2, linewidth=0)
         line = ax.plot(x, est, color=colour, linestyle=style, marker="o", markersize=4, gid=gid)
         if key == "best_equilibrium_failure":
