@@ -594,8 +594,11 @@ def test_value_the_levers_answers_at_twenty_thousand_worlds(fast_ui: Page) -> No
         timeout=PATIENCE_MS,
     )
     assert table.get_attribute("data-worlds") == "20000"
-    answer = ui.page.evaluate("window.lastLevers")
+    answer = ui.page.evaluate("window.lastLevers")  # the API's answer, as the page got it
     assert answer["worlds"] == 20_000 and answer["cache"]["served_worlds"] > 0
+    assert answer["plan"]["requested_worlds"] == 20_000 == answer["plan"]["forward_worlds"]
+    assert answer["method"] == "forward"
+    assert {"shape", "sign_disagreement"} <= set(answer["levers"][0])
     assert ui.page.locator("#levers-table tbody tr").count() == len(answer["levers"])
     for chart in ("#lever-tornado", "#lever-curves"):
         assert ui.page.locator(f"{chart} .main-svg").count() >= 1
