@@ -72,7 +72,8 @@ UNSAFE = OKABE_ITO["vermillion"]
 POINTS = 200
 #: Waystations marked on the diagram when at least this share of worlds reaches them.
 MARK_SHARE = 0.2
-_SHORT = {
+#: Short names of the waystations for marks on figures (the page's and the report's).
+SHORT_NAMES = {
     "global_pause": "pause",
     "automated_alignment_researcher": "AAR",
     "enhanced_human_labor": "EHL",
@@ -181,7 +182,7 @@ def diagram(res: Any, levels: Mapping[str, float]) -> dict[str, Any]:
             }
         )
     reached = sorted(
-        (float(w.median_year), _SHORT.get(name, name.replace("_", " ")))
+        (float(w.median_year), SHORT_NAMES.get(name, name.replace("_", " ")))
         for name, w in res.waystations.items()
         if w.median_year is not None and w.p_reached >= MARK_SHARE
     )

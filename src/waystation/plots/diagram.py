@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from waystation.definitions import define
+from waystation.figspecs import SHORT_NAMES
 from waystation.plots._common import (
     FONT,
     OKABE_ITO,
@@ -34,15 +35,6 @@ from waystation.results import Results
 
 #: Results of one run, or of several strategies keyed by name (drawn side by side).
 Runs = Results | Mapping[str, Results]
-
-_SHORT = {
-    "global_pause": "pause",
-    "automated_alignment_researcher": "AAR",
-    "enhanced_human_labor": "EHL",
-    "sweet_spot": "sweet spot",
-    "hardened_world": "hardened",
-    "verified_safety": "verified",
-}
 
 
 def runs_of(results: Runs) -> dict[str, Results]:
@@ -249,7 +241,7 @@ def _waystation_ticks(ax: Axes, res: Results, prefix: str, labels: bool) -> None
         )  # fmt: skip
         if not labels:
             continue
-        text = _SHORT.get(name, name)
+        text = SHORT_NAMES.get(name, name)
         half = per_char * (len(text) + 1) / 2
         x = min(max(year, x0 + half), x1 - half)  # kept inside the panel
         row = next((r for r, end in enumerate(ends) if end < x - half), len(ends))
