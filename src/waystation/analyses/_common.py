@@ -122,6 +122,14 @@ def paired_models(
     return sc, [models[0].with_strategy(m.strategy) for m in models]
 
 
+def named_models(
+    scenario: ScenarioLike, strategies: list[StrategyLike | None]
+) -> tuple[Scenario, list[Model], tuple[str, ...]]:
+    """:func:`paired_models` and each model's strategy name, made unique (``race``, ``race-2``)."""
+    sc, models = paired_models(scenario, strategies)
+    return sc, models, tuple(unique_names([m.strategy.name for m in models]))
+
+
 def check_worlds(worlds: int) -> int:
     """Validate a number of worlds (at least 2, so that errors can be estimated)."""
     if isinstance(worlds, bool) or int(worlds) != worlds or worlds < 2:

@@ -43,10 +43,9 @@ from waystation.analyses._common import (
     StrategyLike,
     check_objective,
     check_worlds,
-    paired_models,
+    named_models,
     per_world,
     running,
-    unique_names,
 )
 from waystation.analyses.decision import at_horizon, check_horizons
 from waystation.analyses.metamodel import BANDWIDTH, Smooth, smooth
@@ -290,8 +289,7 @@ def cruxes(
         raise ValueError("cruxes need at least two strategies: -s A -s B")
     if worlds < 200:
         raise ValueError(f"cruxes need at least 200 worlds to smooth over, got {worlds}")
-    _, models = paired_models(scenario, list(strategies))
-    names = tuple(unique_names([m.strategy.name for m in models]))
+    _, models, names = named_models(scenario, list(strategies))
     years = check_horizons(horizons) if horizons else (models[0].horizon,)
     for y in years:
         at_horizon(models[0], y)

@@ -36,10 +36,9 @@ from waystation.analyses._common import (
     StrategyLike,
     check_objective,
     check_worlds,
-    paired_models,
+    named_models,
     per_world,
     running,
-    unique_names,
 )
 from waystation.definitions import DEFAULT_WORLDS
 from waystation.model import Model
@@ -259,8 +258,7 @@ def horizons(
     ys = check_horizons(years)
     if not strategies:
         raise ValueError("give at least one strategy")
-    _, models = paired_models(scenario, list(strategies))
-    names = tuple(unique_names([m.strategy.name for m in models]))
+    _, models, names = named_models(scenario, list(strategies))
     for y in ys:
         at_horizon(models[0], y)  # a clear error before any run
     with running(seed, worlds * len(models) * len(ys), settings) as runner:

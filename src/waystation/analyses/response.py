@@ -34,10 +34,9 @@ from waystation.analyses._common import (
     StrategyLike,
     check_objective,
     check_worlds,
-    paired_models,
+    named_models,
     per_world,
     running,
-    unique_names,
 )
 from waystation.analyses.levers import lever_inputs
 from waystation.analyses.metamodel import smooth, smooth2
@@ -147,8 +146,7 @@ def response(
     if against == param:
         raise ValueError("--against must name a different lever or input")
     chosen: list[StrategyLike | None] = list(strategies) if strategies else [None]
-    _, models = paired_models(scenario, chosen)
-    names = tuple(unique_names([m.strategy.name for m in models]))
+    _, models, names = named_models(scenario, chosen)
     uncertain = models[0].uncertain()
     axes_names = [param] if against is None else [param, against]
     kinds = [_kind(models[0], n, uncertain) for n in axes_names]
