@@ -19,6 +19,7 @@ Model v3 promises less than 0.005 for every outcome of every pair (docs/model.md
 section 6, docs/performance.md).
 
     python benchmarks/convergence.py [--worlds 1500] [--horizon 2070] [--shocks]
+        [--scenarios a,b] [--strategies x,y]
 """
 
 from __future__ import annotations
@@ -55,16 +56,20 @@ def main() -> None:
     parser.add_argument("--worlds", type=int, default=1500)
     parser.add_argument("--horizon", type=float, default=2070.0)
     parser.add_argument("--shocks", action="store_true", help="random shocks on")
+    parser.add_argument("--scenarios", default="", help="comma-separated; default all")
+    parser.add_argument("--strategies", default="", help="comma-separated; default all")
     args = parser.parse_args()
+    scenarios = args.scenarios.split(",") if args.scenarios else shipped_scenarios()
+    strategies = args.strategies.split(",") if args.strategies else ws.BUILTIN_STRATEGIES
     worst, worst_se = 0.0, 0.0
     start = time.perf_counter()
     kind = "random shocks on" if args.shocks else "shocks off"
     print(f"{args.worlds} worlds (seed 5), horizon {args.horizon:g}, {kind}")
     print("| scenario | strategy | dt | largest change (outcome) | s.e. |")
     print("|---|---|---|---|---:|")
-    for scenario in shipped_scenarios():
+    for scenario in scenarios:
         dt = ws.load_scenario(scenario).time.dt
-        for strategy in ws.BUILTIN_STRATEGIES:
+        for strategy in strategies:
             a = outcomes(scenario, strategy, dt, args.worlds, args.horizon, args.shocks)
             b = outcomes(scenario, strategy, dt / 2, args.worlds, args.horizon, args.shocks)
             diffs = {o: b[o] - a[o] for o in OUTCOMES}

@@ -199,15 +199,36 @@ WS_INLINE V mn(V a, V b) {
     return SEL(a != a, a, r);
 }
 WS_INLINE V clip(V x, double lo, double hi) { return mn(mx(x, splat(lo)), splat(hi)); }
+/* exp(x) for arguments that often lie far below the smallest double's logarithm
+ * (exp(-exp(z)) in Gompertz curves, zero labour's powers): below EXP_ZERO exp is exactly
+ * +0, so those lanes are set to 0 without a call. libmvec hands lanes whose result
+ * underflows to glibc's scalar exp one by one (with errno and exception handling); the
+ * value is the same, and skipping that path was ~20% of the kernel's time (perf,
+ * docs/performance.md). A call is skipped when every lane is below. */
+#define EXP_ZERO (-746.0) /* exp(-745.14) is half the smallest subnormal: rounds to 0 */
+WS_INLINE V vexp_u(V x) {
+    M zero = x < EXP_ZERO;
+    if (!any_(NOT(zero))) return splat(0.0);
+    return SEL(zero, splat(0.0), vexp(SEL(zero, splat(0.0), x)));
+}
 /* common.sigmoid */
 WS_INLINE V sigmoid(V x) { return 1.0 / (1.0 + vexp(-clip(x, -EXP_CLIP, EXP_CLIP))); }
 /* common.logistic: k * sigmoid((a - b) / width) */
 WS_INLINE V logistic(V k, V a, V b, V width) { return k * sigmoid((a - b) / width); }
 /* common.returns */
 WS_INLINE V returns_(V scale, V labour, V ref, V lam, V done, V harder) {
-    V log_labour = mx(vlog(labour / ref), splat(LOG_FLOOR));
+    /* log(0) is -inf, which the floor makes LOG_FLOOR: set without the call (libmvec's
+     * log, like its exp, handles such lanes one by one in glibc's scalar code) */
+    V q = labour / ref;
+    M zero = q == 0.0;
+    V log_labour = SEL(zero, splat(LOG_FLOOR), mx(vlog(SEL(zero, splat(1.0), q)), splat(LOG_FLOOR)));
     V z = lam * log_labour - LN10 * harder * mx(done, splat(0.0));
-    return scale * vexp(mn(z, splat(LOG_RATE_MAX)));
+    return scale * vexp_u(mn(z, splat(LOG_RATE_MAX)));
+}
+/* common.returns at zero labour (log_labour = LOG_FLOOR): what returns_ gives there */
+WS_INLINE V returns_zero(V scale, V lam, V done, V harder) {
+    V z = lam * splat(LOG_FLOOR) - LN10 * harder * mx(done, splat(0.0));
+    return scale * vexp_u(mn(z, splat(LOG_RATE_MAX)));
 }
 /* common.saturate */
 WS_INLINE V saturate(V r, V ceiling) {
@@ -270,7 +291,7 @@ static void clock_terms(CTX, int A, V t, Clock *ck) {
 WS_INLINE V automation(CTX, int a, V C) {
     V x = mn(C - P(C_aar, a), P(C_max, a));
     V slope = P(k_approach, a) * mn(x, splat(0.0)) + P(k_ai, a) * mx(x, splat(0.0));
-    return P(aar_labor, a) * vexp(LN10 * mn(slope, splat(250.0)));
+    return P(aar_labor, a) * vexp_u(LN10 * mn(slope, splat(250.0)));
 }
 /* labour.ai_labour */
 WS_INLINE V ai_labour(CTX, int a, V C) {
@@ -280,7 +301,7 @@ WS_INLINE V ai_labour(CTX, int a, V C) {
 }
 /* labour.trust: Gompertz in the true margin */
 WS_INLINE V trust(CTX, int a, V S_eff, V C) {
-    return vexp(-vexp(clip((C - S_eff) / P(edge_width, a), -EXP_CLIP, EXP_CLIP)));
+    return vexp_u(-vexp(clip((C - S_eff) / P(edge_width, a), -EXP_CLIP, EXP_CLIP)));
 }
 /* labour.ai_safety_labour: returns the usable labour, *bad the sabotaging labour */
 WS_INLINE V ai_safety_labour(CTX, int a, V L_ai, V tr, V overseers, V *bad) {
@@ -342,8 +363,13 @@ WS_INLINE V share_returns(V scale, V labour, V total, V ref, V lam, V outside, d
 }
 /* safety.safety_rates' signed returns of net labour (sabotage undoes progress) */
 WS_INLINE V signed_returns(V scale, V work, V ref, V lam, V made) {
-    return returns_(scale, mx(work, splat(0.0)), ref, lam, made, splat(1.0)) -
-           returns_(scale, mx(-work, splat(0.0)), ref, lam, made, splat(1.0));
+    /* returns(max(work, 0)) - returns(max(-work, 0)): one side is at zero labour, so
+     * one returns_ of |work| and returns_zero give the same two terms, in the same order,
+     * with one log and exp fewer (NaN work: NaN, as both sides are) */
+    V r = returns_(scale, SEL(work < 0.0, -work, work), ref, lam, made, splat(1.0));
+    V z0 = returns_zero(scale, lam, made, splat(1.0));
+    V d = SEL(work > 0.0, r - z0, SEL(work < 0.0, z0 - r, z0 - z0));
+    return SEL(work != work, r - r, d);
 }
 /* safety.safety_rates: dS, dE and dS_seen per actor, *dO */
 static void safety_rates(CTX, int A, const V *I_s, const V *bad, const V *C, const V *S, V O,
@@ -468,7 +494,7 @@ WS_INLINE V warning_odds(CTX, int a) {
 /* hazard.gompertz */
 WS_INLINE V gompertz(V C, V S_eff, V rate, V width) {
     V z = mn(mx((S_eff - C) / width, splat(-EXP_CLIP)), splat(EXP_CLIP));
-    return rate * vexp(-vexp(z)) * (1.0 + mx(C - S_eff, splat(0.0)));
+    return rate * vexp_u(-vexp(z)) * (1.0 + mx(C - S_eff, splat(0.0)));
 }
 /* hazard.hazard, summed over actors (actor_sum): *lethal, *survivable */
 static void hazard(CTX, int A, const V *odds, const V *C, const V *S_eff, V *lethal,
