@@ -142,6 +142,7 @@ typedef struct {
 typedef struct {
     M valid;
     V dt, mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA]; /* at step length dt */
+    V norm[WS_MAXA + 1]; /* share_norms: parameters only */
     V t;                                                /* year of clock[cur] */
     int cur;
     Clock clock[2];
@@ -355,10 +356,20 @@ WS_INLINE V sabotage(CTX, int a, V C, V rival) {
 WS_INLINE V cover_of(CTX, V C) { return clip((P(C_si, 0) - C) / P(si_gap, 0), 0.0, 1.0); }
 /* safety.safety_range */
 WS_INLINE V safety_range(CTX, V S, V O, V C) { return S + O * cover_of(ctx, C); }
-/* safety.share_returns (ref_share: a constant; norm = ((ref_share + outside) / ref_share)**lam) */
-WS_INLINE V share_returns(V scale, V labour, V total, V ref, V lam, V outside, double ref_share,
-                          V done, V harder) {
-    V norm = vpow((ref_share + outside) / ref_share, lam);
+/* safety.share_returns's norm = ((ref_share + outside) / ref_share)**lam (ref_share: a
+ * constant): it depends on the parameters only, so share_norms computes it once per world
+ * (norm[a] for actor a's evaluation, norm[A] for hardening) and step_lanes carries it */
+WS_INLINE V share_norm(V lam, V outside, double ref_share) {
+    return vpow((ref_share + outside) / ref_share, lam);
+}
+static void share_norms(CTX, int A, V *norm) {
+    for (int a = 0; a < A; a++)
+        norm[a] = share_norm(P(lam_s, a), P(outside_share, a), EVAL_REF_SHARE);
+    norm[A] = share_norm(P(lam_s, 0), P(outside_share, 0), HARDEN_REF_SHARE);
+}
+/* safety.share_returns */
+WS_INLINE V share_returns(V scale, V labour, V total, V ref, V lam, V outside, V norm, V done,
+                          V harder) {
     return returns_(scale, labour + outside * total, ref, lam, done, harder) / norm;
 }
 /* safety.safety_rates' signed returns of net labour (sabotage undoes progress) */
@@ -373,7 +384,8 @@ WS_INLINE V signed_returns(V scale, V work, V ref, V lam, V made) {
 }
 /* safety.safety_rates: dS, dE and dS_seen per actor, *dO */
 static void safety_rates(CTX, int A, const V *I_s, const V *bad, const V *C, const V *S, V O,
-                         const V *E, V B, V will, V *dS, V *dO, V *dE, V *dS_seen) {
+                         const V *E, V B, V will, const V *norm, V *dS, V *dO, V *dE,
+                         V *dS_seen) {
     V net[WS_MAXA], net_seen[WS_MAXA], h_part[WS_MAXA], eval_own[WS_MAXA];
     for (int a = 0; a < A; a++) {
         /* safety._shares */
@@ -390,8 +402,7 @@ static void safety_rates(CTX, int A, const V *I_s, const V *bad, const V *C, con
         net_seen[a] = signed_returns(scale, s_share * I_s[a], ref, lam, made);
         h_part[a] = h_share * I_s[a];
         eval_own[a] = share_returns(splat(1.0), e_share * I_s[a], I_s[a], EVAL_REF_SHARE * ref,
-                                    lam, P(outside_share, a), EVAL_REF_SHARE, splat(0.0),
-                                    splat(0.0));
+                                    lam, P(outside_share, a), norm[a], splat(0.0), splat(0.0));
     }
     V net_sum = actor_sum(net, A), eval_sum = actor_sum(eval_own, A);
     V seen_sum = actor_sum(net_seen, A);
@@ -408,7 +419,7 @@ static void safety_rates(CTX, int A, const V *I_s, const V *bad, const V *C, con
     }
     V rate = share_returns(P(o_base, 0) * B / P(hardness, 0), harden, actor_sum(I_s, A),
                            HARDEN_REF_SHARE * P(safety_ref, 0), P(lam_s, 0), P(outside_share, 0),
-                           HARDEN_REF_SHARE, O, P(harden_harder, 0));
+                           norm[A], O, P(harden_harder, 0));
     *dO = saturate(rate, P(max_safety_rate, 0));
 }
 /* safety.breakthrough_chance */
@@ -553,7 +564,7 @@ typedef struct { /* integrate.Growth */
 
 /* integrate.growth at year t (ck: clock_terms at t) */
 static void growth(CTX, int A, V t, const Clock *ck, const V *C, const V *S, V O, const V *E,
-                   V B, V will, V em_time, Growth *g) {
+                   V B, V will, V em_time, const V *norm, Growth *g) {
     V L_ai[WS_MAXA], bad[WS_MAXA];
     V em = emulated_labour(ctx, t, em_time) / (double)A;
     M deter = {0};
@@ -572,7 +583,8 @@ static void growth(CTX, int A, V t, const Clock *ck, const V *C, const V *S, V O
         for (int a = 0; a < A; a++)
             g->dC_free[a] = g->dC_free[a] * (1.0 - sabotage(ctx, a, C[a], rival[a]));
     }
-    safety_rates(ctx, A, g->I_s, bad, C, S, O, E, B, will, g->dS, &g->dO, g->dE, g->dS_seen);
+    safety_rates(ctx, A, g->I_s, bad, C, S, O, E, B, will, norm, g->dS, &g->dO, g->dE,
+                 g->dS_seen);
     g->wbe = wbe_effort(ctx, A, ck, L_ai);
 }
 
@@ -607,7 +619,15 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     Carry *cr = ln->carry;
     M off = {0}; /* idle lanes: whatever they hold will do */
     for (int l = 0; l < L; l++) LANE(off, l) = ln->on[l] ? 0 : -1;
-    V mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA];
+    V mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA], norm_own[WS_MAXA + 1];
+    const V *norm = norm_own;
+    if (cr && !any_(NOT(cr->valid | off))) {
+        norm = cr->norm;
+    } else {
+        share_norms(ctx, A, norm_own);
+        if (cr)
+            for (int a = 0; a <= A; a++) cr->norm[a] = norm_own[a];
+    }
     if (cr && !any_(NOT((cr->valid & (cr->dt == dt)) | off))) {
         for (int a = 0; a < A; a++) mem[a] = cr->mem[a], ws_odds[a] = cr->ws_odds[a];
         will_f = cr->will_f, b_f = cr->b_f;
@@ -662,7 +682,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
      * end; the pause decided at each point from that point's evaluation. */
     V coord = coordination(ctx, will0, B0);
     Growth g1, g2;
-    growth(ctx, A, t0, ck1, C0, S0, O0, E0, B0, will0, em_time0, &g1);
+    growth(ctx, A, t0, ck1, C0, S0, O0, E0, B0, will0, em_time0, norm, &g1);
     V M_hat[WS_MAXA], pause0[WS_MAXA], dC1[WS_MAXA], C1[WS_MAXA], S1[WS_MAXA], E1[WS_MAXA];
     V V1[WS_MAXA];
     V odds[WS_MAXA];
@@ -680,7 +700,7 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
         E1[a] = E0[a] + g1.dE[a] * h_dt;
     }
     V O1 = O0 + g1.dO * h_dt;
-    growth(ctx, A, t0 + dt, ck2, C1, S1, O1, E1, B0, will0, em_time0, &g2);
+    growth(ctx, A, t0 + dt, ck2, C1, S1, O1, E1, B0, will0, em_time0, norm, &g2);
     V rival[WS_MAXA], rg2[WS_MAXA], I_s[WS_MAXA];
     rival_max(C1, A, rival);
     V C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], S_eff[WS_MAXA], pause[WS_MAXA], dS[WS_MAXA];
