@@ -65,8 +65,35 @@ def cpu_features() -> dict[str, Any]:
     }
 
 
-#: The three ways the engine can step a block, compared world-step for world-step.
-PATHS = ("numpy", "fused-step", "fused")
+#: The ways the engine can step a block, compared world-step for world-step.
+PATHS = ("numpy", "fused-step", "fused-yearly", "fused")
+#: The kernel before issue 25's engine work (``step.c`` at this commit), run as the engine
+#: ran it then (a recorded year per call): ``--previous`` names another commit.
+PREVIOUS = "100cc40"
+
+
+def previous_kernel(rev: str) -> Any:
+    """The fused kernel of ``step.c`` at commit ``rev`` (built with this header), or why not."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from waystation import _fused
+
+    got = subprocess.run(["git", "show", f"{rev}:src/waystation/_fused/step.c"],
+                         capture_output=True, check=False)  # fmt: skip
+    if got.returncode != 0:
+        return f"no git checkout with {rev}: {got.stderr.decode().strip()[:80]}"
+    variant = _fused.kernel_variant() or "exact"
+    spec = _fused.VARIANTS[variant]
+    folder = Path(tempfile.mkdtemp(prefix="ws-previous-"))
+    src, lib = folder / "step.c", folder / "previous.so"
+    src.write_bytes(_fused.header().encode() + b"\n" + got.stdout)
+    cc = subprocess.run(["gcc", *_fused.FLAGS, *spec[1], "-o", str(lib), str(src), *spec[2]],
+                        capture_output=True, text=True, check=False)  # fmt: skip
+    if cc.returncode != 0:
+        return f"the previous kernel does not build: {cc.stderr.strip()[:120]}"
+    return _fused._Kernel(lib, variant)
 
 
 @contextmanager
@@ -75,14 +102,20 @@ def engine_path(path: str, stat: dict[str, float]) -> Iterator[None]:
 
     ``numpy``: ``dynamics.step`` and numpy's draws; ``fused-step``: the
     kernel's ``ws_step`` once per step with its own draws (the path of
-    strategies with conditions); ``fused``: the engine's default, a recorded
-    year per ``run_segment`` call where the levers are static.
+    strategies with conditions); ``fused-yearly``: a recorded year per
+    ``run_segment`` call; ``fused``: the engine's default where the levers
+    are static, the whole run in one ``run_through`` call (histograms
+    counted in C); ``fused-previous``: :data:`PREVIOUS`'s kernel, yearly.
     """
     from waystation import _fused, dynamics, simulate
 
     real = simulate.block_runner
-    kernel = _fused.fused_kernel()
+    kernel = _PREVIOUS[0] if path == "fused-previous" else _fused.fused_kernel()
     assert kernel is not None, _fused.kernel_problem()
+
+    def segment(state: Any, p: Any, lv: Any, key: Any, world: Any, first: int, dts: Any,
+                n_valid: int, overwrite: bool = False) -> Any:  # fmt: skip
+        return kernel.run(state, p, lv, (key, world), first, dts, n_valid, overwrite)
 
     def timed(fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:
@@ -98,14 +131,22 @@ def engine_path(path: str, stat: dict[str, float]) -> Iterator[None]:
         runner = partial(simulate._run_steps, stepper=timed(dynamics.step))
     elif path == "fused-step":
         runner = partial(simulate._run_steps, stepper=timed(kernel.step), shocks_of=kernel.shocks)
+    elif path in ("fused-yearly", "fused-previous"):
+        runner = partial(simulate._run_steps, stepper=timed(kernel.step),
+                         shocks_of=kernel.shocks, segment=timed(segment))  # fmt: skip
     else:
         runner = partial(simulate._run_steps, stepper=timed(kernel.step),
-                         shocks_of=kernel.shocks, segment=timed(_fused.run_segment))  # fmt: skip
+                         shocks_of=kernel.shocks, segment=timed(segment),
+                         through=timed(kernel.run_through))  # fmt: skip
     simulate.block_runner = lambda backend: runner  # type: ignore[assignment]
     try:
         yield
     finally:
         simulate.block_runner = real  # type: ignore[assignment]
+
+
+#: The previous kernel, once built (main).
+_PREVIOUS: list[Any] = [None]
 
 
 def live_world_steps(model: Any, victory_year: Any) -> int:
@@ -164,7 +205,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--worlds", type=int, default=131_072, help="worlds for the 1M extrapolation")
     ap.add_argument("--quick", action="store_true", help="32,768 worlds, one block")
+    ap.add_argument("--previous", default=PREVIOUS, help="commit of the previous kernel ('': none)")
     args = ap.parse_args()
+    paths = list(PATHS)
+    if args.previous:
+        got = previous_kernel(args.previous)
+        if isinstance(got, str):
+            print("previous kernel skipped:", got)
+        else:
+            _PREVIOUS[0] = got
+            paths.insert(2, "fused-previous")
     worlds = 32_768 if args.quick else args.worlds
     from waystation._fused import kernel_problem, kernel_variant
 
@@ -174,7 +224,7 @@ def main() -> None:
         "kernel_variant": kernel_variant(),
     }
     print(json.dumps(out["machine"]), "fused kernel variant:", out["kernel_variant"])
-    for backend in PATHS:
+    for backend in paths:
         r = {
             "per_step": per_step(backend, 32_768),
             "million": million(backend, worlds),
@@ -183,13 +233,13 @@ def main() -> None:
         out[backend] = r
         s, mm, lat = r["per_step"], r["million"], r["latency_20k"]
         print(
-            f"{backend:10s} {s['ns_step']:6.0f} ns/live world-step (step), "
+            f"{backend:14s} {s['ns_step']:6.0f} ns/live world-step (step), "
             f"{s['ns_block']:6.0f} (block); {mm['cpu_s_per_1M']:6.1f} CPU-s per 1M worlds "
             f"(from {worlds:,}: {mm['cpu_s']:.1f} CPU-s, {mm['wall_s']:.1f} s wall); "
             f"20k worlds {lat['wall_s']:.2f} s wall, {lat['cpu_s']:.2f} CPU-s"
         )
     n = out["numpy"]
-    for path in PATHS[1:]:
+    for path in paths[1:]:
         f = out[path]
         out[f"ratio_{path}_over_numpy"] = {
             "ns_step": f["per_step"]["ns_step"] / n["per_step"]["ns_step"],

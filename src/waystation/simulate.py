@@ -199,7 +199,7 @@ def _run_fused(
     try:
         return _run_steps(model, draws, p, base, s, n_valid, hist, survival_t,
                           stepper=kernel.step, shocks_of=kernel.shocks,
-                          segment=run_segment)  # fmt: skip
+                          segment=run_segment, through=kernel.run_through)  # fmt: skip
     except RuntimeError as err:  # the kernel's error codes: -3 is its memory running out
         if "(-3)" not in str(err):
             raise
@@ -229,6 +229,8 @@ def backend_in_use(backend: str, actors: int | None = None) -> str:
 ShockFn = Callable[[tuple[int, int], Array, int, int], Shocks]
 #: Many steps in one call with levers fixed (:func:`waystation._fused.run_segment`).
 SegmentFn = Callable[..., tuple[State, Array]]
+#: A whole run in one call, histograms counted (:meth:`waystation._fused._Kernel.run_through`).
+ThroughFn = Callable[..., tuple[State, Array, Array]]
 
 
 def _run_steps(
@@ -243,6 +245,7 @@ def _run_steps(
     stepper: StepFn = step,
     shocks_of: ShockFn | None = None,
     segment: SegmentFn | None = None,
+    through: ThroughFn | None = None,
 ) -> State:
     """Step the block to the horizon, filling survival sums and histograms: the engine loop.
 
@@ -255,9 +258,12 @@ def _run_steps(
     (:func:`waystation.strategies.static_levers`), it hands the whole
     segment to it (the fused kernel carries each world through its steps
     and draws the same shocks itself). At each recorded step it adds the
-    histogram counts. Eleven parameters: the block's arrays and the three
-    backend hooks are passed as they are, inside this hot loop, rather than
-    packed per call.
+    histogram counts. Given ``through`` (the fused kernel's
+    :meth:`~waystation._fused._Kernel.run_through`) and such a strategy, the
+    whole run is one call that also counts the histograms: the same numbers
+    without a Python loop between years. Twelve parameters: the block's
+    arrays and the four backend hooks are passed as they are, inside this
+    hot loop, rather than packed per call.
 
     Finished worlds are frozen (:func:`waystation.dynamics.freeze`), so once
     enough of them have accumulated they are dropped from the arrays being
@@ -274,6 +280,8 @@ def _run_steps(
     if yearly is not None:  # it writes in place: one private copy of every state array
         act.state = act.full = map_arrays(lambda x: np.array(x, order="K"), act.state)
     act.drop_padding()
+    if yearly is not None and through is not None:
+        return _run_through(model, key, act, record, hist, survival_t, through)
     for r in range(1, len(record)):
         first, last = record[r - 1] + 1, record[r]
         if yearly is not None:
@@ -292,6 +300,23 @@ def _run_steps(
                     act.maybe_compact()
         hist[r] += act.counts()
         act.maybe_compact()
+    return act.merged()
+
+
+def _run_through(
+    model: Model, key: tuple[int, int], act: _Active, record: list[int], hist: Array,
+    survival_t: Array, through: ThroughFn,
+) -> State:  # fmt: skip
+    """:func:`_run_steps`' yearly loop as one call of the fused kernel (static levers)."""
+    lv = apply_strategy(model.strategy, act.base, act.state, act.p, model.actors)
+    last = record[-1]
+    dts = np.array([model.step_dt(i) for i in range(1, last + 1)])
+    rec = np.full(last, -1, dtype=np.int32)
+    rec[np.array(record[1:], dtype=np.int64) - 1] = np.arange(len(record) - 1)
+    act.state, sums, counts = through(act.state, act.p, lv, (key, act.world), 1, dts,
+                                      act.valid_rows(), rec, overwrite=True)  # fmt: skip
+    survival_t[1 : last + 1] = act.dropped.survival + sums
+    hist[1:] += act.dropped.counts[None] + counts
     return act.merged()
 
 

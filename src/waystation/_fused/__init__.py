@@ -81,7 +81,7 @@ from waystation._finite import check_tallyable
 from waystation.dynamics import Levers, Params, StepFn, step
 from waystation.rng import PHILOX_M, PHILOX_W, ROUNDS, VARIABLES, Draws, step_shocks
 from waystation.state import MILESTONES, WAYSTATIONS, Array, Shocks, State
-from waystation.tally import FIX, fixed
+from waystation.tally import FIX, HISTOGRAMS, NBINS, OFFSETS, fixed
 
 __all__ = [
     "CHECKED_AGAINST",
@@ -138,7 +138,17 @@ RESTATED = ("backdrop", "capability", "common", "hazard", "inputs", "integrate",
 #: :func:`equations_hash`, then :func:`kernel_hash`. Where either differs, the engine
 #: steps with numpy rather than run unchecked C. ``python -m waystation._fused pin``
 #: runs the agreement tests and, if they pass, rewrites this line.
-CHECKED_AGAINST = "e1d2ccd322f88675-2ef37bd6996543f5"
+CHECKED_AGAINST = "e1d2ccd322f88675-d1561968921e0df2"
+
+#: tally.HISTOGRAMS for ws_run: per series lo, hi, nb / (hi - lo) (as tally.hist_counts
+#: computes it), nb and the series' offset.
+_HIST_SPEC = np.array(
+    [
+        (lo, hi, nb / (hi - lo), nb, off)
+        for (_, lo, hi, nb), off in zip(HISTOGRAMS, OFFSETS, strict=True)
+    ],
+    dtype=np.float64,
+)
 
 _CONSTANT = re.compile(r"_?[A-Z][A-Z0-9_]*$")
 
@@ -425,7 +435,8 @@ class _Kernel:
         ptr, i64, u32, c_int = ctypes.c_void_p, ctypes.c_int64, ctypes.c_uint32, ctypes.c_int
         self.fn = self._fn("ws_step", [ptr, i64, c_int, ctypes.c_double, ctypes.c_double, ptr, ptr])
         self.run_fn = self._fn("ws_run", [ptr, i64, c_int, i64, c_int, i64, ptr, ptr, u32, u32,
-                                          ptr, ptr, ptr])  # fmt: skip
+                                          ptr, ptr, ptr, ptr, c_int, i64, ptr, c_int,
+                                          ptr])  # fmt: skip
         self.shocks_fn = self._fn("ws_shocks", [ptr, i64, i64, c_int, u32, u32, ptr, ptr, ptr])
         self.words_fn = self._fn("ws_philox_words", [ptr, i64, i64, u32, u32, u32, u32, ptr])
         expected = {f"in_{f}" for f in _OUT} | set(_OUT) | set(Shocks._fields)
@@ -523,6 +534,24 @@ class _Kernel:
         The kernel works in place: on the state's own float64 arrays if
         ``overwrite``, else on copies.
         """
+        got, sums, _ = self.run_through(state, p, lv, draws, first_step, dts, n_valid, None,
+                                        overwrite)  # fmt: skip
+        return got, sums
+
+    def run_through(
+        self, state: State, p: Params, lv: Levers, draws: Draws, first_step: int,
+        dts: Array, n_valid: int, record: Array | None, overwrite: bool = False,
+    ) -> tuple[State, Array, Array | None]:  # fmt: skip
+        """:meth:`run`, and the trajectory histograms of the recorded steps among them.
+
+        ``record[k]`` is the index, among the recorded steps of the call, of
+        step ``first_step + k`` (-1 where it is not recorded). The kernel adds
+        the counts of :func:`waystation.tally.hist_counts` of the worlds
+        ``< n_valid`` after each recorded step -- the running worlds' and the
+        finished ones' frozen state -- into an array (recorded steps, A,
+        ``NBINS``), so a whole run takes one call: bit for bit the counts the
+        engine's yearly loop would add (tests/test_fused_segment.py).
+        """
         (k0, k1), world = draws
         n, A = state.C.shape
         dts = np.ascontiguousarray(dts, dtype=np.float64)
@@ -540,16 +569,26 @@ class _Kernel:
         done = np.ascontiguousarray(state.done[:, 0], dtype=np.uint8)
         world = np.ascontiguousarray(world, dtype=np.uint64)
         sums = np.zeros(len(dts), dtype=np.int64)
+        hist: Array | None = None
+        hargs: tuple[Any, ...] = (None, 0, 0, None, 0, None)
+        if record is not None:
+            rec = np.ascontiguousarray(record, dtype=np.int32)
+            if rec.shape != dts.shape:
+                raise ValueError("record must give one index per step")
+            nrec = int(rec.max()) + 1 if len(rec) else 0
+            hist = np.zeros((nrec, A, NBINS), dtype=np.int64)
+            hargs = (_HIST_SPEC.ctypes.data, len(HISTOGRAMS), NBINS, rec.ctypes.data, nrec,
+                     hist.ctypes.data)  # fmt: skip
         rc = self.run_fn(table.ctypes.data, n, A, n_valid, len(dts), first_step, ts.ctypes.data,
                          dts.ctypes.data, k0, k1, world.ctypes.data, done.ctypes.data,
-                         sums.ctypes.data)  # fmt: skip
+                         sums.ctypes.data, *hargs)  # fmt: skip
         del keep
         if rc == -2:
             check_tallyable(own["survival"][:n_valid])  # raises NonFiniteError
         if rc != 0:
             raise RuntimeError(f"fused kernel failed ({rc})")
         t_end = float(ts[-1]) if len(dts) else state.t
-        return moved._replace(t=t_end, done=done.astype(np.bool_)[:, None]), sums
+        return moved._replace(t=t_end, done=done.astype(np.bool_)[:, None]), sums, hist
 
     def shocks(self, key: tuple[int, int], world: Array, step: int, actors: int) -> Shocks:
         """``ws_shocks``: :func:`waystation.rng.step_shocks` drawn by the kernel.

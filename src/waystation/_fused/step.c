@@ -988,15 +988,85 @@ int ws_step(Slots *sl, int64_t n, int A, double t0, double dt, const uint8_t *do
     return 0;
 }
 
+/* tally.hist_counts of one world: its state's bins, added to counts[A * nbins] (series v of
+ * actor a: tally.HISTOGRAMS' v-th variable, bin min(int((clip(x, lo, hi) - lo) * scale),
+ * nb - 1) + offset). hs: per series lo, hi, scale = nb / (hi - lo), nb, offset; the same
+ * float64 operations as tally.py, so the same bins. */
+typedef struct {
+    const double *spec; /* 5 per series: lo, hi, scale, nb, offset */
+    int nseries;
+    int64_t nbins;      /* bins per actor (tally.NBINS) */
+    const int32_t *rec; /* per step of the call: its record index, or -1 */
+    int nrec;
+    int64_t *counts;    /* nrec x A x nbins (zeroed by the caller) */
+    int64_t *frozen;    /* nrec x A x nbins: done worlds, from a record on (then cumulated) */
+} Hist;
+
+static void hist_add(const Hist *h, int64_t *counts, int A, const double *C, const double *S,
+                     double O, const double *E, double B, const double *pause,
+                     const double *C_si, const double *si_gap) {
+    for (int a = 0; a < A; a++) {
+        double cover = (C_si[a] - C[a]) / si_gap[a]; /* safety.hardening_cover: O * clip(...) */
+        cover = cover > 1.0 ? 1.0 : (cover < 0.0 ? 0.0 : cover);
+        double S_eff = S[a] + O * cover;
+        double x[6] = {C[a], S_eff, S_eff - C[a], pause[a], E[a], B};
+        for (int v = 0; v < h->nseries; v++) {
+            const double *sp = h->spec + 5 * v;
+            double lo = sp[0], hi = sp[1], c = x[v];
+            c = c < lo ? lo : c; /* np.clip: max then min */
+            c = c > hi ? hi : c;
+            int64_t bin = (int64_t)((c - lo) * sp[2]);
+            int64_t top = (int64_t)sp[3] - 1;
+            bin = bin < top ? bin : top;
+            counts[a * h->nbins + bin + (int64_t)sp[4]] += 1;
+        }
+    }
+}
+
+/* The state of world i in the arrays (frozen or written back) into the histogram counts. */
+static void hist_world(const Hist *h, const Slots *sl, int64_t *counts, int A, int64_t i) {
+    double C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], pause[WS_MAXA], C_si[WS_MAXA], gap[WS_MAXA];
+#define AT(k, a) sl->ptr[SL_##k][i * sl->rs[SL_##k] + (int64_t)(a) * sl->cs[SL_##k]]
+    for (int a = 0; a < A; a++) {
+        C[a] = AT(C, a), S[a] = AT(S, a), E[a] = AT(E, a), pause[a] = AT(pause, a);
+        C_si[a] = AT(C_si, a), gap[a] = AT(si_gap, a);
+    }
+    hist_add(h, counts, A, C, S, AT(O, 0), E, AT(B, 0), pause, C_si, gap);
+#undef AT
+}
+
+/* Lane l of the packed slots into the histogram counts. */
+static void hist_lane(const Hist *h, const Packed *pk, int64_t *counts, int A, int l) {
+    double C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], pause[WS_MAXA], C_si[WS_MAXA], gap[WS_MAXA];
+#define PK(k, a) LANE(pk->b[SL_##k][(a) * pk->ps[SL_##k]], l)
+    for (int a = 0; a < A; a++) {
+        C[a] = PK(C, a), S[a] = PK(S, a), E[a] = PK(E, a), pause[a] = PK(pause, a);
+        C_si[a] = PK(C_si, a), gap[a] = PK(si_gap, a);
+    }
+    hist_add(h, counts, A, C, S, PK(O, 0), E, PK(B, 0), pause, C_si, gap);
+#undef PK
+}
+
+/* The first record index at or after step k of the call (h->nrec if none). */
+static int rec_from(const Hist *h, int nsteps, int k) {
+    for (; k < nsteps; k++)
+        if (h->rec[k] >= 0) return h->rec[k];
+    return h->nrec;
+}
+
 /* The next world of the block still running, from *next on; worlds found done add their
  * frozen fixed-point survival (valid ones only) to frozen[0]. -1 when none is left. */
 static int64_t next_running(const Slots *sl, int64_t n, int64_t n_valid, const uint8_t *done,
-                            int64_t *next, int64_t *frozen) {
+                            int64_t *next, int64_t *frozen, const Hist *h, int nsteps, int A) {
     const double *surv = sl->ptr[SL_survival];
     while (*next < n) {
         int64_t i = (*next)++;
         if (!done[i]) return i;
-        if (i < n_valid) frozen[0] += fixed(surv[i * sl->rs[SL_survival]]);
+        if (i < n_valid) {
+            frozen[0] += fixed(surv[i * sl->rs[SL_survival]]);
+            int r = h ? rec_from(h, nsteps, 0) : 0;
+            if (h && r < h->nrec) hist_world(h, sl, h->frozen + (int64_t)r * A * h->nbins, A, i);
+        }
     }
     return -1;
 }
@@ -1035,8 +1105,17 @@ static void lane_io(Slots *sl, Packed *pk, uint8_t io[2][WS_NSLOTS], int64_t i, 
  * would wrap), -3 if out of memory. */
 int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t first_step,
            const double *ts, const double *dts, uint32_t k0, uint32_t k1,
-           const uint64_t *world, uint8_t *done, int64_t *sums) {
-    if (A < 1 || A > WS_MAXA) return -1;
+           const uint64_t *world, uint8_t *done, int64_t *sums, const double *hspec,
+           int nseries, int64_t nbins, const int32_t *rec, int nrec, int64_t *hist) {
+    if (A < 1 || A > WS_MAXA || nseries > 6) return -1;
+    Hist hh, *h = NULL;
+    if (hist) {
+        hh.spec = hspec, hh.nseries = nseries, hh.nbins = nbins, hh.rec = rec, hh.nrec = nrec;
+        hh.counts = hist;
+        hh.frozen = calloc((size_t)nrec * (size_t)A * (size_t)nbins + 1, sizeof(int64_t));
+        if (!hh.frozen) return -3;
+        h = &hh;
+    }
     Packed pk;
     uint8_t per_world[2][WS_NSLOTS]; /* slots copied in, and out, per world */
     size_t nvec = 0;
@@ -1048,6 +1127,7 @@ int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t fir
         free(frozen);
         free(arena);
         free(carry);
+        if (h) free(h->frozen);
         return -3;
     }
     memset(arena, 0, nvec * sizeof(V));
@@ -1073,7 +1153,7 @@ int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t fir
     ln.carry = carry;
     int64_t next = 0;
     for (int l = 0; l < L; l++) {
-        int64_t i = nsteps > 0 ? next_running(sl, n, n_valid, done, &next, frozen) : -1;
+        int64_t i = nsteps > 0 ? next_running(sl, n, n_valid, done, &next, frozen, h, nsteps, A) : -1;
         ln.on[l] = i >= 0;
         ln.w[l] = i;
         k[l] = 0;
@@ -1099,11 +1179,17 @@ int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t fir
             bad |= !isfinite(LANE(surv, l));
             int64_t f = bad ? 0 : fixed(LANE(surv, l));
             if (i < n_valid) sums[k[l]] += f;
+            if (h && i < n_valid) {
+                int r = h->rec[k[l]];
+                if (r >= 0) hist_lane(h, &pk, h->counts + (int64_t)r * A * h->nbins, A, l);
+                r = done[i] ? rec_from(h, nsteps, k[l] + 1) : h->nrec; /* frozen from there */
+                if (r < h->nrec) hist_lane(h, &pk, h->frozen + (int64_t)r * A * h->nbins, A, l);
+            }
             k[l]++;
             if (done[i] && i < n_valid) frozen[k[l]] += f; /* frozen from the next step on */
             if (done[i] || k[l] == nsteps) {
                 lane_io(sl, &pk, per_world, i, l, 1);
-                i = next_running(sl, n, n_valid, done, &next, frozen);
+                i = next_running(sl, n, n_valid, done, &next, frozen, h, nsteps, A);
                 ln.on[l] = i >= 0;
                 ln.w[l] = i;
                 k[l] = 0;
@@ -1117,6 +1203,15 @@ int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t fir
     for (int s = 0; s < nsteps; s++) {
         acc += frozen[s];
         sums[s] += acc;
+    }
+    if (h) { /* done worlds count at every record from the one they froze before */
+        int64_t per = (int64_t)A * h->nbins;
+        for (int r = 0; r < h->nrec; r++)
+            for (int64_t j = 0; j < per; j++) {
+                if (r) h->frozen[r * per + j] += h->frozen[(r - 1) * per + j];
+                h->counts[r * per + j] += h->frozen[r * per + j];
+            }
+        free(h->frozen);
     }
     free(frozen);
     free(arena);
