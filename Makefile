@@ -41,8 +41,10 @@ pytest: $(STAMP_DEV)
 
 test: lint typecheck browser pytest
 
-# every backend against the pure-Python reference; the last line is one JSON object
+# the engine's paths side by side with the previous kernel (bench_kernel.py), then every
+# backend against the pure-Python reference; each prints one JSON object last
 bench: $(STAMP_DEV)
+	$(BIN)/python benchmarks/bench_kernel.py --quick
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:

@@ -66,15 +66,16 @@ def stage(body: Any, worlds: int) -> dict[str, Any]:
     return {"preliminary": worlds < body.worlds, "target_worlds": body.worlds}
 
 
-def halves(worlds: int) -> RunSettings:
+def halves(worlds: int, keep: bool = False) -> RunSettings:
     """Settings for a run in two blocks on two threads.
 
     The fused kernel lets go of the GIL, so the explorer's 20,000 default
     worlds take ~0.8 s on two cores instead of ~1.4 s, with the same numbers
     (a run's figures do not depend on its blocks: docs/model.md section 12).
+    ``keep``: keep the per-world rows (paired comparisons need them).
     """
     block = max(STREAM_BLOCK, -(-worlds // (2 * STREAM_BLOCK)) * STREAM_BLOCK)
-    return RunSettings(engine="threads", workers=2, block_size=block, keep_worlds=False)
+    return RunSettings(engine="threads", workers=2, block_size=block, keep_worlds=keep)
 
 
 def run(body: RunRequest) -> dict[str, Any]:
@@ -140,8 +141,8 @@ def edited(body: EditedRequest) -> dict[str, Any]:
     base = baseline_model(body.baseline, body.strategy)
     start = time.perf_counter()
     n = worlds_now(body)
-    res = run_model(model, n, body.seed)
-    before = run_model(base, n, body.seed)
+    res = run_model(model, n, body.seed, settings=halves(n, keep=True))
+    before = run_model(base, n, body.seed, settings=halves(n, keep=True))
     found = edited_comparison(before, res)
     over = figspecs.outcomes_over_time({"edited": res, "baseline": before})
     figures = {"diagram": figspecs.diagram(res, figspecs.thresholds_of(model)), "over_time": over}
