@@ -79,7 +79,12 @@ def test_growing_a_run_keeps_earlier_worlds(model: Model) -> None:
 def test_dropping_finished_worlds_changes_nothing(
     model: Model, baseline: Results, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Compaction is exact: the same bits as stepping every world to the horizon."""
+    """Compaction is exact: the same bits as stepping every world to the horizon.
+
+    The engine loop compacts where it steps a year at a time from Python: the
+    numpy backend here (and the fused kernel's per-step path, for strategies
+    with conditions); a fused run with static levers is one kernel call.
+    """
     shrinks: list[int] = []
     compact = simulate._Active.maybe_compact
 
@@ -90,13 +95,15 @@ def test_dropping_finished_worlds_changes_nothing(
             shrinks.append(self.state.C.shape[0])
 
     monkeypatch.setattr(simulate._Active, "maybe_compact", spy)
-    compacted = run_model(model, WORLDS, 7, block_size=4096)
+    compacted = run_model(model, WORLDS, 7, block_size=4096, backend="numpy")
     assert len(shrinks) >= 3 and min(shrinks) < 2048  # it did drop most worlds
     monkeypatch.setattr(simulate, "COMPACT_AT", -1.0)  # never compact
     shrinks.clear()
-    assert_identical(compacted, run_model(model, WORLDS, 7, block_size=4096))
+    assert_identical(compacted, run_model(model, WORLDS, 7, block_size=4096, backend="numpy"))
     assert shrinks == []
-    assert_identical(baseline, compacted)
+    # the fused engine's one call gives the same probabilities on the same worlds
+    for k, v in baseline.probabilities.items():
+        assert abs(v - compacted.probabilities[k]) < 1e-9, k
 
 
 def start(model: Model, W: int, rng: np.random.Generator) -> tuple[Params, Levers, State]:
