@@ -1,25 +1,31 @@
-"""Instructions and cycles per live world-step of the fused kernel, from the CPU's counters.
+"""Instructions per live world-step of the fused kernel, counted by valgrind (callgrind).
 
-Usage: ``python benchmarks/bench_counters.py [--worlds 16384]`` (needs Linux ``perf``).
+Usage: ``python benchmarks/bench_counters.py [--worlds 2048]`` (needs valgrind).
 
-Runs the default scenario's ``ws_run`` (the whole horizon in one call, the
-engine's path) under ``perf stat`` twice in fresh processes: once with the
-set-up alone and once with two kernel calls after it; the difference,
-divided by twice the live world-steps (steps of worlds not yet won, counted
-from the run's own victory years), is what one live world-step costs:
-instructions, cycles, and instructions per cycle. Counters are per process,
-so other work on the machine changes them little (cycles a little more than
-instructions). Prints one JSON line.
+The CPU's hardware counters are not readable in this project's machines
+(``perf stat`` says ``<not supported>``), so the instructions are counted
+by callgrind instead: one ``ws_run`` call over the whole horizon of the
+default scenario, the engine's path, in the ``simd`` variant (AVX2, four
+lanes: valgrind does not run AVX-512 code). It prints, per live world-step
+(a step of a world not yet won, counted from the run's own victory years),
+the instructions of the step (``step_lanes`` with everything it calls) and
+of each function by itself -- the step's arithmetic (``growth``,
+``step_lanes``, ``hazard``, ...) against libmvec's transcendentals -- and one
+JSON line. Instruction counts do not depend on the machine's load; about
+40 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 CHILD = r"""
 import sys
@@ -31,7 +37,7 @@ from waystation.model import assemble, draw_inputs
 from waystation.rng import key_of, normals
 from waystation.strategies import apply_strategy
 
-calls, n = int(sys.argv[1]), int(sys.argv[2])
+n = int(sys.argv[1])
 m = compile_scenario("default")
 world, key = np.arange(n, dtype=np.uint64), key_of(0)
 p, base = assemble(m, draw_inputs(m, world, key))
@@ -41,50 +47,67 @@ lv = apply_strategy(m.strategy, base, s0, p, m.actors)
 dts = np.array([m.step_dt(i) for i in range(1, m.steps + 1)])
 k = _fused.fused_kernel()
 assert k is not None, _fused.kernel_problem()
-for _ in range(calls):
-    s, _sums = k.run(s0, p, lv, (key, world), 1, dts, n)
-if calls:
-    vy = s.victory_year[:, 0]
-    lived = np.where(np.isnan(vy), m.steps, np.ceil((vy - m.start) / m.dt - 1e-9))
-    print("LIVE", int(lived.sum()), _fused.kernel_variant())
+s, _sums = k.run(s0, p, lv, (key, world), 1, dts, n)
+vy = s.victory_year[:, 0]
+lived = np.where(np.isnan(vy), m.steps, np.ceil((vy - m.start) / m.dt - 1e-9))
+print("LIVE", int(lived.sum()), _fused.kernel_variant())
 """
 
+#: Functions reported by themselves (callgrind's names, shortened).
+FUNCTIONS = ("growth", "step_lanes", "hazard", "track_waystations", "clock_terms", "draw_shocks",
+             "exp", "log", "pow", "tan", "expm1")  # fmt: skip
 
-def counters(calls: int, worlds: int) -> tuple[dict[str, float], str]:
-    """perf stat's instructions and cycles of the child, and its output."""
-    with tempfile.NamedTemporaryFile("r", suffix=".csv") as out:
-        run = subprocess.run(
-            ["perf", "stat", "-x,", "-o", out.name, "-e", "instructions,cycles",
-             sys.executable, "-c", CHILD, str(calls), str(worlds)],
-            capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        got = {}
-        for line in out.read().splitlines():
-            parts = line.split(",")
-            if len(parts) > 2 and parts[0].strip().isdigit():
-                got[parts[2].split(":")[0]] = float(parts[0])
-    return got, run.stdout
+
+def annotate(out: Path, inclusive: bool) -> dict[str, int]:
+    """callgrind_annotate's instruction counts by function (libmvec's by their math name)."""
+    text = subprocess.run(
+        ["callgrind_annotate", f"--inclusive={'yes' if inclusive else 'no'}", str(out)],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    got: dict[str, int] = {}
+    for line in text.splitlines():
+        m = re.match(r"\s*([\d,]+)\s+\([^)]*\)\s+(\S+)", line)
+        if not m:
+            continue
+        count, where = int(m.group(1).replace(",", "")), m.group(2)
+        name = where.rsplit(":", 1)[-1]
+        vec = re.match(r"_ZGVdN4v+_(\w+?)_avx2$", name)
+        key = vec.group(1) if vec else name
+        if key in FUNCTIONS and key not in got:
+            got[key] = count
+    return got
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--worlds", type=int, default=16_384)
+    ap.add_argument("--worlds", type=int, default=2048)
     args = ap.parse_args()
-    if shutil.which("perf") is None:
-        print(json.dumps({"skipped": "no perf on PATH"}))
+    if shutil.which("valgrind") is None or shutil.which("callgrind_annotate") is None:
+        print(json.dumps({"skipped": "no valgrind on PATH"}))
         return
-    base, _ = counters(0, args.worlds)
-    two, out = counters(2, args.worlds)
-    live_line = next(line for line in out.splitlines() if line.startswith("LIVE"))
-    _, live, variant = live_line.split()
-    steps = 2 * int(live)
-    per = {k: (two[k] - base[k]) / steps for k in ("instructions", "cycles") if k in two}
-    if "instructions" in per and "cycles" in per:
-        per["ipc"] = per["instructions"] / per["cycles"]
-    print(f"fused-{variant}: {int(live):,} live world-steps per call; per live world-step: "
-          + ", ".join(f"{k} {v:,.1f}" for k, v in per.items()))  # fmt: skip
-    print(json.dumps({"worlds": args.worlds, "variant": variant, "live_world_steps": int(live),
-                      "per_live_world_step": per}))  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        env = {**os.environ, "WAYSTATION_FUSED_SIMD": "4"}
+        run = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
+             sys.executable, "-c", CHILD, str(args.worlds)],
+            capture_output=True, text=True, check=True, env=env,
+        )  # fmt: skip
+        live_line = next(ln for ln in run.stdout.splitlines() if ln.startswith("LIVE"))
+        _, live_s, variant = live_line.split()
+        live = int(live_s)
+        incl, self_ = annotate(out, True), annotate(out, False)
+    step = incl.get("step_lanes", 0) / live
+    per = {k: v / live for k, v in self_.items()}
+    maths = sum(per.get(k, 0.0) for k in ("exp", "log", "pow", "tan", "expm1"))
+    print(f"fused-{variant}, {args.worlds:,} default worlds, {live:,} live world-steps: "
+          f"{step:,.0f} instructions per live world-step (step_lanes and all it calls), "
+          f"{maths:,.0f} of them in libmvec")  # fmt: skip
+    for k, v in sorted(per.items(), key=lambda kv: -kv[1]):
+        print(f"  {k:18s} {v:8,.0f}")
+    print(json.dumps({"worlds": args.worlds, "variant": variant, "live_world_steps": live,
+                      "instructions_per_live_world_step": step, "libmvec": maths,
+                      "by_function": per}))  # fmt: skip
 
 
 if __name__ == "__main__":
