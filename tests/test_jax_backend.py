@@ -54,20 +54,42 @@ def test_jax_agrees_with_numpy(strategy: str | None) -> None:
     _close(*_pair(strategy))
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Model v3 (issue 21): 4 of these 3,000 single-lab worlds are sensitive after "
-    "2034 (final capability 5.12 vs 5.10 OOM between backends: numpy against fused-simd "
-    "differs the same way), so P(costly non-failure) differs by 1.7e-8 relative, beyond "
-    "1e-9; every other world agrees to 1e-9. Diagnosed, not fixed: in worlds with high "
-    "scheming and low eval_ease, sabotage holds the true range at its floor while "
-    "evaluations see it OOMs higher (S_seen); the visible share of the sabotage rate "
-    "enters the forecast and switches the pause on and off as honest and sabotaged labour "
-    "trade places, a chaotic loop (a 1e-12 nudge grows to 0.3 OOM by 2048)",
-)
 def test_jax_single_actor_and_sabotage() -> None:
-    """One actor (no rival: -inf leads) and deterrence (the sabotage term) also agree."""
-    _close(*_pair("mutual-sabotage", "single-lab"))
+    """One actor (no rival: -inf leads) and deterrence (the sabotage term) also agree.
+
+    Within the dynamics' own sensitivity: Model v3 has a few single-lab
+    worlds (high scheming, low ``eval_ease``) where sabotage holds the true
+    range at its floor while evaluations see it OOMs higher, and the pause
+    switches on and off as honest and sabotaged labour trade places -- a
+    chaotic loop in which numpy itself, given ``hardness`` nudged by one part
+    in 1e13, ends up to 0.3 OOM elsewhere by 2048. Those worlds are found by
+    that nudge, not by name. Every other world must agree with JAX to 1e-9;
+    the chaotic ones (at most 0.5% of worlds) may differ by as much as the
+    nudge moves them, and the run's probabilities by no more than the nudge
+    moves them in all (plus 1e-9 relative).
+    """
+    model = ws.compile_scenario("single-lab", "mutual-sabotage")
+    a = ws.run_model(model, WORLDS, seed=11, block_size=2048, backend="numpy")
+    b = ws.run_model(model, WORLDS, seed=11, block_size=2048, backend="jax")
+    assert a.records is not None and b.records is not None
+    hardness = np.asarray(a.records["hardness"])
+    nudged = ws.run_model(model, WORLDS, seed=11, block_size=2048, backend="numpy",
+                          fixed_inputs={"hardness": hardness * (1 + 1e-13)})  # fmt: skip
+    assert nudged.records is not None
+    keys = ("p_victory", "p_failure", "p_costly_non_failure")
+    moved = {k: np.abs(np.asarray(nudged.records[k]) - np.asarray(a.records[k])) for k in keys}
+    chaotic = np.zeros(WORLDS, dtype=bool)
+    for k in keys:
+        chaotic |= moved[k] > 1e-9
+    assert 0 < chaotic.sum() <= 0.005 * WORLDS  # the loop is there, and it is rare
+    for k in keys:
+        x, y = np.asarray(a.records[k]), np.asarray(b.records[k])
+        np.testing.assert_allclose(y[~chaotic], x[~chaotic], rtol=1e-9, atol=1e-12, err_msg=k)
+        assert np.all(np.abs(y - x)[chaotic] <= 10 * moved[k][chaotic] + 1e-9), k
+    for k, v in a.probabilities.items():
+        key = {"victory": "p_victory", "failure": "p_failure"}.get(k, "p_costly_non_failure")
+        bound = 1e-9 * abs(v) + 10 * float(moved[key].mean())
+        assert abs(b.probabilities[k] - v) <= bound, k
 
 
 def test_jax_bitwise_equal_across_block_sizes() -> None:
