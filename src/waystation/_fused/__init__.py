@@ -49,8 +49,9 @@ The kernel draws a step's shocks itself (Philox4x32-10 in C, the same integer
 words and uniforms as :mod:`waystation.rng`). :func:`run_segment` (``ws_run``)
 uses that to carry each world through many steps in one call, for strategies
 whose levers do not depend on the state
-(:func:`waystation.strategies.static_levers`); ``ws_step`` steps every world
-once, with shocks drawn by ``ws_shocks``.
+(:func:`waystation.strategies.static_levers`), and :meth:`_Kernel.run_through`
+through a whole run, counting the trajectory histograms in C as well;
+``ws_step`` steps every world once, with shocks drawn by ``ws_shocks``.
 """
 
 from __future__ import annotations
