@@ -30,21 +30,12 @@ from pathlib import Path
 CHILD = r"""
 import sys
 import numpy as np
+sys.path.insert(0, sys.argv[2])
+from bench_segment import default_block
 from waystation import _fused
-from waystation import simulate as sim
-from waystation.api import compile_scenario
-from waystation.model import assemble, draw_inputs
-from waystation.rng import key_of, normals
-from waystation.strategies import apply_strategy
 
 n = int(sys.argv[1])
-m = compile_scenario("default")
-world, key = np.arange(n, dtype=np.uint64), key_of(0)
-p, base = assemble(m, draw_inputs(m, world, key))
-A = len(m.actors)
-s0 = sim.initial_state(p, base, normals(key, world, 0, "noise0", A), m.start)
-lv = apply_strategy(m.strategy, base, s0, p, m.actors)
-dts = np.array([m.step_dt(i) for i in range(1, m.steps + 1)])
+m, world, key, p, s0, lv, dts = default_block(n)
 k = _fused.fused_kernel()
 assert k is not None, _fused.kernel_problem()
 s, _sums = k.run(s0, p, lv, (key, world), 1, dts, n)
@@ -52,7 +43,6 @@ vy = s.victory_year[:, 0]
 lived = np.where(np.isnan(vy), m.steps, np.ceil((vy - m.start) / m.dt - 1e-9))
 print("LIVE", int(lived.sum()), _fused.kernel_variant())
 """
-
 #: Functions reported by themselves (callgrind's names, shortened).
 FUNCTIONS = ("growth", "step_lanes", "hazard", "track_waystations", "clock_terms", "draw_shocks",
              "exp", "log", "pow", "tan", "expm1")  # fmt: skip
@@ -90,7 +80,7 @@ def main() -> None:
         env = {**os.environ, "WAYSTATION_FUSED_SIMD": "4"}
         run = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-             sys.executable, "-c", CHILD, str(args.worlds)],
+             sys.executable, "-c", CHILD, str(args.worlds), str(Path(__file__).parent)],
             capture_output=True, text=True, check=True, env=env,
         )  # fmt: skip
         live_line = next(ln for ln in run.stdout.splitlines() if ln.startswith("LIVE"))

@@ -15,18 +15,37 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 import numpy as np
+
+
+def default_block(n: int) -> tuple[Any, ...]:
+    """One block of ``n`` default worlds (seed 0) ready for ``ws_run``.
+
+    Returns the model, the worlds' global indices, the run's key, their
+    parameters, initial state and levers, and every step's length.
+    """
+    from waystation import simulate as sim
+    from waystation.api import compile_scenario
+    from waystation.model import assemble, draw_inputs
+    from waystation.rng import key_of, normals
+    from waystation.strategies import apply_strategy
+
+    m = compile_scenario("default")
+    world, key = np.arange(n, dtype=np.uint64), key_of(0)
+    p, base = assemble(m, draw_inputs(m, world, key))
+    s0 = sim.initial_state(p, base, normals(key, world, 0, "noise0", len(m.actors)), m.start)
+    lv = apply_strategy(m.strategy, base, s0, p, m.actors)
+    dts = np.array([m.step_dt(i) for i in range(1, m.steps + 1)])
+    return m, world, key, p, s0, lv, dts
 
 
 def main() -> None:
     from waystation import _fused
     from waystation import simulate as sim
-    from waystation.api import compile_scenario
     from waystation.dynamics import step
-    from waystation.model import assemble, draw_inputs
-    from waystation.rng import key_of, normals, step_shocks
-    from waystation.strategies import apply_strategy
+    from waystation.rng import step_shocks
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--worlds", type=int, default=32_768)
@@ -34,13 +53,9 @@ def main() -> None:
     args = ap.parse_args()
     flags = _fused._cpu_flags()
     variants = args.variants or [v for v, spec in _fused.VARIANTS.items() if spec[3] <= flags]
-    m, n = compile_scenario("default"), args.worlds
-    world, key = np.arange(n, dtype=np.uint64), key_of(0)
-    p, base = assemble(m, draw_inputs(m, world, key))
+    n = args.worlds
+    m, world, key, p, s0, lv, dts = default_block(n)
     A = len(m.actors)
-    s0 = sim.initial_state(p, base, normals(key, world, 0, "noise0", A), m.start)
-    lv = apply_strategy(m.strategy, base, s0, p, m.actors)
-    dts = np.array([m.step_dt(i) for i in range(1, m.steps + 1)])
     live, s = 0, s0
     for i in range(1, m.steps + 1):
         live += int((~s.done).sum())
