@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, InvalidStateError, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from typing import Any, Literal
@@ -65,9 +65,29 @@ def dask_client(address: str | None = None, workers: int = 1) -> Iterator[Any]:
     """
     distributed = _distributed()
     with ExitStack() as stack:
+        quiet = _CancelRace()
+        tornado_log = logging.getLogger("tornado.application")
+        tornado_log.addFilter(quiet)
+        stack.callback(tornado_log.removeFilter, quiet)
         with sigint_held():  # Ctrl-C waits until the cluster is up
             client = _connect(stack, distributed, address, workers)
         yield client
+
+
+class _CancelRace(logging.Filter):
+    """Drops tornado's report of a block cancelled just as Dask finished it.
+
+    On Ctrl-C the engine cancels the blocks not yet collected
+    (``simulate._drain``). When Dask finishes one of them at that moment, its
+    executor's callback sets the result of a future already cancelled and
+    tornado logs the ``InvalidStateError`` with a traceback: a race inside
+    ``distributed.cfexecutor``, harmless (the block is dropped either way), that
+    would print a traceback on an interrupt. Every other record passes.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, InvalidStateError)
 
 
 def _connect(stack: ExitStack, distributed: Any, address: str | None, workers: int) -> Any:
