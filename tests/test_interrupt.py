@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -313,11 +314,13 @@ def test_sighup_stops_the_explorer_as_ctrl_c_does(tmp_path: Path) -> None:
     assert_clean_exit(proc, family, err, signal.SIGHUP)
 
 
-def test_a_block_cancelled_as_dask_finishes_it_prints_no_traceback() -> None:
-    """distributed's executor races our cancel on Ctrl-C; its tornado report is dropped.
+def test_dask_reports_of_blocks_no_longer_wanted_print_no_traceback() -> None:
+    """On Ctrl-C distributed's executor reports blocks the engine gave up on; those are dropped.
 
-    The record is what tornado logs when ``distributed.cfexecutor`` sets the
-    result of a future the engine has just cancelled; any other record passes.
+    The records are what tornado logs when ``distributed.cfexecutor`` sets the
+    result of a future the engine has just cancelled (dropped always: it can
+    only follow a cancel), or fails to gather a block once the client closes
+    (dropped only then); any other record passes.
     """
     import logging
     from concurrent.futures import Future
@@ -339,6 +342,20 @@ def test_a_block_cancelled_as_dask_finishes_it_prints_no_traceback() -> None:
         real = logging.LogRecord("tornado.application", logging.ERROR, __file__, 1,
                                  "Exception in callback %r", ("cb",), sys.exc_info())  # fmt: skip
     plain = logging.LogRecord("tornado.application", logging.ERROR, __file__, 1, "x", (), None)
+    # a gather failing on the closed connection inside distributed's forwarding callback
+    code = compile("def _cascade_future():\n    raise OSError('Stream is closed')\n",
+                   "/site-packages/distributed/cfexecutor.py", "exec")  # fmt: skip
+    space: dict[str, Any] = {}
+    exec(code, space)
+    try:
+        space["_cascade_future"]()
+    except OSError:
+        closed = logging.LogRecord("tornado.application", logging.ERROR, __file__, 1,
+                                   "Exception in callback %r", ("cb",), sys.exc_info())  # fmt: skip
     quiet = _CancelRace()
     assert not quiet.filter(raced)
+    assert quiet.filter(real) and quiet.filter(plain)
+    assert quiet.filter(closed)  # while the engine still waits for its blocks: reported
+    quiet.closing = True
+    assert not quiet.filter(closed)  # once the client closes: dropped
     assert quiet.filter(real) and quiet.filter(plain)

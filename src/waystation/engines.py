@@ -71,23 +71,46 @@ def dask_client(address: str | None = None, workers: int = 1) -> Iterator[Any]:
         stack.callback(tornado_log.removeFilter, quiet)
         with sigint_held():  # Ctrl-C waits until the cluster is up
             client = _connect(stack, distributed, address, workers)
-        yield client
+        try:
+            yield client
+        finally:  # the client and cluster close next (the stack): results no longer wanted
+            quiet.closing = True
 
 
 class _CancelRace(logging.Filter):
-    """Drops tornado's report of a block cancelled just as Dask finished it.
+    """Drops tornado's reports of blocks the engine no longer waits for.
 
     On Ctrl-C the engine cancels the blocks not yet collected
-    (``simulate._drain``). When Dask finishes one of them at that moment, its
-    executor's callback sets the result of a future already cancelled and
-    tornado logs the ``InvalidStateError`` with a traceback: a race inside
-    ``distributed.cfexecutor``, harmless (the block is dropped either way), that
-    would print a traceback on an interrupt. Every other record passes.
+    (``simulate._drain``) and closes the client. Dask's executor forwards each
+    block's result in a callback (``distributed.cfexecutor._cascade_future``):
+    for a block cancelled just as Dask finished it, it sets the result of a
+    future already cancelled (``InvalidStateError``), and for one still
+    running when the client closes, the gather fails on the closed connection
+    (``CommClosedError``). tornado logs either with a traceback. Both are
+    harmless (the blocks are dropped either way), so once the client is being
+    closed (:attr:`closing`) records from that callback are dropped, and an
+    ``InvalidStateError`` at any time (it can only follow a cancel). Every
+    other record passes.
     """
+
+    closing = False
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
-        return not isinstance(exc, InvalidStateError)
+        if isinstance(exc, InvalidStateError):
+            return False
+        return not (self.closing and _from_cascade(record.exc_info))
+
+
+def _from_cascade(exc_info: Any) -> bool:
+    """Whether an exception's traceback passes through distributed's ``_cascade_future``."""
+    tb = exc_info[2] if exc_info else None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name == "_cascade_future" and code.co_filename.endswith("cfexecutor.py"):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _connect(stack: ExitStack, distributed: Any, address: str | None, workers: int) -> Any:

@@ -229,7 +229,7 @@ class Lane:
                 await self._wait_readable(receive, deadline, disconnected)
                 try:
                     message = await asyncio.to_thread(receive.recv)
-                except EOFError:
+                except (EOFError, OSError):  # gone: closed, or reset with data unread
                     if self.closing:
                         raise BusyError("the server is shutting down") from None
                     raise WorkerFailedError(
