@@ -142,7 +142,7 @@ typedef struct {
 typedef struct {
     M valid;
     V dt, mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA]; /* at step length dt */
-    V norm[WS_MAXA + 1]; /* share_norms: parameters only */
+    V norm[WS_MAXA + 1]; /* share_norms (parameters only) */
     V t;                                                /* year of clock[cur] */
     int cur;
     Clock clock[2];
@@ -619,27 +619,22 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     Carry *cr = ln->carry;
     M off = {0}; /* idle lanes: whatever they hold will do */
     for (int l = 0; l < L; l++) LANE(off, l) = ln->on[l] ? 0 : -1;
-    V mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA], norm_own[WS_MAXA + 1];
-    const V *norm = norm_own;
-    if (cr && !any_(NOT(cr->valid | off))) {
-        norm = cr->norm;
-    } else {
-        share_norms(ctx, A, norm_own);
-        if (cr)
-            for (int a = 0; a <= A; a++) cr->norm[a] = norm_own[a];
-    }
+    V mem[WS_MAXA], will_f, b_f, ws_odds[WS_MAXA], norm[WS_MAXA + 1];
     if (cr && !any_(NOT((cr->valid & (cr->dt == dt)) | off))) {
         for (int a = 0; a < A; a++) mem[a] = cr->mem[a], ws_odds[a] = cr->ws_odds[a];
+        for (int a = 0; a <= A; a++) norm[a] = cr->norm[a];
         will_f = cr->will_f, b_f = cr->b_f;
     } else {
         for (int a = 0; a < A; a++) {
             mem[a] = vexp(-dt / P(eval_memory, a));
             ws_odds[a] = warning_odds(ctx, a);
         }
+        share_norms(ctx, A, norm);
         will_f = vexp(-P(will_decay, 0) * dt);
         b_f = vexp(-h_dt / P(b_tau, 0));
         if (cr) {
             for (int a = 0; a < A; a++) cr->mem[a] = mem[a], cr->ws_odds[a] = ws_odds[a];
+            for (int a = 0; a <= A; a++) cr->norm[a] = norm[a];
             cr->will_f = will_f, cr->b_f = b_f, cr->dt = dt;
         }
     }
@@ -990,7 +985,7 @@ int ws_step(Slots *sl, int64_t n, int A, double t0, double dt, const uint8_t *do
 
 /* tally.hist_counts of one world: its state's bins, added to counts[A * nbins] (series v of
  * actor a: tally.HISTOGRAMS' v-th variable, bin min(int((clip(x, lo, hi) - lo) * scale),
- * nb - 1) + offset). hs: per series lo, hi, scale = nb / (hi - lo), nb, offset; the same
+ * nb - 1) + offset). spec: per series lo, hi, scale = nb / (hi - lo), nb, offset; the same
  * float64 operations as tally.py, so the same bins. */
 typedef struct {
     const double *spec; /* 5 per series: lo, hi, scale, nb, offset */
@@ -1002,14 +997,14 @@ typedef struct {
     int64_t *frozen;    /* nrec x A x nbins: done worlds, from a record on (then cumulated) */
 } Hist;
 
-static void hist_add(const Hist *h, int64_t *counts, int A, const double *C, const double *S,
-                     double O, const double *E, double B, const double *pause,
-                     const double *C_si, const double *si_gap) {
+/* Lane l's world into the histogram counts: its state as the slots hold it (packed in
+ * ws_run's lanes, or in the arrays), its safety range by the kernel's own safety_range. */
+static void hist_lane(CTX, const Hist *h, int64_t *counts, int A, int l) {
+    V O = IN(O, 0), B = IN(B, 0);
     for (int a = 0; a < A; a++) {
-        double cover = (C_si[a] - C[a]) / si_gap[a]; /* safety.hardening_cover: O * clip(...) */
-        cover = cover > 1.0 ? 1.0 : (cover < 0.0 ? 0.0 : cover);
-        double S_eff = S[a] + O * cover;
-        double x[6] = {C[a], S_eff, S_eff - C[a], pause[a], E[a], B};
+        V C = IN(C, a), S_eff = safety_range(ctx, IN(S, a), O, C);
+        double x[6] = {LANE(C, l), LANE(S_eff, l), LANE(S_eff - C, l), LANE(IN(pause, a), l),
+                       LANE(IN(E, a), l), LANE(B, l)};
         for (int v = 0; v < h->nseries; v++) {
             const double *sp = h->spec + 5 * v;
             double lo = sp[0], hi = sp[1], c = x[v];
@@ -1023,28 +1018,11 @@ static void hist_add(const Hist *h, int64_t *counts, int A, const double *C, con
     }
 }
 
-/* The state of world i in the arrays (frozen or written back) into the histogram counts. */
-static void hist_world(const Hist *h, const Slots *sl, int64_t *counts, int A, int64_t i) {
-    double C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], pause[WS_MAXA], C_si[WS_MAXA], gap[WS_MAXA];
-#define AT(k, a) sl->ptr[SL_##k][i * sl->rs[SL_##k] + (int64_t)(a) * sl->cs[SL_##k]]
-    for (int a = 0; a < A; a++) {
-        C[a] = AT(C, a), S[a] = AT(S, a), E[a] = AT(E, a), pause[a] = AT(pause, a);
-        C_si[a] = AT(C_si, a), gap[a] = AT(si_gap, a);
-    }
-    hist_add(h, counts, A, C, S, AT(O, 0), E, AT(B, 0), pause, C_si, gap);
-#undef AT
-}
-
-/* Lane l of the packed slots into the histogram counts. */
-static void hist_lane(const Hist *h, const Packed *pk, int64_t *counts, int A, int l) {
-    double C[WS_MAXA], S[WS_MAXA], E[WS_MAXA], pause[WS_MAXA], C_si[WS_MAXA], gap[WS_MAXA];
-#define PK(k, a) LANE(pk->b[SL_##k][(a) * pk->ps[SL_##k]], l)
-    for (int a = 0; a < A; a++) {
-        C[a] = PK(C, a), S[a] = PK(S, a), E[a] = PK(E, a), pause[a] = PK(pause, a);
-        C_si[a] = PK(C_si, a), gap[a] = PK(si_gap, a);
-    }
-    hist_add(h, counts, A, C, S, PK(O, 0), E, PK(B, 0), pause, C_si, gap);
-#undef PK
+/* World i of the arrays (a finished one, frozen) into the histogram counts. */
+static void hist_world(const Slots *sl, const Hist *h, int64_t *counts, int A, int64_t i) {
+    Lanes ln = {0}; /* every lane on world i, read from the arrays */
+    for (int l = 0; l < L; l++) ln.w[l] = i;
+    hist_lane(sl, &ln, h, counts, A, 0);
 }
 
 /* The first record index at or after step k of the call (h->nrec if none). */
@@ -1065,7 +1043,7 @@ static int64_t next_running(const Slots *sl, int64_t n, int64_t n_valid, const u
         if (i < n_valid) {
             frozen[0] += fixed(surv[i * sl->rs[SL_survival]]);
             int r = h ? rec_from(h, nsteps, 0) : 0;
-            if (h && r < h->nrec) hist_world(h, sl, h->frozen + (int64_t)r * A * h->nbins, A, i);
+            if (h && r < h->nrec) hist_world(sl, h, h->frozen + (int64_t)r * A * h->nbins, A, i);
         }
     }
     return -1;
@@ -1181,9 +1159,9 @@ int ws_run(Slots *sl, int64_t n, int A, int64_t n_valid, int nsteps, int64_t fir
             if (i < n_valid) sums[k[l]] += f;
             if (h && i < n_valid) {
                 int r = h->rec[k[l]];
-                if (r >= 0) hist_lane(h, &pk, h->counts + (int64_t)r * A * h->nbins, A, l);
+                if (r >= 0) hist_lane(sl, &ln, h, h->counts + (int64_t)r * A * h->nbins, A, l);
                 r = done[i] ? rec_from(h, nsteps, k[l] + 1) : h->nrec; /* frozen from there */
-                if (r < h->nrec) hist_lane(h, &pk, h->frozen + (int64_t)r * A * h->nbins, A, l);
+                if (r < h->nrec) hist_lane(sl, &ln, h, h->frozen + (int64_t)r * A * h->nbins, A, l);
             }
             k[l]++;
             if (done[i] && i < n_valid) frozen[k[l]] += f; /* frozen from the next step on */
