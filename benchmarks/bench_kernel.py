@@ -85,15 +85,11 @@ def previous_kernel(rev: str) -> Any:
     if got.returncode != 0:
         return f"no git checkout with {rev}: {got.stderr.decode().strip()[:80]}"
     variant = _fused.kernel_variant() or "exact"
-    spec = _fused.VARIANTS[variant]
-    folder = Path(tempfile.mkdtemp(prefix="ws-previous-"))
-    src, lib = folder / "step.c", folder / "previous.so"
-    src.write_bytes(_fused.header().encode() + b"\n" + got.stdout)
-    cc = subprocess.run(["gcc", *_fused.FLAGS, *spec[1], "-o", str(lib), str(src), *spec[2]],
-                        capture_output=True, text=True, check=False)  # fmt: skip
-    if cc.returncode != 0:
-        return f"the previous kernel does not build: {cc.stderr.strip()[:120]}"
-    return _fused._Kernel(lib, variant)
+    cache = Path(tempfile.mkdtemp(prefix="ws-previous-"))
+    try:
+        return _fused._Kernel(_fused.build(cache, variant, step_c=got.stdout), variant)
+    except RuntimeError as err:
+        return f"the previous kernel does not build: {err}"
 
 
 @contextmanager
@@ -112,10 +108,7 @@ def engine_path(path: str, stat: dict[str, float]) -> Iterator[None]:
     real = simulate.block_runner
     kernel = _PREVIOUS[0] if path == "fused-previous" else _fused.fused_kernel()
     assert kernel is not None, _fused.kernel_problem()
-
-    def segment(state: Any, p: Any, lv: Any, key: Any, world: Any, first: int, dts: Any,
-                n_valid: int, overwrite: bool = False) -> Any:  # fmt: skip
-        return kernel.run(state, p, lv, (key, world), first, dts, n_valid, overwrite)
+    segment = partial(_fused.run_segment, kernel=kernel)
 
     def timed(fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapped(*args: Any, **kwargs: Any) -> Any:

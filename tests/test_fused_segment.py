@@ -231,7 +231,8 @@ def test_one_call_run_is_the_yearly_loop_bit_for_bit(
     got = {}
     for name, through in (("yearly", None), ("one call", each_kernel.run_through)):
         runner = partial(sim._run_steps, stepper=each_kernel.step, shocks_of=each_kernel.shocks,
-                         segment=partial(_segment_with, each_kernel), through=through)  # fmt: skip
+                         segment=partial(_fused.run_segment, kernel=each_kernel),
+                         through=through)  # fmt: skip
         real = sim.block_runner
         sim.block_runner = lambda backend, runner=runner: runner  # type: ignore[assignment,misc]
         try:
@@ -246,11 +247,3 @@ def test_one_call_run_is_the_yearly_loop_bit_for_bit(
     assert np.isfinite(a.records["victory_year"]).sum() > 0  # worlds won inside the run
     for k in a.records:
         np.testing.assert_array_equal(a.records[k], b.records[k], err_msg=k)
-
-
-def _segment_with(
-    kernel: _fused._Kernel, state: State, p: object, lv: object, key: tuple[int, int],
-    world: Array, first: int, dts: Array, n_valid: int, overwrite: bool = False,
-) -> tuple[State, Array]:  # fmt: skip
-    """run_segment with a given kernel variant (the engine's hook uses the loaded one)."""
-    return kernel.run(state, p, lv, (key, world), first, dts, n_valid, overwrite)  # type: ignore[arg-type]

@@ -297,7 +297,17 @@ def pin() -> str:
 def _source(variant: str = "exact") -> bytes:
     """The C compiled for ``variant``: :func:`header`, then ``step.c``."""
     here = resources.files("waystation._fused")
-    return header().encode() + b"\n" + here.joinpath(VARIANTS[variant][0]).read_bytes()
+    return _with_header(here.joinpath(VARIANTS[variant][0]).read_bytes())
+
+
+def _with_header(step_c: bytes) -> bytes:
+    """:func:`header`, then the kernel's code ``step_c``."""
+    return header().encode() + b"\n" + step_c
+
+
+def _code(variant: str, step_c: bytes | None) -> bytes:
+    """What :func:`build` compiles: :func:`_source`, or another ``step.c`` with the header."""
+    return _source(variant) if step_c is None else _with_header(step_c)
 
 
 def _cache_dir() -> Path:
@@ -338,8 +348,13 @@ def _candidates() -> tuple[str, ...]:
     return tuple(v for v in names if VARIANTS[v][3] <= flags)
 
 
-def library_path(cache: Path | None = None, variant: str = "exact") -> Path:
-    """Where the compiled kernel lives: named by a hash of source, flags, compiler and machine."""
+def library_path(
+    cache: Path | None = None, variant: str = "exact", step_c: bytes | None = None
+) -> Path:
+    """Where the compiled kernel lives: named by a hash of source, flags, compiler and machine.
+
+    ``step_c``: another version of ``step.c`` (benchmarks build an earlier kernel).
+    """
     cc = _compiler()
     if cc is None:
         raise RuntimeError(f"no C compiler ({os.environ.get('CC', 'gcc')}) on PATH")
@@ -347,7 +362,7 @@ def library_path(cache: Path | None = None, variant: str = "exact") -> Path:
     key = hashlib.sha256(
         b"\0".join(
             [
-                _source(variant),
+                _code(variant, step_c),
                 " ".join(_flags(variant) + list(VARIANTS[variant][2])).encode(),
                 version.stdout.encode(),
                 platform.machine().encode(),
@@ -357,16 +372,16 @@ def library_path(cache: Path | None = None, variant: str = "exact") -> Path:
     return (cache or _cache_dir()) / f"waystation-fused-{variant}-{key}.so"
 
 
-def build(cache: Path | None = None, variant: str = "exact") -> Path:
+def build(cache: Path | None = None, variant: str = "exact", step_c: bytes | None = None) -> Path:
     """Compile ``step.c`` into the cache (if not there yet) and return the library's path.
 
     Raises RuntimeError, with the compiler's first line of complaint, if it cannot.
     """
-    lib = library_path(cache, variant)
+    lib = library_path(cache, variant, step_c)
     folder = lib.parent
     cc = _compiler()
     assert cc is not None
-    src = _source(variant)
+    src = _code(variant, step_c)
     if lib.exists():
         return lib
     folder.mkdir(parents=True, exist_ok=True)
@@ -692,6 +707,7 @@ def run_segment_numpy(
 def run_segment(
     state: State, p: Params, lv: Levers, key: tuple[int, int],
     world: Array, first_step: int, dts: Array, n_valid: int, *, overwrite: bool = False,
+    kernel: _Kernel | None = None,
 ) -> tuple[State, Array]:  # fmt: skip
     """Advance a block through the steps ``first_step, first_step + 1, ...`` of lengths ``dts``.
 
@@ -708,10 +724,11 @@ def run_segment(
     (``ws_run``), or numpy where it is unavailable or the block has more
     actors than it holds. ``state`` is not modified, unless ``overwrite``:
     then the kernel may work in its float arrays (saving a copy of the state
-    per call; the engine owns them).
+    per call; the engine owns them). ``kernel``: a given build (a variant,
+    an earlier kernel) instead of the one loaded for the engine.
     """
-    kernel = _kernel()
+    got = _kernel() if kernel is None else kernel
     dts = np.asarray(dts, dtype=np.float64)
-    if isinstance(kernel, str) or kernel.max_actors < state.C.shape[1]:
+    if isinstance(got, str) or got.max_actors < state.C.shape[1]:
         return run_segment_numpy(state, p, lv, key, world, first_step, dts, n_valid)
-    return kernel.run(state, p, lv, (key, world), first_step, dts, n_valid, overwrite)
+    return got.run(state, p, lv, (key, world), first_step, dts, n_valid, overwrite)
