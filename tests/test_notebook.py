@@ -26,10 +26,13 @@ def test_notebook_runs_top_to_bottom() -> None:
     if KERNEL not in KernelSpecManager().find_kernel_specs():
         pytest.skip(f"no {KERNEL!r} Jupyter kernel: run `python -m ipykernel install --sys-prefix`")
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    # jupyter_client starts a "python" kernel with this interpreter (sys.executable)
+    # jupyter_client starts a "python" kernel with this interpreter (sys.executable). In a
+    # fresh venv its first start compiles IPython's bytecode while the other test worker
+    # keeps both cores busy: a clean-clone CI run once waited past the default 60 s
     client = NotebookClient(
-        nb, kernel_name=KERNEL, timeout=300, resources={"metadata": {"path": str(NOTEBOOK.parent)}}
-    )
+        nb, kernel_name=KERNEL, timeout=300, startup_timeout=180,
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )  # fmt: skip
     client.execute()
     errors = [
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
