@@ -134,3 +134,46 @@ def one_lab(noisy: bool = False, hardness: str = "0.25 to 4", **world: Any) -> S
             "actors": [{"name": "lab"}],
         }
     )  # fmt: skip
+
+
+def assert_drawn_from(fig: Any, spec: dict[str, Any]) -> None:
+    """``fig`` is ``spec`` drawn by ``plots.specs.draw``: a panel per panel, every mark's data.
+
+    Each mark's artists carry its gid; a line's points and colour, a threshold's
+    level and a bar's estimate are the spec's, and the panels' titles are its own.
+    """
+    from collections import Counter
+
+    from matplotlib.colors import to_hex
+
+    from waystation.plots.specs import gid, panels_of
+
+    gids = Counter(str(a.get_gid()) for a in fig.findobj(lambda a: a.get_gid() is not None))
+    wanted = Counter(gid(spec, m) for m in spec["marks"] if m["kind"] != "bars")
+    missing = {g: n for g, n in wanted.items() if gids[g] < n}
+    assert not missing, f"{spec['id']}: marks not drawn: {sorted(missing)[:5]}"
+    by_gid: dict[str, list[Any]] = {}
+    for a in fig.findobj(lambda a: a.get_gid() is not None):
+        by_gid.setdefault(str(a.get_gid()), []).append(a)
+    for m in spec["marks"]:
+        name = gid(spec, m)
+        if m["kind"] == "line":
+            (line,) = by_gid[name]
+            assert list(line.get_xdata()) == list(m["x"]), name
+            assert list(line.get_ydata()) == list(m["y"]), name
+            assert to_hex(line.get_color()) == m["colour"].lower(), name
+        elif m["kind"] == "hline":
+            assert all(list(a.get_ydata()) == [m["at"]] * 2 for a in by_gid[name]), name
+        elif m["kind"] == "ticks":
+            years = sorted(float(a.get_xdata()[0]) for a in by_gid[name])
+            assert years == sorted(m["at"]), name
+        elif m["kind"] == "bars":
+            widths = [by_gid[f"{name}:{k}"][0].get_width() for k in range(len(m["labels"]))]
+            assert widths == list(m["estimate"]), name
+    shown = {m.get("panel", panels_of(spec)[0]["id"]) for m in spec["marks"]}
+    panels = [p for p in panels_of(spec) if p["id"] in shown]
+    axes = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(axes) == max(1, len(panels)), spec["id"]
+    for ax, p in zip(axes, panels, strict=True):
+        title = p.get("title") or p.get("subtitle") or ""
+        assert ax.get_title(loc="left").split("\n")[0] == title, spec["id"]

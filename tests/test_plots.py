@@ -182,8 +182,10 @@ def test_tornado_bars_are_per_cost_estimates_in_rank_order() -> None:
         for k, v in enumerate([0.8, 0.3, -0.1])
     )
     fig = plots.tornado(make_table("victory", rows))
-    np.testing.assert_allclose(bar_widths(fig, "tornado", 3), [r.per_cost.estimate for r in rows])
-    ys = [by_gid(fig, f"tornado:{k}").get_y() for k in range(3)]  # type: ignore[attr-defined]
+    # the report's and the page's tornado (figspecs.lever_tornado), drawn by plots.specs.draw
+    widths = bar_widths(fig, "tornado:bars:", 3)
+    np.testing.assert_allclose(widths, [r.per_cost.estimate for r in rows])
+    ys = [by_gid(fig, f"tornado:bars::{k}").get_y() for k in range(3)]  # type: ignore[attr-defined]
     assert ys == sorted(ys, reverse=True)  # first-ranked on top
     seg = whiskers(next(c for c in fig.axes[0].containers if isinstance(c, BarContainer)))
     np.testing.assert_allclose(seg[:, 0, 0], [r.per_cost.low for r in rows])

@@ -12,6 +12,7 @@ import json
 import re
 import shlex
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -517,3 +518,95 @@ def test_equilibrium_section_is_opt_in_stated_and_tabled(
     one = equilibrium_task("single-lab", ws.compile_scenario("single-lab"), st)
     assert "one actor" in one.call(ws.RunSettings())
     assert "--equilibrium" in report.command_line("default", [], 300, 2, equilibrium=True)
+
+
+# --- one presentation layer: the report draws the page's figure specifications ---------------
+
+#: The report's figures drawn from the page's specs, by id prefix: the figspecs function.
+FROM_SPECS = {
+    "fig-over-time": "outcomes_over_time",
+    "fig-diagram-": "diagram",
+    "fig-levers-": "lever_tornado",
+    "fig-lever-curves-": "lever_curves",
+}
+
+
+def with_curves(data: report.ReportData) -> report.ReportData:
+    """``data`` with a response curve on every lever row (the hand-built tables have none)."""
+    from dataclasses import replace
+
+    from waystation.analyses.levers import ResponseCurve
+
+    rng = np.random.default_rng(5)
+    per = {}
+    for name, a in data.analyses.items():
+        assert a.levers is not None
+        rows = tuple(
+            replace(r, curve=ResponseCurve.of(np.linspace(*LEVER_REGISTRY[r.name].bounds, 4),
+                    [(rng.random(300) < p).astype(float) for p in (0.5, 0.6, 0.7, 0.72)],
+                    LEVER_REGISTRY[r.name].bounds[0]))
+            for r in a.levers.rows
+        )  # fmt: skip
+        per[name] = replace(a, levers=replace(a.levers, rows=rows))
+    return replace(data, analyses=per)
+
+
+@pytest.fixture(scope="module")
+def curved(data: report.ReportData) -> report.ReportData:
+    return with_curves(data)
+
+
+def test_the_reports_figures_are_the_pages_specs_drawn(curved: report.ReportData) -> None:
+    """Over time, each diagram, tornado and lever curves: every mark of the page's spec, drawn."""
+    from helpers import assert_drawn_from
+    from waystation import figspecs
+
+    items = {i.id: i for i in report.figure_items(curved)}
+    assert_drawn_from(items["fig-over-time"].figure, figspecs.outcomes_over_time(curved.results))
+    levels = figspecs.thresholds_of(curved.model)
+    for name, res in curved.results.items():
+        s = slug(name)
+        levers = curved.analyses[name].levers
+        assert levers is not None
+        table = present.jsonable(levers.to_dict())
+        assert_drawn_from(items[f"fig-diagram-{s}"].figure, figspecs.diagram(res, levels))
+        assert_drawn_from(items[f"fig-levers-{s}"].figure,
+                          figspecs.lever_tornado(table, top=len(levers.rows)))  # fmt: skip
+        assert_drawn_from(items[f"fig-lever-curves-{s}"].figure, figspecs.lever_curves(table))
+
+
+def test_a_change_to_a_spec_changes_the_report(
+    curved: report.ReportData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each of the four spec functions, changed, changes the report's figure drawn from it."""
+    from matplotlib.text import Text
+
+    from waystation import figspecs
+
+    def changed(function: str) -> Any:
+        original = getattr(figspecs, function)
+
+        def spec(*args: Any, **kwargs: Any) -> dict[str, Any]:
+            out = original(*args, **kwargs)
+            out["title"] = f"changed: {function}"
+            out["marks"].append({"kind": "hline", "at": 0.5, "label": f"mark of {function}",
+                                 "colour": "#000000", "dash": "dot"})  # fmt: skip
+            return out
+
+        return spec
+
+    for function in FROM_SPECS.values():
+        monkeypatch.setattr(figspecs, function, changed(function))
+    items = report.figure_items(curved)
+    seen = set()
+    for item in items:
+        texts = {t.get_text() for t in item.figure.findobj(Text)}
+        function = next((f for p, f in FROM_SPECS.items() if item.id.startswith(p)), None)
+        if function is None:
+            assert not any(t.startswith("changed: ") for t in texts), item.id
+            continue
+        seen.add(function)
+        assert f"changed: {function}" in texts, item.id
+        gids = {a.get_gid() for a in item.figure.findobj(lambda a: a.get_gid() is not None)}
+        assert any(str(g).endswith(f":hline:mark of {function}") for g in gids), item.id
+    assert seen == set(FROM_SPECS.values())

@@ -526,6 +526,49 @@ def test_an_edit_shows_its_baseline_and_the_paired_difference(fast_ui: Page) -> 
     )
 
 
+def subplots(ui: Page, chart: str) -> int:
+    """The panels plotly drew in ``chart``."""
+    return ui.page.locator(f"{chart} .cartesianlayer .subplot").count()
+
+
+def test_the_page_draws_the_reports_panels_and_marks(fast_ui: Page) -> None:
+    """The specs the report draws: a panel and a strip per actor, a panel per outcome with end
+    values, date ticks labelled once, hatched regions; the actor filter keeps one actor's
+    panels; a mark kind the page does not know is skipped."""
+    ui = fast_ui
+    figures = ui.page.evaluate("window.lastFigures")
+    diagram, over = figures["diagram"], figures["over_time"]
+    actors = [p["id"] for p in diagram["panels"] if ": share" not in p["id"]]
+    assert len(diagram["panels"]) == 2 * len(actors) == subplots(ui, "#diagram")
+    text = ui.page.text_content("#diagram") or ""
+    assert all(a in text for a in actors) and "C_aar" in text
+    assert ui.page.locator("#diagram defs pattern").count() >= 1  # beyond the safety range
+    assert subplots(ui, "#over-time") == 3
+    text = ui.page.text_content("#over-time") or ""
+    assert "P(neither yet)" in text
+    for m in over["marks"]:
+        assert f"{m['y'][-1]:.2f}" in text  # the value at the horizon, at each line's end
+    ui.page.select_option("#diagram-actor", actors[1])
+    assert subplots(ui, "#diagram") == 2
+    assert actors[0] not in (ui.page.text_content("#diagram") or "")
+    ui.page.select_option("#diagram-actor", "")
+    assert subplots(ui, "#diagram") == 2 * len(actors)
+    drawn = ui.page.evaluate(
+        """a => {
+          const s = structuredClone(window.lastFigures.diagram);
+          s.marks = s.marks.filter((m) => m.kind !== "ticks");
+          for (const actor of a) s.marks.push({ kind: "ticks", at: [2027, 2028.5],
+            labels: ["alpha", "beta"], colour: "#CC79A7", group: actor, panel: actor });
+          s.marks.push({ kind: "sparkles", panel: a[0] });
+          drawSpec("diagram", s);
+          return document.querySelector("#diagram").textContent;
+        }""",
+        actors,
+    )
+    assert drawn.count("alpha") == 1 and drawn.count("beta") == 1  # labelled in one panel
+    assert subplots(ui, "#diagram") == 2 * len(actors)
+
+
 # --- progressive answers, controls, narrow screens, presets (issue 25) -----------------------
 
 #: Past the server's preview size (2,048 worlds), so an edit is answered in two stages.
@@ -602,6 +645,10 @@ def test_value_the_levers_answers_at_twenty_thousand_worlds(fast_ui: Page) -> No
     assert ui.page.locator("#levers-table tbody tr").count() == len(answer["levers"])
     for chart in ("#lever-tornado", "#lever-curves"):
         assert ui.page.locator(f"{chart} .main-svg").count() >= 1
+    curves = [r for r in answer["levers"] if r.get("curve")]
+    assert subplots(ui, "#lever-curves") == len(curves)  # a panel per lever, as in the report
+    text = ui.page.text_content("#lever-curves") or ""
+    assert all(r["curve"]["shape"]["words"] in text for r in curves)
 
 
 def test_a_click_on_a_sliders_track_explains_it_instead_of_moving_it(fast_ui: Page) -> None:

@@ -108,15 +108,27 @@ def _interval_bars(
 
 
 def tornado(table: LeverTableLike) -> Figure:
-    """Marginal value of each lever per unit cost with its interval, ranked (best on top)."""
+    """Marginal value of each lever per unit cost with its interval, ranked (best on top).
+
+    The explorer's and the report's tornado: :func:`waystation.figspecs.lever_tornado`
+    drawn by :func:`waystation.plots.specs.draw`.
+    """
+    from waystation import figspecs
+    from waystation.plots.specs import draw
+
     rows = list(table.rows)
-    fig = _figure(1.4 + 0.32 * max(1, len(rows)))
-    ax = fig.add_subplot()
-    labels = [f"{_label(r.name)} ({r.scope})" for r in rows]
-    _interval_bars(ax, labels, [r.per_cost for r in rows], "tornado", OKABE_ITO["blue"])
-    _style(ax, f"dP({_label(table.objective)})/d(lever) per unit cost", "")
-    ax.grid(False, axis="y")
-    return fig
+    levers = [{"name": r.name, "scope": r.scope, "per_cost": {"estimate": r.per_cost.estimate,
+               "low": r.per_cost.low, "high": r.per_cost.high}} for r in rows]  # fmt: skip
+    spec = figspecs.lever_tornado({"objective": table.objective, "levers": levers}, top=len(rows))
+    return draw(_titled(spec, table))
+
+
+def _titled(spec: dict[str, Any], table: Any) -> dict[str, Any]:
+    """A spec's title with the table's scenario and strategy, for a figure that stands alone."""
+    where = [str(getattr(table, k)) for k in ("scenario", "strategy") if getattr(table, k, None)]
+    if len(where) == 2:
+        where[1] = f"strategy {where[1]}"
+    return {**spec, "title": " · ".join([spec["title"], *where])}
 
 
 class _Point:

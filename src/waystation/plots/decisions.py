@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -23,32 +22,17 @@ from waystation.plots._common import (
 
 
 def lever_curves(table: Any, columns: int = 4) -> Figure:
-    """Each lever's response curve (95% band), its setting (dashed) and its shape in words."""
-    rows = [r for r in table.rows if r.curve is not None]
-    n = max(1, len(rows))
-    nrows = math.ceil(n / columns)
-    fig = _figure(1.2 + 2.1 * nrows)
-    axes = fig.subplots(nrows, columns, squeeze=False)
-    for ax, r in zip(axes.flat, rows, strict=False):
-        c = r.curve
-        ax.fill_between(c.x, c.low, c.high, color=OKABE_ITO["blue"], alpha=0.25, linewidth=0)
-        ax.plot(c.x, c.mean, color=OKABE_ITO["blue"], marker="o", markersize=3,
-                gid=f"lever-curve:{r.name}")  # fmt: skip
-        ax.axvline(c.current, color=OKABE_ITO["black"], linestyle="--", linewidth=0.8)
-        flag = " · signs disagree" if r.sign_disagreement else ""
-        ax.set_title(f"{_label(r.name)}\n{c.shape.words()}{flag}", fontsize=SMALL)
-        _style(ax, "", "")
-    for ax in list(axes.flat)[len(rows) :]:
-        ax.set_visible(False)
-    _title(
-        fig,
-        f"{table.scenario} · {_label(table.objective)} against each lever "
-        f"(strategy {table.strategy})",
-        "Each panel sets the lever to six values across its range (every actor at once), on the "
-        "same worlds; bands are 95% intervals; the dashed line is the scenario's setting. The "
-        "shape names only features resolved beyond 1.96 paired standard errors.",
-    )
-    return fig
+    """Each lever's response curve (95% band), its setting (dashed) and its shape in words.
+
+    The explorer's and the report's figure: :func:`waystation.figspecs.lever_curves`
+    drawn by :func:`waystation.plots.specs.draw`, ``columns`` panels a row.
+    """
+    from waystation import figspecs, present
+    from waystation.plots.analyses import _titled
+    from waystation.plots.specs import draw
+
+    spec = figspecs.lever_curves(present.jsonable(table.to_dict()))
+    return draw({**_titled(spec, table), "columns": columns})
 
 
 def response_curves(res: Any) -> Figure:

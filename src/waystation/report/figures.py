@@ -1,9 +1,13 @@
 """The report's figures: a flat list of (section, title, caption, figure) items, sized to read.
 
 Figures come from :mod:`waystation.plots` as they are drawn for a paper
-column; :func:`fit` re-sizes each one to the report's column (10 in, 960 px
-at the browser's 96 px per inch) and raises any text below :data:`MIN_PT`, so
-that every label is legible at the width the page shows it. The HTML embeds
+column; the outcomes over time, the capability diagrams, the lever tornadoes
+and the lever response curves are the explorer page's figure specifications
+(:mod:`waystation.figspecs`) drawn by :func:`waystation.plots.specs.draw`, so
+the page and the report show the same figures. :func:`fit` re-sizes each
+one to the report's column (10 in, 960 px at the browser's 96 px per inch)
+and raises any text below :data:`MIN_PT`, so that every label is legible at
+the width the page shows it. The HTML embeds
 each figure as inline SVG with its text kept as text (searchable, scalable);
 :func:`write_pdfs` writes the same figures as vector PDF for papers and slides.
 
@@ -20,6 +24,7 @@ from io import StringIO
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from waystation import present
 from waystation.definitions import define
 from waystation.report.data import SECTIONS, ReportData, slug
 
@@ -56,11 +61,11 @@ def _cap(text: str) -> str:
 
 def figure_items(data: ReportData) -> list[FigureItem]:
     """Every figure of the report, in reading order, each sized by :func:`fit`."""
-    from waystation import plots
+    from waystation import figspecs, plots
     from waystation.plots.decisions import cruxes as crux_figure
-    from waystation.plots.decisions import lever_curves
+    from waystation.plots.specs import draw
 
-    levels = plots.thresholds_of(data.model)
+    levels = figspecs.thresholds_of(data.model)
     assoc = _cap(define("p_victory_given_reached").text())
     items = [
         FigureItem(
@@ -78,7 +83,7 @@ def figure_items(data: ReportData) -> list[FigureItem]:
             "Outcomes over time",
             "P(victory by year) and P(failure by year) accumulate over the path; the middle "
             "panel is the share of worlds with neither yet. One line per strategy.",
-            plots.outcomes_over_time(data.results),
+            draw(figspecs.outcomes_over_time(data.results)),
         ),
         FigureItem(
             "fig-outside",
@@ -115,8 +120,9 @@ def figure_items(data: ReportData) -> list[FigureItem]:
                 "diagram",
                 f"Capability frontier and safety range: {name}",
                 "Per actor: median capability frontier and safety range, with bands holding "
-                "50% and 90% of worlds; ticks along the top mark waystations' median arrival.",
-                plots.diagram(res, levels=levels),
+                "50% and 90% of worlds; ticks along the top mark the median arrival of the "
+                f"waystations reached in at least {figspecs.MARK_SHARE:.0%} of worlds.",
+                draw(figspecs.diagram(res, levels)),
                 name,
             ),
             *_paths(data, name, res, levels),
@@ -141,6 +147,7 @@ def figure_items(data: ReportData) -> list[FigureItem]:
             ),
         ]
         if per.levers is not None and per.levers.rows:
+            table = present.jsonable(per.levers.to_dict())
             items.append(
                 FigureItem(
                     f"fig-levers-{s}",
@@ -148,7 +155,7 @@ def figure_items(data: ReportData) -> list[FigureItem]:
                     f"Value of each free lever per unit cost: {name}",
                     _cap(define("per_cost").text()) + ". Whiskers are 95% intervals; levers the "
                     "strategy fixes are left out (see the table).",
-                    plots.tornado(per.levers),
+                    draw(figspecs.lever_tornado(table, top=len(per.levers.rows))),
                     name,
                 )
             )
@@ -160,7 +167,7 @@ def figure_items(data: ReportData) -> list[FigureItem]:
                         f"P(victory) across each free lever's range: {name}",
                         _cap(define("response_curve").text()) + "; the dashed line is the "
                         "scenario's setting. " + _cap(define("response_shape").text()) + ".",
-                        lever_curves(per.levers),
+                        draw(figspecs.lever_curves(table)),
                         name,
                     )
                 )

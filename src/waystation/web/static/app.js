@@ -858,13 +858,14 @@ function fillDiagramActors(actors) {
   const select = $("diagram-actor");
   const keep = select.value;
   while (select.options.length > 1) select.remove(1);
-  for (const a of actors) select.append(new Option(`${a} (50% and 90% bands)`, a));
+  for (const a of actors) select.append(new Option(a, a));
   select.value = actors.includes(keep) ? keep : "";
 }
 
-// The diagram from the server's figure specification (waystation.figspecs: the report's
-// figures draw from the same layer): medians, bands, the unsafe region, C_aar and C_si,
-// waystation years; the baseline's medians, thin and grey, under an edit's.
+// The diagram from the server's figure specification (waystation.figspecs; the report draws
+// the same spec): a panel per actor with medians, 50% and 90% bands, the unsafe region,
+// C_aar and C_si, waystation ticks, and a strip of the share of worlds beyond their safety
+// range; the baseline's medians, thin and grey, on an edit's panels.
 function drawDiagram(res) {
   if (!res || !window.lastFigures || !window.lastFigures.diagram) return;
   const only = $("diagram-actor").value;
@@ -874,7 +875,7 @@ function drawDiagram(res) {
     pair.baseline.actors.forEach((actor, k) => {
       if (only && actor !== only) return;
       for (const [variable, dash] of [["capability", "dot"], ["safety_range", "dashdot"]]) {
-        extra.push({ x: pair.baseline.trajectories.years, y: pair.baseline.trajectories.actors[actor][variable].q50, type: "scatter", mode: "lines",
+        extra.push({ panel: actor, x: pair.baseline.trajectories.years, y: pair.baseline.trajectories.actors[actor][variable].q50, type: "scatter", mode: "lines",
           name: "baseline medians", legendgroup: "baseline", showlegend: k === 0 && variable === "capability",
           line: { color: "#8a8f98", dash, width: 1.2 },
           hovertemplate: `baseline ${actor} ${variable.replace("_", " ")}<br>%{x}: %{y:.2f} OOM<extra></extra>` });
@@ -884,9 +885,12 @@ function drawDiagram(res) {
   drawSpec("diagram", window.lastFigures.diagram, { only, extra });
 }
 
-// Draw a figure specification (waystation.figspecs) with plotly: lines, bands, shaded
-// regions, threshold and date lines, ranked interval bars. `only` keeps one group's marks
-// (and the marks shown only for one group, such as 90% bands); `extra` adds traces.
+// Draw a figure specification (waystation.figspecs) with plotly: lines, bands, shaded and
+// hatched regions, threshold and date lines, date ticks, ranked interval bars, each on its
+// panel (small multiples, `spec.columns` a row, fewer on a narrow screen). `only` keeps one
+// group's marks (and the marks shown only for one group); panels left without marks are not
+// drawn. `extra` adds traces (one with `panel` goes on that panel). Unknown mark kinds are
+// skipped. The report draws the same specs with matplotlib (waystation.plots.specs).
 function drawSpec(id, spec, opts = {}) {
   const div = $(id);
   if (!div || !spec) return;
@@ -897,44 +901,158 @@ function drawSpec(id, spec, opts = {}) {
   if (caption) caption.textContent = spec.caption;
   if (!window.Plotly) return;
   const only = opts.only || "";
-  const traces = [], shapes = [], annotations = [];
-  let horizontal = false;
-  for (const m of spec.marks) {
-    if (only && m.group && m.group !== only) continue;
-    if (m.only && !only) continue;
+  const extra = opts.extra || [];
+  const marks = spec.marks.filter((m) => !(only && m.group && m.group !== only) && !(m.only && !only));
+  const every = spec.panels && spec.panels.length ? spec.panels : [{ id: null }];
+  const panelOf = (m) => (m.panel === undefined || m.panel === null ? every[0].id : m.panel);
+  let panels = every.filter((p) => marks.some((m) => panelOf(m) === p.id) || extra.some((t) => t.panel === p.id));
+  if (!panels.length) panels = every.slice(0, 1);
+  const faceted = Boolean(spec.panels && spec.panels.length);
+  const narrow = div.clientWidth < 500;
+  const asked = Math.max(1, spec.columns || 1);
+  const columns = Math.max(1, Math.min(panels.length, narrow ? (asked >= 4 ? 2 : 1) : asked));
+  const rows = Math.ceil(panels.length / columns);
+  const shared = new Set(spec.shared || []);
+  // each panel's axes: x, y for the first, x2, y2 for the second ...
+  const axis = new Map(panels.map((p, k) => [p.id, k === 0 ? ["x", "y"] : [`x${k + 1}`, `y${k + 1}`]]));
+  const traces = [], shapes = [], annotations = [], legended = new Set();
+  let horizontal = false, ticksLabelled = false;
+  const ends = new Map();  // panel id -> end values to place
+  for (const m of marks) {
+    const [xa, ya] = axis.get(panelOf(m));
+    const on = { xaxis: xa, yaxis: ya };
     if (m.kind === "line") {
       const values = m.values ? { customdata: m.values, hovertemplate: `${m.label} = %{customdata:.3g}: %{y:.3f}<extra></extra>` }
         : { hovertemplate: `${m.label}<br>%{x}: %{y:.3f}<extra></extra>` };
-      traces.push({ x: m.x, y: m.y, type: "scatter", mode: "lines", name: m.label, legendgroup: m.group,
-        line: { color: m.colour, dash: m.dash, width: 2 }, ...values });
+      const first = !legended.has(m.label);
+      legended.add(m.label);
+      traces.push({ x: m.x, y: m.y, type: "scatter", mode: m.markers ? "lines+markers" : "lines", name: m.label,
+        legendgroup: faceted ? m.label : m.group, showlegend: first, marker: { size: 6, color: m.colour },
+        line: { color: m.colour, dash: m.dash, width: 2 }, ...values, ...on });
+      if (m.end_value && m.y.length) {
+        if (!ends.has(panelOf(m))) ends.set(panelOf(m), []);
+        ends.get(panelOf(m)).push({ x: m.x[m.x.length - 1], y: m.y[m.y.length - 1], colour: m.colour, xa, ya });
+      }
     } else if (m.kind === "band" || m.kind === "region") {
       const [lo, hi] = band(m.x, m.low, m.high, m.colour, m.opacity, m.group);
-      if (m.kind === "region") Object.assign(hi, { name: m.label, showlegend: true, hoverinfo: "name", line: { width: 0 }, legendgroup: `unsafe-${m.group}` });
-      if (m.kind === "region") lo.legendgroup = `unsafe-${m.group}`;
-      traces.push(lo, hi);
+      if (m.pattern) Object.assign(hi, { fillcolor: "rgba(0,0,0,0)", fillpattern: { shape: m.pattern, fgcolor: rgba(m.colour, m.opacity), solidity: 0.15 } });
+      if (m.kind === "region") {
+        const first = !legended.has(m.label);
+        legended.add(m.label);
+        Object.assign(hi, { name: m.label, showlegend: first, hoverinfo: "name", line: { width: 0 }, legendgroup: faceted ? m.label : `unsafe-${m.group}` });
+        lo.legendgroup = hi.legendgroup;
+      }
+      traces.push({ ...lo, ...on }, { ...hi, ...on });
     } else if (m.kind === "hline" || m.kind === "vline") {
       const h = m.kind === "hline";
-      shapes.push(h ? { type: "line", xref: "paper", x0: 0, x1: 1, y0: m.at, y1: m.at, line: { color: m.colour, dash: m.dash, width: 1 } }
-        : { type: "line", yref: "paper", y0: 0, y1: 1, x0: m.at, x1: m.at, line: { color: m.colour, dash: m.dash, width: 1 } });
-      annotations.push(h ? { xref: "paper", x: 0.01, y: m.at, text: m.label, showarrow: false, xanchor: "left", yanchor: "bottom", font: { size: 10, color: m.colour } }
-        : { yref: "paper", y: 1, x: m.at, text: m.label, showarrow: false, textangle: -90, xanchor: "right", yanchor: "top", font: { size: 10, color: m.colour } });
+      shapes.push(h ? { type: "line", xref: `${xa} domain`, yref: ya, x0: 0, x1: 1, y0: m.at, y1: m.at, line: { color: m.colour, dash: m.dash, width: 1 } }
+        : { type: "line", yref: `${ya} domain`, xref: xa, y0: 0, y1: 1, x0: m.at, x1: m.at, line: { color: m.colour, dash: m.dash, width: 1 } });
+      if (m.label) {
+        annotations.push(h ? { xref: `${xa} domain`, yref: ya, x: 0.99, y: m.at, text: m.label, showarrow: false, xanchor: "right", yanchor: "bottom", font: { size: 10, color: m.colour }, bgcolor: "rgba(255,255,255,0.7)" }
+          : { yref: `${ya} domain`, xref: xa, y: 1, x: m.at, text: m.label, showarrow: false, textangle: -90, xanchor: "right", yanchor: "top", font: { size: 10, color: m.colour } });
+      }
+    } else if (m.kind === "ticks") {
+      m.at.forEach((year) => shapes.push({ type: "line", xref: xa, yref: `${ya} domain`, x0: year, x1: year, y0: 0.9, y1: 1, line: { color: m.colour, width: 1.5 } }));
+      if (!ticksLabelled) {
+        ticksLabelled = true;
+        tickLabels(m, xa, ya, div.clientWidth / columns, spec, annotations);
+      }
     } else if (m.kind === "bars") {
       horizontal = true;
       traces.push({ type: "bar", orientation: "h", y: m.labels, x: m.estimate, marker: { color: m.colour },
         error_x: { type: "data", symmetric: false, array: m.high.map((h, k) => h - m.estimate[k]), arrayminus: m.low.map((l, k) => m.estimate[k] - l), visible: true },
-        hovertemplate: "%{y}: %{x:.4f}<extra></extra>", showlegend: false });
+        hovertemplate: "%{y}: %{x:.4f}<extra></extra>", showlegend: false, ...on });
     }
   }
-  traces.push(...(opts.extra || []));
-  const narrow = div.clientWidth < 500;
+  for (const t of extra) {
+    const { panel, ...trace } = t;
+    const [xa, ya] = axis.get(panel === undefined ? panels[0].id : panel) || [];
+    if (xa) traces.push({ ...trace, xaxis: xa, yaxis: ya });
+  }
+  for (const [id, list] of ends) annotations.push(...endValues(list, panels.find((p) => p.id === id), spec));
+  // rows of panels, each as tall as its tallest panel's `height` (1 by default)
+  const unit = narrow ? 200 : (columns >= 4 ? 190 : 240);
+  const heights = [];
+  for (let r = 0; r < rows; r += 1) {
+    heights.push(Math.max(...panels.slice(r * columns, (r + 1) * columns).map((p) => p.height || 1)) * unit);
+  }
+  const titled = (r) => panels.slice(r * columns, (r + 1) * columns).some((p) => p.title || p.subtitle);
+  const gaps = heights.map((_, r) => (!faceted ? 0 : (titled(r) ? (panels.some((p) => p.subtitle) ? 40 : 24) : 10)));
+  const bottomTitle = faceted && !shared.has("x") ? 34 : 0;  // x titles between rows
+  const area = heights.reduce((a, b) => a + b, 0) + gaps.reduce((a, b) => a + b, 0) + bottomTitle * (rows - 1);
+  const shown = spec.legend !== false && !horizontal && legended.size > 0;
+  const legendRows = shown ? Math.ceil(legended.size / (narrow ? 1 : 3)) : 0;
+  const below = 58;  // tick labels and the x axis's title, above the key
+  const margin = { t: 10, r: faceted && ends.size ? 34 : 10, b: below + 22 * legendRows, l: horizontal ? (narrow ? 110 : 190) : 55 };
   const layout = {
-    margin: { t: 10, r: 10, b: 40, l: horizontal ? (narrow ? 110 : 190) : 55 },
-    legend: { orientation: "h", y: -0.22, font: { size: narrow ? 9 : 11 } }, showlegend: !horizontal,
-    xaxis: { title: { text: spec.x.title }, range: spec.x.range, zeroline: horizontal },
-    yaxis: { title: { text: spec.y.title }, range: spec.y.range, autorange: horizontal ? "reversed" : (spec.y.range ? false : true), automargin: true },
-    shapes, annotations,
+    margin, showlegend: shown, shapes, annotations,
+    legend: { orientation: "h", x: 0, y: -below / area, yanchor: "top", font: { size: narrow ? 9 : 11 } },
   };
+  const gapX = columns > 1 ? (shared.has("y") ? 0.04 : 0.07) : 0;
+  const width = (1 - gapX * (columns - 1)) / columns;
+  let top = area;
+  panels.forEach((p, k) => {
+    const r = Math.floor(k / columns), c = k % columns;
+    if (c === 0) top = area - heights.slice(0, r).reduce((a, b) => a + b, 0) - gaps.slice(0, r + 1).reduce((a, b) => a + b, 0) - bottomTitle * r;
+    const [xa, ya] = axis.get(p.id);
+    const bottom = k + columns >= panels.length, left = c === 0;
+    const x = { ...spec.x, ...(p.x || {}) }, y = { ...spec.y, ...(p.y || {}) };
+    const xTitle = (p.x && p.x.title !== undefined) ? p.x.title : (bottom ? spec.x.title : "");
+    const yTitle = (p.y && p.y.title !== undefined) ? p.y.title : (left ? spec.y.title : "");
+    const domainY = [Math.max(0, (top - heights[r]) / area), Math.min(1, top / area)];
+    layout[xa === "x" ? "xaxis" : `xaxis${k + 1}`] = {
+      domain: [c * (width + gapX), c * (width + gapX) + width], anchor: ya, title: { text: xTitle }, range: x.range,
+      zeroline: horizontal, matches: shared.has("x") && k > 0 ? "x" : undefined, showticklabels: !(shared.has("x") && !bottom),
+    };
+    layout[ya === "y" ? "yaxis" : `yaxis${k + 1}`] = {
+      domain: domainY, anchor: xa, title: { text: yTitle }, range: y.range, automargin: true,
+      autorange: horizontal ? "reversed" : (y.range ? false : true),
+      matches: shared.has("y") && k > 0 ? "y" : undefined, showticklabels: !(shared.has("y") && !left),
+    };
+    const words = [p.title, p.subtitle].filter(Boolean);
+    if (words.length) {
+      annotations.push({ xref: `${xa} domain`, yref: `${ya} domain`, x: 0, y: 1, xanchor: "left", yanchor: "bottom", yshift: 2, showarrow: false, align: "left",
+        text: p.subtitle ? `${p.title || ""}${p.title ? "<br>" : ""}<span style="font-size:10px">${p.subtitle}</span>` : p.title, font: { size: 12 } });
+    }
+  });
+  if (faceted) {
+    layout.height = area + margin.t + margin.b;
+    div.style.height = `${layout.height}px`;
+  }
   Plotly.react(div, traces, layout, { displayModeBar: false, responsive: true });
+}
+
+// Labels of a `ticks` mark along the top of its panel, in rows so that no two overlap
+// (widths estimated from the panel's width in pixels and each label's length).
+function tickLabels(m, xa, ya, panelPx, spec, annotations) {
+  const xs = spec.x.range || [Math.min(...m.at), Math.max(...m.at)];
+  const perChar = 6.5 * (xs[1] - xs[0]) / Math.max(100, panelPx - 70);  // x units per character
+  const ends = [];
+  m.at.map((at, k) => [at, m.labels[k]]).sort((a, b) => a[0] - b[0]).forEach(([at, text]) => {
+    const half = perChar * (text.length + 1) / 2;
+    const x = Math.min(Math.max(at, xs[0] + half), xs[1] - half);
+    let row = ends.findIndex((end) => end < x - half);
+    if (row < 0) { row = ends.length; ends.push(-Infinity); }
+    ends[row] = x + half;
+    annotations.push({ xref: xa, yref: `${ya} domain`, x, y: 0.88 - 0.1 * row, text, showarrow: false, xanchor: "center", yanchor: "top",
+      font: { size: 10, color: m.colour }, bgcolor: "rgba(255,255,255,0.8)" });
+  });
+}
+
+// The value at each line's end written past it, moved apart (7% of the panel's range at least).
+function endValues(list, panel, spec) {
+  const range = ((panel && panel.y && panel.y.range) || spec.y.range || [0, 1]);
+  const gap = 0.07 * ((range[1] - range[0]) || 1);
+  const sorted = [...list].sort((a, b) => a.y - b.y);
+  const at = sorted.map((e) => e.y);
+  for (let k = 1; k < at.length; k += 1) at[k] = Math.max(at[k], at[k - 1] + gap);
+  const over = at.length ? at[at.length - 1] - range[1] : 0;
+  if (over > 0) {
+    for (let k = 0; k < at.length; k += 1) at[k] = Math.max(range[0], at[k] - over);
+    for (let k = 1; k < at.length; k += 1) at[k] = Math.max(at[k], at[k - 1] + gap);
+  }
+  return sorted.map((e, k) => ({ xref: e.xa, yref: e.ya, x: e.x, y: at[k], text: e.y.toFixed(2), showarrow: false, xanchor: "left", xshift: 3,
+    font: { size: 10, color: e.colour } }));
 }
 
 function drawWaystations(res) {
