@@ -12,9 +12,9 @@ fresh subprocess (so peak memory and thread pools are its own):
   that also builds the kernel or compiles JAX; CPU-seconds count every
   thread of the process (``time.process_time``);
 - worlds/s, and ns per *live world-step*: a step of a world that had not yet
-  won (after victory a world is frozen and the engine stops stepping it),
-  counted from the run's own per-world victory years, so the count is the
-  same for every backend;
+  stopped (after victory, or once failure is certain, ``dynamics.RETIRED``, a
+  world is frozen and the engine stops stepping it), counted once on the
+  numpy step for the same worlds, so the count is the same for every backend;
 - the latency of a 20,000-world run in process after warm-up (the web
   explorer's budget is 0.1 s), wall and CPU, best of three;
 - peak resident memory of the process;
@@ -64,10 +64,7 @@ def timed(n, seed, **kw):
     return res, time.perf_counter() - w, time.process_time() - c
 
 res, wall, cpu = timed(worlds, 0, keep_worlds=True)
-vy = np.asarray(res.worlds["victory_year"])
-lived = np.where(np.isnan(vy), m.steps, np.ceil((vy - m.start) / m.dt - 1e-9))
-out = {"worlds": worlds, "wall_s": wall, "cpu_s": cpu, "live_world_steps": float(lived.sum()),
-       "p_victory": res.probabilities["victory"]}
+out = {"worlds": worlds, "wall_s": wall, "cpu_s": cpu, "p_victory": res.probabilities["victory"]}
 if workers > 1:
     _, out["wall_s_workers"], _ = timed(worlds, 0, keep_worlds=False, workers=workers)
     out["workers"] = workers
@@ -168,6 +165,13 @@ def main() -> None:
 
     report: dict[str, Any] = {"machine": machine(), "targets": TARGETS}
     print(f"machine: {json.dumps(report['machine'])}", flush=True)
+    sys.path.insert(0, str(HERE))
+    from bench_kernel import stepped_world_steps
+
+    from waystation.api import compile_scenario
+
+    live = stepped_world_steps(compile_scenario("default"), 0, worlds)
+    report["live_world_steps"] = live
     ref = per_million(_child(REFERENCE, str(ref_worlds), str(HERE)))
     report["reference"] = ref
     print(f"{'reference':9s} {ref['cpu_s_per_1M']:12,.0f} CPU-s per 1M worlds "
@@ -177,7 +181,8 @@ def main() -> None:
             report[backend] = {"skipped": "JAX is not installed"}
             continue
         workers = 2 if backend in ("numpy", "fused") else 1
-        r = per_million(_child(CHILD, backend, str(worlds), str(workers)))
+        r = per_million({**_child(CHILD, backend, str(worlds), str(workers)),
+                         "live_world_steps": live})  # fmt: skip
         r["speedup_vs_reference_per_cpu_s"] = ref["cpu_s_per_1M"] / r["cpu_s_per_1M"]
         report[backend] = r
         two = (f"; 2 workers {r['wall_s_per_1M_workers']:.1f} s wall per 1M"

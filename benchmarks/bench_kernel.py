@@ -11,7 +11,9 @@ scenario:
 - ns per live world-step: CPU time of the stepping alone (the step or
   segment call is wrapped and timed with the thread's CPU clock) and of the whole block
   (draws, strategy rules, compaction, tallies), per world-step of a world
-  that had not yet won;
+  still running: not yet won or retired (``dynamics.RETIRED``; the previous
+  kernel, which steps failed worlds to the horizon, is counted by its own
+  rule);
 - CPU-seconds per 1M default worlds, extrapolated linearly from ``--worlds``
   (default 131,072: four whole blocks of 32,768; a partial last block is
   stepped whole, so other counts overstate the cost per world), with the
@@ -138,15 +140,50 @@ def engine_path(path: str, stat: dict[str, float]) -> Iterator[None]:
         simulate.block_runner = real  # type: ignore[assignment]
 
 
+#: Live world-steps of today's engine per block size (counted once, on numpy).
+_STEPPED: dict[int, int] = {}
 #: The previous kernel, once built (main).
 _PREVIOUS: list[Any] = [None]
 
 
 def live_world_steps(model: Any, victory_year: Any) -> int:
-    """Steps of worlds that had not yet won: a won world is frozen and no longer stepped."""
+    """Steps of worlds that had not yet won, from the victory years alone.
+
+    How the kernel before retirement stepped: a won world is frozen and no
+    longer stepped, every other world runs to the horizon.
+    """
     vy = np.asarray(victory_year)
     lived = np.where(np.isnan(vy), model.steps, np.ceil((vy - model.start) / model.dt - 1e-9))
     return int(lived.sum())
+
+
+def stepped_world_steps(model: Any, lo: int, hi: int, chunk: int = 8192) -> int:
+    """Steps of worlds that had not yet stopped (won or retired, ``dynamics.RETIRED``).
+
+    Counted on the numpy step for the worlds ``lo`` to ``hi - 1`` (global
+    indices, so the same worlds as any run or block holding them), ``chunk``
+    at a time: what today's engine steps.
+    """
+    return sum(_stepped(model, a, min(a + chunk, hi)) for a in range(lo, hi, chunk))
+
+
+def _stepped(model: Any, lo: int, hi: int) -> int:
+    from waystation.dynamics import initial_state, step
+    from waystation.model import assemble, draw_inputs
+    from waystation.rng import key_of, normals, step_shocks
+    from waystation.strategies import apply_strategy
+
+    key = key_of(0)
+    world = np.arange(lo, hi, dtype=np.uint64)
+    p, base = assemble(model, draw_inputs(model, world, key))
+    A = len(model.actors)
+    s = initial_state(p, base, normals(key, world, 0, "noise0", A), model.start)
+    live = 0
+    for i in range(1, model.steps + 1):
+        live += int((~s.done).sum())
+        lv = apply_strategy(model.strategy, base, s, p, model.actors)
+        s = step(s, p, lv, step_shocks(key, world, i, A), model.step_dt(i))
+    return live
 
 
 def per_step(path: str, worlds: int) -> dict[str, float]:
@@ -163,7 +200,12 @@ def per_step(path: str, worlds: int) -> dict[str, float]:
         out = simulate.simulate_block(m, 0, 1, worlds, worlds, keep=True)
         block = time.thread_time() - t0
     assert out.records is not None
-    live = live_world_steps(m, out.records["victory_year"])
+    if path == "fused-previous":
+        live = live_world_steps(m, out.records["victory_year"])
+    else:
+        live = _STEPPED.get(worlds) or _STEPPED.setdefault(
+            worlds, stepped_world_steps(m, worlds, 2 * worlds)
+        )
     return {"live_world_steps": live, "ns_step": 1e9 * stat["cpu"] / live,
             "ns_block": 1e9 * block / live}  # fmt: skip
 

@@ -87,7 +87,10 @@ def platform_label() -> str:
     """Human-readable name of this machine's numpy SIMD level (for the pin file)."""
     from numpy._core._multiarray_umath import __cpu_features__ as feats
 
-    return "AVX512F" if feats.get("AVX512F") else ("AVX2" if feats.get("AVX2") else "baseline")
+    # numpy dispatches its AVX-512 loops by groups (X86_V4 / AVX512_SKX), which
+    # NPY_DISABLE_CPU_FEATURES can switch off while the CPU still has AVX512F
+    wide = feats.get("AVX512_SKX") or feats.get("X86_V4")
+    return "AVX512F" if wide else ("AVX2" if feats.get("AVX2") else "baseline")
 
 
 def pinned_sets() -> list[dict[str, object]]:

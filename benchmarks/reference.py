@@ -25,6 +25,7 @@ CLIP = 40.0
 SI_HAZARD = 10.0
 EVAL_REF, HARDEN_REF = 0.1, 0.05
 EPS = 1e-6  # caution kept this far from 0 and 1 in its logit
+RETIRED = 2.0**-34  # survival below which a world has failed for certain and stops
 
 
 def sig(x: float) -> float:
@@ -298,6 +299,8 @@ def simulate_world(x: World, z0: Sequence[float], shocks, t0: float, dt: float, 
         else:
             survival = new_survival
         lethal_prev, surv_prev = lethal, surv
+        if not done and survival < RETIRED:  # failure certain: the world stops
+            break
     return p_victory, (0.0 if done else survival), 1.0 - survival
 
 

@@ -106,6 +106,51 @@ def test_dropping_finished_worlds_changes_nothing(
         assert abs(v - compacted.probabilities[k]) < 1e-9, k
 
 
+def test_retiring_failed_worlds_changes_no_probability(
+    model: Model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A world stops once failure is certain (survival < RETIRED) and no probability moves.
+
+    The same worlds stepped to the horizon give the same bits in every
+    survival-weighted figure; only the unweighted per-world records of the
+    retired worlds (and the sweet-spot mean and trajectory histograms, which
+    count them) differ, and only in worlds whose failure was certain.
+    """
+    W, retired = 4096, dynamics.integrate.RETIRED
+    kept = run_model(model, W, 7, backend="numpy")
+    fused = run_model(model, W, 7)  # (before the patch below, which the kernel would refuse)
+    monkeypatch.setattr(dynamics.integrate, "RETIRED", 0.0)  # never retire
+    full = run_model(model, W, 7, backend="numpy")
+    a, b = kept.to_dict(), full.to_dict()
+    for unweighted in ("mean_sweet_spot_years", "final"):  # counts of worlds, not of probability
+        a.pop(unweighted), b.pop(unweighted)
+    assert a == b
+    assert kept.reached_by is not None and full.reached_by is not None
+    for k, v in kept.reached_by.items():
+        np.testing.assert_array_equal(v, full.reached_by[k], err_msg=k)
+    rk, rf = kept.records, full.records
+    assert rk is not None and rf is not None
+    moved = np.zeros(W, dtype=bool)
+    for k in rk:
+        if rk[k].dtype.kind == "f":
+            moved |= ~((rk[k] == rf[k]) | (np.isnan(rk[k]) & np.isnan(rf[k])))
+    assert 0.02 < moved.mean() < 0.3  # worlds did retire, and only some
+    # ... and every one of them had failed for certain, in both runs
+    assert (1.0 - rk["p_failure"][moved] < retired).all()
+    assert (1.0 - rf["p_failure"][moved] < retired).all()
+    assert (rk["p_victory"][moved] == 0.0).all() and (rf["p_victory"][moved] < retired).all()
+    assert np.isnan(rk["victory_year"][moved]).all()
+    assert (
+        np.abs(rk["p_costly_non_failure"] + rk["p_failure"] + rk["p_victory"] - 1) < 1e-15
+    ).all()
+    # The fused kernel retires the same worlds at the same step.
+    assert fused.records is not None and fused.backend.startswith("fused")
+    np.testing.assert_array_equal(np.isnan(fused.records["victory_year"]),
+                                  np.isnan(rk["victory_year"]))  # fmt: skip
+    np.testing.assert_allclose(fused.records["leading-lab.final_capability"],
+                               rk["leading-lab.final_capability"], rtol=1e-9)  # fmt: skip
+
+
 def start(model: Model, W: int, rng: np.random.Generator) -> tuple[Params, Levers, State]:
     """Parameters, base levers and initial state of ``W`` worlds drawn from ``rng``."""
     p, lv = assemble(model, draw_inputs(model, W, int(rng.integers(2**31))))
@@ -232,8 +277,9 @@ def test_reference_implementation_agrees_per_world(model: Model) -> None:
     for sh in shocks:
         s = dynamics.step(s, p, lv, sh, model.dt)
     engine = np.column_stack(
-        [s.p_victory[:, 0], np.where(s.done[:, 0], 0.0, s.survival[:, 0]), 1.0 - s.survival[:, 0]]
+        [s.p_victory[:, 0], s.survival[:, 0] - s.p_victory[:, 0], 1.0 - s.survival[:, 0]]
     )
     ref = run_reference(p, lv, z0, shocks, model.start, model.dt, model.steps)
     assert engine[:, 0].max() > 0.0  # some worlds win
+    assert (s.done[:, 0] & (s.p_victory[:, 0] == 0.0)).any()  # and some retire (failure certain)
     np.testing.assert_allclose(ref, engine, rtol=1e-9, atol=1e-12)

@@ -57,7 +57,7 @@ class State(NamedTuple):
     survivable: Array  #: (W, 1) rate of survivable incidents (warning shots) at the current state
     survival: Array  #: (W, 1) probability that no loss of control has happened
     p_victory: Array  #: (W, 1) probability of victory so far
-    done: BoolArray  #: (W, 1) victory reached: the world stops
+    done: BoolArray  #: (W, 1) the world stops: victory, or failure certain (RETIRED)
     victory_year: Array  #: (W, 1) year of victory (nan if none)
     warnings: Array  #: (W, 1) warning shots so far
     pause_run: Array  #: (W, 1) years every actor has been paused >= 0.9 in a row

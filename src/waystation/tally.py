@@ -112,7 +112,9 @@ def outcomes(s: State, n: int) -> tuple[Array, Array, Array]:
     """Per-world P(victory), P(failure), P(costly non-failure) of the first ``n`` worlds."""
     v = s.p_victory[:n, 0]
     f = 1.0 - s.survival[:n, 0]
-    c = np.where(s.done[:n, 0], 0.0, s.survival[:n, 0])
+    # Survival not spent on victory: 0 for a victory world (p_victory is its survival,
+    # exactly), the survival itself for an undecided or retired one.
+    c = s.survival[:n, 0] - v
     return v, f, c
 
 

@@ -139,7 +139,7 @@ RESTATED = ("backdrop", "capability", "common", "hazard", "inputs", "integrate",
 #: :func:`equations_hash`, then :func:`kernel_hash`. Where either differs, the engine
 #: steps with numpy rather than run unchecked C. ``python -m waystation._fused pin``
 #: runs the agreement tests and, if they pass, rewrites this line.
-CHECKED_AGAINST = "e1d2ccd322f88675-237e9fe5cb27059c"
+CHECKED_AGAINST = "a4a8feb5a2a1d743-37e4bb61440e0660"
 
 #: tally.HISTOGRAMS for ws_run: per series lo, hi, nb / (hi - lo) (as tally.hist_counts
 #: computes it), nb and the series' offset.

@@ -791,8 +791,10 @@ static void step_lanes(Slots *sl, const Lanes *ln, int A, V t0, V dt, const V *z
     OUT(survivable, 0, survivable);
     OUT(survival, 0, survival);
     OUT(p_victory, 0, IN(p_victory, 0) + bool_(win) * survival);
+    /* integrate.RETIRED: the world stops after this step once failure is certain */
+    M stop = win | (survival < splat(RETIRED));
     for (int l = 0; l < L; l++)
-        if (ln->on[l]) done_out[ln->w[l]] = LANE(win, l) != 0;
+        if (ln->on[l]) done_out[ln->w[l]] = LANE(stop, l) != 0;
     OUT(victory_year, 0, SEL(win, t0 + frac * dt, IN(victory_year, 0)));
     OUT(warnings, 0, IN(warnings, 0) + incidents);
     track_waystations(ctx, A, t, h_dt, actor_max(C, A), win, verified, O, em_time, survival, C,

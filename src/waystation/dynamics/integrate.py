@@ -117,16 +117,29 @@ def range_growth(g: Growth, C: Array, O: Array, p: Params, seen: bool = False) -
     return (g.dS_seen if seen else g.dS) + cover * g.dO - fading * g.dC_free
 
 
+#: Survival below which a world has failed for every figure waystation reports, and stops.
+#: A world's outcome probabilities are summed in units of 2**-32 (``tally.fixed``):
+#: below 2**-34 its survival, its P(victory) (which can only be a part of that
+#: survival) and its P(costly non-failure) all round to 0 and its P(failure) to 1,
+#: whatever it does later, so stopping it changes no probability, no survival
+#: sum and no waystation tally to the bit. It stops its per-world records (a
+#: victory year, warning shots, arrivals) where failure is certain rather than
+#: following a world that exists with probability below 6e-11 (docs/model.md
+#: section 6, "Retired worlds").
+RETIRED = 2.0**-34
+
 #: The signature of :func:`step`, which the fused kernel's ``ws_step`` shares.
 StepFn = Callable[[State, Params, Levers, Shocks, float], State]
 
 
 def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> State:
-    """Advance every world by ``dt`` years; worlds that reached victory stay frozen.
+    """Advance every world by ``dt`` years; worlds that stopped stay frozen.
 
-    A world stops at victory (docs/model.md section 6): from the next step on
-    it keeps its state exactly (:func:`freeze`), so an engine may drop
-    finished worlds from the arrays it steps without changing a single number.
+    A world stops at victory, or once its survival is below :data:`RETIRED`
+    (failure certain to every reported digit; docs/model.md section 6): from
+    the next step on it keeps its state exactly (:func:`freeze`), so an engine
+    may drop finished worlds from the arrays it steps without changing a
+    single number.
     """
     xp = xp_of(state.C, state.survival)
     live = (~state.done).astype(np.float64)
@@ -243,7 +256,10 @@ def step(state: State, p: Params, lv: Levers, shocks: Shocks, dt: float) -> Stat
         victory_year=xp.where(win, t_win, state.victory_year),
         warnings=state.warnings + incidents,
     )
-    return freeze(state, track_waystations(new, S_eff, state.done, verified, h_dt, p))
+    new = track_waystations(new, S_eff, state.done, verified, h_dt, p)
+    # Retired: the step that took survival below RETIRED counts in full, as a
+    # victory step does; the world stops from the next.
+    return freeze(state, new._replace(done=new.done | (new.survival < RETIRED)))
 
 
 #: Fields a step still changes in a world that is already done. Every other
