@@ -50,6 +50,11 @@ def test_shown_writes_every_interval_and_probability_the_same_way() -> None:
         "victory_interval": "[0.4804, 0.5196]",
     }
     assert "shown" not in data["differences"]["race"]["victory"]  # a copy: the input is unchanged
+    # a series of numbers inside intervals' siblings is copied as it is, not walked
+    series = {"x": [1.0, 2.5], "nested": [[{"estimate": 1.0, "low": 0.0, "high": 2.0}]]}
+    out = present.shown(series)
+    assert out["x"] == [1.0, 2.5] and out["x"] is not series["x"]
+    assert out["nested"][0][0]["shown"] == "+1.0000 [+0.0000, +2.0000]"
 
 
 REFERENCE = re.compile(

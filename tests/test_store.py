@@ -189,3 +189,23 @@ def test_run_export_csv_with_dictionary(tmp_path: Path) -> None:
     described = data_dictionary(header)
     assert all(d["definition"] != "(not in the registry)" for d in described), described
     assert invoke("run", str(path), "--export", str(tmp_path / "w.xlsx"), env=env)[0] == 2
+
+
+def test_model_hashes_are_taken_once_per_model_object_and_mean_the_same() -> None:
+    """The memo of model_hash / scenario_hash is per object and changes no hash."""
+    from waystation import provenance
+
+    a = ws.compile_scenario("default")
+    b = ws.compile_scenario("default")  # equal content, another object
+    c = ws.compile_scenario("default", "race")
+    fresh = provenance.digest(provenance._content(a))
+    assert provenance.model_hash(a) == provenance.model_hash(b) == fresh
+    assert provenance.model_hash(c) != fresh
+    assert provenance.scenario_hash(c) == provenance.scenario_hash(a)  # the strategy left out
+    assert provenance._HASHES[(id(a), "model")][1] == fresh  # kept for this object
+    key = (id(c), "model")
+    del c
+    import gc
+
+    gc.collect()
+    assert key not in provenance._HASHES  # dropped with its model

@@ -152,6 +152,8 @@ def shown(data: Any) -> Any:
     :func:`probability_interval`. Other values are unchanged.
     """
     if isinstance(data, list | tuple):
+        if not any(isinstance(v, dict | list | tuple) for v in data):  # numbers: a series
+            return list(data)
         return [shown(v) for v in data]
     if not isinstance(data, dict):
         return data

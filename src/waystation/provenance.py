@@ -24,7 +24,8 @@ import functools
 import hashlib
 import json
 import math
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -97,18 +98,34 @@ def _content(model: Model) -> dict[str, Any]:
     return data
 
 
+#: Hashes already taken of a model object, by ``id`` (a model is frozen): the explorer's
+#: jobs hash the same model for the cache, the provenance and the permalink.
+_HASHES: dict[tuple[int, str], tuple[weakref.ref[Model], str]] = {}
+
+
+def _once(model: Model, kind: str, fn: Callable[[Model], str]) -> str:
+    """``fn(model)``, computed once per model object (dropped when the model is)."""
+    key = (id(model), kind)
+    hit = _HASHES.get(key)
+    if hit is not None and hit[0]() is model:
+        return hit[1]
+    value = fn(model)
+    _HASHES[key] = (weakref.ref(model, lambda _: _HASHES.pop(key, None)), value)
+    return value
+
+
 def model_hash(model: Model) -> str:
     """Hash of everything the model computes from: scenario, strategy, overrides.
 
     The name and description are prose and do not count; a model whose random
     layout is implicit hashes like one that states the same layout.
     """
-    return digest(_content(model))
+    return _once(model, "model", lambda m: digest(_content(m)))
 
 
 def scenario_hash(model: Model) -> str:
     """Hash of the scenario part of a model (inputs, actors, times): the strategy left out."""
-    return digest({**_content(model), "strategy": None})
+    return _once(model, "scenario", lambda m: digest({**_content(m), "strategy": None}))
 
 
 @functools.cache

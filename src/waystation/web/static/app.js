@@ -12,7 +12,7 @@ const DASHES = ["solid", "dot", "dashdot", "longdash", "dash", "longdashdot"];
 const ACTOR_PARAMS = ["frontier", "safety_range", "safety_researchers", "capability_researchers", "compute_scale"];
 // A short pause after an edit before running it: a newer edit stops older work on the
 // server (same channel), so the first estimate need not wait for the slider to rest.
-const DEBOUNCE_MS = 60;
+const DEBOUNCE_MS = 30;  // still more than a frame (16 ms): a drag's events run as one
 // This tab's channels: a newer request on a channel stops the older one in its worker.
 const TAB = Math.random().toString(36).slice(2, 10);
 const CHANNEL = { run: `${TAB}/run`, levers: `${TAB}/levers`, compare: `${TAB}/compare` };
