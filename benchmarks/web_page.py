@@ -10,7 +10,8 @@ branch before a change: the same measurements, side by side), then measures:
   answer (20,000 worlds) in a fresh browser context (empty cache), and the
   ``load`` event of a reload (the browser's cache in use);
 - **a slider move** (a key press on a lever's slider): time to the first
-  estimate (where the page gives one) and to the full answer, ``--moves`` times;
+  estimate (where the page gives one: its numbers and intervals drawn), to
+  its charts (drawn in the next frame) and to the full answer, ``--moves`` times;
 - **a strategy switch** with an edit in place: time to the full answer;
 - **compare**: the compared strategy switched twice (the baseline strategy's
   worlds reused by the cache where there is one).
@@ -88,16 +89,23 @@ def move(page: Any) -> dict[str, float | None]:
     page.focus(SLIDER)
     start = time.perf_counter()
     page.keyboard.press("ArrowRight")
-    first = None
+    first = charts = None
     if staged:
         page.wait_for_function(
             "k => window.runEvents.slice(k).some(e => e.stage === 'preliminary')", arg=k
         )
         first = time.perf_counter() - start
+        page.wait_for_function(  # its charts, drawn a frame after the numbers
+            "k => window.runEvents.slice(k).some(e => e.stage === 'preliminary-charts' "
+            "|| e.stage === 'final')",
+            arg=k,
+        )
+        charts = time.perf_counter() - start
     page.wait_for_function(
         "n => window.runCount > n && document.body.dataset.state === 'idle'", arg=n
     )
-    return {"first_estimate_s": first, "full_answer_s": time.perf_counter() - start}
+    return {"first_estimate_s": first, "first_charts_s": charts,
+            "full_answer_s": time.perf_counter() - start}  # fmt: skip
 
 
 def switch_strategy(page: Any, name: str) -> float:
@@ -170,6 +178,7 @@ def main() -> None:
         "load_average": os.getloadavg(),
         **load,
         "first_estimate_s": median([m.get("first_estimate_s") for m in moves]),
+        "first_charts_s": median([m.get("first_charts_s") for m in moves]),
         "full_answer_s": median([m.get("full_answer_s") for m in moves]),
         "moves": moves,
         "strategy_switch_s": switch,

@@ -612,6 +612,10 @@ def test_a_slider_move_shows_a_first_estimate_then_the_full_answer(
         assert seen[first]["worlds"] == 2_048 and seen[full]["worlds"] == STAGED
         assert seen[edit]["t"] <= seen[first]["t"] <= seen[full]["t"]
         assert seen[first]["marked"] and not seen[full]["marked"]  # "preliminary" shown, then not
+        if "preliminary-charts" in stages:  # the first estimate's charts follow its numbers
+            assert first < stages.index("preliminary-charts")
+        # ... and never over the full answer's: the charts say the full count
+        assert f"{STAGED:,} worlds" in (ui.page.text_content("#diagram-caption") or "")
         assert seen[full]["t"] - seen[edit]["t"] < PATIENCE_MS
         assert not ui.page.is_visible("#stage")  # the full answer is no longer marked
         assert ui.page.evaluate("document.body.dataset.stage") == "final"

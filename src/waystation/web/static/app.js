@@ -20,7 +20,7 @@ const UPLOAD = "__upload__";
 
 const state = {
   registry: null, params: {}, levers: {}, strategies: {}, definitions: {},
-  scenario: null, seq: 0, timer: null, controller: null, uploadName: null,
+  scenario: null, seq: 0, charts: 0, timer: null, controller: null, uploadName: null,
   base: null,          // the scenario as shipped or uploaded: the baseline of every edit
   baseName: null,      // the shipped scenario's name (null for an upload)
   setBy: { strategy: "", levers: {} },  // which levers the chosen strategy's rules set
@@ -734,11 +734,13 @@ async function runNow() {
     window.lastFigures = r.data.figures;
     window.lastResult = res;
     window.lastBaseline = edited ? r.data : null;
-    render(res, edited ? r.data : null);
+    const drawn = render(res, edited ? r.data : null, r.data.preliminary);
     showProvenance(r.data.provenance, body, edited);
     logEvent(seq, r.data.preliminary ? "preliminary" : "final", res.worlds);
     if (r.data.preliminary) {
       window.previewCount += 1;
+      // the first estimate's charts, a frame later (benchmarks/web_page.py times both)
+      drawn.then((done) => { if (done) logEvent(seq, "preliminary-charts", res.worlds); });
       continue;
     }
     window.runCount += 1;
@@ -772,7 +774,10 @@ function shown(d) { return d && d.shown ? d.shown : FORMAT.missing; }
 // Whether a paired difference's 95% interval spans zero (cannot tell the two apart).
 function spansZero(d) { return d && d.low <= 0 && d.high >= 0; }
 
-function render(res, pair) {
+// The numbers first; the charts with them, or (a first estimate: `later`) in the next frame,
+// so the estimate and its interval show as soon as they arrive and the charts follow. A
+// newer render cancels charts still waiting. Returns when the charts are drawn.
+function render(res, pair, later = false) {
   for (const o of OUTCOMES) {
     const el = $(`p-${o}`);
     const se = res.standard_errors[o];
@@ -797,11 +802,19 @@ function render(res, pair) {
   const year = res.median_victory_year;
   $("run-summary").textContent = `${res.scenario} · strategy ${res.strategy} · ${res.worlds.toLocaleString()} worlds · seed ${res.seed}` +
     ` · median year of victory ${year === null ? "none" : year}`;
-  drawOutcomes(res, pair);
-  fillDiagramActors(res.actors);
-  drawDiagram(res);
-  if (window.lastFigures) drawSpec("over-time", window.lastFigures.over_time);
   drawWaystations(res);
+  const token = ++state.charts;
+  const figures = window.lastFigures;
+  const charts = () => {
+    if (token !== state.charts) return false;  // a newer answer has been drawn since
+    drawOutcomes(res, pair);
+    fillDiagramActors(res.actors);
+    drawDiagram(res);
+    if (figures) drawSpec("over-time", figures.over_time);
+    return true;
+  };
+  if (!later) return Promise.resolve(charts());
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(() => resolve(charts()), 0)));
 }
 
 // What the run's precision allows a reader to conclude, in one line.
