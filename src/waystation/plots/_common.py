@@ -134,6 +134,30 @@ def _failure_by_year(ax: Axes, res: Any, gid: str, linewidth: float) -> None:
     )
 
 
+def _label_rows(
+    ax: Axes, items: list[tuple[float, str]], x0: float, x1: float
+) -> list[tuple[float, int, str]]:
+    """Where short labels go along the top of a panel: ``(x, row, text)`` per ``(x, text)``.
+
+    Each label is centred on its x but kept inside ``[x0, x1]``, and goes in
+    the first row whose last label ends before it starts, so no two overlap.
+    Widths are estimated from the panel's width in inches and the text's length.
+    """
+    inches = ax.get_position().width * WIDTH  # the panel's width before layout, roughly
+    per_char = 0.6 * SMALL / 72.0 * (x1 - x0) / max(inches, 0.5)  # x units per character
+    ends: list[float] = []  # right end of the last label in each row
+    out = []
+    for year, text in items:
+        half = per_char * (len(text) + 1) / 2
+        x = min(max(year, x0 + half), x1 - half)  # kept inside the panel
+        row = next((r for r, end in enumerate(ends) if end < x - half), len(ends))
+        if row == len(ends):
+            ends.append(-np.inf)
+        ends[row] = x + half
+        out.append((x, row, text))
+    return out
+
+
 def _wrap(text: str, width: int = 14) -> str:
     """Break a long label once, at the space nearest its middle."""
     if len(text) <= width or " " not in text:

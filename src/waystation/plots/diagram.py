@@ -23,10 +23,10 @@ from waystation.plots._common import (
     OKABE_ITO,
     OOM,
     SMALL,
-    WIDTH,
     YEAR,
     _failure_by_year,
     _figure,
+    _label_rows,
     _style,
     _title,
     thresholds,
@@ -231,23 +231,15 @@ def _waystation_ticks(ax: Axes, res: Results, prefix: str, labels: bool) -> None
     trans = ax.get_xaxis_transform()
     reached = [(w.median_year, n) for n, w in res.waystations.items() if w.median_year is not None]
     x0, x1 = _span(res)
-    inches = ax.get_position().width * WIDTH  # the panel's width before layout, roughly
-    per_char = 0.6 * SMALL / 72.0 * (x1 - x0) / max(inches, 0.5)  # years per character
-    ends: list[float] = []  # right end of the last label in each row
     for k, (year, name) in enumerate(sorted(reached)):
         ax.plot(
             [year, year], [0.9, 1.0], transform=trans, color=OKABE_ITO["purple"], linewidth=1.5,
             gid=f"{prefix}:waystation:{name}", label="waystation median year" if k == 0 else None,
         )  # fmt: skip
-        if not labels:
-            continue
-        text = SHORT_NAMES.get(name, name)
-        half = per_char * (len(text) + 1) / 2
-        x = min(max(year, x0 + half), x1 - half)  # kept inside the panel
-        row = next((r for r, end in enumerate(ends) if end < x - half), len(ends))
-        if row == len(ends):
-            ends.append(-np.inf)
-        ends[row] = x + half
+    if not labels:
+        return
+    items = [(year, SHORT_NAMES.get(name, name)) for year, name in sorted(reached)]
+    for x, row, text in _label_rows(ax, items, x0, x1):
         ax.text(
             x, 0.88 - 0.1 * row, text, transform=trans, fontsize=SMALL,
             color=OKABE_ITO["purple"], ha="center", va="top", zorder=4,

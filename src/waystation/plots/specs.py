@@ -19,7 +19,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from waystation.plots._common import FONT, SMALL, WIDTH, _figure, _style, _title
+from waystation.plots._common import FONT, SMALL, _figure, _label_rows, _style, _title
 
 __all__ = ["draw", "gid", "panels_of"]
 
@@ -227,16 +227,7 @@ def _ticks(ax: Axes, m: Mapping[str, Any], name: str, labels: bool) -> None:
     if not labels:
         return
     x0, x1 = ax.get_xlim()
-    inches = ax.get_position().width * WIDTH  # the panel's width before layout, roughly
-    per_char = 0.6 * SMALL / 72.0 * (x1 - x0) / max(inches, 0.5)  # x units per character
-    ends: list[float] = []  # right end of the last label in each row
-    for year, text in sorted(zip(at, m["labels"], strict=True)):
-        half = per_char * (len(text) + 1) / 2
-        x = min(max(year, x0 + half), x1 - half)  # kept inside the panel
-        row = next((r for r, end in enumerate(ends) if end < x - half), len(ends))
-        if row == len(ends):
-            ends.append(-np.inf)
-        ends[row] = x + half
+    for x, row, text in _label_rows(ax, sorted(zip(at, m["labels"], strict=True)), x0, x1):
         ax.text(x, 0.88 - 0.1 * row, text, transform=trans, fontsize=SMALL, color=m["colour"],
                 ha="center", va="top", zorder=4, gid=f"{name}:label",
                 bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0, "pad": 0.5})  # fmt: skip
