@@ -18,7 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 import waystation as ws
-from waystation import plots, present
+from waystation import figspecs, plots, present
 from waystation.analyses import (
     Comparison,
     CompetenceProfile,
@@ -324,13 +324,19 @@ def test_arrivals_are_distributions_ending_at_p_reached(res: Results) -> None:
 
 
 def test_outcomes_over_time_end_at_the_outcome_probabilities(res: Results, race: Results) -> None:
-    fig = plots.outcomes_over_time({"default": res, "race": race})
-    for name, r in (("default", res), ("race", race)):
+    """The CLI's figure is the report's and the page's specification, drawn: a line per run
+    in each outcome's panel, from the first year to the horizon, ending at the outcome."""
+    both = {"default": res, "race": race}
+    fig = plots.outcomes_over_time(both)
+    spec = figspecs.outcomes_over_time(both)
+    for name, r in both.items():
         ends = {}
         for key in ("victory", "undecided", "failure"):
-            y = np.asarray(line(fig, f"over_time:{name}:{key}").get_ydata())
-            np.testing.assert_array_equal(line(fig, f"over_time:{name}:{key}").get_xdata(),
-                                          r.times)  # fmt: skip
+            drawn = line(fig, f"over_time:line:{name}@{key}")
+            x, y = np.asarray(drawn.get_xdata()), np.asarray(drawn.get_ydata())
+            mark = next(m for m in spec["marks"] if m.get("label") == name and m["panel"] == key)
+            np.testing.assert_array_equal(y, mark["y"])
+            assert x[0] == r.times[0] and x[-1] == r.times[-1]
             ends[key] = y[-1]
         assert ends["victory"] == pytest.approx(r.probabilities["victory"], abs=1e-9)
         assert ends["failure"] == pytest.approx(r.probabilities["failure"], abs=1e-9)

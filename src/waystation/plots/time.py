@@ -9,14 +9,12 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from waystation import figspecs
 from waystation.definitions import define
 from waystation.figspecs import over_time as over_time
 from waystation.plots._common import (
     FONT,
-    OKABE_ITO,
-    OUTCOME_COLOURS,
     PALETTE,
-    SMALL,
     YEAR,
     _failure_by_year,
     _figure,
@@ -31,13 +29,6 @@ from waystation.state import WAYSTATIONS
 #: Line styles of the waystations in :func:`arrivals`, so that coinciding curves show.
 _DASHES: tuple[str, ...] = ("-", "-", "-", "--", "-", "-.")
 
-#: Panels of :func:`outcomes_over_time`: key, title.
-OVER_TIME: tuple[tuple[str, str], ...] = (
-    ("victory", "P(victory by year)"),
-    ("undecided", "P(neither yet)"),
-    ("failure", "P(failure by year)"),
-)
-
 
 def _where(runs: dict[str, Results]) -> str:
     first = next(iter(runs.values()))
@@ -47,40 +38,14 @@ def _where(runs: dict[str, Results]) -> str:
 def outcomes_over_time(results: Runs) -> Figure:
     """One panel per outcome: cumulative P(victory) and P(failure) by year, and the rest.
 
-    One line per strategy, labelled at the horizon with its value there.
+    One line per strategy, its value at the horizon written at its end: the
+    figure specification the report and the explorer's page draw
+    (:func:`waystation.figspecs.outcomes_over_time`), drawn by
+    :func:`waystation.plots.specs.draw`.
     """
-    runs = runs_of(results)
-    fig = _figure(4.2)
-    axes = fig.subplots(1, len(OVER_TIME), sharey=True, squeeze=False)[0]
-    for k, (name, res) in enumerate(runs.items()):
-        colour = PALETTE[k % len(PALETTE)] if len(runs) > 1 else None
-        for ax, (key, _) in zip(axes, OVER_TIME, strict=True):
-            y = over_time(res)[key]
-            c = colour or OUTCOME_COLOURS.get(key, OKABE_ITO["black"])
-            ax.plot(res.times, y, color=c, linewidth=2.0, label=name, gid=f"over_time:{name}:{key}")
-            ax.annotate(
-                f"{y[-1]:.2f}",
-                (float(res.times[-1]), float(y[-1])),
-                fontsize=SMALL,
-                color=c,
-                xytext=(3, 0),
-                textcoords="offset points",
-                va="center",
-            )
-    first = next(iter(runs.values()))
-    for ax, (_, title) in zip(axes, OVER_TIME, strict=True):
-        ax.set_title(title, fontsize=FONT, loc="left")
-        ax.set_ylim(0, 1)
-        ax.set_xlim(float(first.times[0]), float(first.times[-1]))
-        _style(ax, YEAR, "probability" if ax is axes[0] else "")
-    caption = (
-        f"Over {first.n_worlds:,} worlds. Victory: {define('victory').meaning}. "
-        f"Failure: {define('failure').meaning}. Neither yet: worlds neither won nor lost by "
-        "that year; at the horizon this is costly non-failure."
-    )
-    legend = axes[0].get_legend_handles_labels() if len(runs) > 1 else None
-    _title(fig, f"Outcomes over time · {_where(runs)}", caption, legend, ncols=min(4, len(runs)))
-    return fig
+    from waystation.plots.specs import draw
+
+    return draw(figspecs.outcomes_over_time(runs_of(results)))
 
 
 def outside_share(results: Runs) -> Figure:
