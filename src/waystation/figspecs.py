@@ -147,6 +147,7 @@ def diagram(res: Any, levels: Mapping[str, float]) -> dict[str, Any]:
     )
     marks: list[dict[str, Any]] = []
     panels: list[dict[str, Any]] = []
+    failure_by_year = _list(np.interp(traj.times, res.times, res.cumulative["failure"]))
     for actor in res.actors:
         panels.append({"id": actor, "title": actor, "y": {"range": [bottom, top]}})
         cap, safe = traj.get("capability", actor), traj.get("safety_range", actor)
@@ -245,9 +246,8 @@ def diagram(res: Any, levels: Mapping[str, float]) -> dict[str, Any]:
                 {"kind": "line", "x": x, "y": outside, "colour": UNSAFE, "dash": "solid",
                  "label": "share of worlds beyond their safety range", "group": actor,
                  "panel": strip},
-                {"kind": "line", "x": x, "y": _list(np.interp(traj.times, res.times,
-                 res.cumulative["failure"])), "colour": OKABE_ITO["black"], "dash": "dash",
-                 "label": "P(failure by year)", "group": actor, "panel": strip},
+                {"kind": "line", "x": x, "y": failure_by_year, "colour": OKABE_ITO["black"],
+                 "dash": "dash", "label": "P(failure by year)", "group": actor, "panel": strip},
             ]  # fmt: skip
     return {
         "id": "diagram",

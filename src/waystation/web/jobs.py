@@ -70,7 +70,7 @@ def halves(worlds: int, keep: bool = False) -> RunSettings:
     """Settings for a run in two blocks on two threads.
 
     The fused kernel lets go of the GIL, so the explorer's 20,000 default
-    worlds take ~0.8 s on two cores instead of ~1.4 s, with the same numbers
+    worlds take ~0.6 s on two cores instead of ~1.1 s, with the same numbers
     (a run's figures do not depend on its blocks: docs/model.md section 12).
     ``keep``: keep the per-world rows (paired comparisons need them).
     """

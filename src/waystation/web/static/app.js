@@ -804,13 +804,12 @@ function render(res, pair, later = false) {
     ` · median year of victory ${year === null ? "none" : year}`;
   drawWaystations(res);
   const token = ++state.charts;
-  const figures = window.lastFigures;
   const charts = () => {
     if (token !== state.charts) return false;  // a newer answer has been drawn since
     drawOutcomes(res, pair);
     fillDiagramActors(res.actors);
     drawDiagram(res);
-    if (figures) drawSpec("over-time", figures.over_time);
+    if (window.lastFigures) drawSpec("over-time", window.lastFigures.over_time);
     return true;
   };
   if (!later) return Promise.resolve(charts());
